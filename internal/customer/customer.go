@@ -1,0 +1,106 @@
+// Package customer is the Customer domain: the record, its addresses, the partial update (Patch)
+// with every rule of PUT /v1/customers/{id}, and the errors a customer operation can end in.
+// It imports nothing from AWS.
+package customer
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/flexportal-compat/customers-api/internal/fault"
+)
+
+// Type is the kind of customer.
+type Type string
+
+// Customer types.
+const (
+	Individual Type = "individual"
+	Business   Type = "business"
+)
+
+// Status tells whether a customer is active. DELETE makes a customer inactive.
+type Status string
+
+// Customer statuses.
+const (
+	Active   Status = "active"
+	Inactive Status = "inactive"
+)
+
+// MaxCustomFields is the most keys a customer's customFields may hold.
+const MaxCustomFields = 50
+
+// Address is a postal address. It is always replaced whole, never merged.
+type Address struct {
+	ContactName   string `json:"contactName" dynamodbav:"contactName"`
+	Company       string `json:"company,omitempty" dynamodbav:"company,omitempty"`
+	StreetAddress string `json:"streetAddress" dynamodbav:"streetAddress"`
+	BuildingInfo  string `json:"buildingInfo,omitempty" dynamodbav:"buildingInfo,omitempty"`
+	Locality      string `json:"locality,omitempty" dynamodbav:"locality,omitempty"`
+	City          string `json:"city" dynamodbav:"city"`
+	AdminArea     string `json:"adminArea,omitempty" dynamodbav:"adminArea,omitempty"`
+	PostalCode    string `json:"postalCode,omitempty" dynamodbav:"postalCode,omitempty"`
+	Country       string `json:"country" dynamodbav:"country"`
+}
+
+// Customer is a customer record of one tenant, as the API shows it and the stores keep it.
+//
+// CustomFields values are string, json.Number or bool. PendingOrders counts the customer's orders
+// in status pending; it is internal (never in JSON) and lets a store refuse a deactivation in the
+// same conditional write that would make it.
+type Customer struct {
+	CustomerID          string         `json:"customerId" dynamodbav:"customerId"`
+	TenantID            string         `json:"tenantId" dynamodbav:"tenantId"`
+	Email               string         `json:"email" dynamodbav:"email"`
+	FirstName           string         `json:"firstName" dynamodbav:"firstName"`
+	LastName            string         `json:"lastName" dynamodbav:"lastName"`
+	Company             string         `json:"company,omitempty" dynamodbav:"company,omitempty"`
+	Phone               string         `json:"phone,omitempty" dynamodbav:"phone,omitempty"`
+	CustomerType        Type           `json:"customerType" dynamodbav:"customerType"`
+	Status              Status         `json:"status" dynamodbav:"status"`
+	LastBillingAddress  *Address       `json:"lastBillingAddress,omitempty" dynamodbav:"lastBillingAddress,omitempty"`
+	LastShippingAddress *Address       `json:"lastShippingAddress,omitempty" dynamodbav:"lastShippingAddress,omitempty"`
+	CustomFields        map[string]any `json:"customFields" dynamodbav:"customFields"`
+	TotalOrders         int64          `json:"totalOrders" dynamodbav:"totalOrders"`
+	TotalDevicesRented  int64          `json:"totalDevicesRented" dynamodbav:"totalDevicesRented"`
+	TotalMonthlyRevenue float64        `json:"totalMonthlyRevenue" dynamodbav:"totalMonthlyRevenue"`
+	OrderIDs            []string       `json:"orderIds" dynamodbav:"orderIds"`
+	RentalIDs           []string       `json:"rentalIds" dynamodbav:"rentalIds"`
+	CreatedAt           string         `json:"createdAt" dynamodbav:"createdAt"`
+	UpdatedAt           string         `json:"updatedAt" dynamodbav:"updatedAt"`
+	Version             int64          `json:"version" dynamodbav:"version"`
+	PendingOrders       int64          `json:"-" dynamodbav:"pendingOrders"`
+}
+
+// Timestamp formats t as the API does: RFC 3339, UTC, millisecond precision.
+func Timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }
+
+// ETag is the entity tag of a customer at version v, quotes included.
+func ETag(v int64) string { return `"` + strconv.FormatInt(v, 10) + `"` }
+
+// Errors a customer operation ends in. Stores wrap them with context; match with errors.Is.
+var (
+	ErrNotFound      = fault.E(fault.CustomerNotFound, "Customer not found")
+	ErrEmailExists   = fault.E(fault.EmailExists, "A customer with this email already exists")
+	ErrPrecondition  = fault.E(fault.Precondition, "The customer has changed since the given ETag")
+	ErrPendingOrders = fault.E(fault.PendingOrders, "The customer has pending orders")
+	ErrInactive      = fault.E(fault.CustomerInactive, "The customer is inactive")
+)
+
+// ListQuery selects a page of a tenant's customers. After is the customerId of the last customer
+// of the previous page ("" for the first page); the HTTP layer wraps it in a signed cursor.
+type ListQuery struct {
+	Limit  int
+	After  string
+	Status Status // "" means all statuses
+	Type   Type   // "" means any type
+	Email  string // "" means any; otherwise exact, case-insensitive
+	Desc   bool   // newest first
+}
+
+// Page is one page of customers. Next is the After of the following page, "" when there is none.
+type Page struct {
+	Customers []Customer
+	Next      string
+}

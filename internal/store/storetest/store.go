@@ -1,0 +1,52 @@
+// Package storetest is the one contract suite that every store (embedded, DynamoDB) must pass, so
+// their behaviour cannot drift. A store's test calls Run with a constructor for fresh stores.
+package storetest
+
+import (
+	"context"
+
+	"github.com/flexportal-compat/customers-api/internal/auth"
+	"github.com/flexportal-compat/customers-api/internal/customer"
+	"github.com/flexportal-compat/customers-api/internal/order"
+)
+
+// Store is everything the service asks of its storage. Every method is scoped to a tenant except
+// the API-key methods, which are global. Errors are the sentinels of package customer, order and
+// auth (wrapped with context, matched with errors.Is), a *fault.ValidationError, or an internal
+// error; a store never returns a zero value with a nil error for "not found".
+type Store interface {
+	// GetCustomer returns the customer, or customer.ErrNotFound.
+	GetCustomer(ctx context.Context, tenant, id string) (customer.Customer, error)
+	// UpdateCustomer applies p (never empty) and returns the customer as stored afterwards, with
+	// version+1 and a new updatedAt. ifMatch, when non-nil, is the version the caller last saw.
+	// Errors: customer.ErrNotFound, customer.ErrPrecondition, customer.ErrEmailExists, or a
+	// *fault.ValidationError when the merged customFields would exceed customer.MaxCustomFields.
+	UpdateCustomer(ctx context.Context, tenant, id string, p customer.Patch, ifMatch *int64) (customer.Customer, error)
+	// DeactivateCustomer sets status inactive (idempotent: an inactive customer stays as it is).
+	// Errors: customer.ErrNotFound, customer.ErrPrecondition, customer.ErrPendingOrders.
+	DeactivateCustomer(ctx context.Context, tenant, id string, ifMatch *int64) (customer.Customer, error)
+	// ListCustomers returns one page in creation order (q.Desc: newest first).
+	ListCustomers(ctx context.Context, tenant string, q customer.ListQuery) (customer.Page, error)
+
+	// CreateOrder finds the customer by email (case-insensitive) or creates it, and writes the
+	// order, the customer change and the idempotency record atomically. replayed is true when
+	// idem matched an earlier request: the first order is returned and nothing is written.
+	// Errors: customer.ErrInactive, order.ErrIdempotencyReused, order.ErrIdempotencyInUse.
+	CreateOrder(ctx context.Context, tenant string, in order.Input, idem order.Idempotency) (o order.Order, replayed bool, err error)
+	// GetOrder returns the order, or order.ErrNotFound.
+	GetOrder(ctx context.Context, tenant, id string) (order.Order, error)
+	// ListOrders returns one page of orders in creation order (q.Desc: newest first).
+	ListOrders(ctx context.Context, tenant string, q order.ListQuery) (order.Page, error)
+	// CancelOrder cancels a pending order. Errors: order.ErrNotFound, order.ErrAlreadyCancelled,
+	// order.ErrNotCancellable.
+	CancelOrder(ctx context.Context, tenant, id, reason string) (order.Order, error)
+
+	// APIKey returns the key whose secret hashes to hash, or auth.ErrKeyNotFound.
+	APIKey(ctx context.Context, hash string) (auth.Key, error)
+	// PutAPIKey stores k (by k.Hash), replacing any key with the same hash.
+	PutAPIKey(ctx context.Context, k auth.Key) error
+	// RevokeAPIKey marks the key with this id revoked, or returns auth.ErrKeyNotFound.
+	RevokeAPIKey(ctx context.Context, id string) error
+	// ListAPIKeys returns the keys granted tenant, oldest first.
+	ListAPIKeys(ctx context.Context, tenant string) ([]auth.Key, error)
+}
