@@ -126,3 +126,76 @@ var (
 	ErrIdempotencyInUse  = fault.E(fault.IdempotencyInUse, "A request with this Idempotency-Key is still being processed")
 	ErrIdempotencyReused = fault.E(fault.IdempotencyReused, "This Idempotency-Key was used with a different request body")
 )
+
+// NewCustomerRecord returns the customer that an order for a yet unknown email creates: active,
+// with the order's addresses as its last ones, an empty customFields map, version 1.
+// The caller records the order itself (TotalOrders, OrderIDs, PendingOrders).
+func (in Input) NewCustomerRecord(tenant, id string, now time.Time) customer.Customer {
+	ts := customer.Timestamp(now)
+	billing := in.BillingAddress
+	c := customer.Customer{
+		CustomerID:         id,
+		TenantID:           tenant,
+		Email:              in.Customer.Email,
+		FirstName:          in.Customer.FirstName,
+		LastName:           in.Customer.LastName,
+		Company:            in.Customer.Company,
+		Phone:              in.Customer.Phone,
+		CustomerType:       in.Customer.CustomerType,
+		Status:             customer.Active,
+		LastBillingAddress: &billing,
+		CustomFields:       map[string]any{},
+		OrderIDs:           []string{},
+		RentalIDs:          []string{},
+		CreatedAt:          ts,
+		UpdatedAt:          ts,
+		Version:            1,
+	}
+	if c.CustomerType == "" {
+		c.CustomerType = customer.Individual
+	}
+	if in.ShippingAddress != nil {
+		shipping := *in.ShippingAddress
+		c.LastShippingAddress = &shipping
+	}
+	return c
+}
+
+// SnapshotOf returns the snapshot an order keeps of c.
+func SnapshotOf(c customer.Customer) Snapshot {
+	return Snapshot{
+		CustomerID:   c.CustomerID,
+		Email:        c.Email,
+		FirstName:    c.FirstName,
+		LastName:     c.LastName,
+		Company:      c.Company,
+		Phone:        c.Phone,
+		CustomerType: c.CustomerType,
+	}
+}
+
+// New returns a pending order with id for the customer snap, made from in at now.
+func New(tenant, id string, in Input, snap Snapshot, now time.Time) Order {
+	ts := customer.Timestamp(now)
+	o := Order{
+		OrderID:         id,
+		TenantID:        tenant,
+		Status:          Pending,
+		OrderType:       in.OrderType,
+		Customer:        snap,
+		BillingAddress:  in.BillingAddress,
+		ShippingAddress: in.ShippingAddress,
+		Items:           in.Items,
+		CustomFields:    in.CustomFields,
+		Notes:           in.Notes,
+		CreatedAt:       ts,
+		UpdatedAt:       ts,
+	}
+	if o.OrderType == "" {
+		o.OrderType = Standard
+	}
+	if o.CustomFields == nil {
+		o.CustomFields = map[string]any{}
+	}
+	return o
+}

@@ -1,0 +1,28 @@
+// Package httpapi is the HTTP face of the service: the route table, the handlers, the auth
+// middleware and the one writer of error bodies. It serves the same routes in each Lambda (one
+// route per function, through aws-lambda-go-api-proxy) and in cmd/local (all routes on one mux).
+package httpapi
+
+import "github.com/flexportal-compat/customers-api/internal/auth"
+
+// Route is one endpoint of the API. Name is also the function's folder (functions/<Name>) and
+// the stem of its logical id in template.yaml.
+type Route struct {
+	Name    string
+	Method  string
+	Pattern string // net/http ServeMux pattern path, with {wildcards}
+	Scope   auth.Scope
+}
+
+// Routes is the single source of truth for routing: cmd/local mounts all of them, each Lambda
+// serves one, and a test checks template.yaml against it.
+var Routes = []Route{
+	{Name: "list-customers", Method: "GET", Pattern: "/v1/customers", Scope: auth.CustomersRead},
+	{Name: "get-customer", Method: "GET", Pattern: "/v1/customers/{customerId}", Scope: auth.CustomersRead},
+	{Name: "update-customer", Method: "PUT", Pattern: "/v1/customers/{customerId}", Scope: auth.CustomersWrite},
+	{Name: "delete-customer", Method: "DELETE", Pattern: "/v1/customers/{customerId}", Scope: auth.CustomersWrite},
+	{Name: "create-order", Method: "POST", Pattern: "/v1/orders", Scope: auth.OrdersWrite},
+	{Name: "list-orders", Method: "GET", Pattern: "/v1/orders", Scope: auth.OrdersRead},
+	{Name: "get-order", Method: "GET", Pattern: "/v1/orders/{orderId}", Scope: auth.OrdersRead},
+	{Name: "cancel-order", Method: "POST", Pattern: "/v1/orders/{orderId}/cancel", Scope: auth.OrdersWrite},
+}
