@@ -5,6 +5,7 @@ package customer
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/flexportal-compat/customers-api/internal/fault"
@@ -104,3 +105,7 @@ type Page struct {
 	Customers []Customer
 	Next      string
 }
+
+// EmailKey is the form in which emails are compared and reserved: lower-cased, so that uniqueness
+// per tenant is case-insensitive while the customer keeps the email as given.
+func EmailKey(email string) string { return strings.ToLower(email) }
