@@ -1,0 +1,56 @@
+# make test   — everything CI runs: lint, unit + store contract + integration tests (on moto),
+#               Lambda end-to-end under the Runtime Interface Emulator, template checks, API fuzzing.
+# make run    — the whole API on 127.0.0.1:3000 with embedded storage.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+GO ?= go
+TOOLS := $(CURDIR)/.tools
+VENV := $(TOOLS)/venv
+STATICCHECK_VERSION := v0.8.2
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: test run tools lint unit test-go bench fuzz-api clean
+
+test: tools lint test-go build-arm64 check-size cfn-lint sam-build fuzz-api
+
+run:
+	$(GO) run ./cmd/local
+
+# Python tools (moto, cfn-lint, SAM CLI, schemathesis) into an ignored venv; re-installed only when
+# tools/requirements.txt changes.
+$(VENV)/.installed: tools/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/requirements.txt
+	touch $@
+
+$(TOOLS)/bin/staticcheck:
+	GOBIN=$(TOOLS)/bin $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+tools: $(VENV)/.installed $(TOOLS)/bin/staticcheck rie
+
+lint: $(TOOLS)/bin/staticcheck
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(TOOLS)/bin/staticcheck ./...
+
+# Unit tests only: no servers needed (integration tests skip with a reason).
+unit:
+	$(GO) test ./...
+
+# All Go tests with the race detector, with a moto server for the DynamoDB store suite, the
+# integration tests and the Lambda end-to-end tests.
+test-go: $(VENV)/.installed rie
+	AWS_LAMBDA_RIE=$(TOOLS)/bin/aws-lambda-rie scripts/with-moto.sh $(GO) test -race -count=1 ./...
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+# Fuzz the running local server from openapi.yaml with schemathesis.
+fuzz-api: $(VENV)/.installed
+	scripts/fuzz-api.sh
+
+clean:
+	rm -rf bin build .aws-sam
+
+-include mk/lambda.mk
