@@ -1,0 +1,288 @@
+package customer
+
+import (
+	"encoding/json"
+	"errors"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/flexportal-compat/customers-api/internal/fault"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+// fields is shorthand for the expected details of a validation error: path, issue, path, issue…
+func fields(pairs ...string) []fault.FieldError {
+	var out []fault.FieldError
+	for i := 0; i+1 < len(pairs); i += 2 {
+		out = append(out, fault.FieldError{Field: pairs[i], Issue: pairs[i+1]})
+	}
+	return out
+}
+
+// details returns the fields of err when it is a *fault.ValidationError.
+func details(t *testing.T, err error) []fault.FieldError {
+	t.Helper()
+	var v *fault.ValidationError
+	if !errors.As(err, &v) {
+		t.Fatalf("error = %#v, want a *fault.ValidationError", err)
+	}
+	return v.Fields
+}
+
+func TestParsePatchBadRequest(t *testing.T) {
+	tests := []struct{ name, body string }{
+		{"empty", ""},
+		{"white space", " \n\t "},
+		{"not JSON", "nul"},
+		{"truncated", `{"firstName":"Ann"`},
+		{"trailing comma", `{"firstName":"Ann",}`},
+		{"array", `[]`},
+		{"string", `"x"`},
+		{"number", `1`},
+		{"null", `null`},
+		{"trailing object", `{"firstName":"Ann"}{}`},
+		{"trailing garbage", `{"firstName":"Ann"} x`},
+		{"duplicate key", `{"email":"a@b.c","email":"d@e.f"}`},
+		{"duplicate key with null", `{"company":null,"company":"Acme"}`},
+		{"duplicate escaped key", `{"firstName":"A","first\u004eame":"B"}`},
+		{"duplicate nested key", `{"billingAddress":{"city":"x","city":"y"}}`},
+		{"duplicate key in array in unknown field", `{"foo":[1,{"a":1,"a":2}]}`},
+		{"duplicate key in custom field value", `{"customFields":{"x":{"a":{"b":1,"b":1}}}}`},
+		{"invalid UTF-8", "{\"firstName\":\"\xff\"}"},
+		{"single quotes", `{'firstName':'Ann'}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := ParsePatch([]byte(tt.body), "cust_1")
+			var fe *fault.Error
+			if !errors.As(err, &fe) || fe.Kind != fault.BadRequest {
+				t.Fatalf("ParsePatch(%q) = %+v, %v, want a BadRequest *fault.Error", tt.body, p, err)
+			}
+			if fe.Message == "" {
+				t.Errorf("ParsePatch(%q) message is empty, want a client-safe message", tt.body)
+			}
+		})
+	}
+}
+
+func TestParsePatchDuplicateMessageNamesPath(t *testing.T) {
+	_, err := ParsePatch([]byte(`{"items":[{"sku":"a"},{"sku":"a","sku":"b"}]}`), "x")
+	if got, want := err.Error(), `Request body has a duplicate key: "items[1].sku"`; got != want {
+		t.Errorf("ParsePatch error = %q, want %q", got, want)
+	}
+}
+
+func TestParsePatchValid(t *testing.T) {
+	addr := Address{ContactName: "Ann Lee", StreetAddress: "1 Main St", City: "Springfield", Country: "US"}
+	full := Address{ContactName: "Ann Lee", Company: "Acme", StreetAddress: "1 Main St", BuildingInfo: "Floor 2",
+		Locality: "Downtown", City: "Springfield", AdminArea: "IL", PostalCode: "62701", Country: "US"}
+	tests := []struct {
+		name string
+		body string
+		want Patch
+	}{
+		{"email trimmed", `{"email":"  Ann.Lee+tag@Example.COM "}`, Patch{Email: ptr("Ann.Lee+tag@Example.COM")}},
+		{"email without dot in domain", `{"email":"root@localhost"}`, Patch{Email: ptr("root@localhost")}},
+		{"names trimmed", `{"firstName":"\t Ann ","lastName":" Lee\n"}`, Patch{FirstName: ptr("Ann"), LastName: ptr("Lee")}},
+		{"name of 100 characters", `{"firstName":"` + strings.Repeat("é", 100) + `"}`, Patch{FirstName: ptr(strings.Repeat("é", 100))}},
+		{"name of one character", `{"lastName":"L"}`, Patch{LastName: ptr("L")}},
+		{"company set", `{"company":" Acme "}`, Patch{Company: Optional[string]{Set: true, Value: ptr("Acme")}}},
+		{"company of 200 characters", `{"company":"` + strings.Repeat("c", 200) + `"}`, Patch{Company: Optional[string]{Set: true, Value: ptr(strings.Repeat("c", 200))}}},
+		{"company removed", `{"company":null}`, Patch{Company: Optional[string]{Set: true}}},
+		{"phone set", `{"phone":"+1 (555) 123-4567"}`, Patch{Phone: Optional[string]{Set: true, Value: ptr("+1 (555) 123-4567")}}},
+		{"phone of three digits", `{"phone":"112"}`, Patch{Phone: Optional[string]{Set: true, Value: ptr("112")}}},
+		{"phone with dots", `{"phone":"1.2.3"}`, Patch{Phone: Optional[string]{Set: true, Value: ptr("1.2.3")}}},
+		{"phone of 32 characters", `{"phone":"` + strings.Repeat("1", 32) + `"}`, Patch{Phone: Optional[string]{Set: true, Value: ptr(strings.Repeat("1", 32))}}},
+		{"phone removed", `{"phone":null}`, Patch{Phone: Optional[string]{Set: true}}},
+		{"customer type trimmed", `{"customerType":" business "}`, Patch{CustomerType: ptr(Business)}},
+		{"customer type individual", `{"customerType":"individual"}`, Patch{CustomerType: ptr(Individual)}},
+		{"status inactive", `{"status":"inactive"}`, Patch{Status: ptr(Inactive)}},
+		{"status active", `{"status":"active"}`, Patch{Status: ptr(Active)}},
+		{"billing address", `{"billingAddress":{"contactName":"Ann Lee","streetAddress":"1 Main St","city":"Springfield","country":"US"}}`,
+			Patch{BillingAddress: Optional[Address]{Set: true, Value: &addr}}},
+		{"billing address with every key, trimmed", `{"billingAddress":{"contactName":" Ann Lee","company":"Acme","streetAddress":"1 Main St","buildingInfo":"Floor 2","locality":"Downtown","city":"Springfield","adminArea":"IL","postalCode":"62701 ","country":"US"}}`,
+			Patch{BillingAddress: Optional[Address]{Set: true, Value: &full}}},
+		{"address optional keys null", `{"shippingAddress":{"contactName":"Ann Lee","streetAddress":"1 Main St","city":"Springfield","country":"US","company":null,"postalCode":null}}`,
+			Patch{ShippingAddress: Optional[Address]{Set: true, Value: &addr}}},
+		{"shipping address removed", `{"shippingAddress":null}`, Patch{ShippingAddress: Optional[Address]{Set: true}}},
+		{"billing address removed", `{"billingAddress":null}`, Patch{BillingAddress: Optional[Address]{Set: true}}},
+		{"custom fields merged", `{"customFields":{"plan":" gold ","old":null,"seats":1.50,"trial":false,"big":-12345678901234567890123456789012345678}}`,
+			Patch{CustomFields: map[string]any{"plan": "gold", "old": nil, "seats": json.Number("1.50"), "trial": false,
+				"big": json.Number("-12345678901234567890123456789012345678")}}},
+		{"custom field numbers at DynamoDB limits", `{"customFields":{"a":1e-130,"b":9.9999999999999999999999999999999999999e125,"c":0e999999,"d":-0,"e":100000000000000000000000000000000000000000000000,"f":0.000000000000000000000000000000000000000000000001}}`,
+			Patch{CustomFields: map[string]any{"a": json.Number("1e-130"), "b": json.Number("9.9999999999999999999999999999999999999e125"),
+				"c": json.Number("0e999999"), "d": json.Number("-0"), "e": json.Number("100000000000000000000000000000000000000000000000"),
+				"f": json.Number("0.000000000000000000000000000000000000000000000001")}}},
+		{"custom field key of 40 characters with dots and unicode", `{"customFields":{"` + strings.Repeat("ü", 38) + `.x":true}}`,
+			Patch{CustomFields: map[string]any{strings.Repeat("ü", 38) + ".x": true}}},
+		{"only removals of custom fields", `{"customFields":{"a":null}}`, Patch{CustomFields: map[string]any{"a": nil}}},
+		{"51 custom fields, one of them null", `{"customFields":{` + customFieldsJSON(50) + `,"gone":null}}`,
+			Patch{CustomFields: customFieldsMap(50, "gone")}},
+		{"customerId equal to the path id is ignored", `{"customerId":"cust_1","firstName":"Ann"}`, Patch{FirstName: ptr("Ann")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParsePatch([]byte(tt.body), "cust_1")
+			if err != nil {
+				t.Fatalf("ParsePatch(%s) error = %v %+v, want nil", tt.body, err, err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("ParsePatch(%s) = %s, want %s", tt.body, dump(got), dump(tt.want))
+			}
+		})
+	}
+}
+
+// customFieldsJSON returns the members of an object with n keys k0…kN-1 set to true.
+func customFieldsJSON(n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`"k` + strconv.Itoa(i) + `":true`)
+	}
+	return b.String()
+}
+
+func customFieldsMap(n int, removed ...string) map[string]any {
+	m := map[string]any{}
+	for i := range n {
+		m["k"+strconv.Itoa(i)] = true
+	}
+	for _, k := range removed {
+		m[k] = nil
+	}
+	return m
+}
+
+func dump(p Patch) string {
+	b, _ := json.Marshal(p)
+	return string(b)
+}
+
+func TestParsePatchInvalid(t *testing.T) {
+	const addr = `"contactName":"Ann","streetAddress":"1 Main St","city":"Springfield","country":"US"`
+	long := func(n int) string { return strings.Repeat("x", n) }
+	tests := []struct {
+		name string
+		body string
+		want []fault.FieldError
+	}{
+		{"empty object", `{}`, fields("body", "must contain at least one field to update")},
+		{"only the ignored customerId", `{"customerId":"cust_1"}`, fields("body", "must contain at least one field to update")},
+		{"empty customFields", `{"customFields":{}}`, fields("body", "must contain at least one field to update")},
+		{"other customerId", `{"customerId":"cust_2","firstName":"Ann"}`, fields("customerId", "read-only field")},
+		{"customerId not exactly the path id", `{"customerId":" cust_1"}`, fields("customerId", "read-only field")},
+		{"customerId null", `{"customerId":null}`, fields("customerId", "read-only field")},
+		{"every read-only field", `{"tenantId":"t","createdAt":"x","updatedAt":"x","version":1,"totalOrders":1,"totalDevicesRented":1,"totalMonthlyRevenue":1,"orderIds":[],"rentalIds":[],"lastBillingAddress":{},"lastShippingAddress":null}`,
+			fields("createdAt", "read-only field", "lastBillingAddress", "read-only field", "lastShippingAddress", "read-only field",
+				"orderIds", "read-only field", "rentalIds", "read-only field", "tenantId", "read-only field",
+				"totalDevicesRented", "read-only field", "totalMonthlyRevenue", "read-only field", "totalOrders", "read-only field",
+				"updatedAt", "read-only field", "version", "read-only field")},
+		{"unknown fields", `{"firstName":"Ann","foo":1,"Email":"a@b.c"}`, fields("Email", "unknown field", "foo", "unknown field")},
+		{"null for required fields", `{"email":null,"firstName":null,"lastName":null,"customerType":null,"status":null,"customFields":null}`,
+			fields("customFields", "must not be null", "customerType", "must not be null", "email", "must not be null",
+				"firstName", "must not be null", "lastName", "must not be null", "status", "must not be null")},
+		{"wrong types", `{"email":1,"firstName":true,"lastName":[],"company":{},"phone":5551234,"customerType":1,"status":false,"billingAddress":"x","shippingAddress":[],"customFields":[]}`,
+			fields("billingAddress", "must be an object", "company", "must be a string", "customFields", "must be an object",
+				"customerType", "must be a string", "email", "must be a string", "firstName", "must be a string",
+				"lastName", "must be a string", "phone", "must be a string", "shippingAddress", "must be an object",
+				"status", "must be a string")},
+		{"blank strings", `{"firstName":"  ","lastName":"","company":" \t","email":" "}`,
+			fields("company", "must not be empty", "email", "must not be empty", "firstName", "must not be empty", "lastName", "must not be empty")},
+		{"too long", `{"firstName":"` + long(101) + `","lastName":"` + strings.Repeat("é", 101) + `","company":"` + long(201) + `"}`,
+			fields("company", "must be at most 200 characters", "firstName", "must be at most 100 characters", "lastName", "must be at most 100 characters")},
+		{"email of 255 characters", `{"email":"` + long(243) + `@example.com"}`, fields("email", "must be at most 254 characters")},
+		{"email with display name", `{"email":"Ann <ann@example.com>"}`, fields("email", "must be a valid email address")},
+		{"email in angle brackets", `{"email":"<ann@example.com>"}`, fields("email", "must be a valid email address")},
+		{"email with comment", `{"email":"ann@example.com (work)"}`, fields("email", "must be a valid email address")},
+		{"email with space", `{"email":"ann lee@example.com"}`, fields("email", "must be a valid email address")},
+		{"email with quoted space", `{"email":"\"ann lee\"@example.com"}`, fields("email", "must be a valid email address")},
+		{"email without domain", `{"email":"ann@"}`, fields("email", "must be a valid email address")},
+		{"email without local part", `{"email":"@example.com"}`, fields("email", "must be a valid email address")},
+		{"email without at", `{"email":"ann.example.com"}`, fields("email", "must be a valid email address")},
+		{"email with two ats", `{"email":"ann@lee@example.com"}`, fields("email", "must be a valid email address")},
+		{"two emails", `{"email":"a@b.c, d@e.f"}`, fields("email", "must be a valid email address")},
+		{"phone too short", `{"phone":"12"}`, fields("phone", "must be 3 to 32 characters of digits, spaces and + - ( ) . with at least 3 digits")},
+		{"phone too few digits", `{"phone":"+1-2"}`, fields("phone", "must be 3 to 32 characters of digits, spaces and + - ( ) . with at least 3 digits")},
+		{"phone with letters", `{"phone":"555-CALL"}`, fields("phone", "must be 3 to 32 characters of digits, spaces and + - ( ) . with at least 3 digits")},
+		{"phone too long", `{"phone":"` + strings.Repeat("1", 33) + `"}`, fields("phone", "must be 3 to 32 characters of digits, spaces and + - ( ) . with at least 3 digits")},
+		{"phone blank", `{"phone":"  "}`, fields("phone", "must be 3 to 32 characters of digits, spaces and + - ( ) . with at least 3 digits")},
+		{"phone with unicode digits", `{"phone":"١٢٣"}`, fields("phone", "must be 3 to 32 characters of digits, spaces and + - ( ) . with at least 3 digits")},
+		{"customer type", `{"customerType":"company"}`, fields("customerType", "must be one of: individual, business")},
+		{"customer type case", `{"customerType":"Business"}`, fields("customerType", "must be one of: individual, business")},
+		{"status", `{"status":"deleted"}`, fields("status", "must be one of: active, inactive")},
+		{"address missing every required key", `{"billingAddress":{}}`,
+			fields("billingAddress.city", "required", "billingAddress.contactName", "required",
+				"billingAddress.country", "required", "billingAddress.streetAddress", "required")},
+		{"address unknown key", `{"billingAddress":{` + addr + `,"foo":"x","state":"IL"}}`,
+			fields("billingAddress.foo", "unknown field", "billingAddress.state", "unknown field")},
+		{"address wrong types and nulls", `{"shippingAddress":{"contactName":null,"streetAddress":1,"city":["x"],"country":"US","company":false,"postalCode":12345}}`,
+			fields("shippingAddress.city", "must be a string", "shippingAddress.company", "must be a string",
+				"shippingAddress.contactName", "must not be null", "shippingAddress.postalCode", "must be a string",
+				"shippingAddress.streetAddress", "must be a string")},
+		{"address lengths", `{"billingAddress":{"contactName":" ","streetAddress":"` + long(201) + `","city":"x","country":"US","buildingInfo":""}}`,
+			fields("billingAddress.buildingInfo", "must not be empty", "billingAddress.contactName", "must not be empty",
+				"billingAddress.streetAddress", "must be at most 200 characters")},
+		{"custom field values", `{"customFields":{"obj":{},"arr":[1],"blank":"  ","long":"` + long(501) + `"}}`,
+			fields("customFields.arr", "must be a string, number or boolean", "customFields.blank", "must not be empty",
+				"customFields.long", "must be at most 500 characters", "customFields.obj", "must be a string, number or boolean")},
+		{"custom field keys", `{"customFields":{"":1,"` + long(41) + `":1,"a[0]":1,"b]":1,"c\u0001":1,"d\n":1}}`,
+			fields("customFields.", "key must be 1 to 40 characters", "customFields.a[0]", "key must not contain control characters, [ or ]",
+				"customFields.b]", "key must not contain control characters, [ or ]", "customFields.c\u0001", "key must not contain control characters, [ or ]",
+				"customFields.d\n", "key must not contain control characters, [ or ]", "customFields."+long(41), "key must be 1 to 40 characters")},
+		{"custom field numbers DynamoDB cannot store", `{"customFields":{"a":1e126,"b":1e-131,"c":123456789012345678901234567890123456789,"d":1e99999999999999999999,"e":-1e126,"f":0.1234567890123456789012345678901234567891}}`,
+			fields("customFields.a", "must be 0 or of magnitude from 1e-130 to below 1e126",
+				"customFields.b", "must be 0 or of magnitude from 1e-130 to below 1e126",
+				"customFields.c", "must have at most 38 significant digits",
+				"customFields.d", "must be 0 or of magnitude from 1e-130 to below 1e126",
+				"customFields.e", "must be 0 or of magnitude from 1e-130 to below 1e126",
+				"customFields.f", "must have at most 38 significant digits")},
+		{"51 custom fields", `{"customFields":{` + customFieldsJSON(51) + `}}`, fields("customFields", "must have at most 50 keys")},
+		{"every error reported, in path order", `{"status":"x","billingAddress":{"city":"x","zip":1},"email":"bad","version":2,"customFields":{"a":[]},"firstName":"Ann"}`,
+			fields("billingAddress.contactName", "required", "billingAddress.country", "required",
+				"billingAddress.streetAddress", "required", "billingAddress.zip", "unknown field",
+				"customFields.a", "must be a string, number or boolean", "email", "must be a valid email address",
+				"status", "must be one of: active, inactive", "version", "read-only field")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := ParsePatch([]byte(tt.body), "cust_1")
+			if err == nil {
+				t.Fatalf("ParsePatch(%s) = %s, nil, want a validation error", tt.body, dump(p))
+			}
+			if fault.KindOf(err) != fault.Validation {
+				t.Fatalf("ParsePatch(%s) kind = %v, want Validation", tt.body, fault.KindOf(err))
+			}
+			if got := details(t, err); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("ParsePatch(%s) details =\n%v\nwant\n%v", tt.body, got, tt.want)
+			}
+			if !reflect.DeepEqual(p, Patch{}) {
+				t.Errorf("ParsePatch(%s) patch = %s, want the zero Patch with an error", tt.body, dump(p))
+			}
+		})
+	}
+}
+
+func TestNumberIssue(t *testing.T) {
+	tests := []struct {
+		lit string
+		ok  bool
+	}{
+		{"0", true}, {"-0.000e-999", true}, {"1", true}, {"-1", true}, {"1.5e3", true},
+		{"1E-130", true}, {"10E-131", true}, {"0.1e-129", true}, {"1e-131", false}, {"0.99e-130", false},
+		{"9.99e125", true}, {"99e124", true}, {"1e126", false}, {"10e125", false}, {"1e+125", true},
+		{"12345678901234567890123456789012345678", true}, {"123456789012345678901234567890123456789", false},
+		{"1234567890123456789012345678901234567800000", true}, {"0.00012345678901234567890123456789012345678", true},
+		{"1e9223372036854775807", false}, {"1e-9223372036854775808", false}, {"0e9223372036854775808", true},
+	}
+	for _, tt := range tests {
+		if got := numberIssue(tt.lit); (got == "") != tt.ok {
+			t.Errorf("numberIssue(%s) = %q, want ok %v", tt.lit, got, tt.ok)
+		}
+	}
+}

@@ -1,0 +1,339 @@
+package customer
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/mail"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/flexportal-compat/customers-api/internal/fault"
+)
+
+// The field validators below share one shape, so that ParsePatch and order.ParseInput apply the
+// same rules: Parse*(v, path, raw) checks raw, a value decoded by DecodeBody found at JSON path
+// path, records every failure in v and returns the trimmed, typed value and whether it is valid.
+// A nil raw (JSON null) is reported as IssueNotNull: callers decide first what null means.
+
+// Issue texts shared by the parsers of this package and of package order.
+const (
+	IssueRequired     = "required"
+	IssueNotNull      = "must not be null"
+	IssueUnknownField = "unknown field"
+	IssueReadOnly     = "read-only field"
+	IssueString       = "must be a string"
+	IssueObject       = "must be an object"
+	IssueEmpty        = "must not be empty"
+)
+
+// Limits of the customer fields, in characters (runes) of the trimmed value.
+const (
+	MaxNameLen           = 100
+	MaxCompanyLen        = 200
+	MaxAddressFieldLen   = 200
+	MaxEmailLen          = 254
+	MaxCustomFieldKeyLen = 40
+	MaxCustomFieldStrLen = 500
+)
+
+// Join returns the JSON path of key inside the object at path ("" is the body itself).
+func Join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return fault.Path(path, key)
+}
+
+// Index returns the JSON path of element i of the array at path: "items[2]".
+func Index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
+
+// ParseString validates a string of minLen to maxLen characters after trimming white space. With minLen 0,
+// an empty string is valid.
+func ParseString(v *fault.ValidationError, path string, raw any, minLen, maxLen int) (string, bool) {
+	if raw == nil {
+		v.Add(path, IssueNotNull)
+		return "", false
+	}
+	s, ok := raw.(string)
+	if !ok {
+		v.Add(path, IssueString)
+		return "", false
+	}
+	s = strings.TrimSpace(s)
+	switch n := utf8.RuneCountInString(s); {
+	case n == 0 && minLen > 0:
+		v.Add(path, IssueEmpty)
+	case n < minLen:
+		v.Addf(path, "must be at least %d characters", minLen)
+	case n > maxLen:
+		v.Addf(path, "must be at most %d characters", maxLen)
+	default:
+		return s, true
+	}
+	return "", false
+}
+
+// ParseName validates a first or last name: 1–100 characters.
+func ParseName(v *fault.ValidationError, path string, raw any) (string, bool) {
+	return ParseString(v, path, raw, 1, MaxNameLen)
+}
+
+// ParseCompany validates a company name: 1–200 characters.
+func ParseCompany(v *fault.ValidationError, path string, raw any) (string, bool) {
+	return ParseString(v, path, raw, 1, MaxCompanyLen)
+}
+
+// ParseEmail validates an email address: a bare local@domain (no display name, no angle
+// brackets, no comments, no white space), at most 254 characters. It is kept as given: uniqueness
+// compares EmailKey.
+func ParseEmail(v *fault.ValidationError, path string, raw any) (string, bool) {
+	s, ok := ParseString(v, path, raw, 1, MaxEmailLen)
+	if !ok {
+		return "", false
+	}
+	// net/mail accepts whole RFC 5322 mailboxes ("Ann <a@b.c>", "a@b.c (work)"); requiring the
+	// parsed address to be the input itself leaves only the addr-spec.
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Name != "" || a.Address != s || strings.IndexFunc(s, isSpaceOrControl) >= 0 ||
+		strings.Count(s, "@") != 1 {
+		v.Add(path, "must be a valid email address")
+		return "", false
+	}
+	return s, true
+}
+
+func isSpaceOrControl(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }
+
+// ParsePhone validates a phone number: 3–32 characters of digits, spaces and + - ( ) ., with at
+// least 3 digits.
+func ParsePhone(v *fault.ValidationError, path string, raw any) (string, bool) {
+	s, ok := ParseString(v, path, raw, 0, 1<<30)
+	if !ok {
+		return "", false
+	}
+	digits := 0
+	valid := true
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case strings.ContainsRune(" +-().", r):
+		default:
+			valid = false
+		}
+	}
+	if n := utf8.RuneCountInString(s); !valid || n < 3 || n > 32 || digits < 3 {
+		v.Add(path, "must be 3 to 32 characters of digits, spaces and + - ( ) . with at least 3 digits")
+		return "", false
+	}
+	return s, true
+}
+
+// ParseType validates a customer type: individual or business.
+func ParseType(v *fault.ValidationError, path string, raw any) (Type, bool) {
+	s, ok := ParseString(v, path, raw, 1, 1<<30)
+	if !ok {
+		return "", false
+	}
+	switch t := Type(s); t {
+	case Individual, Business:
+		return t, true
+	}
+	v.Add(path, "must be one of: individual, business")
+	return "", false
+}
+
+func parseStatus(v *fault.ValidationError, path string, raw any) (Status, bool) {
+	s, ok := ParseString(v, path, raw, 1, 1<<30)
+	if !ok {
+		return "", false
+	}
+	switch st := Status(s); st {
+	case Active, Inactive:
+		return st, true
+	}
+	v.Add(path, "must be one of: active, inactive")
+	return "", false
+}
+
+// addressFields maps each key of an Address to its field and whether it is required.
+var addressFields = map[string]struct {
+	required bool
+	field    func(*Address) *string
+}{
+	"contactName":   {true, func(a *Address) *string { return &a.ContactName }},
+	"company":       {false, func(a *Address) *string { return &a.Company }},
+	"streetAddress": {true, func(a *Address) *string { return &a.StreetAddress }},
+	"buildingInfo":  {false, func(a *Address) *string { return &a.BuildingInfo }},
+	"locality":      {false, func(a *Address) *string { return &a.Locality }},
+	"city":          {true, func(a *Address) *string { return &a.City }},
+	"adminArea":     {false, func(a *Address) *string { return &a.AdminArea }},
+	"postalCode":    {false, func(a *Address) *string { return &a.PostalCode }},
+	"country":       {true, func(a *Address) *string { return &a.Country }},
+}
+
+// ParseAddress validates an Address object: contactName, streetAddress, city and country
+// required, company, buildingInfo, locality, adminArea and postalCode optional (null is absent),
+// every string 1–200 characters, no other keys. A missing required key is IssueRequired at its
+// path ("billingAddress.city").
+func ParseAddress(v *fault.ValidationError, path string, raw any) (Address, bool) {
+	if raw == nil {
+		v.Add(path, IssueNotNull)
+		return Address{}, false
+	}
+	obj, ok := raw.(map[string]any)
+	if !ok {
+		v.Add(path, IssueObject)
+		return Address{}, false
+	}
+	keys := sortedKeys(obj)
+	for k, f := range addressFields {
+		if _, present := obj[k]; f.required && !present {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	var a Address
+	valid := true
+	for _, k := range keys {
+		at := Join(path, k)
+		f, known := addressFields[k]
+		val, present := obj[k]
+		switch {
+		case !known:
+			v.Add(at, IssueUnknownField)
+			valid = false
+		case !present:
+			v.Add(at, IssueRequired)
+			valid = false
+		case val == nil && !f.required:
+			// null for an optional key is the same as leaving it out
+		default:
+			s, ok := ParseString(v, at, val, 1, MaxAddressFieldLen)
+			*f.field(&a) = s
+			valid = valid && ok
+		}
+	}
+	if !valid {
+		return Address{}, false
+	}
+	return a, true
+}
+
+// ParseCustomFields validates a customFields object: at most 50 keys with a non-null value; keys
+// 1–40 characters without control characters, '[' or ']' (which DynamoDB document paths would read
+// as list indexes); values a string (trimmed, 1–500 characters), a number DynamoDB can store
+// exactly (kept as the json.Number literal sent) or a boolean. When allowNull is true (a merge
+// patch) a null value is kept as nil, meaning "remove this key"; otherwise null is invalid.
+// The result is non-nil when ok.
+func ParseCustomFields(v *fault.ValidationError, path string, raw any, allowNull bool) (map[string]any, bool) {
+	if raw == nil {
+		v.Add(path, IssueNotNull)
+		return nil, false
+	}
+	obj, ok := raw.(map[string]any)
+	if !ok {
+		v.Add(path, IssueObject)
+		return nil, false
+	}
+	valid := true
+	set := 0
+	for _, val := range obj {
+		if val != nil {
+			set++
+		}
+	}
+	if set > MaxCustomFields {
+		v.Addf(path, "must have at most %d keys", MaxCustomFields)
+		valid = false
+	}
+	out := make(map[string]any, len(obj))
+	for _, k := range sortedKeys(obj) {
+		at := Join(path, k)
+		if n := utf8.RuneCountInString(k); n < 1 || n > MaxCustomFieldKeyLen {
+			v.Addf(at, "key must be 1 to %d characters", MaxCustomFieldKeyLen)
+			valid = false
+			continue
+		}
+		if strings.IndexFunc(k, func(r rune) bool { return unicode.IsControl(r) || r == '[' || r == ']' }) >= 0 {
+			v.Add(at, "key must not contain control characters, [ or ]")
+			valid = false
+			continue
+		}
+		switch val := obj[k].(type) {
+		case nil:
+			if !allowNull {
+				v.Add(at, IssueNotNull)
+				valid = false
+				continue
+			}
+			out[k] = nil
+		case string:
+			s, ok := ParseString(v, at, val, 1, MaxCustomFieldStrLen)
+			valid = valid && ok
+			out[k] = s
+		case json.Number:
+			if issue := numberIssue(string(val)); issue != "" {
+				v.Add(at, issue)
+				valid = false
+				continue
+			}
+			out[k] = val
+		case bool:
+			out[k] = val
+		default:
+			v.Add(at, "must be a string, number or boolean")
+			valid = false
+		}
+	}
+	if !valid {
+		return nil, false
+	}
+	return out, true
+}
+
+// DynamoDB numbers: at most 38 significant digits, zero or a magnitude from 1e-130 up to
+// 9.99…(38 nines)e125, i.e. a leading digit at a power of ten from -130 to 125.
+const (
+	maxNumberDigits = 38
+	minNumberExp    = -130
+	maxNumberExp    = 125
+)
+
+// numberIssue returns why the JSON number literal lit cannot be stored exactly, or "".
+func numberIssue(lit string) string {
+	s := strings.TrimPrefix(lit, "-")
+	mant, exp := s, ""
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		mant, exp = s[:i], s[i+1:]
+	}
+	intPart, frac := mant, ""
+	if i := strings.IndexByte(mant, '.'); i >= 0 {
+		intPart, frac = mant[:i], mant[i+1:]
+	}
+	digits := strings.TrimLeft(intPart+frac, "0")
+	if digits == "" {
+		return "" // zero, whatever its exponent
+	}
+	rangeIssue := fmt.Sprintf("must be 0 or of magnitude from 1e%d to below 1e%d", minNumberExp, maxNumberExp+1)
+	e := int64(0)
+	if exp != "" {
+		var err error
+		// A body is at most 64 KiB, so an exponent this far out cannot be offset by the digits.
+		if e, err = strconv.ParseInt(strings.TrimPrefix(exp, "+"), 10, 64); err != nil || e > 1<<40 || e < -(1<<40) {
+			return rangeIssue
+		}
+	}
+	if len(strings.TrimRight(digits, "0")) > maxNumberDigits {
+		return fmt.Sprintf("must have at most %d significant digits", maxNumberDigits)
+	}
+	// The value is digits × 10^(e-len(frac)); its leading digit stands at this power of ten.
+	lead := e - int64(len(frac)) + int64(len(digits)) - 1
+	if lead < minNumberExp || lead > maxNumberExp {
+		return rangeIssue
+	}
+	return ""
+}
