@@ -1,0 +1,199 @@
+package embedded
+
+import (
+	"context"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/flexportal-compat/customers-api/internal/customer"
+)
+
+// defaultLimit is the page size when a query gives none (API.md's default).
+const defaultLimit = 50
+
+// customerRecord is a customer as stored: the API fields plus the internal pending-order counter,
+// which the domain type keeps out of JSON.
+type customerRecord struct {
+	customer.Customer
+	PendingOrders int64 `json:"pendingOrders"`
+}
+
+func getCustomer(tb tenantBuckets, id string) (customer.Customer, bool, error) {
+	var r customerRecord
+	ok, err := get(tb.customers, id, &r)
+	if err != nil || !ok {
+		return customer.Customer{}, false, err
+	}
+	c := r.Customer
+	c.PendingOrders = r.PendingOrders
+	return c, true, nil
+}
+
+func putCustomer(tb tenantBuckets, c customer.Customer) error {
+	return put(tb.customers, c.CustomerID, customerRecord{Customer: c, PendingOrders: c.PendingOrders})
+}
+
+// GetCustomer returns the customer, or customer.ErrNotFound.
+func (s *Store) GetCustomer(ctx context.Context, tenant, id string) (customer.Customer, error) {
+	if err := ctx.Err(); err != nil {
+		return customer.Customer{}, fmt.Errorf("embedded: get customer %s: %w", id, err)
+	}
+	var c customer.Customer
+	err := s.db.View(func(tx *bolt.Tx) error {
+		tb, ok := readTenant(tx, tenant)
+		if !ok {
+			return customer.ErrNotFound
+		}
+		var err error
+		c, ok, err = getCustomer(tb, id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return customer.ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return customer.Customer{}, fmt.Errorf("embedded: get customer %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// UpdateCustomer applies p to the customer and returns it as stored afterwards. It reads the
+// customer, checks ifMatch, applies p with customer.Patch.Apply and, when the email changes other
+// than in case, moves the email reservation — all in one transaction.
+// Errors: customer.ErrNotFound, customer.ErrPrecondition, customer.ErrEmailExists, or a
+// *fault.ValidationError when the merged customFields would be too many.
+func (s *Store) UpdateCustomer(ctx context.Context, tenant, id string, p customer.Patch, ifMatch *int64) (customer.Customer, error) {
+	if err := ctx.Err(); err != nil {
+		return customer.Customer{}, fmt.Errorf("embedded: update customer %s: %w", id, err)
+	}
+	var updated customer.Customer
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		tb, ok := readTenant(tx, tenant)
+		if !ok {
+			return customer.ErrNotFound
+		}
+		old, ok, err := getCustomer(tb, id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return customer.ErrNotFound
+		}
+		if ifMatch != nil && *ifMatch != old.Version {
+			return customer.ErrPrecondition
+		}
+		updated, err = p.Apply(old, s.now())
+		if err != nil {
+			return err
+		}
+		oldKey, newKey := customer.EmailKey(old.Email), customer.EmailKey(updated.Email)
+		if oldKey != newKey {
+			if holder := tb.emails.Get([]byte(newKey)); holder != nil && string(holder) != id {
+				return customer.ErrEmailExists
+			}
+			if holder := tb.emails.Get([]byte(oldKey)); string(holder) == id {
+				if err := tb.emails.Delete([]byte(oldKey)); err != nil {
+					return err
+				}
+			}
+			if err := tb.emails.Put([]byte(newKey), []byte(id)); err != nil {
+				return err
+			}
+		}
+		return putCustomer(tb, updated)
+	})
+	if err != nil {
+		return customer.Customer{}, fmt.Errorf("embedded: update customer %s: %w", id, err)
+	}
+	return updated, nil
+}
+
+// DeactivateCustomer sets the customer's status inactive. An inactive customer is returned as it
+// is, without a new version. Errors: customer.ErrNotFound, customer.ErrPrecondition (checked
+// first), customer.ErrPendingOrders.
+func (s *Store) DeactivateCustomer(ctx context.Context, tenant, id string, ifMatch *int64) (customer.Customer, error) {
+	if err := ctx.Err(); err != nil {
+		return customer.Customer{}, fmt.Errorf("embedded: deactivate customer %s: %w", id, err)
+	}
+	var c customer.Customer
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		tb, ok := readTenant(tx, tenant)
+		if !ok {
+			return customer.ErrNotFound
+		}
+		var err error
+		c, ok, err = getCustomer(tb, id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return customer.ErrNotFound
+		}
+		if ifMatch != nil && *ifMatch != c.Version {
+			return customer.ErrPrecondition
+		}
+		if c.Status == customer.Inactive {
+			return nil
+		}
+		if c.PendingOrders > 0 {
+			return customer.ErrPendingOrders
+		}
+		inactive := customer.Inactive
+		c, err = customer.Patch{Status: &inactive}.Apply(c, s.now())
+		if err != nil {
+			return err
+		}
+		return putCustomer(tb, c)
+	})
+	if err != nil {
+		return customer.Customer{}, fmt.Errorf("embedded: deactivate customer %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// ListCustomers returns one page of the tenant's customers in creation order (q.Desc: newest
+// first), starting after q.After and keeping those that match q's filters.
+func (s *Store) ListCustomers(ctx context.Context, tenant string, q customer.ListQuery) (customer.Page, error) {
+	if err := ctx.Err(); err != nil {
+		return customer.Page{}, fmt.Errorf("embedded: list customers: %w", err)
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = defaultLimit
+	}
+	email := customer.EmailKey(q.Email)
+	page := customer.Page{Customers: []customer.Customer{}}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		tb, ok := readTenant(tx, tenant)
+		if !ok {
+			return nil
+		}
+		return scan(tb.customers, "", q.After, q.Desc, func(_ string, v []byte) (bool, error) {
+			var r customerRecord
+			if err := decode(v, &r); err != nil {
+				return false, err
+			}
+			c := r.Customer
+			c.PendingOrders = r.PendingOrders
+			if (q.Status != "" && c.Status != q.Status) || (q.Type != "" && c.CustomerType != q.Type) ||
+				(q.Email != "" && customer.EmailKey(c.Email) != email) {
+				return true, nil
+			}
+			if len(page.Customers) == limit {
+				// One more match exists: the page is full and has a successor.
+				page.Next = page.Customers[limit-1].CustomerID
+				return false, nil
+			}
+			page.Customers = append(page.Customers, c)
+			return true, nil
+		})
+	})
+	if err != nil {
+		return customer.Page{}, fmt.Errorf("embedded: list customers: %w", err)
+	}
+	return page, nil
+}

@@ -1,0 +1,255 @@
+package embedded
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/flexportal-compat/customers-api/internal/customer"
+	"github.com/flexportal-compat/customers-api/internal/order"
+)
+
+// idempotencyRecord is what an Idempotency-Key remembers: the hash of the body it was first used
+// with and the order that request created, until ExpiresAt.
+type idempotencyRecord struct {
+	RequestHash string      `json:"requestHash"`
+	Order       order.Order `json:"order"`
+	ExpiresAt   time.Time   `json:"expiresAt"`
+}
+
+// customerOrderKey is the key of the orders-by-customer index: "#" sorts below every character of
+// an id, so one customer's orders are contiguous and in creation order.
+func customerOrderKey(customerID, orderID string) string { return customerID + "#" + orderID }
+
+// errReplayed ends a transaction that found a matching idempotency record: it rolls back any
+// bucket the transaction created, so a replay writes nothing.
+var errReplayed = errors.New("replayed")
+
+// CreateOrder finds the customer by email (case-insensitive) or creates it, and writes the order,
+// the customer change, the email reservation of a new customer and the idempotency record in one
+// transaction. replayed is true when idem matched an unexpired earlier request with the same body:
+// its order is returned and nothing is written.
+// Errors: customer.ErrInactive, order.ErrIdempotencyReused.
+func (s *Store) CreateOrder(ctx context.Context, tenant string, in order.Input, idem order.Idempotency) (order.Order, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return order.Order{}, false, fmt.Errorf("embedded: create order: %w", err)
+	}
+	var o order.Order
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		tb, err := writeTenant(tx, tenant)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if idem.Key != "" {
+			var rec idempotencyRecord
+			ok, err := get(tb.idempotency, idem.Key, &rec)
+			if err != nil {
+				return err
+			}
+			if ok && now.Before(rec.ExpiresAt) {
+				if rec.RequestHash != idem.RequestHash {
+					return order.ErrIdempotencyReused
+				}
+				o = rec.Order
+				return errReplayed
+			}
+		}
+
+		orderID := order.NewID(now)
+		var c customer.Customer
+		emailKey := customer.EmailKey(in.Customer.Email)
+		if holder := tb.emails.Get([]byte(emailKey)); holder != nil {
+			id := string(holder)
+			var ok bool
+			c, ok, err = getCustomer(tb, id)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return fmt.Errorf("email reservation points at missing customer %s", id)
+			}
+			if c.Status == customer.Inactive {
+				return customer.ErrInactive
+			}
+			billing := in.BillingAddress
+			c.LastBillingAddress = &billing
+			if in.ShippingAddress != nil {
+				shipping := *in.ShippingAddress
+				c.LastShippingAddress = &shipping
+			}
+			c.TotalOrders++
+			c.OrderIDs = append(c.OrderIDs, orderID)
+			c.PendingOrders++
+			c.Version++
+			c.UpdatedAt = customer.Timestamp(now)
+		} else {
+			c = in.NewCustomerRecord(tenant, customer.NewID(now), now)
+			c.TotalOrders = 1
+			c.OrderIDs = []string{orderID}
+			c.PendingOrders = 1
+			if err := tb.emails.Put([]byte(emailKey), []byte(c.CustomerID)); err != nil {
+				return err
+			}
+		}
+		if err := putCustomer(tb, c); err != nil {
+			return err
+		}
+
+		o = order.New(tenant, orderID, in, order.SnapshotOf(c), now)
+		if err := put(tb.orders, orderID, o); err != nil {
+			return err
+		}
+		if err := tb.byCustomer.Put([]byte(customerOrderKey(c.CustomerID, orderID)), []byte{}); err != nil {
+			return err
+		}
+		if idem.Key != "" {
+			rec := idempotencyRecord{RequestHash: idem.RequestHash, Order: o, ExpiresAt: now.Add(order.IdempotencyTTL)}
+			if err := put(tb.idempotency, idem.Key, rec); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, errReplayed) {
+		return o, true, nil
+	}
+	if err != nil {
+		return order.Order{}, false, fmt.Errorf("embedded: create order: %w", err)
+	}
+	return o, false, nil
+}
+
+// GetOrder returns the order, or order.ErrNotFound.
+func (s *Store) GetOrder(ctx context.Context, tenant, id string) (order.Order, error) {
+	if err := ctx.Err(); err != nil {
+		return order.Order{}, fmt.Errorf("embedded: get order %s: %w", id, err)
+	}
+	var o order.Order
+	err := s.db.View(func(tx *bolt.Tx) error {
+		tb, ok := readTenant(tx, tenant)
+		if !ok {
+			return order.ErrNotFound
+		}
+		ok, err := get(tb.orders, id, &o)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return order.ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return order.Order{}, fmt.Errorf("embedded: get order %s: %w", id, err)
+	}
+	return o, nil
+}
+
+// ListOrders returns one page of the tenant's orders in creation order (q.Desc: newest first),
+// starting after q.After; with q.CustomerID it walks that customer's index only.
+func (s *Store) ListOrders(ctx context.Context, tenant string, q order.ListQuery) (order.Page, error) {
+	if err := ctx.Err(); err != nil {
+		return order.Page{}, fmt.Errorf("embedded: list orders: %w", err)
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = defaultLimit
+	}
+	page := order.Page{Orders: []order.Order{}}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		tb, ok := readTenant(tx, tenant)
+		if !ok {
+			return nil
+		}
+		visit := func(o order.Order) bool {
+			if q.Status != "" && o.Status != q.Status {
+				return true
+			}
+			if len(page.Orders) == limit {
+				page.Next = page.Orders[limit-1].OrderID
+				return false
+			}
+			page.Orders = append(page.Orders, o)
+			return true
+		}
+		if q.CustomerID == "" {
+			return scan(tb.orders, "", q.After, q.Desc, func(_ string, v []byte) (bool, error) {
+				var o order.Order
+				if err := decode(v, &o); err != nil {
+					return false, err
+				}
+				return visit(o), nil
+			})
+		}
+		return scan(tb.byCustomer, customerOrderKey(q.CustomerID, ""), q.After, q.Desc, func(id string, _ []byte) (bool, error) {
+			var o order.Order
+			ok, err := get(tb.orders, id, &o)
+			if err != nil {
+				return false, err
+			}
+			if !ok {
+				return false, fmt.Errorf("order index points at missing order %s", id)
+			}
+			return visit(o), nil
+		})
+	})
+	if err != nil {
+		return order.Page{}, fmt.Errorf("embedded: list orders: %w", err)
+	}
+	return page, nil
+}
+
+// CancelOrder cancels a pending order, recording reason, and takes it off its customer's count of
+// pending orders in the same transaction. Errors: order.ErrNotFound, order.ErrAlreadyCancelled,
+// order.ErrNotCancellable.
+func (s *Store) CancelOrder(ctx context.Context, tenant, id, reason string) (order.Order, error) {
+	if err := ctx.Err(); err != nil {
+		return order.Order{}, fmt.Errorf("embedded: cancel order %s: %w", id, err)
+	}
+	var o order.Order
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		tb, ok := readTenant(tx, tenant)
+		if !ok {
+			return order.ErrNotFound
+		}
+		ok, err := get(tb.orders, id, &o)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return order.ErrNotFound
+		}
+		switch o.Status {
+		case order.Cancelled:
+			return order.ErrAlreadyCancelled
+		case order.Pending:
+		default:
+			return order.ErrNotCancellable
+		}
+		o.Status = order.Cancelled
+		o.CancellationReason = reason
+		o.UpdatedAt = customer.Timestamp(s.now())
+		if err := put(tb.orders, id, o); err != nil {
+			return err
+		}
+		// The pending count is internal: the customer's visible fields, version and updatedAt
+		// do not change.
+		c, ok, err := getCustomer(tb, o.Customer.CustomerID)
+		if err != nil {
+			return err
+		}
+		if ok && c.PendingOrders > 0 {
+			c.PendingOrders--
+			return putCustomer(tb, c)
+		}
+		return nil
+	})
+	if err != nil {
+		return order.Order{}, fmt.Errorf("embedded: cancel order %s: %w", id, err)
+	}
+	return o, nil
+}
