@@ -183,7 +183,7 @@ func ParsePatch(body []byte, pathID string) (Patch, error) {
 			if readOnly[key] {
 				v.Add(key, IssueReadOnly)
 			} else {
-				v.Add(key, IssueUnknownField)
+				v.Add(Join("", key), IssueUnknownField)
 			}
 		}
 	}

@@ -39,8 +39,12 @@ const (
 	MaxCustomFieldStrLen = 500
 )
 
-// Join returns the JSON path of key inside the object at path ("" is the body itself).
+// Join returns the JSON path of key inside the object at path ("" is the body itself). An empty
+// key, which dot notation cannot show, is written [""]: `customFields[""]`.
 func Join(path, key string) string {
+	if key == "" {
+		return path + `[""]`
+	}
 	if path == "" {
 		return key
 	}

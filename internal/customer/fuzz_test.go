@@ -1,0 +1,116 @@
+package customer
+
+import (
+	"encoding/json"
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/flexportal-compat/customers-api/internal/fault"
+)
+
+// checkParseError fails t unless err is a BadRequest *fault.Error with a message, or a
+// *fault.ValidationError with at least one complete detail: the only errors a parser may return.
+func checkParseError(t *testing.T, body []byte, err error) {
+	t.Helper()
+	var v *fault.ValidationError
+	var fe *fault.Error
+	switch {
+	case errors.As(err, &v):
+		if len(v.Fields) == 0 {
+			t.Fatalf("parse(%q) = empty ValidationError, want at least one detail", body)
+		}
+		for _, f := range v.Fields {
+			if f.Field == "" || f.Issue == "" {
+				t.Fatalf("parse(%q) detail = %+v, want field and issue set", body, f)
+			}
+		}
+		if !json.Valid(body) {
+			t.Fatalf("parse(%q) = ValidationError for invalid JSON, want BadRequest", body)
+		}
+	case errors.As(err, &fe):
+		if fe.Kind != fault.BadRequest || fe.Message == "" {
+			t.Fatalf("parse(%q) = %#v, want kind BadRequest with a message", body, fe)
+		}
+	default:
+		t.Fatalf("parse(%q) error = %#v, want *fault.Error or *fault.ValidationError", body, err)
+	}
+}
+
+// patchBody is a request body that asks for exactly p.
+func patchBody(p Patch) []byte {
+	m := map[string]any{}
+	put := func(k string, v any) { m[k] = v }
+	if p.Email != nil {
+		put("email", *p.Email)
+	}
+	if p.FirstName != nil {
+		put("firstName", *p.FirstName)
+	}
+	if p.LastName != nil {
+		put("lastName", *p.LastName)
+	}
+	if p.CustomerType != nil {
+		put("customerType", *p.CustomerType)
+	}
+	if p.Status != nil {
+		put("status", *p.Status)
+	}
+	if p.Company.Set {
+		put("company", p.Company.Value)
+	}
+	if p.Phone.Set {
+		put("phone", p.Phone.Value)
+	}
+	if p.BillingAddress.Set {
+		put("billingAddress", p.BillingAddress.Value)
+	}
+	if p.ShippingAddress.Set {
+		put("shippingAddress", p.ShippingAddress.Value)
+	}
+	if p.CustomFields != nil {
+		put("customFields", p.CustomFields)
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func FuzzParsePatch(f *testing.F) {
+	for _, s := range []string{
+		``, `{}`, `[]`, `null`, `{"a":1}{}`, `{"a":1,"a":2}`,
+		`{"customerId":"cust_1"}`,
+		`{"email":" Ann@Example.com ","firstName":"Ann","lastName":"Lee","company":null,"phone":"+1 (555) 123-4567"}`,
+		`{"customerType":"business","status":"inactive"}`,
+		`{"billingAddress":{"contactName":"Ann","streetAddress":"1 Main St","city":"X","country":"US","postalCode":null},"shippingAddress":null}`,
+		`{"customFields":{"plan":"gold","old":null,"n":1.50,"b":true,"e":1e-130,"x":{}}}`,
+		`{"billingAddress":{"city":{"a":[1,2,{"b":null}]}},"version":1,"foo":"bar"}`,
+		`{"email":"Ann <a@b.c>","phone":"12","status":"x"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		p, err := ParsePatch(body, "cust_1")
+		if err != nil {
+			checkParseError(t, body, err)
+			if !reflect.DeepEqual(p, Patch{}) {
+				t.Fatalf("ParsePatch(%q) = %s with an error, want the zero Patch", body, dump(p))
+			}
+			return
+		}
+		if p.Empty() {
+			t.Fatalf("ParsePatch(%q) = empty patch, nil; want an error", body)
+		}
+		// A validated patch is itself a valid body that parses to the same patch: values are
+		// trimmed, within limits, and nothing was lost or invented.
+		again, err := ParsePatch(patchBody(p), "cust_1")
+		if err != nil {
+			t.Fatalf("ParsePatch(%q) = %s, but its re-encoding %s fails: %v", body, dump(p), patchBody(p), err)
+		}
+		if !reflect.DeepEqual(again, p) {
+			t.Fatalf("ParsePatch(%q) = %s, re-encoded and parsed = %s", body, dump(p), dump(again))
+		}
+	})
+}
