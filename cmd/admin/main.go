@@ -1,0 +1,305 @@
+// Command admin manages what the API itself cannot: the DynamoDB table and the API keys.
+//
+//	admin [-table NAME] [-dynamodb-endpoint URL] create-table
+//	admin apikey create --tenant T [--tenant T2 ...] --scopes customers:read,orders:write [--name N]
+//	admin apikey revoke KEY-ID
+//	admin apikey list --tenant T
+//
+// -table and -dynamodb-endpoint default to TABLE_NAME and DYNAMODB_ENDPOINT, and may also follow
+// the command. A new key is printed once, alone on standard output; only its SHA-256 is stored,
+// and no command ever shows a key or its hash again.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/flexportal-compat/customers-api/internal/auth"
+	"github.com/flexportal-compat/customers-api/internal/customer"
+	"github.com/flexportal-compat/customers-api/internal/store/dynamo"
+)
+
+const usage = `usage:
+  admin [-table NAME] [-dynamodb-endpoint URL] create-table
+  admin apikey create --tenant T [--tenant T2 ...] --scopes SCOPE[,SCOPE...] [--name N]
+  admin apikey revoke KEY-ID
+  admin apikey list --tenant T
+scopes: customers:read, customers:write, orders:read, orders:write (or "all")
+-table and -dynamodb-endpoint default to $TABLE_NAME and $DYNAMODB_ENDPOINT.`
+
+// errUsage marks a command line that could not be understood; main prints the usage for it.
+var errUsage = errors.New("bad usage")
+
+func main() {
+	err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, os.Getenv, connect)
+	switch {
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(os.Stderr, "admin: %v\n%s\n", err, usage)
+		os.Exit(2)
+	case err != nil:
+		fmt.Fprintf(os.Stderr, "admin: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// keyStore is what the apikey commands ask of the store.
+type keyStore interface {
+	PutAPIKey(ctx context.Context, k auth.Key) error
+	RevokeAPIKey(ctx context.Context, id string) error
+	ListAPIKeys(ctx context.Context, tenant string) ([]auth.Key, error)
+}
+
+// backend is the table the commands act on.
+type backend struct {
+	createTable func(ctx context.Context) error
+	keys        keyStore
+}
+
+// connector opens the table named table at endpoint ("" for AWS).
+type connector func(ctx context.Context, endpoint, table string) (backend, error)
+
+func connect(ctx context.Context, endpoint, table string) (backend, error) {
+	client, err := dynamo.Connect(ctx, endpoint)
+	if err != nil {
+		return backend{}, err
+	}
+	return backend{
+		createTable: func(ctx context.Context) error { return dynamo.CreateTable(ctx, client, table) },
+		keys:        dynamo.New(client, table),
+	}, nil
+}
+
+// target holds the flags every command accepts.
+type target struct {
+	table, endpoint string
+}
+
+func (t *target) register(fs *flag.FlagSet) {
+	fs.StringVar(&t.table, "table", t.table, "DynamoDB table (default $TABLE_NAME)")
+	fs.StringVar(&t.endpoint, "dynamodb-endpoint", t.endpoint, "DynamoDB endpoint, e.g. moto (default $DYNAMODB_ENDPOINT; empty: AWS)")
+}
+
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are returned, and main prints the usage once
+	return fs
+}
+
+// run executes the command line args.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, open connector) error {
+	t := &target{table: getenv("TABLE_NAME"), endpoint: getenv("DYNAMODB_ENDPOINT")}
+	fs := newFlagSet("admin")
+	t.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	args = fs.Args()
+	if len(args) == 0 {
+		return fmt.Errorf("%w: no command", errUsage)
+	}
+	switch cmd := strings.Join(args[:min(2, len(args))], " "); {
+	case args[0] == "create-table":
+		return createTable(ctx, t, args[1:], stderr, open)
+	case cmd == "apikey create":
+		return createKey(ctx, t, args[2:], stdout, stderr, open)
+	case cmd == "apikey revoke":
+		return revokeKey(ctx, t, args[2:], stdout, open)
+	case cmd == "apikey list":
+		return listKeys(ctx, t, args[2:], stdout, open)
+	default:
+		return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
+	}
+}
+
+// parse parses a command's own flags (and the common ones) and checks the table is named.
+func (t *target) parse(fs *flag.FlagSet, args []string) error {
+	t.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if t.table == "" {
+		return fmt.Errorf("%w: no table: set -table or TABLE_NAME", errUsage)
+	}
+	return nil
+}
+
+func createTable(ctx context.Context, t *target, args []string, stderr io.Writer, open connector) error {
+	fs := newFlagSet("create-table")
+	if err := t.parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: create-table takes no arguments", errUsage)
+	}
+	b, err := open(ctx, t.endpoint, t.table)
+	if err != nil {
+		return err
+	}
+	if err := b.createTable(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "table %s is ready\n", t.table)
+	return nil
+}
+
+// list is a repeatable string flag.
+type list []string
+
+func (l *list) String() string     { return strings.Join(*l, ",") }
+func (l *list) Set(v string) error { *l = append(*l, v); return nil }
+
+// parseScopes parses a comma-separated list of scopes; "all" stands for every scope.
+func parseScopes(s string) ([]auth.Scope, error) {
+	var out []auth.Scope
+	for f := range strings.SplitSeq(s, ",") {
+		f = strings.TrimSpace(f)
+		switch {
+		case f == "":
+			continue
+		case f == "all":
+			out = append(out, auth.AllScopes...)
+		case slices.Contains(auth.AllScopes, auth.Scope(f)):
+			out = append(out, auth.Scope(f))
+		default:
+			return nil, fmt.Errorf("unknown scope %q", f)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no scope given")
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+// newSecret returns a new API key: a prefix that makes leaked keys easy to find in code and logs,
+// and 256 random bits.
+func newSecret() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // crypto/rand never returns an error; it panics instead
+	return "fpk_" + base64.RawURLEncoding.EncodeToString(b)
+}
+
+func createKey(ctx context.Context, t *target, args []string, stdout, stderr io.Writer, open connector) error {
+	fs := newFlagSet("apikey create")
+	var tenants list
+	fs.Var(&tenants, "tenant", "tenant the key may act for (repeatable)")
+	scopes := fs.String("scopes", "", "comma-separated scopes, or all")
+	name := fs.String("name", "", "a label for the key")
+	if err := t.parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	var granted []string
+	for _, tn := range tenants {
+		if tn = strings.TrimSpace(tn); tn != "" && !slices.Contains(granted, tn) {
+			granted = append(granted, tn)
+		}
+	}
+	if len(granted) == 0 {
+		return fmt.Errorf("%w: at least one --tenant is required", errUsage)
+	}
+	sc, err := parseScopes(*scopes)
+	if err != nil {
+		return fmt.Errorf("%w: --scopes: %v", errUsage, err)
+	}
+	b, err := open(ctx, t.endpoint, t.table)
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	secret := newSecret()
+	k := auth.Key{
+		ID:        "key_" + customer.NewULID(now),
+		Hash:      auth.Hash(secret),
+		Name:      strings.TrimSpace(*name),
+		Tenants:   granted,
+		Scopes:    sc,
+		Status:    auth.StatusActive,
+		CreatedAt: customer.Timestamp(now),
+	}
+	if err := b.keys.PutAPIKey(ctx, k); err != nil {
+		return fmt.Errorf("store key: %w", err)
+	}
+	fmt.Fprintf(stderr, "created API key %s for tenants %s with scopes %s.\n"+
+		"The key is printed below, this once; only its SHA-256 is stored.\n",
+		k.ID, strings.Join(k.Tenants, ","), joinScopes(k.Scopes))
+	fmt.Fprintln(stdout, secret)
+	return nil
+}
+
+func revokeKey(ctx context.Context, t *target, args []string, stdout io.Writer, open connector) error {
+	fs := newFlagSet("apikey revoke")
+	if err := t.parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("%w: apikey revoke takes one KEY-ID", errUsage)
+	}
+	id := fs.Arg(0)
+	b, err := open(ctx, t.endpoint, t.table)
+	if err != nil {
+		return err
+	}
+	if err := b.keys.RevokeAPIKey(ctx, id); err != nil {
+		if errors.Is(err, auth.ErrKeyNotFound) {
+			return fmt.Errorf("no API key %s", id)
+		}
+		return fmt.Errorf("revoke %s: %w", id, err)
+	}
+	fmt.Fprintf(stdout, "revoked %s (in effect everywhere within %v, the key cache's lifetime)\n", id, auth.MaxTTL)
+	return nil
+}
+
+func listKeys(ctx context.Context, t *target, args []string, stdout io.Writer, open connector) error {
+	fs := newFlagSet("apikey list")
+	tenant := fs.String("tenant", "", "list the keys granted this tenant")
+	if err := t.parse(fs, args); err != nil {
+		return err
+	}
+	if strings.TrimSpace(*tenant) == "" || fs.NArg() > 0 {
+		return fmt.Errorf("%w: apikey list takes --tenant T", errUsage)
+	}
+	b, err := open(ctx, t.endpoint, t.table)
+	if err != nil {
+		return err
+	}
+	keys, err := b.keys.ListAPIKeys(ctx, strings.TrimSpace(*tenant))
+	if err != nil {
+		return fmt.Errorf("list keys: %w", err)
+	}
+	// Never the key or its hash: the id is how keys are named and revoked.
+	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "KEY ID\tNAME\tSTATUS\tTENANTS\tSCOPES\tCREATED")
+	for _, k := range keys {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, orDash(k.Name), k.Status,
+			strings.Join(k.Tenants, ","), joinScopes(k.Scopes), k.CreatedAt)
+	}
+	return w.Flush()
+}
+
+func joinScopes(s []auth.Scope) string {
+	out := make([]string, len(s))
+	for i, sc := range s {
+		out[i] = string(sc)
+	}
+	return strings.Join(out, ",")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

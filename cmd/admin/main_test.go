@@ -1,0 +1,230 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flexportal-compat/customers-api/internal/auth"
+	"github.com/flexportal-compat/customers-api/internal/store/dynamo"
+)
+
+// memKeys is an in-memory keyStore.
+type memKeys struct{ keys []auth.Key }
+
+func (m *memKeys) PutAPIKey(_ context.Context, k auth.Key) error {
+	m.keys = append(m.keys, k)
+	return nil
+}
+
+func (m *memKeys) RevokeAPIKey(_ context.Context, id string) error {
+	for i := range m.keys {
+		if m.keys[i].ID == id {
+			m.keys[i].Status = auth.StatusRevoked
+			return nil
+		}
+	}
+	return fmt.Errorf("mem: revoke %s: %w", id, auth.ErrKeyNotFound)
+}
+
+func (m *memKeys) ListAPIKeys(_ context.Context, tenant string) ([]auth.Key, error) {
+	var out []auth.Key
+	for _, k := range m.keys {
+		if slices.Contains(k.Tenants, tenant) {
+			out = append(out, k)
+		}
+	}
+	return out, nil
+}
+
+// cli runs the admin command line args against open and returns its outputs.
+func cli(t *testing.T, open connector, env map[string]string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err = run(context.Background(), args, &out, &errOut, func(k string) string { return env[k] }, open)
+	return out.String(), errOut.String(), err
+}
+
+func memConnector(m *memKeys, tables *[]string) connector {
+	return func(_ context.Context, endpoint, table string) (backend, error) {
+		return backend{
+			createTable: func(context.Context) error { *tables = append(*tables, endpoint+"|"+table); return nil },
+			keys:        m,
+		}, nil
+	}
+}
+
+func TestAPIKeyLifecycle(t *testing.T) {
+	m := &memKeys{}
+	var tables []string
+	open := memConnector(m, &tables)
+	env := map[string]string{"TABLE_NAME": "customers", "DYNAMODB_ENDPOINT": "http://127.0.0.1:1"}
+
+	if _, _, err := cli(t, open, env, "create-table"); err != nil {
+		t.Fatalf("create-table: %v", err)
+	}
+	if want := []string{"http://127.0.0.1:1|customers"}; !slices.Equal(tables, want) {
+		t.Errorf("tables created = %v, want %v", tables, want)
+	}
+
+	out, _, err := cli(t, open, env, "apikey", "create", "--tenant", "t1", "--tenant", "t2",
+		"--scopes", "orders:read,customers:read", "--name", "crm sync")
+	if err != nil {
+		t.Fatalf("apikey create: %v", err)
+	}
+	secret := strings.TrimSpace(out)
+	if !strings.HasPrefix(secret, "fpk_") || len(secret) != 4+43 {
+		t.Fatalf("apikey create printed %q, want fpk_ and 43 characters", secret)
+	}
+	if len(m.keys) != 1 {
+		t.Fatalf("%d keys stored, want 1", len(m.keys))
+	}
+	k := m.keys[0]
+	want := auth.Key{ID: k.ID, Hash: auth.Hash(secret), Name: "crm sync", Tenants: []string{"t1", "t2"},
+		Scopes: []auth.Scope{auth.CustomersRead, auth.OrdersRead}, Status: auth.StatusActive, CreatedAt: k.CreatedAt}
+	if fmt.Sprint(k) != fmt.Sprint(want) {
+		t.Errorf("stored key = %+v, want %+v", k, want)
+	}
+	if !strings.HasPrefix(k.ID, "key_") {
+		t.Errorf("key id = %q, want key_ prefix", k.ID)
+	}
+	if _, err := time.Parse(time.RFC3339, k.CreatedAt); err != nil {
+		t.Errorf("createdAt %q: %v", k.CreatedAt, err)
+	}
+
+	list, _, err := cli(t, open, env, "apikey", "list", "--tenant", "t2")
+	if err != nil {
+		t.Fatalf("apikey list: %v", err)
+	}
+	if !strings.Contains(list, k.ID) || !strings.Contains(list, "active") {
+		t.Errorf("apikey list = %q, want the key id and status", list)
+	}
+	if strings.Contains(list, secret) || strings.Contains(list, k.Hash) {
+		t.Errorf("apikey list = %q shows the key or its hash", list)
+	}
+
+	if _, _, err := cli(t, open, env, "apikey", "revoke", k.ID); err != nil {
+		t.Fatalf("apikey revoke: %v", err)
+	}
+	if m.keys[0].Status != auth.StatusRevoked {
+		t.Errorf("status after revoke = %q, want %q", m.keys[0].Status, auth.StatusRevoked)
+	}
+	if _, _, err := cli(t, open, env, "apikey", "revoke", "key_missing"); err == nil || !strings.Contains(err.Error(), "no API key key_missing") {
+		t.Errorf("apikey revoke key_missing = %v, want no API key", err)
+	}
+}
+
+func TestAPIKeyCreateSecretsDiffer(t *testing.T) {
+	seen := map[string]bool{}
+	for range 100 {
+		s := newSecret()
+		if seen[s] {
+			t.Fatalf("newSecret repeated %q", s)
+		}
+		seen[s] = true
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"no command", nil, nil, "no command"},
+		{"unknown command", nil, []string{"apikey", "rotate"}, "unknown command"},
+		{"no table", nil, []string{"create-table"}, "no table"},
+		{"no tenant", map[string]string{"TABLE_NAME": "x"}, []string{"apikey", "create", "--scopes", "all"}, "--tenant"},
+		{"no scopes", map[string]string{"TABLE_NAME": "x"}, []string{"apikey", "create", "--tenant", "t"}, "no scope"},
+		{"bad scope", map[string]string{"TABLE_NAME": "x"}, []string{"apikey", "create", "--tenant", "t", "--scopes", "admin"}, `unknown scope "admin"`},
+		{"revoke without id", map[string]string{"TABLE_NAME": "x"}, []string{"apikey", "revoke"}, "one KEY-ID"},
+		{"list without tenant", map[string]string{"TABLE_NAME": "x"}, []string{"apikey", "list"}, "--tenant"},
+		{"flag after command", nil, []string{"create-table", "-table"}, "flag needs an argument"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var tables []string
+			_, _, err := cli(t, memConnector(&memKeys{}, &tables), tt.env, tt.args...)
+			if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("run(%q) = %v, want a usage error containing %q", tt.args, err, tt.want)
+			}
+			if len(tables) > 0 {
+				t.Errorf("run(%q) created a table", tt.args)
+			}
+		})
+	}
+}
+
+func TestParseScopes(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []auth.Scope
+	}{
+		{"all", []auth.Scope{auth.CustomersRead, auth.CustomersWrite, auth.OrdersRead, auth.OrdersWrite}},
+		{" orders:write , customers:read,orders:write", []auth.Scope{auth.CustomersRead, auth.OrdersWrite}},
+	}
+	for _, tt := range tests {
+		got, err := parseScopes(tt.in)
+		if err != nil || !slices.Equal(got, tt.want) {
+			t.Errorf("parseScopes(%q) = %v, %v, want %v", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+// TestAgainstDynamoDB runs the commands against a DynamoDB emulator (moto), end to end.
+func TestAgainstDynamoDB(t *testing.T) {
+	endpoint := os.Getenv("DYNAMODB_ENDPOINT")
+	if endpoint == "" {
+		t.Skip("DYNAMODB_ENDPOINT not set: no DynamoDB emulator to run against (make test starts moto)")
+	}
+	ctx := context.Background()
+	table := fmt.Sprintf("admin-test-%d", time.Now().UnixNano())
+	env := map[string]string{"TABLE_NAME": table, "DYNAMODB_ENDPOINT": endpoint}
+
+	if _, _, err := cli(t, connect, env, "create-table"); err != nil {
+		t.Fatalf("create-table: %v", err)
+	}
+	// Creating it again is fine.
+	if _, _, err := cli(t, connect, env, "-table", table, "create-table"); err != nil {
+		t.Fatalf("create-table again: %v", err)
+	}
+	out, _, err := cli(t, connect, env, "apikey", "create", "--tenant", "acme", "--scopes", "all")
+	if err != nil {
+		t.Fatalf("apikey create: %v", err)
+	}
+	secret := strings.TrimSpace(out)
+
+	client, err := dynamo.Connect(ctx, endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := dynamo.New(client, table)
+	k, err := store.APIKey(ctx, auth.Hash(secret))
+	if err != nil {
+		t.Fatalf("APIKey(hash of the printed key): %v", err)
+	}
+	if !k.Granted("acme", auth.OrdersWrite) || k.Granted("other", auth.OrdersWrite) {
+		t.Errorf("stored key %+v: want granted acme only", k)
+	}
+
+	list, _, err := cli(t, connect, env, "apikey", "list", "--tenant", "acme")
+	if err != nil {
+		t.Fatalf("apikey list: %v", err)
+	}
+	if !strings.Contains(list, k.ID) || strings.Contains(list, secret) || strings.Contains(list, k.Hash) {
+		t.Errorf("apikey list = %q, want key id %s and neither key nor hash", list, k.ID)
+	}
+	if _, _, err := cli(t, connect, env, "apikey", "revoke", k.ID); err != nil {
+		t.Fatalf("apikey revoke: %v", err)
+	}
+	if k, err := store.APIKey(ctx, auth.Hash(secret)); err != nil || k.Status != auth.StatusRevoked {
+		t.Errorf("after revoke: APIKey = %+v, %v, want status revoked", k, err)
+	}
+}
