@@ -1,11 +1,392 @@
 package storetest
 
-import "testing"
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flexportal-compat/customers-api/internal/customer"
+	"github.com/flexportal-compat/customers-api/internal/order"
+)
 
 // Run runs the contract suite against stores made by open; each call of open returns a fresh,
-// empty store, closed by open's own t.Cleanup.
+// empty store, closed by open's own t.Cleanup. Every sub-test opens its own store, so a store
+// that fails one rule fails that rule's test and no other.
 func Run(t *testing.T, open func(t *testing.T) Store) {
 	t.Helper()
-	// The suite is being written; see the package tests.
-	_ = open
+	groups := []struct {
+		name  string
+		tests []test
+	}{
+		{"CreateOrder", createOrderTests},
+		{"UpdateCustomer", updateTests},
+		{"Email", emailTests},
+		{"Deactivate", deactivateTests},
+		{"CancelOrder", cancelTests},
+		{"Idempotency", idempotencyTests},
+		{"ListCustomers", listCustomerTests},
+		{"ListOrders", listOrderTests},
+		{"Tenants", tenantTests},
+		{"APIKeys", apiKeyTests},
+		{"Concurrency", concurrencyTests},
+	}
+	for _, g := range groups {
+		t.Run(g.name, func(t *testing.T) {
+			for _, tt := range g.tests {
+				t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
+			}
+		})
+	}
+}
+
+// test is one sub-test of the suite; fn gets a fresh, empty store.
+type test struct {
+	name string
+	fn   func(t *testing.T, s Store)
+}
+
+// Two tenants whose ids are prefixes of each other on purpose: a store that finds a tenant's
+// items by key prefix leaks tenantA's items into tenantB's (or back) and fails.
+const (
+	tenantA = "acme"
+	tenantB = "acme2"
+)
+
+// billingAddr is an address with every optional key set, so that a replacement without them
+// shows whether a store merged addresses.
+func billingAddr() customer.Address {
+	return customer.Address{
+		ContactName:   "Ada Lovelace",
+		Company:       "Analytical Engines Ltd",
+		StreetAddress: "12 St James's Square",
+		BuildingInfo:  "Floor 2",
+		Locality:      "St James's",
+		City:          "London",
+		AdminArea:     "Greater London",
+		PostalCode:    "SW1Y 4JH",
+		Country:       "GB",
+	}
+}
+
+func shippingAddr() customer.Address {
+	return customer.Address{
+		ContactName:   "Ada Lovelace",
+		StreetAddress: "1 Dock Road",
+		City:          "Bristol",
+		PostalCode:    "BS1 1AA",
+		Country:       "GB",
+	}
+}
+
+// plainAddr is an address with only the required keys.
+func plainAddr(city string) customer.Address {
+	return customer.Address{ContactName: "Receiving", StreetAddress: "5 Main Street", City: city, Country: "DE"}
+}
+
+// newInput returns a valid, defaulted order body for a customer with email, as the HTTP layer
+// hands it to a store.
+func newInput(email string) order.Input {
+	return order.Input{
+		Customer: order.NewCustomer{
+			Email:        email,
+			FirstName:    "Ada",
+			LastName:     "Lovelace",
+			CustomerType: customer.Individual,
+		},
+		BillingAddress: billingAddr(),
+		Items:          []order.Item{{SKU: "LAPTOP-14", Quantity: 2, ContractLength: 12}},
+		OrderType:      order.Standard,
+		CustomFields:   map[string]any{},
+	}
+}
+
+// fullInput is newInput with every optional field of the body set.
+func fullInput(email string) order.Input {
+	in := newInput(email)
+	in.Customer.Company = "Analytical Engines Ltd"
+	in.Customer.Phone = "+44 20 7946 0018"
+	in.Customer.CustomerType = customer.Business
+	ship := shippingAddr()
+	in.ShippingAddress = &ship
+	in.Items = append(in.Items, order.Item{SKU: "PHONE-X", Quantity: 1, ContractLength: 24})
+	in.OrderType = order.Upgrade
+	in.CustomFields = map[string]any{"po": "PO-1", "seats": json.Number("3"), "gift": true}
+	in.Notes = "Leave at reception"
+	return in
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func set[T any](v T) customer.Optional[T] { return customer.Optional[T]{Set: true, Value: &v} }
+
+func null[T any]() customer.Optional[T] { return customer.Optional[T]{Set: true} }
+
+// snapshotOf is what an order made now must keep of c.
+func snapshotOf(c customer.Customer) order.Snapshot {
+	return order.Snapshot{
+		CustomerID:   c.CustomerID,
+		Email:        c.Email,
+		FirstName:    c.FirstName,
+		LastName:     c.LastName,
+		Company:      c.Company,
+		Phone:        c.Phone,
+		CustomerType: c.CustomerType,
+	}
+}
+
+// createOrder creates an order without an idempotency key and fails the test on any error.
+func createOrder(t *testing.T, s Store, tenant string, in order.Input) order.Order {
+	t.Helper()
+	o, replayed, err := s.CreateOrder(t.Context(), tenant, in, order.Idempotency{})
+	if err != nil {
+		t.Fatalf("CreateOrder(%s, %s) error = %v, want nil", tenant, in.Customer.Email, err)
+	}
+	if replayed {
+		t.Errorf("CreateOrder(%s, %s) without a key: replayed = true, want false", tenant, in.Customer.Email)
+	}
+	return o
+}
+
+// newCustomer seeds a customer through its first order and returns it as stored.
+func newCustomer(t *testing.T, s Store, tenant string, in order.Input) customer.Customer {
+	t.Helper()
+	o := createOrder(t, s, tenant, in)
+	return getCustomer(t, s, tenant, o.Customer.CustomerID)
+}
+
+// idleCustomer seeds a customer whose only order is cancelled, so it can be deactivated.
+func idleCustomer(t *testing.T, s Store, tenant string, in order.Input) customer.Customer {
+	t.Helper()
+	o := createOrder(t, s, tenant, in)
+	cancelOrder(t, s, tenant, o.OrderID)
+	return getCustomer(t, s, tenant, o.Customer.CustomerID)
+}
+
+func getCustomer(t *testing.T, s Store, tenant, id string) customer.Customer {
+	t.Helper()
+	c, err := s.GetCustomer(t.Context(), tenant, id)
+	if err != nil {
+		t.Fatalf("GetCustomer(%s, %s) error = %v, want nil", tenant, id, err)
+	}
+	return c
+}
+
+func getOrder(t *testing.T, s Store, tenant, id string) order.Order {
+	t.Helper()
+	o, err := s.GetOrder(t.Context(), tenant, id)
+	if err != nil {
+		t.Fatalf("GetOrder(%s, %s) error = %v, want nil", tenant, id, err)
+	}
+	return o
+}
+
+// update applies p, fails the test on error, and checks that the returned customer is the one
+// a following GetCustomer reads.
+func update(t *testing.T, s Store, tenant, id string, p customer.Patch, ifMatch *int64) customer.Customer {
+	t.Helper()
+	got, err := s.UpdateCustomer(t.Context(), tenant, id, p, ifMatch)
+	if err != nil {
+		t.Fatalf("UpdateCustomer(%s, %s) error = %v, want nil", tenant, id, err)
+	}
+	sameCustomer(t, "GetCustomer after UpdateCustomer", getCustomer(t, s, tenant, id), got)
+	return got
+}
+
+// deactivate deactivates the customer, fails the test on error, and checks the returned
+// customer against a following GetCustomer.
+func deactivate(t *testing.T, s Store, tenant, id string, ifMatch *int64) customer.Customer {
+	t.Helper()
+	got, err := s.DeactivateCustomer(t.Context(), tenant, id, ifMatch)
+	if err != nil {
+		t.Fatalf("DeactivateCustomer(%s, %s) error = %v, want nil", tenant, id, err)
+	}
+	if got.Status != customer.Inactive {
+		t.Errorf("DeactivateCustomer(%s, %s) status = %q, want %q", tenant, id, got.Status, customer.Inactive)
+	}
+	sameCustomer(t, "GetCustomer after DeactivateCustomer", getCustomer(t, s, tenant, id), got)
+	return got
+}
+
+func cancelOrder(t *testing.T, s Store, tenant, id string) order.Order {
+	t.Helper()
+	o, err := s.CancelOrder(t.Context(), tenant, id, "")
+	if err != nil {
+		t.Fatalf("CancelOrder(%s, %s) error = %v, want nil", tenant, id, err)
+	}
+	return o
+}
+
+// wantErr fails the test unless err matches target with errors.Is.
+func wantErr(t *testing.T, what string, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Errorf("%s error = %v, want %v", what, err, target)
+	}
+}
+
+// unchanged checks that the customer still reads exactly as before.
+func unchanged(t *testing.T, s Store, tenant string, before customer.Customer) {
+	t.Helper()
+	sameCustomer(t, "customer after a refused call", getCustomer(t, s, tenant, before.CustomerID), before)
+}
+
+// sameCustomer compares two customers field by field (PendingOrders included).
+func sameCustomer(t *testing.T, what string, got, want customer.Customer) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("%s:\n got %s\nwant %s", what, show(got), show(want))
+	}
+}
+
+func sameOrder(t *testing.T, what string, got, want order.Order) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("%s:\n got %s\nwant %s", what, show(got), show(want))
+	}
+}
+
+// show renders v for a failure message: JSON, plus what JSON hides (the Go types of custom
+// field values, nil against empty, PendingOrders).
+func show(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("%#v", v)
+	}
+	switch v := v.(type) {
+	case customer.Customer:
+		return fmt.Sprintf("%s\n     customFields=%#v orderIds=%#v rentalIds=%#v pendingOrders=%d",
+			b, v.CustomFields, v.OrderIDs, v.RentalIDs, v.PendingOrders)
+	case order.Order:
+		return fmt.Sprintf("%s\n     customFields=%#v", b, v.CustomFields)
+	}
+	return string(b)
+}
+
+const ulidAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// checkID checks that id is prefix and a 26-character ULID.
+func checkID(t *testing.T, what, id, prefix string) {
+	t.Helper()
+	rest, ok := strings.CutPrefix(id, prefix)
+	if !ok || len(rest) != 26 || strings.Trim(rest, ulidAlphabet) != "" {
+		t.Errorf("%s = %q, want %q and a 26-character ULID", what, id, prefix)
+	}
+}
+
+// checkTimestamp checks that ts is RFC 3339 in UTC with millisecond precision.
+func checkTimestamp(t *testing.T, what, ts string) {
+	t.Helper()
+	const layout = "2006-01-02T15:04:05.000Z"
+	p, err := time.Parse(layout, ts)
+	if err != nil || p.Format(layout) != ts {
+		t.Errorf("%s = %q, want RFC 3339 UTC with milliseconds like %q", what, ts, layout)
+	}
+}
+
+// tick waits until the millisecond clock has moved on, so that a following write must show a
+// later updatedAt. It asserts nothing about timing.
+func tick() { time.Sleep(3 * time.Millisecond) }
+
+// customerIDs returns the ids of cs, in order.
+func customerIDs(cs []customer.Customer) []string {
+	ids := make([]string, len(cs))
+	for i, c := range cs {
+		ids[i] = c.CustomerID
+	}
+	return ids
+}
+
+func orderIDs(os []order.Order) []string {
+	ids := make([]string, len(os))
+	for i, o := range os {
+		ids[i] = o.OrderID
+	}
+	return ids
+}
+
+// maxPages bounds paging loops so that a store whose cursor never ends fails instead of hanging.
+const maxPages = 500
+
+// listCustomers pages through every customer matching q (q.Limit > 0), checking each page: at
+// most q.Limit items, and no empty page after a cursor (Next is "" on the last page).
+func listCustomers(t *testing.T, s Store, tenant string, q customer.ListQuery) []customer.Customer {
+	t.Helper()
+	var all []customer.Customer
+	seen := map[string]bool{}
+	for range maxPages {
+		p, err := s.ListCustomers(t.Context(), tenant, q)
+		if err != nil {
+			t.Fatalf("ListCustomers(%s, %+v) error = %v, want nil", tenant, q, err)
+		}
+		if len(p.Customers) > q.Limit {
+			t.Errorf("ListCustomers(%s, %+v) returned %d customers, want at most %d", tenant, q, len(p.Customers), q.Limit)
+		}
+		if q.After != "" && len(p.Customers) == 0 {
+			t.Errorf("ListCustomers(%s, %+v) after a cursor returned an empty page: Next must be \"\" on the page holding the last match", tenant, q)
+		}
+		all = append(all, p.Customers...)
+		if p.Next == "" {
+			return all
+		}
+		if seen[p.Next] {
+			t.Fatalf("ListCustomers(%s, %+v) returned cursor %q twice", tenant, q, p.Next)
+		}
+		seen[p.Next] = true
+		q.After = p.Next
+	}
+	t.Fatalf("ListCustomers(%s, %+v) did not end after %d pages", tenant, q, maxPages)
+	return nil
+}
+
+// listOrders is listCustomers for orders.
+func listOrders(t *testing.T, s Store, tenant string, q order.ListQuery) []order.Order {
+	t.Helper()
+	var all []order.Order
+	seen := map[string]bool{}
+	for range maxPages {
+		p, err := s.ListOrders(t.Context(), tenant, q)
+		if err != nil {
+			t.Fatalf("ListOrders(%s, %+v) error = %v, want nil", tenant, q, err)
+		}
+		if len(p.Orders) > q.Limit {
+			t.Errorf("ListOrders(%s, %+v) returned %d orders, want at most %d", tenant, q, len(p.Orders), q.Limit)
+		}
+		if q.After != "" && len(p.Orders) == 0 {
+			t.Errorf("ListOrders(%s, %+v) after a cursor returned an empty page: Next must be \"\" on the page holding the last match", tenant, q)
+		}
+		all = append(all, p.Orders...)
+		if p.Next == "" {
+			return all
+		}
+		if seen[p.Next] {
+			t.Fatalf("ListOrders(%s, %+v) returned cursor %q twice", tenant, q, p.Next)
+		}
+		seen[p.Next] = true
+		q.After = p.Next
+	}
+	t.Fatalf("ListOrders(%s, %+v) did not end after %d pages", tenant, q, maxPages)
+	return nil
+}
+
+// sameIDs fails the test unless got lists exactly want, in order.
+func sameIDs(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if len(got) == 0 && len(want) == 0 {
+		return
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("%s = %v, want %v", what, got, want)
+	}
+}
+
+func reversed[T any](s []T) []T {
+	r := make([]T, len(s))
+	for i, v := range s {
+		r[len(s)-1-i] = v
+	}
+	return r
 }

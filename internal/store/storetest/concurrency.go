@@ -1,0 +1,310 @@
+package storetest
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/flexportal-compat/customers-api/internal/customer"
+	"github.com/flexportal-compat/customers-api/internal/order"
+)
+
+var concurrencyTests = []test{
+	{"DifferentCustomFields", testConcurrentFields},
+	{"SameIfMatch", testConcurrentIfMatch},
+	{"SameNewEmail", testConcurrentEmail},
+	{"IdempotencyKeyExistingCustomer", func(t *testing.T, s Store) { testConcurrentIdempotency(t, s, true) }},
+	{"IdempotencyKeyNewCustomer", func(t *testing.T, s Store) { testConcurrentIdempotency(t, s, false) }},
+	{"NewCustomerSameEmail", testConcurrentNewCustomer},
+	{"OrdersAndUpdates", testConcurrentOrdersAndUpdates},
+	{"DeactivateVersusOrder", testConcurrentDeactivateOrder},
+}
+
+// parallel runs fn(0..n-1) on n goroutines released together by a start barrier, and waits for
+// all of them. fn must not call t.Fatal; results go to per-goroutine slots.
+func parallel(n int, fn func(i int)) {
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			fn(i)
+		}()
+	}
+	close(start)
+	wg.Wait()
+}
+
+// testConcurrentFields: concurrent updates of different custom fields all survive.
+func testConcurrentFields(t *testing.T, s Store) {
+	const n = 20
+	c := newCustomer(t, s, tenantA, newInput("fields@example.com"))
+	c = update(t, s, tenantA, c.CustomerID, customer.Patch{CustomFields: map[string]any{"keep": "me"}}, nil)
+	errs := make([]error, n)
+	versions := make([]int64, n)
+	parallel(n, func(i int) {
+		got, err := s.UpdateCustomer(t.Context(), tenantA, c.CustomerID,
+			customer.Patch{CustomFields: map[string]any{fmt.Sprintf("f%02d", i): json.Number(strconv.Itoa(i))}}, nil)
+		errs[i], versions[i] = err, got.Version
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("update %d error = %v, want nil", i, err)
+		}
+	}
+	got := getCustomer(t, s, tenantA, c.CustomerID)
+	want := map[string]any{"keep": "me"}
+	for i := range n {
+		want[fmt.Sprintf("f%02d", i)] = json.Number(strconv.Itoa(i))
+	}
+	if !mapsEqual(got.CustomFields, want) {
+		t.Errorf("customFields after %d concurrent updates = %#v, want %#v", n, got.CustomFields, want)
+	}
+	if got.Version != c.Version+n {
+		t.Errorf("version = %d, want %d", got.Version, c.Version+n)
+	}
+	slices.Sort(versions)
+	for i, v := range versions {
+		if v != c.Version+int64(i)+1 {
+			t.Errorf("versions returned by the concurrent updates = %v, want each of %d..%d once", versions, c.Version+1, c.Version+n)
+			break
+		}
+	}
+}
+
+// testConcurrentIfMatch: of updates racing with the same ifMatch, exactly one wins.
+func testConcurrentIfMatch(t *testing.T, s Store) {
+	const n = 10
+	c := newCustomer(t, s, tenantA, newInput("race@example.com"))
+	errs := make([]error, n)
+	parallel(n, func(i int) {
+		v := c.Version
+		_, errs[i] = s.UpdateCustomer(t.Context(), tenantA, c.CustomerID,
+			customer.Patch{FirstName: ptr(fmt.Sprintf("Writer%d", i)), CustomFields: map[string]any{fmt.Sprintf("w%d", i): true}}, &v)
+	})
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && winner >= 0:
+			t.Errorf("updates %d and %d with the same ifMatch both succeeded", winner, i)
+		case err == nil:
+			winner = i
+		case !errors.Is(err, customer.ErrPrecondition):
+			t.Errorf("update %d error = %v, want nil or %v", i, err, customer.ErrPrecondition)
+		}
+	}
+	if winner < 0 {
+		t.Fatalf("no update with the current ifMatch succeeded")
+	}
+	got := getCustomer(t, s, tenantA, c.CustomerID)
+	wantFields := map[string]any{fmt.Sprintf("w%d", winner): true}
+	if got.FirstName != fmt.Sprintf("Writer%d", winner) || got.Version != c.Version+1 || !mapsEqual(got.CustomFields, wantFields) {
+		t.Errorf("after the race: firstName %q version %d customFields %#v, want %q %d %#v",
+			got.FirstName, got.Version, got.CustomFields, fmt.Sprintf("Writer%d", winner), c.Version+1, wantFields)
+	}
+}
+
+// testConcurrentEmail: of customers racing for one new email, exactly one gets it; the others
+// keep theirs.
+func testConcurrentEmail(t *testing.T, s Store) {
+	const n = 10
+	before := make([]customer.Customer, n)
+	for i := range n {
+		before[i] = newCustomer(t, s, tenantA, newInput(fmt.Sprintf("racer%d@example.com", i)))
+	}
+	errs := make([]error, n)
+	parallel(n, func(i int) {
+		email := "wanted@example.com"
+		if i%2 == 1 {
+			email = "Wanted@Example.COM"
+		}
+		_, errs[i] = s.UpdateCustomer(t.Context(), tenantA, before[i].CustomerID, customer.Patch{Email: ptr(email)}, nil)
+	})
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && winner >= 0:
+			t.Errorf("customers %d and %d both took the same email", winner, i)
+		case err == nil:
+			winner = i
+		case !errors.Is(err, customer.ErrEmailExists):
+			t.Errorf("email change %d error = %v, want nil or %v", i, err, customer.ErrEmailExists)
+		}
+	}
+	if winner < 0 {
+		t.Fatalf("no customer got the free email")
+	}
+	for i, c := range before {
+		if i == winner {
+			if got := getCustomer(t, s, tenantA, c.CustomerID); !strings.EqualFold(got.Email, "wanted@example.com") {
+				t.Errorf("winner's email = %q, want wanted@example.com", got.Email)
+			}
+			continue
+		}
+		unchanged(t, s, tenantA, c)
+		checkCustomerList(t, s, tenantA, customer.ListQuery{Email: c.Email}, []string{c.CustomerID}, 10)
+	}
+	checkCustomerList(t, s, tenantA, customer.ListQuery{Email: "WANTED@example.com"}, []string{before[winner].CustomerID}, 10)
+	o := createOrder(t, s, tenantA, newInput("wanted@example.com"))
+	if o.Customer.CustomerID != before[winner].CustomerID {
+		t.Errorf("order for the raced email went to %s, want the winner %s", o.Customer.CustomerID, before[winner].CustomerID)
+	}
+	o = createOrder(t, s, tenantA, newInput(before[(winner+1)%n].Email))
+	if o.Customer.CustomerID != before[(winner+1)%n].CustomerID {
+		t.Errorf("order for a loser's email went to %s, want %s", o.Customer.CustomerID, before[(winner+1)%n].CustomerID)
+	}
+}
+
+// testConcurrentIdempotency: concurrent requests with one key make exactly one order; the others
+// replay it or are told the key is in use.
+func testConcurrentIdempotency(t *testing.T, s Store, existing bool) {
+	const n = 10
+	in := newInput("idem.race@example.com")
+	var seed []string
+	var start int64
+	if existing {
+		c := newCustomer(t, s, tenantA, in)
+		seed, start = c.OrderIDs, c.TotalOrders
+	}
+	idem := order.Idempotency{Key: "race-key", RequestHash: "race-hash"}
+	type result struct {
+		o        order.Order
+		replayed bool
+		err      error
+	}
+	res := make([]result, n)
+	parallel(n, func(i int) {
+		o, replayed, err := s.CreateOrder(t.Context(), tenantA, in, idem)
+		res[i] = result{o, replayed, err}
+	})
+	created, ids := 0, map[string]bool{}
+	for i, r := range res {
+		switch {
+		case r.err == nil:
+			ids[r.o.OrderID] = true
+			if !r.replayed {
+				created++
+			}
+		case !errors.Is(r.err, order.ErrIdempotencyInUse):
+			t.Errorf("call %d error = %v, want nil or %v", i, r.err, order.ErrIdempotencyInUse)
+		}
+	}
+	if len(ids) != 1 || created != 1 {
+		t.Fatalf("concurrent calls with one key: %d distinct orders, %d not replayed; want 1 and 1", len(ids), created)
+	}
+	var id string
+	for k := range ids {
+		id = k
+	}
+	sameIDs(t, "ListOrders after the race", orderIDs(listOrders(t, s, tenantA, order.ListQuery{Limit: 50})), append(slices.Clone(seed), id))
+	cs := listCustomers(t, s, tenantA, customer.ListQuery{Limit: 50})
+	if len(cs) != 1 {
+		t.Fatalf("customers after the race = %v, want 1", customerIDs(cs))
+	}
+	if cs[0].TotalOrders != start+1 {
+		t.Errorf("totalOrders = %d, want %d", cs[0].TotalOrders, start+1)
+	}
+	sameIDs(t, "orderIds", cs[0].OrderIDs, append(slices.Clone(seed), id))
+	o, replayed, err := s.CreateOrder(t.Context(), tenantA, in, idem)
+	if err != nil || !replayed || o.OrderID != id {
+		t.Errorf("retry after the race = %s replayed %v error %v, want %s true nil", o.OrderID, replayed, err, id)
+	}
+}
+
+// testConcurrentNewCustomer: concurrent first orders for one email make one customer.
+func testConcurrentNewCustomer(t *testing.T, s Store) {
+	const n = 8
+	errs := make([]error, n)
+	orders := make([]order.Order, n)
+	parallel(n, func(i int) {
+		email := "rush@example.com"
+		if i%2 == 1 {
+			email = "Rush@Example.com"
+		}
+		orders[i], _, errs[i] = s.CreateOrder(t.Context(), tenantA, newInput(email), order.Idempotency{})
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("order %d error = %v, want nil", i, err)
+		}
+	}
+	cs := listCustomers(t, s, tenantA, customer.ListQuery{Limit: 50})
+	if len(cs) != 1 {
+		t.Fatalf("customers after %d concurrent first orders of one email = %v, want 1", n, customerIDs(cs))
+	}
+	c := cs[0]
+	var ids []string
+	for i, o := range orders {
+		if o.Customer.CustomerID != c.CustomerID {
+			t.Errorf("order %d is for customer %s, want %s", i, o.Customer.CustomerID, c.CustomerID)
+		}
+		ids = append(ids, o.OrderID)
+	}
+	got := slices.Clone(c.OrderIDs)
+	slices.Sort(got)
+	slices.Sort(ids)
+	if c.TotalOrders != n || c.Version != n || !slices.Equal(got, ids) {
+		t.Errorf("customer after the rush: totalOrders %d version %d orderIds %v, want %d %d %v", c.TotalOrders, c.Version, got, n, n, ids)
+	}
+}
+
+// testConcurrentOrdersAndUpdates: orders and updates of one customer racing lose nothing.
+func testConcurrentOrdersAndUpdates(t *testing.T, s Store) {
+	const n = 10
+	c := newCustomer(t, s, tenantA, newInput("busy@example.com"))
+	errs := make([]error, 2*n)
+	parallel(2*n, func(i int) {
+		if i%2 == 0 {
+			_, _, errs[i] = s.CreateOrder(t.Context(), tenantA, newInput("busy@example.com"), order.Idempotency{})
+			return
+		}
+		_, errs[i] = s.UpdateCustomer(t.Context(), tenantA, c.CustomerID, customer.Patch{CustomFields: map[string]any{fmt.Sprintf("u%d", i): "x"}}, nil)
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("call %d error = %v, want nil", i, err)
+		}
+	}
+	got := getCustomer(t, s, tenantA, c.CustomerID)
+	if got.TotalOrders != 1+n || len(got.OrderIDs) != 1+n || len(got.CustomFields) != n || got.Version != c.Version+2*n {
+		t.Errorf("after the race: totalOrders %d, %d orderIds, %d customFields, version %d; want %d, %d, %d, %d",
+			got.TotalOrders, len(got.OrderIDs), len(got.CustomFields), got.Version, 1+n, 1+n, n, c.Version+2*n)
+	}
+	if listed := len(listOrders(t, s, tenantA, order.ListQuery{Limit: 50, CustomerID: c.CustomerID})); listed != len(got.OrderIDs) {
+		t.Errorf("ListOrders(customer) = %d orders, want %d", listed, len(got.OrderIDs))
+	}
+}
+
+// testConcurrentDeactivateOrder: a deactivation racing a new order never leaves an inactive
+// customer with a pending order.
+func testConcurrentDeactivateOrder(t *testing.T, s Store) {
+	for round := range 5 {
+		email := fmt.Sprintf("round%d@example.com", round)
+		c := idleCustomer(t, s, tenantA, newInput(email))
+		var deactErr, orderErr error
+		parallel(2, func(i int) {
+			if i == 0 {
+				_, deactErr = s.DeactivateCustomer(t.Context(), tenantA, c.CustomerID, nil)
+			} else {
+				_, _, orderErr = s.CreateOrder(t.Context(), tenantA, newInput(email), order.Idempotency{})
+			}
+		})
+		okDeact := deactErr == nil && errors.Is(orderErr, customer.ErrInactive)
+		okOrder := orderErr == nil && errors.Is(deactErr, customer.ErrPendingOrders)
+		if !okDeact && !okOrder {
+			t.Errorf("round %d: deactivate error = %v, order error = %v; want exactly one of them to succeed", round, deactErr, orderErr)
+		}
+		got := getCustomer(t, s, tenantA, c.CustomerID)
+		pending := listOrders(t, s, tenantA, order.ListQuery{Limit: 10, CustomerID: c.CustomerID, Status: order.Pending})
+		if got.Status == customer.Inactive && len(pending) > 0 {
+			t.Errorf("round %d: customer is inactive with pending orders %v", round, orderIDs(pending))
+		}
+	}
+}

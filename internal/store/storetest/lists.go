@@ -1,0 +1,117 @@
+package storetest
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/flexportal-compat/customers-api/internal/customer"
+)
+
+var listCustomerTests = []test{
+	{"Filters", testListCustomers},
+	{"SparseMatches", testListCustomersSparse},
+	{"EmailAfterChange", testListEmailAfterChange},
+}
+
+// seedCustomers creates n customers in order: business when business(i), deactivated when
+// inactive(i). It returns their ids in creation order.
+func seedCustomers(t *testing.T, s Store, tenant string, n int, business, inactive func(i int) bool) []string {
+	t.Helper()
+	ids := make([]string, n)
+	for i := range n {
+		in := newInput(fmt.Sprintf("c%d@example.com", i))
+		if business(i) {
+			in.Customer.CustomerType = customer.Business
+		}
+		if inactive(i) {
+			c := idleCustomer(t, s, tenant, in)
+			deactivate(t, s, tenant, c.CustomerID, nil)
+			ids[i] = c.CustomerID
+		} else {
+			ids[i] = createOrder(t, s, tenant, in).Customer.CustomerID
+		}
+	}
+	return ids
+}
+
+// pick returns ids[i] for each i, in order.
+func pick(ids []string, is ...int) []string {
+	out := make([]string, len(is))
+	for k, i := range is {
+		out[k] = ids[i]
+	}
+	return out
+}
+
+// checkCustomerList pages through q with several limits in both directions and compares the
+// ids with want (given in creation order).
+func checkCustomerList(t *testing.T, s Store, tenant string, q customer.ListQuery, want []string, limits ...int) {
+	t.Helper()
+	for _, limit := range limits {
+		for _, desc := range []bool{false, true} {
+			q.Limit, q.Desc = limit, desc
+			w := want
+			if desc {
+				w = reversed(want)
+			}
+			got := listCustomers(t, s, tenant, q)
+			sameIDs(t, fmt.Sprintf("ListCustomers(%s, %+v)", tenant, q), customerIDs(got), w)
+			for _, c := range got {
+				sameCustomer(t, "listed customer", c, getCustomer(t, s, tenant, c.CustomerID))
+			}
+		}
+	}
+}
+
+// testListCustomers: each filter alone and combined, every limit, both directions.
+func testListCustomers(t *testing.T, s Store) {
+	ids := seedCustomers(t, s, tenantA, 7,
+		func(i int) bool { return i%3 == 0 },
+		func(i int) bool { return i == 1 || i == 4 })
+	tests := []struct {
+		q    customer.ListQuery
+		want []string
+	}{
+		{customer.ListQuery{}, ids},
+		{customer.ListQuery{Status: customer.Active}, pick(ids, 0, 2, 3, 5, 6)},
+		{customer.ListQuery{Status: customer.Inactive}, pick(ids, 1, 4)},
+		{customer.ListQuery{Type: customer.Business}, pick(ids, 0, 3, 6)},
+		{customer.ListQuery{Type: customer.Individual}, pick(ids, 1, 2, 4, 5)},
+		{customer.ListQuery{Type: customer.Individual, Status: customer.Inactive}, pick(ids, 1, 4)},
+		{customer.ListQuery{Type: customer.Business, Status: customer.Inactive}, nil},
+		{customer.ListQuery{Email: "C3@EXAMPLE.COM"}, pick(ids, 3)},
+		{customer.ListQuery{Email: "c3@example.com", Type: customer.Business}, pick(ids, 3)},
+		{customer.ListQuery{Email: "c3@example.com", Type: customer.Individual}, nil},
+		{customer.ListQuery{Email: "c3@example.co"}, nil},
+		{customer.ListQuery{Email: "3@example.com"}, nil},
+		{customer.ListQuery{Email: "c4@example.com", Status: customer.Active}, nil},
+		{customer.ListQuery{Email: "c4@Example.com", Status: customer.Inactive}, pick(ids, 4)},
+		{customer.ListQuery{Email: "nobody@example.com"}, nil},
+	}
+	for _, tt := range tests {
+		checkCustomerList(t, s, tenantA, tt.q, tt.want, 1, 2, 3, 7, 100)
+	}
+}
+
+// testListCustomersSparse: when filters exclude most customers, paging still returns each match
+// exactly once and ends on the page with the last match.
+func testListCustomersSparse(t *testing.T, s Store) {
+	ids := seedCustomers(t, s, tenantA, 20,
+		func(i int) bool { return i == 2 || i == 11 || i == 19 },
+		func(i int) bool { return i == 7 || i == 0 })
+	checkCustomerList(t, s, tenantA, customer.ListQuery{Type: customer.Business}, pick(ids, 2, 11, 19), 1, 2, 3)
+	checkCustomerList(t, s, tenantA, customer.ListQuery{Status: customer.Inactive}, pick(ids, 0, 7), 1, 2)
+	checkCustomerList(t, s, tenantA, customer.ListQuery{Status: customer.Active, Type: customer.Business}, pick(ids, 2, 11, 19), 1, 2)
+	checkCustomerList(t, s, tenantA, customer.ListQuery{Email: "c19@example.com"}, pick(ids, 19), 1)
+	checkCustomerList(t, s, tenantA, customer.ListQuery{}, ids, 6, 19, 20, 21)
+}
+
+// testListEmailAfterChange: the email filter follows email changes.
+func testListEmailAfterChange(t *testing.T, s Store) {
+	c := newCustomer(t, s, tenantA, newInput("before@example.com"))
+	update(t, s, tenantA, c.CustomerID, customer.Patch{Email: ptr("After@example.com")}, nil)
+	checkCustomerList(t, s, tenantA, customer.ListQuery{Email: "before@example.com"}, nil, 1, 10)
+	checkCustomerList(t, s, tenantA, customer.ListQuery{Email: "after@EXAMPLE.com"}, []string{c.CustomerID}, 1, 10)
+	n := newCustomer(t, s, tenantA, newInput("before@example.com"))
+	checkCustomerList(t, s, tenantA, customer.ListQuery{Email: "Before@example.com"}, []string{n.CustomerID}, 1, 10)
+}

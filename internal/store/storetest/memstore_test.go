@@ -1,0 +1,302 @@
+package storetest
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/flexportal-compat/customers-api/internal/auth"
+	"github.com/flexportal-compat/customers-api/internal/customer"
+	"github.com/flexportal-compat/customers-api/internal/order"
+)
+
+// TestReference runs the suite against memStore, the simplest store that keeps the contract, so
+// that the suite itself is known to be passable: a failure here is a bug in the suite.
+func TestReference(t *testing.T) {
+	Run(t, func(t *testing.T) Store { return newMemStore() })
+}
+
+// memStore is a reference Store in memory: one mutex, plain maps, copies in and out.
+type memStore struct {
+	mu        sync.Mutex
+	customers map[string]customer.Customer // tenant + "/" + customerId
+	emails    map[string]string            // tenant + "/" + EmailKey → customerId
+	orders    map[string]order.Order       // tenant + "/" + orderId
+	idem      map[string]idemRecord        // tenant + "/" + key
+	keys      map[string]auth.Key          // hash
+}
+
+type idemRecord struct {
+	hash    string
+	orderID string
+}
+
+func newMemStore() *memStore {
+	return &memStore{
+		customers: map[string]customer.Customer{},
+		emails:    map[string]string{},
+		orders:    map[string]order.Order{},
+		idem:      map[string]idemRecord{},
+		keys:      map[string]auth.Key{},
+	}
+}
+
+func k(tenant, id string) string { return tenant + "/" + id }
+
+func copyCustomer(c customer.Customer) customer.Customer {
+	c.CustomFields = maps.Clone(c.CustomFields)
+	c.OrderIDs = slices.Clone(c.OrderIDs)
+	c.RentalIDs = slices.Clone(c.RentalIDs)
+	if c.LastBillingAddress != nil {
+		c.LastBillingAddress = ptr(*c.LastBillingAddress)
+	}
+	if c.LastShippingAddress != nil {
+		c.LastShippingAddress = ptr(*c.LastShippingAddress)
+	}
+	return c
+}
+
+func copyOrder(o order.Order) order.Order {
+	o.Items = slices.Clone(o.Items)
+	o.CustomFields = maps.Clone(o.CustomFields)
+	if o.ShippingAddress != nil {
+		o.ShippingAddress = ptr(*o.ShippingAddress)
+	}
+	return o
+}
+
+func (m *memStore) GetCustomer(_ context.Context, tenant, id string) (customer.Customer, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.customers[k(tenant, id)]
+	if !ok {
+		return customer.Customer{}, fmt.Errorf("mem: get customer %s: %w", id, customer.ErrNotFound)
+	}
+	return copyCustomer(c), nil
+}
+
+func (m *memStore) UpdateCustomer(_ context.Context, tenant, id string, p customer.Patch, ifMatch *int64) (customer.Customer, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.customers[k(tenant, id)]
+	if !ok {
+		return customer.Customer{}, fmt.Errorf("mem: update customer %s: %w", id, customer.ErrNotFound)
+	}
+	if ifMatch != nil && *ifMatch != c.Version {
+		return customer.Customer{}, fmt.Errorf("mem: update customer %s: %w", id, customer.ErrPrecondition)
+	}
+	oldKey := customer.EmailKey(c.Email)
+	if p.Email != nil {
+		if holder, ok := m.emails[k(tenant, customer.EmailKey(*p.Email))]; ok && holder != id {
+			return customer.Customer{}, fmt.Errorf("mem: update customer %s: %w", id, customer.ErrEmailExists)
+		}
+	}
+	n, err := p.Apply(copyCustomer(c), time.Now())
+	if err != nil {
+		return customer.Customer{}, fmt.Errorf("mem: update customer %s: %w", id, err)
+	}
+	delete(m.emails, k(tenant, oldKey))
+	m.emails[k(tenant, customer.EmailKey(n.Email))] = id
+	m.customers[k(tenant, id)] = n
+	return copyCustomer(n), nil
+}
+
+func (m *memStore) DeactivateCustomer(_ context.Context, tenant, id string, ifMatch *int64) (customer.Customer, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.customers[k(tenant, id)]
+	switch {
+	case !ok:
+		return customer.Customer{}, fmt.Errorf("mem: deactivate customer %s: %w", id, customer.ErrNotFound)
+	case ifMatch != nil && *ifMatch != c.Version:
+		return customer.Customer{}, fmt.Errorf("mem: deactivate customer %s: %w", id, customer.ErrPrecondition)
+	case c.PendingOrders > 0:
+		return customer.Customer{}, fmt.Errorf("mem: deactivate customer %s: %w", id, customer.ErrPendingOrders)
+	case c.Status == customer.Inactive:
+		return copyCustomer(c), nil
+	}
+	c.Status = customer.Inactive
+	c.Version++
+	c.UpdatedAt = customer.Timestamp(time.Now())
+	m.customers[k(tenant, id)] = c
+	return copyCustomer(c), nil
+}
+
+func (m *memStore) ListCustomers(_ context.Context, tenant string, q customer.ListQuery) (customer.Page, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var all []customer.Customer
+	for _, c := range m.customers {
+		if c.TenantID == tenant &&
+			(q.Status == "" || c.Status == q.Status) &&
+			(q.Type == "" || c.CustomerType == q.Type) &&
+			(q.Email == "" || customer.EmailKey(c.Email) == customer.EmailKey(q.Email)) {
+			all = append(all, copyCustomer(c))
+		}
+	}
+	ids := page(all, func(c customer.Customer) string { return c.CustomerID }, q.After, q.Limit, q.Desc)
+	return customer.Page{Customers: ids.items, Next: ids.next}, nil
+}
+
+type paged[T any] struct {
+	items []T
+	next  string
+}
+
+// page sorts items by id, skips up to after, and cuts limit items.
+func page[T any](items []T, id func(T) string, after string, limit int, desc bool) paged[T] {
+	slices.SortFunc(items, func(a, b T) int {
+		if desc {
+			return cmp.Compare(id(b), id(a))
+		}
+		return cmp.Compare(id(a), id(b))
+	})
+	if after != "" {
+		items = slices.DeleteFunc(items, func(x T) bool {
+			if desc {
+				return id(x) >= after
+			}
+			return id(x) <= after
+		})
+	}
+	if len(items) <= limit {
+		return paged[T]{items: items}
+	}
+	items = items[:limit]
+	return paged[T]{items: items, next: id(items[limit-1])}
+}
+
+func (m *memStore) CreateOrder(_ context.Context, tenant string, in order.Input, idem order.Idempotency) (order.Order, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if idem.Key != "" {
+		if r, ok := m.idem[k(tenant, idem.Key)]; ok {
+			if r.hash != idem.RequestHash {
+				return order.Order{}, false, fmt.Errorf("mem: create order: %w", order.ErrIdempotencyReused)
+			}
+			return copyOrder(m.orders[k(tenant, r.orderID)]), true, nil
+		}
+	}
+	now := time.Now()
+	var c customer.Customer
+	if id, ok := m.emails[k(tenant, customer.EmailKey(in.Customer.Email))]; ok {
+		c = copyCustomer(m.customers[k(tenant, id)])
+		if c.Status == customer.Inactive {
+			return order.Order{}, false, fmt.Errorf("mem: create order: %w", customer.ErrInactive)
+		}
+		c.LastBillingAddress = ptr(in.BillingAddress)
+		if in.ShippingAddress != nil {
+			c.LastShippingAddress = ptr(*in.ShippingAddress)
+		}
+		c.Version++
+		c.UpdatedAt = customer.Timestamp(now)
+	} else {
+		c = in.NewCustomerRecord(tenant, customer.NewID(now), now)
+	}
+	o := order.New(tenant, order.NewID(now), in, order.SnapshotOf(c), now)
+	c.TotalOrders++
+	c.PendingOrders++
+	c.OrderIDs = append(c.OrderIDs, o.OrderID)
+	m.customers[k(tenant, c.CustomerID)] = c
+	m.emails[k(tenant, customer.EmailKey(c.Email))] = c.CustomerID
+	m.orders[k(tenant, o.OrderID)] = copyOrder(o)
+	if idem.Key != "" {
+		m.idem[k(tenant, idem.Key)] = idemRecord{hash: idem.RequestHash, orderID: o.OrderID}
+	}
+	return copyOrder(o), false, nil
+}
+
+func (m *memStore) GetOrder(_ context.Context, tenant, id string) (order.Order, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	o, ok := m.orders[k(tenant, id)]
+	if !ok {
+		return order.Order{}, fmt.Errorf("mem: get order %s: %w", id, order.ErrNotFound)
+	}
+	return copyOrder(o), nil
+}
+
+func (m *memStore) ListOrders(_ context.Context, tenant string, q order.ListQuery) (order.Page, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var all []order.Order
+	for _, o := range m.orders {
+		if o.TenantID == tenant &&
+			(q.CustomerID == "" || o.Customer.CustomerID == q.CustomerID) &&
+			(q.Status == "" || o.Status == q.Status) {
+			all = append(all, copyOrder(o))
+		}
+	}
+	p := page(all, func(o order.Order) string { return o.OrderID }, q.After, q.Limit, q.Desc)
+	return order.Page{Orders: p.items, Next: p.next}, nil
+}
+
+func (m *memStore) CancelOrder(_ context.Context, tenant, id, reason string) (order.Order, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	o, ok := m.orders[k(tenant, id)]
+	switch {
+	case !ok:
+		return order.Order{}, fmt.Errorf("mem: cancel order %s: %w", id, order.ErrNotFound)
+	case o.Status == order.Cancelled:
+		return order.Order{}, fmt.Errorf("mem: cancel order %s: %w", id, order.ErrAlreadyCancelled)
+	case o.Status != order.Pending:
+		return order.Order{}, fmt.Errorf("mem: cancel order %s: %w", id, order.ErrNotCancellable)
+	}
+	o.Status = order.Cancelled
+	o.CancellationReason = reason
+	o.UpdatedAt = customer.Timestamp(time.Now())
+	m.orders[k(tenant, id)] = o
+	c := m.customers[k(tenant, o.Customer.CustomerID)]
+	c.PendingOrders--
+	m.customers[k(tenant, c.CustomerID)] = c
+	return copyOrder(o), nil
+}
+
+func (m *memStore) APIKey(_ context.Context, hash string) (auth.Key, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	key, ok := m.keys[hash]
+	if !ok {
+		return auth.Key{}, fmt.Errorf("mem: api key: %w", auth.ErrKeyNotFound)
+	}
+	return key, nil
+}
+
+func (m *memStore) PutAPIKey(_ context.Context, key auth.Key) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.keys[key.Hash] = key
+	return nil
+}
+
+func (m *memStore) RevokeAPIKey(_ context.Context, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for h, key := range m.keys {
+		if key.ID == id {
+			key.Status = auth.StatusRevoked
+			m.keys[h] = key
+			return nil
+		}
+	}
+	return fmt.Errorf("mem: revoke api key %s: %w", id, auth.ErrKeyNotFound)
+}
+
+func (m *memStore) ListAPIKeys(_ context.Context, tenant string) ([]auth.Key, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []auth.Key
+	for _, key := range m.keys {
+		if slices.Contains(key.Tenants, tenant) {
+			out = append(out, key)
+		}
+	}
+	slices.SortFunc(out, func(a, b auth.Key) int { return cmp.Compare(a.CreatedAt, b.CreatedAt) })
+	return out, nil
+}

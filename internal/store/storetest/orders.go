@@ -1,0 +1,259 @@
+package storetest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/flexportal-compat/customers-api/internal/customer"
+	"github.com/flexportal-compat/customers-api/internal/order"
+)
+
+var cancelTests = []test{
+	{"Pending", testCancel},
+	{"NoReason", testCancelNoReason},
+}
+
+// testCancel: a pending order is cancelled with its reason, once.
+func testCancel(t *testing.T, s Store) {
+	o := createOrder(t, s, tenantA, fullInput("cancel@example.com"))
+	tick()
+	got, err := s.CancelOrder(t.Context(), tenantA, o.OrderID, "Changed my mind")
+	if err != nil {
+		t.Fatalf("CancelOrder error = %v, want nil", err)
+	}
+	want := o
+	want.Status = order.Cancelled
+	want.CancellationReason = "Changed my mind"
+	want.UpdatedAt = got.UpdatedAt
+	sameOrder(t, "CancelOrder", got, want)
+	checkTimestamp(t, "updatedAt of the cancelled order", got.UpdatedAt)
+	if got.UpdatedAt <= o.UpdatedAt {
+		t.Errorf("updatedAt of the cancelled order = %s, want later than %s", got.UpdatedAt, o.UpdatedAt)
+	}
+	sameOrder(t, "GetOrder after CancelOrder", getOrder(t, s, tenantA, o.OrderID), got)
+
+	_, err = s.CancelOrder(t.Context(), tenantA, o.OrderID, "Again")
+	wantErr(t, "CancelOrder of a cancelled order", err, order.ErrAlreadyCancelled)
+	sameOrder(t, "GetOrder after a refused cancel", getOrder(t, s, tenantA, o.OrderID), got)
+
+	_, err = s.CancelOrder(t.Context(), tenantA, order.NewID(time.Now()), "")
+	wantErr(t, "CancelOrder(unknown)", err, order.ErrNotFound)
+}
+
+// testCancelNoReason: the reason is optional.
+func testCancelNoReason(t *testing.T, s Store) {
+	o := createOrder(t, s, tenantA, newInput("noreason@example.com"))
+	got := cancelOrder(t, s, tenantA, o.OrderID)
+	if got.Status != order.Cancelled || got.CancellationReason != "" {
+		t.Errorf("CancelOrder(no reason): status %q reason %q, want %q and none", got.Status, got.CancellationReason, order.Cancelled)
+	}
+	// Cancelling one order leaves the customer's other orders alone.
+	o2 := createOrder(t, s, tenantA, newInput("noreason@example.com"))
+	if st := getOrder(t, s, tenantA, o2.OrderID).Status; st != order.Pending {
+		t.Errorf("other order status = %q, want pending", st)
+	}
+}
+
+var idempotencyTests = []test{
+	{"Replay", testIdempotencyReplay},
+	{"PerTenant", testIdempotencyTenants},
+	{"NoKey", testNoKey},
+}
+
+// testIdempotencyReplay: the same key and hash replays the first order and writes nothing; the
+// same key with another hash is refused; another key is a new request.
+func testIdempotencyReplay(t *testing.T, s Store) {
+	ctx := t.Context()
+	in := fullInput("idem@example.com")
+	idem := order.Idempotency{Key: "key-1", RequestHash: "hash-1"}
+	first, replayed, err := s.CreateOrder(ctx, tenantA, in, idem)
+	if err != nil || replayed {
+		t.Fatalf("first CreateOrder = replayed %v, error %v; want false, nil", replayed, err)
+	}
+	c := getCustomer(t, s, tenantA, first.Customer.CustomerID)
+
+	for i := range 2 {
+		again, replayed, err := s.CreateOrder(ctx, tenantA, in, idem)
+		if err != nil || !replayed {
+			t.Fatalf("retry %d: CreateOrder = replayed %v, error %v; want true, nil", i, replayed, err)
+		}
+		sameOrder(t, "replayed order", again, first)
+		unchanged(t, s, tenantA, c)
+		sameIDs(t, "orders after a replay", orderIDs(listOrders(t, s, tenantA, order.ListQuery{Limit: 10})), []string{first.OrderID})
+		if n := len(listCustomers(t, s, tenantA, customer.ListQuery{Limit: 10})); n != 1 {
+			t.Errorf("customers after a replay = %d, want 1", n)
+		}
+	}
+
+	other := fullInput("someone.else@example.com")
+	for _, body := range []order.Input{in, other} {
+		_, _, err = s.CreateOrder(ctx, tenantA, body, order.Idempotency{Key: "key-1", RequestHash: "hash-2"})
+		wantErr(t, "CreateOrder(same key, other hash)", err, order.ErrIdempotencyReused)
+		unchanged(t, s, tenantA, c)
+		sameIDs(t, "orders after a reused key", orderIDs(listOrders(t, s, tenantA, order.ListQuery{Limit: 10})), []string{first.OrderID})
+		if n := len(listCustomers(t, s, tenantA, customer.ListQuery{Limit: 10})); n != 1 {
+			t.Errorf("customers after a reused key = %d, want 1", n)
+		}
+	}
+
+	second, replayed, err := s.CreateOrder(ctx, tenantA, in, order.Idempotency{Key: "key-2", RequestHash: "hash-1"})
+	if err != nil || replayed {
+		t.Fatalf("CreateOrder(another key) = replayed %v, error %v; want false, nil", replayed, err)
+	}
+	if second.OrderID == first.OrderID {
+		t.Errorf("another key replayed order %s, want a new order", first.OrderID)
+	}
+	if n := getCustomer(t, s, tenantA, c.CustomerID).TotalOrders; n != 2 {
+		t.Errorf("totalOrders = %d, want 2", n)
+	}
+	// The first key still replays its own order, also after that order changed.
+	cancelOrder(t, s, tenantA, first.OrderID)
+	again, replayed, err := s.CreateOrder(ctx, tenantA, in, idem)
+	if err != nil || !replayed || again.OrderID != first.OrderID {
+		t.Errorf("retry after cancel: CreateOrder = %s, replayed %v, error %v; want %s, true, nil", again.OrderID, replayed, err, first.OrderID)
+	}
+	if n := len(listOrders(t, s, tenantA, order.ListQuery{Limit: 10})); n != 2 {
+		t.Errorf("orders = %d, want 2", n)
+	}
+}
+
+// testIdempotencyTenants: keys are scoped to the tenant.
+func testIdempotencyTenants(t *testing.T, s Store) {
+	ctx := t.Context()
+	in := newInput("shared@example.com")
+	idem := order.Idempotency{Key: "same-key", RequestHash: "hash-a"}
+	a, replayed, err := s.CreateOrder(ctx, tenantA, in, idem)
+	if err != nil || replayed {
+		t.Fatalf("CreateOrder(A) = replayed %v, error %v; want false, nil", replayed, err)
+	}
+	b, replayed, err := s.CreateOrder(ctx, tenantB, in, idem)
+	if err != nil || replayed {
+		t.Fatalf("CreateOrder(B, A's key) = replayed %v, error %v; want false, nil", replayed, err)
+	}
+	if b.OrderID == a.OrderID || b.TenantID != tenantB {
+		t.Errorf("order of B = %s in %s, want a new order in %s", b.OrderID, b.TenantID, tenantB)
+	}
+	c, replayed, err := s.CreateOrder(ctx, tenantB, in, order.Idempotency{Key: "other-key", RequestHash: "hash-b"})
+	if err != nil || replayed || c.OrderID == b.OrderID {
+		t.Errorf("CreateOrder(B, new key) = %s replayed %v error %v, want a new order", c.OrderID, replayed, err)
+	}
+	// B's key is new to A, whatever its hash.
+	_, replayed, err = s.CreateOrder(ctx, tenantA, in, order.Idempotency{Key: "other-key", RequestHash: "hash-x"})
+	if err != nil || replayed {
+		t.Errorf("CreateOrder(A, B's key, other hash) = replayed %v, error %v; want false, nil", replayed, err)
+	}
+	again, replayed, err := s.CreateOrder(ctx, tenantA, in, idem)
+	if err != nil || !replayed || again.OrderID != a.OrderID {
+		t.Errorf("retry in A = %s replayed %v error %v, want %s true nil", again.OrderID, replayed, err, a.OrderID)
+	}
+}
+
+// testNoKey: without a key, identical requests are distinct orders.
+func testNoKey(t *testing.T, s Store) {
+	in := newInput("nokey@example.com")
+	o1 := createOrder(t, s, tenantA, in)
+	o2 := createOrder(t, s, tenantA, in)
+	if o1.OrderID == o2.OrderID {
+		t.Fatalf("two orders without a key share id %s", o1.OrderID)
+	}
+	c := getCustomer(t, s, tenantA, o1.Customer.CustomerID)
+	if c.TotalOrders != 2 {
+		t.Errorf("totalOrders = %d, want 2", c.TotalOrders)
+	}
+	sameIDs(t, "orderIds", c.OrderIDs, []string{o1.OrderID, o2.OrderID})
+}
+
+var listOrderTests = []test{
+	{"Filters", testListOrders},
+	{"SparseMatches", testListOrdersSparse},
+}
+
+// testListOrders: every order exactly once, in creation order, with each filter.
+func testListOrders(t *testing.T, s Store) {
+	var all, ofA, ofB []string
+	mk := func(email string) order.Order {
+		o := createOrder(t, s, tenantA, newInput(email))
+		all = append(all, o.OrderID)
+		return o
+	}
+	a1 := mk("a@example.com")
+	b1 := mk("b@example.com")
+	a2 := mk("a@example.com")
+	a3 := mk("a@example.com")
+	b2 := mk("b@example.com")
+	ofA = []string{a1.OrderID, a2.OrderID, a3.OrderID}
+	ofB = []string{b1.OrderID, b2.OrderID}
+	cancelOrder(t, s, tenantA, a2.OrderID)
+	ca, cb := a1.Customer.CustomerID, b1.Customer.CustomerID
+
+	tests := []struct {
+		q    order.ListQuery
+		want []string
+	}{
+		{order.ListQuery{}, all},
+		{order.ListQuery{CustomerID: ca}, ofA},
+		{order.ListQuery{CustomerID: cb}, ofB},
+		{order.ListQuery{Status: order.Cancelled}, []string{a2.OrderID}},
+		{order.ListQuery{Status: order.Pending}, []string{a1.OrderID, b1.OrderID, a3.OrderID, b2.OrderID}},
+		{order.ListQuery{Status: order.Confirmed}, nil},
+		{order.ListQuery{CustomerID: ca, Status: order.Pending}, []string{a1.OrderID, a3.OrderID}},
+		{order.ListQuery{CustomerID: cb, Status: order.Cancelled}, nil},
+		{order.ListQuery{CustomerID: customer.NewID(time.Now())}, nil},
+	}
+	for _, tt := range tests {
+		for _, limit := range []int{1, 2, 3, 100} {
+			for _, desc := range []bool{false, true} {
+				q := tt.q
+				q.Limit, q.Desc = limit, desc
+				got := listOrders(t, s, tenantA, q)
+				want := tt.want
+				if desc {
+					want = reversed(want)
+				}
+				sameIDs(t, fmt.Sprintf("ListOrders(%+v)", q), orderIDs(got), want)
+				for _, o := range got {
+					sameOrder(t, "listed order", o, getOrder(t, s, tenantA, o.OrderID))
+				}
+			}
+		}
+	}
+}
+
+// testListOrdersSparse: when a filter excludes most orders, paging still returns each match
+// exactly once.
+func testListOrdersSparse(t *testing.T, s Store) {
+	var rare, cancelled []string
+	var rareCustomer string
+	for i := range 14 {
+		email := fmt.Sprintf("bulk%d@example.com", i%3)
+		if i == 1 || i == 8 || i == 13 {
+			email = "rare@example.com"
+		}
+		o := createOrder(t, s, tenantA, newInput(email))
+		if email == "rare@example.com" {
+			rare = append(rare, o.OrderID)
+			rareCustomer = o.Customer.CustomerID
+		}
+		if i == 5 || i == 12 {
+			cancelOrder(t, s, tenantA, o.OrderID)
+			cancelled = append(cancelled, o.OrderID)
+		}
+	}
+	for _, limit := range []int{1, 2} {
+		for _, desc := range []bool{false, true} {
+			q := order.ListQuery{Limit: limit, Desc: desc, CustomerID: rareCustomer}
+			want := rare
+			if desc {
+				want = reversed(rare)
+			}
+			sameIDs(t, fmt.Sprintf("ListOrders(%+v)", q), orderIDs(listOrders(t, s, tenantA, q)), want)
+			q = order.ListQuery{Limit: limit, Desc: desc, Status: order.Cancelled}
+			want = cancelled
+			if desc {
+				want = reversed(cancelled)
+			}
+			sameIDs(t, fmt.Sprintf("ListOrders(%+v)", q), orderIDs(listOrders(t, s, tenantA, q)), want)
+		}
+	}
+}
