@@ -1,0 +1,283 @@
+// Command local serves the whole API on one local HTTP server, on the embedded store (a bbolt
+// file) or, with -dynamodb-endpoint, on DynamoDB (an emulator such as moto, or AWS itself).
+//
+//	go run ./cmd/local                        # 127.0.0.1:3000, ./customers-local.db, a demo key
+//	go run ./cmd/local -api-key acme=secret1  # your own key for tenant acme, all scopes
+//	go run ./cmd/local -keys keys.json        # [{"key":"...","tenants":["acme"],"scopes":["customers:read"]}]
+//	go run ./cmd/local -dynamodb-endpoint http://127.0.0.1:8000 -table customers -create-table
+//
+// Without -keys or -api-key it creates a key for tenant "demo" with every scope and prints it
+// with a curl line. The demo key and the cursor secret are kept next to the data file (in
+// <data>.secrets.db, mode 0600), so both survive restarts on the same file.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/flexportal-compat/customers-api/internal/auth"
+	"github.com/flexportal-compat/customers-api/internal/customer"
+	"github.com/flexportal-compat/customers-api/internal/httpapi"
+	"github.com/flexportal-compat/customers-api/internal/store/dynamo"
+	"github.com/flexportal-compat/customers-api/internal/store/embedded"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "local:", err)
+		os.Exit(1)
+	}
+}
+
+// store is what the local server needs: the API's store and a way to install keys.
+type store interface {
+	httpapi.Store
+	PutAPIKey(ctx context.Context, k auth.Key) error
+}
+
+// keySpec is one entry of the -keys file.
+type keySpec struct {
+	Key     string       `json:"key"`
+	Tenants []string     `json:"tenants"`
+	Scopes  []auth.Scope `json:"scopes"`
+}
+
+// keyFlags collects repeated -api-key TENANT=KEY flags.
+type keyFlags []keySpec
+
+func (k *keyFlags) String() string { return fmt.Sprintf("%d keys", len(*k)) }
+
+func (k *keyFlags) Set(s string) error {
+	tenant, key, ok := strings.Cut(s, "=")
+	if !ok || tenant == "" || key == "" {
+		return errors.New("want TENANT=KEY")
+	}
+	*k = append(*k, keySpec{Key: key, Tenants: []string{tenant}, Scopes: auth.AllScopes})
+	return nil
+}
+
+// secrets are what the local server keeps next to its data file.
+type secrets struct {
+	DemoKey      string `json:"demoKey"`
+	CursorSecret string `json:"cursorSecret"`
+}
+
+// run parses args, serves until ctx is done, and shuts down gracefully. It prints the address
+// (and the demo key, when it made one) to stdout; logs go to stderr as JSON.
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("local", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:3000", "listen address")
+	data := fs.String("data", "customers-local.db", "embedded store file")
+	keysFile := fs.String("keys", "", `JSON file of API keys: [{"key","tenants","scopes"}]`)
+	var keys keyFlags
+	fs.Var(&keys, "api-key", "TENANT=KEY: an API key for TENANT with every scope (repeatable)")
+	endpoint := fs.String("dynamodb-endpoint", "", "serve on DynamoDB at this endpoint instead of the embedded store")
+	table := fs.String("table", "", "DynamoDB table name (with -dynamodb-endpoint)")
+	createTable := fs.Bool("create-table", false, "create the DynamoDB table first")
+	cursorSecret := fs.String("cursor-secret", "", "secret for signing list cursors (default: kept next to -data, or random)")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("-log-level: %w", err)
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	if *keysFile != "" {
+		fromFile, err := readKeys(*keysFile)
+		if err != nil {
+			return err
+		}
+		keys = append(keys, fromFile...)
+	}
+
+	var (
+		s    store
+		kept secrets
+	)
+	if *endpoint != "" {
+		if *table == "" {
+			return errors.New("-table is required with -dynamodb-endpoint")
+		}
+		client, err := dynamo.Connect(ctx, *endpoint)
+		if err != nil {
+			return err
+		}
+		if *createTable {
+			if err := dynamo.CreateTable(ctx, client, *table); err != nil {
+				return err
+			}
+		}
+		s = dynamo.New(client, *table)
+		kept = secrets{DemoKey: randomHex("demo_", 20), CursorSecret: randomHex("", 32)}
+	} else {
+		es, err := embedded.Open(*data)
+		if err != nil {
+			return err
+		}
+		defer es.Close()
+		s = es
+		if kept, err = loadSecrets(secretsPath(*data)); err != nil {
+			return err
+		}
+	}
+	if *cursorSecret != "" {
+		kept.CursorSecret = *cursorSecret
+	}
+
+	demo := len(keys) == 0
+	if demo {
+		keys = keyFlags{{Key: kept.DemoKey, Tenants: []string{"demo"}, Scopes: auth.AllScopes}}
+	}
+	for _, k := range keys {
+		if err := installKey(ctx, s, k); err != nil {
+			return err
+		}
+	}
+
+	api := httpapi.New(s, httpapi.Options{Logger: log, CursorKey: []byte(kept.CursorSecret)})
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           api.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	url := "http://" + ln.Addr().String()
+	fmt.Fprintf(stdout, "Customers API listening on %s\n", url)
+	if demo {
+		printDemo(stdout, url, kept.DemoKey)
+	}
+	log.Info("listening", "addr", ln.Addr().String())
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+func printDemo(w io.Writer, url, key string) {
+	fmt.Fprintf(w, "Demo API key for tenant \"demo\" (every scope): %s\n\n", key)
+	fmt.Fprintf(w, "  curl -s %s/v1/customers -H 'Authorization: Bearer %s' -H 'Tenant-ID: demo'\n\n", url, key)
+	order := `{"customer":{"email":"ada@example.com","firstName":"Ada","lastName":"Lovelace"},` +
+		`"billingAddress":{"contactName":"Ada Lovelace","streetAddress":"1 Main St","city":"London","country":"GB"},` +
+		`"items":[{"sku":"LAPTOP-1","quantity":1,"contractLength":12}]}`
+	fmt.Fprintf(w, "  curl -s -X POST %s/v1/orders -H 'Authorization: Bearer %s' -H 'Tenant-ID: demo' \\\n"+
+		"    -H 'Content-Type: application/json' -d '%s'\n\n", url, key, order)
+}
+
+// readKeys reads a -keys file. Scopes default to every scope.
+func readKeys(path string) ([]keySpec, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read keys: %w", err)
+	}
+	var specs []keySpec
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&specs); err != nil {
+		return nil, fmt.Errorf("read keys %s: %w", path, err)
+	}
+	for i, k := range specs {
+		if k.Key == "" || len(k.Tenants) == 0 || slices.Contains(k.Tenants, "") {
+			return nil, fmt.Errorf("read keys %s: entry %d: key and tenants are required", path, i)
+		}
+		if len(k.Scopes) == 0 {
+			specs[i].Scopes = auth.AllScopes
+		}
+		for _, s := range k.Scopes {
+			if !slices.Contains(auth.AllScopes, s) {
+				return nil, fmt.Errorf("read keys %s: entry %d: unknown scope %q", path, i, s)
+			}
+		}
+	}
+	return specs, nil
+}
+
+// installKey stores k under an id derived from its hash, so that restarting with the same key
+// replaces it instead of adding another.
+func installKey(ctx context.Context, s store, k keySpec) error {
+	hash := auth.Hash(k.Key)
+	key := auth.Key{
+		ID:        "key_local_" + hash[:16],
+		Hash:      hash,
+		Name:      "cmd/local",
+		Tenants:   k.Tenants,
+		Scopes:    k.Scopes,
+		Status:    auth.StatusActive,
+		CreatedAt: customer.Timestamp(time.Now()),
+	}
+	if err := s.PutAPIKey(ctx, key); err != nil {
+		return fmt.Errorf("install key %s: %w", key.ID, err)
+	}
+	return nil
+}
+
+// secretsPath is where the secrets of data are kept: a name that .gitignore's *.db also covers.
+func secretsPath(data string) string {
+	return strings.TrimSuffix(data, ".db") + ".secrets.db"
+}
+
+// loadSecrets reads the secrets kept at path, creating them on first use.
+func loadSecrets(path string) (secrets, error) {
+	var s secrets
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(b, &s); err != nil || s.DemoKey == "" || s.CursorSecret == "" {
+			return s, fmt.Errorf("secrets file %s is damaged; delete it to make new secrets", path)
+		}
+		return s, nil
+	case !errors.Is(err, os.ErrNotExist):
+		return s, fmt.Errorf("read secrets: %w", err)
+	}
+	s = secrets{DemoKey: randomHex("demo_", 20), CursorSecret: randomHex("", 32)}
+	b, _ = json.Marshal(s)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return s, fmt.Errorf("write secrets: %w", err)
+	}
+	return s, nil
+}
+
+func randomHex(prefix string, n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}

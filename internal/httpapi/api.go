@@ -1,0 +1,146 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/flexportal-compat/customers-api/internal/auth"
+	"github.com/flexportal-compat/customers-api/internal/cursor"
+	"github.com/flexportal-compat/customers-api/internal/customer"
+	"github.com/flexportal-compat/customers-api/internal/order"
+)
+
+// Store is what the handlers ask of storage: the methods of storetest.Store they call. Both
+// stores satisfy it; the doc comments of storetest.Store are the behaviour contract.
+type Store interface {
+	GetCustomer(ctx context.Context, tenant, id string) (customer.Customer, error)
+	UpdateCustomer(ctx context.Context, tenant, id string, p customer.Patch, ifMatch *int64) (customer.Customer, error)
+	DeactivateCustomer(ctx context.Context, tenant, id string, ifMatch *int64) (customer.Customer, error)
+	ListCustomers(ctx context.Context, tenant string, q customer.ListQuery) (customer.Page, error)
+	CreateOrder(ctx context.Context, tenant string, in order.Input, idem order.Idempotency) (o order.Order, replayed bool, err error)
+	GetOrder(ctx context.Context, tenant, id string) (order.Order, error)
+	ListOrders(ctx context.Context, tenant string, q order.ListQuery) (order.Page, error)
+	CancelOrder(ctx context.Context, tenant, id, reason string) (order.Order, error)
+	APIKey(ctx context.Context, hash string) (auth.Key, error)
+}
+
+// Options configures an API. The zero value works, but see CursorKey.
+type Options struct {
+	// Logger receives one line per request and the cause of every internal error. Default: slog.Default().
+	Logger *slog.Logger
+	// CursorKey signs paging cursors. Every process serving the same list route must use the same
+	// key (every Lambda container of the function), or a cursor made by one is refused by another.
+	// Empty: a random key for this process only.
+	CursorKey []byte
+	// KeyCacheTTL is how long a found API key is trusted without a read (default and max 60 s).
+	KeyCacheTTL time.Duration
+	// NegativeKeyCacheTTL is how long an unknown API key stays unknown (default 10 s).
+	NegativeKeyCacheTTL time.Duration
+	// Now is the clock of the key cache, for tests. Default: time.Now.
+	Now func() time.Time
+}
+
+// API serves the routes of Routes on a Store.
+type API struct {
+	store   Store
+	log     *slog.Logger
+	auth    *auth.Authenticator
+	cursors cursor.Codec
+}
+
+// New returns the API on s.
+func New(s Store, opts Options) *API {
+	a := &API{store: s, log: opts.Logger}
+	if a.log == nil {
+		a.log = slog.Default()
+	}
+	key := opts.CursorKey
+	if len(key) == 0 {
+		key = make([]byte, 32)
+		_, _ = rand.Read(key) // never fails: crypto/rand panics rather than return an error
+	}
+	a.cursors = cursor.New(key)
+	a.auth = auth.NewAuthenticator(s, auth.CacheOptions{
+		TTL: opts.KeyCacheTTL, NegativeTTL: opts.NegativeKeyCacheTTL, Now: opts.Now,
+	})
+	return a
+}
+
+// handlerFunc is the one shape of a handler: it writes a success response itself and returns
+// any failure, which serve renders through the one error writer.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (a *API) handlerFor(name string) handlerFunc {
+	switch name {
+	case "list-customers":
+		return a.listCustomers
+	case "get-customer":
+		return a.getCustomer
+	case "update-customer":
+		return a.updateCustomer
+	case "delete-customer":
+		return a.deleteCustomer
+	case "create-order":
+		return a.createOrder
+	case "list-orders":
+		return a.listOrders
+	case "get-order":
+		return a.getOrder
+	case "cancel-order":
+		return a.cancelOrder
+	}
+	return nil
+}
+
+// Handler returns every route of Routes on one mux, with NotFound as the fallback.
+func (a *API) Handler() http.Handler {
+	return a.mux(Routes)
+}
+
+// RouteHandler returns the route called name alone, with NotFound as the fallback: the handler of
+// that route's Lambda function.
+func (a *API) RouteHandler(name string) (http.Handler, error) {
+	i := slices.IndexFunc(Routes, func(rt Route) bool { return rt.Name == name })
+	if i < 0 {
+		return nil, fmt.Errorf("httpapi: no route named %q", name)
+	}
+	return a.mux(Routes[i : i+1]), nil
+}
+
+// mux registers routes by path only and dispatches on the method itself, so that a wrong method
+// (including HEAD, which ServeMux would otherwise give to GET routes) gets the 405 answer of
+// NotFound, exactly as API Gateway sends it to the $default route.
+func (a *API) mux(routes []Route) *http.ServeMux {
+	fallback := notFound(a.log)
+	byPattern := map[string]map[string]http.Handler{}
+	var patterns []string
+	for _, rt := range routes {
+		h := a.handlerFor(rt.Name)
+		if h == nil {
+			panic("httpapi: route " + rt.Name + " has no handler")
+		}
+		if byPattern[rt.Pattern] == nil {
+			byPattern[rt.Pattern] = map[string]http.Handler{}
+			patterns = append(patterns, rt.Pattern)
+		}
+		byPattern[rt.Pattern][rt.Method] = a.serve(rt, h)
+	}
+	mux := http.NewServeMux()
+	for _, p := range patterns {
+		methods := byPattern[p]
+		mux.Handle(p, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if h, ok := methods[r.Method]; ok {
+				h.ServeHTTP(w, r)
+				return
+			}
+			fallback.ServeHTTP(w, r)
+		}))
+	}
+	mux.Handle("/", fallback)
+	return mux
+}

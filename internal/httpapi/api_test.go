@@ -1,0 +1,342 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/flexportal-compat/customers-api/internal/auth"
+	"github.com/flexportal-compat/customers-api/internal/httpapi"
+)
+
+// routeRequest is a well-formed request for each route, given a customer and an order of t1.
+func routeRequest(rt httpapi.Route, cid, oid string) req {
+	path := strings.NewReplacer("{customerId}", cid, "{orderId}", oid).Replace(rt.Pattern)
+	r := req{method: rt.Method, path: path}
+	switch rt.Name {
+	case "update-customer":
+		r.body = `{"firstName":"Grace"}`
+	case "create-order":
+		r.body = orderBody("new@example.com")
+	}
+	return r
+}
+
+func TestAuthChecks(t *testing.T) {
+	e := newEnv(t)
+	cid := e.customer("a@example.com")
+	oid, _ := e.order(keyT1, "t1", "a2@example.com")
+	tests := []struct {
+		name       string
+		auth       string // the whole Authorization header; "-" leaves it out
+		tenant     string
+		wantStatus int
+		wantCode   string
+	}{
+		{"missing key", "-", "t1", 401, "UNAUTHORIZED"},
+		{"empty header", "", "t1", 401, "UNAUTHORIZED"},
+		{"basic scheme", "Basic " + keyT1, "t1", 401, "UNAUTHORIZED"},
+		{"bearer without key", "Bearer ", "t1", 401, "UNAUTHORIZED"},
+		{"bearer with two tokens", "Bearer " + keyT1 + " x", "t1", 401, "UNAUTHORIZED"},
+		{"unknown key", "Bearer nope", "t1", 401, "UNAUTHORIZED"},
+		{"revoked key", "Bearer " + keyRevoked, "t1", 401, "UNAUTHORIZED"},
+		{"401 before 400", "Bearer nope", "-", 401, "UNAUTHORIZED"},
+		{"missing tenant", "Bearer " + keyT1, "-", 400, "INVALID_REQUEST"},
+		{"blank tenant", "Bearer " + keyT1, " ", 400, "INVALID_REQUEST"},
+		{"wrong tenant", "Bearer " + keyT1, "t2", 403, "FORBIDDEN"},
+		{"400 before 403", "Bearer " + keyT2, "-", 400, "INVALID_REQUEST"},
+		{"lowercase scheme", "bearer " + keyT1, "t1", 200, ""},
+	}
+	for _, rt := range httpapi.Routes {
+		for _, tt := range tests {
+			t.Run(rt.Name+"/"+tt.name, func(t *testing.T) {
+				r := routeRequest(rt, cid, oid)
+				r.key, r.tenant = "-", tt.tenant
+				if tt.auth != "-" {
+					r.header = http.Header{"Authorization": {tt.auth}}
+				}
+				got := e.do(r)
+				status := tt.wantStatus
+				if status == 200 && rt.Name == "create-order" {
+					status = 201
+				}
+				got.expect(t, status, tt.wantCode)
+			})
+		}
+	}
+}
+
+func TestScopes(t *testing.T) {
+	e := newEnv(t)
+	cid := e.customer("a@example.com")
+	oid, _ := e.order(keyT1, "t1", "b@example.com")
+	for _, rt := range httpapi.Routes {
+		t.Run(rt.Name, func(t *testing.T) {
+			r := routeRequest(rt, cid, oid)
+			r.key = keyWithout(rt.Scope)
+			e.do(r).expect(t, http.StatusForbidden, "FORBIDDEN")
+			// Missing tenant is still 400 for a key that lacks the scope.
+			r.tenant = "-"
+			e.do(r).expect(t, http.StatusBadRequest, "INVALID_REQUEST")
+
+			r = routeRequest(rt, cid, oid)
+			r.key = keyOnly(rt.Scope)
+			if got := e.do(r); got.Code >= 400 {
+				t.Errorf("%s with only scope %s: status %d, want success (body %s)", rt.Name, rt.Scope, got.Code, got.Body)
+			}
+		})
+	}
+}
+
+func TestRouting(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		method, path string
+		wantStatus   int
+		wantCode     string
+		wantAllow    string
+	}{
+		{"GET", "/", 404, "NOT_FOUND", ""},
+		{"GET", "/v1/customer", 404, "NOT_FOUND", ""},
+		{"GET", "/v1/customers/", 404, "NOT_FOUND", ""},
+		{"GET", "/v1/customers/a/b", 404, "NOT_FOUND", ""},
+		{"POST", "/v2/orders", 404, "NOT_FOUND", ""},
+		{"PATCH", "/v1/customers/cust_1", 405, "METHOD_NOT_ALLOWED", "GET, PUT, DELETE"},
+		{"POST", "/v1/customers/cust_1", 405, "METHOD_NOT_ALLOWED", "GET, PUT, DELETE"},
+		{"HEAD", "/v1/customers/cust_1", 405, "METHOD_NOT_ALLOWED", "GET, PUT, DELETE"},
+		{"POST", "/v1/customers", 405, "METHOD_NOT_ALLOWED", "GET"},
+		{"DELETE", "/v1/orders", 405, "METHOD_NOT_ALLOWED", "POST, GET"},
+		{"GET", "/v1/orders/ord_1/cancel", 405, "METHOD_NOT_ALLOWED", "POST"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			// No credentials at all: routing answers before auth.
+			r := req{method: tt.method, path: tt.path, key: "-", tenant: "-"}
+			got := e.do(r)
+			got.expect(t, tt.wantStatus, tt.wantCode)
+			if allow := got.Header().Get("Allow"); allow != tt.wantAllow {
+				t.Errorf("Allow = %q, want %q", allow, tt.wantAllow)
+			}
+			// The $default function answers the same.
+			w := httptest.NewRecorder()
+			httpapi.NotFound().ServeHTTP(w, httptest.NewRequest(tt.method, tt.path, nil))
+			if w.Code != tt.wantStatus || w.Header().Get("Allow") != tt.wantAllow {
+				t.Errorf("NotFound(): %d Allow %q, want %d Allow %q", w.Code, w.Header().Get("Allow"), tt.wantStatus, tt.wantAllow)
+			}
+		})
+	}
+}
+
+func TestRouteHandler(t *testing.T) {
+	e := newEnv(t)
+	cid := e.customer("a@example.com")
+	api := httpapi.New(e.store, httpapi.Options{Logger: slog.New(slog.DiscardHandler)})
+	for _, rt := range httpapi.Routes {
+		t.Run(rt.Name, func(t *testing.T) {
+			h, err := api.RouteHandler(rt.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := routeRequest(rt, cid, "ord_missing")
+			r.key = "-"
+			serve(t, h, r).expect(t, http.StatusUnauthorized, "UNAUTHORIZED")
+			// Every other route is absent from this function: 405 or 404, before auth.
+			for _, other := range httpapi.Routes {
+				if other.Pattern == rt.Pattern {
+					continue
+				}
+				r := routeRequest(other, cid, "ord_missing")
+				if got := serve(t, h, r); got.Code != 404 && got.Code != 405 {
+					t.Errorf("%s serving %s: status %d, want 404 or 405", rt.Name, other.Name, got.Code)
+				}
+			}
+		})
+	}
+	if _, err := api.RouteHandler("no-such-route"); err == nil {
+		t.Errorf("RouteHandler(no-such-route) = nil error, want an error")
+	}
+}
+
+func TestRequestID(t *testing.T) {
+	e := newEnv(t)
+	a := e.do(req{method: "GET", path: "/v1/customers"})
+	b := e.do(req{method: "GET", path: "/v1/customers"})
+	if a.Header().Get("X-Request-Id") == b.Header().Get("X-Request-Id") {
+		t.Errorf("two requests got the same X-Request-Id %q", a.Header().Get("X-Request-Id"))
+	}
+
+	hr := httptest.NewRequest("GET", "/v1/customers", nil)
+	hr.Header.Set("Authorization", "Bearer "+keyT1)
+	hr.Header.Set("Tenant-ID", "t1")
+	hr = hr.WithContext(lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "lambda-req-1"}))
+	w := httptest.NewRecorder()
+	e.h.ServeHTTP(w, hr)
+	if got := w.Header().Get("X-Request-Id"); got != "lambda-req-1" {
+		t.Errorf("X-Request-Id in Lambda = %q, want lambda-req-1", got)
+	}
+	if !strings.Contains(e.logs.String(), `"requestId":"lambda-req-1"`) {
+		t.Errorf("logs do not carry the Lambda request id:\n%s", e.logs)
+	}
+}
+
+func TestContentTypeAndSize(t *testing.T) {
+	e := newEnv(t)
+	cid := e.customer("a@example.com")
+	put := "/v1/customers/" + cid
+	big := `{"firstName":"` + strings.Repeat("x", httpapi.MaxBodyBytes) + `"}`
+	tests := []struct {
+		name       string
+		r          req
+		wantStatus int
+		wantCode   string
+	}{
+		{"PUT text/plain", req{method: "PUT", path: put, body: `{"firstName":"A"}`, contentType: "text/plain"}, 415, "UNSUPPORTED_MEDIA_TYPE"},
+		{"PUT no content type", req{method: "PUT", path: put, body: `{"firstName":"A"}`, contentType: "-"}, 415, "UNSUPPORTED_MEDIA_TYPE"},
+		{"PUT malformed content type", req{method: "PUT", path: put, body: `{"firstName":"A"}`, contentType: "application/json; ="}, 415, "UNSUPPORTED_MEDIA_TYPE"},
+		{"PUT json", req{method: "PUT", path: put, body: `{"firstName":"A"}`}, 200, ""},
+		{"PUT json charset", req{method: "PUT", path: put, body: `{"firstName":"B"}`, contentType: "application/json; charset=utf-8"}, 200, ""},
+		{"PUT JSON uppercase", req{method: "PUT", path: put, body: `{"firstName":"C"}`, contentType: "Application/JSON"}, 200, ""},
+		{"PUT merge-patch", req{method: "PUT", path: put, body: `{"firstName":"D"}`, contentType: "application/merge-patch+json"}, 200, ""},
+		{"POST order merge-patch", req{method: "POST", path: "/v1/orders", body: orderBody("x@example.com"), contentType: "application/merge-patch+json"}, 415, "UNSUPPORTED_MEDIA_TYPE"},
+		{"POST order text/plain", req{method: "POST", path: "/v1/orders", body: orderBody("x@example.com"), contentType: "text/plain"}, 415, "UNSUPPORTED_MEDIA_TYPE"},
+		{"cancel text/plain", req{method: "POST", path: "/v1/orders/ord_x/cancel", body: `{}`, contentType: "text/plain"}, 415, "UNSUPPORTED_MEDIA_TYPE"},
+		{"PUT too large", req{method: "PUT", path: put, body: big}, 413, "PAYLOAD_TOO_LARGE"},
+		{"POST order too large", req{method: "POST", path: "/v1/orders", body: big}, 413, "PAYLOAD_TOO_LARGE"},
+		{"cancel too large", req{method: "POST", path: "/v1/orders/ord_x/cancel", body: big}, 413, "PAYLOAD_TOO_LARGE"},
+		{"PUT not JSON", req{method: "PUT", path: put, body: `{"firstName":`}, 400, "INVALID_REQUEST"},
+		{"PUT array", req{method: "PUT", path: put, body: `[]`}, 400, "INVALID_REQUEST"},
+		{"PUT duplicate keys", req{method: "PUT", path: put, body: `{"firstName":"A","firstName":"B"}`}, 400, "INVALID_REQUEST"},
+		{"PUT empty body", req{method: "PUT", path: put, contentType: "application/json"}, 400, "INVALID_REQUEST"},
+		{"PUT no body at all", req{method: "PUT", path: put, contentType: "-"}, 400, "INVALID_REQUEST"},
+		{"PUT two objects", req{method: "PUT", path: put, body: `{"firstName":"A"}{}`}, 400, "INVALID_REQUEST"},
+		{"POST order empty", req{method: "POST", path: "/v1/orders", contentType: "application/json"}, 400, "INVALID_REQUEST"},
+		{"POST order not JSON", req{method: "POST", path: "/v1/orders", body: `nope`}, 400, "INVALID_REQUEST"},
+		{"POST order duplicate keys", req{method: "POST", path: "/v1/orders", body: `{"notes":"a","notes":"b"}`}, 400, "INVALID_REQUEST"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e.do(tt.r).expect(t, tt.wantStatus, tt.wantCode)
+		})
+	}
+}
+
+func TestBodyOver64KiBWithoutContentLength(t *testing.T) {
+	e := newEnv(t)
+	cid := e.customer("a@example.com")
+	body := `{"firstName":"` + strings.Repeat("x", httpapi.MaxBodyBytes) + `"}`
+	hr := httptest.NewRequest("PUT", "/v1/customers/"+cid, struct{ *strings.Reader }{strings.NewReader(body)})
+	hr.ContentLength = -1 // chunked: the limit must hold while reading
+	hr.Header.Set("Authorization", "Bearer "+keyT1)
+	hr.Header.Set("Tenant-ID", "t1")
+	hr.Header.Set("Content-Type", "application/json")
+	w := httptest.NewRecorder()
+	e.h.ServeHTTP(w, hr)
+	if w.Code != http.StatusRequestEntityTooLarge {
+		t.Errorf("chunked 64 KiB+ body: status %d, want 413", w.Code)
+	}
+}
+
+func TestValidationDetails(t *testing.T) {
+	e := newEnv(t)
+	cid := e.customer("a@example.com")
+	body := `{"customerType":"robot","billingAddress":{"contactName":"A","streetAddress":"1 St","country":"GB"},` +
+		`"customFields":{"plan":{"nested":true}},"version":3,"email":"not-an-email"}`
+	got := e.do(req{method: "PUT", path: "/v1/customers/" + cid, body: body})
+	got.expect(t, http.StatusUnprocessableEntity, "VALIDATION_ERROR")
+	var parsed struct {
+		Error struct {
+			Message string
+			Details []struct{ Field, Issue string }
+		}
+	}
+	if err := json.Unmarshal(got.Body.Bytes(), &parsed); err != nil {
+		t.Fatal(err)
+	}
+	var fields []string
+	for _, d := range parsed.Error.Details {
+		if d.Issue == "" {
+			t.Errorf("detail %q has no issue", d.Field)
+		}
+		fields = append(fields, d.Field)
+	}
+	want := []string{"billingAddress.city", "customFields.plan", "customerType", "email", "version"}
+	if !slices.Equal(fields, want) {
+		t.Errorf("detail fields = %q, want %q", fields, want)
+	}
+	if parsed.Error.Message != "5 fields are invalid" {
+		t.Errorf("message = %q, want %q", parsed.Error.Message, "5 fields are invalid")
+	}
+
+	// details appear only on VALIDATION_ERROR.
+	nf := e.do(req{method: "GET", path: "/v1/customers/cust_missing"})
+	if _, ok := nf.body["error"].(map[string]any)["details"]; ok {
+		t.Errorf("404 body has details: %s", nf.Body)
+	}
+
+	// Order bodies report item paths.
+	bad := `{"customer":{"email":"a@example.com","firstName":"A","lastName":"B"},` +
+		`"billingAddress":{"contactName":"A","streetAddress":"1 St","city":"X","country":"GB"},` +
+		`"items":[{"sku":"S","quantity":1,"contractLength":12},{"sku":"S","quantity":0,"contractLength":12}]}`
+	og := e.do(req{method: "POST", path: "/v1/orders", body: bad})
+	og.expect(t, http.StatusUnprocessableEntity, "VALIDATION_ERROR")
+	if !strings.Contains(og.Body.String(), `"field":"items[1].quantity"`) {
+		t.Errorf("order validation body %s does not name items[1].quantity", og.Body)
+	}
+	if e := e.do(req{method: "PUT", path: "/v1/customers/" + cid, body: `{}`}); e.Code != 422 {
+		t.Errorf("PUT {}: status %d, want 422", e.Code)
+	}
+}
+
+func TestCrossTenantIsNotFound(t *testing.T) {
+	e := newEnv(t)
+	cid := e.customer("a@example.com")
+	oid, _ := e.order(keyT1, "t1", "b@example.com")
+	t2 := func(r req) req { r.key, r.tenant = keyT2, "t2"; return r }
+	tests := []struct {
+		r        req
+		wantCode string
+	}{
+		{req{method: "GET", path: "/v1/customers/" + cid}, "CUSTOMER_NOT_FOUND"},
+		{req{method: "PUT", path: "/v1/customers/" + cid, body: `{"firstName":"Mallory"}`}, "CUSTOMER_NOT_FOUND"},
+		{req{method: "PUT", path: "/v1/customers/" + cid, body: `{"firstName":"Mallory"}`, header: http.Header{"If-Match": {`"1"`}}}, "CUSTOMER_NOT_FOUND"},
+		{req{method: "DELETE", path: "/v1/customers/" + cid}, "CUSTOMER_NOT_FOUND"},
+		{req{method: "GET", path: "/v1/orders/" + oid}, "ORDER_NOT_FOUND"},
+		{req{method: "POST", path: "/v1/orders/" + oid + "/cancel"}, "ORDER_NOT_FOUND"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.r.method+" "+tt.r.path, func(t *testing.T) {
+			e.do(t2(tt.r)).expect(t, http.StatusNotFound, tt.wantCode)
+		})
+	}
+	for _, path := range []string{"/v1/customers?status=all", "/v1/orders", "/v1/orders?customerId=" + cid} {
+		got := e.do(t2(req{method: "GET", path: path}))
+		got.expect(t, http.StatusOK, "")
+		if got.body["count"] != 0.0 {
+			t.Errorf("GET %s as t2: count %v, want 0", path, got.body["count"])
+		}
+	}
+	// The t1 records are untouched.
+	got := e.do(req{method: "GET", path: "/v1/customers/" + cid})
+	if got.str("firstName") != "Ada" || got.str("status") != "active" {
+		t.Errorf("t1 customer after t2's attempts: %s", got.Body)
+	}
+	if got := e.do(req{method: "GET", path: "/v1/orders/" + oid}); got.str("status") != "pending" {
+		t.Errorf("t1 order after t2's cancel: %s", got.Body)
+	}
+}
+
+func TestScopeConstants(t *testing.T) {
+	// The route table names only scopes that exist.
+	for _, rt := range httpapi.Routes {
+		if !slices.Contains(auth.AllScopes, rt.Scope) {
+			t.Errorf("route %s has scope %q, not one of %v", rt.Name, rt.Scope, auth.AllScopes)
+		}
+	}
+}

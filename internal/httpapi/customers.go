@@ -1,0 +1,199 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/flexportal-compat/customers-api/internal/cursor"
+	"github.com/flexportal-compat/customers-api/internal/customer"
+	"github.com/flexportal-compat/customers-api/internal/fault"
+)
+
+type updateCustomerResponse struct {
+	Success    bool              `json:"success"`
+	Message    string            `json:"message"`
+	CustomerID string            `json:"customerId"`
+	Customer   customer.Customer `json:"customer"`
+}
+
+type deleteCustomerResponse struct {
+	Success    bool   `json:"success"`
+	Message    string `json:"message"`
+	CustomerID string `json:"customerId"`
+}
+
+type listCustomersResponse struct {
+	Customers  []customer.Customer `json:"customers"`
+	Count      int                 `json:"count"`
+	Limit      int                 `json:"limit"`
+	HasMore    bool                `json:"hasMore"`
+	NextCursor *string             `json:"nextCursor"`
+}
+
+// updateCustomer is PUT /v1/customers/{customerId}.
+func (a *API) updateCustomer(w http.ResponseWriter, r *http.Request) error {
+	ctx, tenant, id := r.Context(), tenantOf(r.Context()), r.PathValue("customerId")
+	body, err := readBody(r, true)
+	if err != nil {
+		return err
+	}
+	p, err := customer.ParsePatch(body, id)
+	if err != nil {
+		return err
+	}
+	version, err := ifMatch(r.Header.Values("If-Match"), a.customerVersion(r, id))
+	if err != nil {
+		return err
+	}
+	c, err := a.store.UpdateCustomer(ctx, tenant, id, p, version)
+	if err != nil {
+		return err
+	}
+	c = normalizeCustomer(c)
+	w.Header().Set("ETag", customer.ETag(c.Version))
+	writeJSON(w, http.StatusOK, updateCustomerResponse{
+		Success: true, Message: "Customer updated", CustomerID: c.CustomerID, Customer: c,
+	})
+	return nil
+}
+
+// getCustomer is GET /v1/customers/{customerId}.
+func (a *API) getCustomer(w http.ResponseWriter, r *http.Request) error {
+	c, err := a.store.GetCustomer(r.Context(), tenantOf(r.Context()), r.PathValue("customerId"))
+	if err != nil {
+		return err
+	}
+	c = normalizeCustomer(c)
+	w.Header().Set("ETag", customer.ETag(c.Version))
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+// deleteCustomer is DELETE /v1/customers/{customerId}: deactivation.
+func (a *API) deleteCustomer(w http.ResponseWriter, r *http.Request) error {
+	ctx, tenant, id := r.Context(), tenantOf(r.Context()), r.PathValue("customerId")
+	version, err := ifMatch(r.Header.Values("If-Match"), a.customerVersion(r, id))
+	if err != nil {
+		return err
+	}
+	c, err := a.store.DeactivateCustomer(ctx, tenant, id, version)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("ETag", customer.ETag(c.Version))
+	writeJSON(w, http.StatusOK, deleteCustomerResponse{
+		Success: true, Message: "Customer deactivated", CustomerID: c.CustomerID,
+	})
+	return nil
+}
+
+// listCustomers is GET /v1/customers.
+func (a *API) listCustomers(w http.ResponseWriter, r *http.Request) error {
+	ctx, tenant := r.Context(), tenantOf(r.Context())
+	q, err := parseQuery(r, "limit", "startAfter", "status", "customerType", "email", "sortDir")
+	if err != nil {
+		return err
+	}
+	lq, bound, err := customerListQuery(q)
+	if err != nil {
+		return err
+	}
+	if token := q.get("startAfter"); token != "" {
+		if lq.After, err = a.cursors.Decode(tenant, bound, token); err != nil {
+			return invalidCursor(err)
+		}
+	}
+	page, err := a.store.ListCustomers(ctx, tenant, lq)
+	if err != nil {
+		return err
+	}
+	resp := listCustomersResponse{
+		Customers: make([]customer.Customer, 0, len(page.Customers)),
+		Count:     len(page.Customers),
+		Limit:     lq.Limit,
+		HasMore:   page.Next != "",
+	}
+	for _, c := range page.Customers {
+		resp.Customers = append(resp.Customers, normalizeCustomer(c))
+	}
+	if page.Next != "" {
+		next := a.cursors.Encode(tenant, bound, page.Next)
+		resp.NextCursor = &next
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// customerListQuery validates the query of GET /v1/customers and returns it with the binding a
+// cursor for it must carry.
+func customerListQuery(q query) (customer.ListQuery, string, error) {
+	var lq customer.ListQuery
+	var err error
+	if lq.Limit, err = q.limit(); err != nil {
+		return lq, "", err
+	}
+	status, err := q.oneOf("status", "active", "active", "inactive", "all")
+	if err != nil {
+		return lq, "", err
+	}
+	if status != "all" {
+		lq.Status = customer.Status(status)
+	}
+	typ, err := q.oneOf("customerType", "", string(customer.Individual), string(customer.Business))
+	if err != nil {
+		return lq, "", err
+	}
+	lq.Type = customer.Type(typ)
+	if lq.Email = strings.TrimSpace(q.get("email")); len(lq.Email) > 254 || q.get("email") != "" && lq.Email == "" {
+		return lq, "", badParam("email", "must be an email address of at most 254 characters")
+	}
+	if lq.Desc, err = q.desc(); err != nil {
+		return lq, "", err
+	}
+	bound := binding("customers", url.Values{
+		"status":       {status},
+		"customerType": {typ},
+		"email":        {customer.EmailKey(lq.Email)},
+		"desc":         {boolString(lq.Desc)},
+	})
+	return lq, bound, nil
+}
+
+// customerVersion returns a func that reads the customer's current version, for an If-Match
+// header listing several tags.
+func (a *API) customerVersion(r *http.Request, id string) func() (int64, error) {
+	return func() (int64, error) {
+		c, err := a.store.GetCustomer(r.Context(), tenantOf(r.Context()), id)
+		return c.Version, err
+	}
+}
+
+// normalizeCustomer makes the JSON of c carry [] and {} rather than null.
+func normalizeCustomer(c customer.Customer) customer.Customer {
+	if c.CustomFields == nil {
+		c.CustomFields = map[string]any{}
+	}
+	if c.OrderIDs == nil {
+		c.OrderIDs = []string{}
+	}
+	if c.RentalIDs == nil {
+		c.RentalIDs = []string{}
+	}
+	return c
+}
+
+func invalidCursor(err error) error {
+	if errors.Is(err, cursor.ErrInvalid) {
+		return fault.E(fault.BadRequest, `Query parameter "startAfter" is not a cursor of this query`)
+	}
+	return err
+}
+
+func boolString(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}

@@ -1,0 +1,161 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/flexportal-compat/customers-api/internal/auth"
+	"github.com/flexportal-compat/customers-api/internal/fault"
+)
+
+type ctxKey int
+
+const (
+	requestIDKey ctxKey = iota
+	tenantKey
+)
+
+// tenantOf returns the tenant the request was authenticated for. Handlers take the tenant only
+// from here, never from the path or the body.
+func tenantOf(ctx context.Context) string {
+	t, _ := ctx.Value(tenantKey).(string)
+	return t
+}
+
+func requestIDOf(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+// begin gives the request its id (the Lambda request id when there is one) and sets the headers
+// every response carries.
+func begin(w http.ResponseWriter, r *http.Request) *http.Request {
+	id := ""
+	if lc, ok := lambdacontext.FromContext(r.Context()); ok {
+		id = lc.AwsRequestID
+	}
+	if id == "" {
+		var b [16]byte
+		_, _ = rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Request-Id", id)
+	return r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+}
+
+// statusRecorder remembers the status written, for the access log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// serve runs the checks of API.md "Every request" in their order — key (401), Tenant-ID present
+// (400), tenant and scope granted (403) — and then h.
+func (a *API) serve(rt Route, h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		r = begin(rw, r)
+		w := &statusRecorder{ResponseWriter: rw}
+		tenant, err := a.authorize(r, rt.Scope)
+		if err == nil {
+			r = r.WithContext(context.WithValue(r.Context(), tenantKey, tenant))
+			err = h(w, r)
+		}
+		if err != nil {
+			writeError(a.log, w, r, err)
+		}
+		// The route name, never the URL: query strings may hold emails.
+		a.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("requestId", requestIDOf(r.Context())),
+			slog.String("route", rt.Name),
+			slog.String("tenantId", tenant),
+			slog.Int("status", w.status),
+			slog.Duration("duration", time.Since(start)))
+	})
+}
+
+// authorize returns the tenant of an authenticated request allowed scope.
+func (a *API) authorize(r *http.Request, scope auth.Scope) (string, error) {
+	secret, ok := bearer(r.Header.Get("Authorization"))
+	if !ok {
+		return "", auth.ErrUnauthorized
+	}
+	key, err := a.auth.Authenticate(r.Context(), secret)
+	if err != nil {
+		return "", err
+	}
+	tenant := strings.TrimSpace(r.Header.Get("Tenant-ID"))
+	if tenant == "" {
+		return "", fault.E(fault.BadRequest, "The Tenant-ID header is required")
+	}
+	if !key.Granted(tenant, scope) {
+		return "", auth.ErrForbidden
+	}
+	return tenant, nil
+}
+
+// bearer returns the credentials of an "Authorization: Bearer <key>" header. The scheme is
+// case-insensitive (RFC 9110); the key is one token without white space.
+func bearer(h string) (string, bool) {
+	scheme, secret, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	secret = strings.TrimSpace(secret)
+	if secret == "" || strings.ContainsAny(secret, " \t") {
+		return "", false
+	}
+	return secret, true
+}
+
+// NotFound is the $default route: 405 METHOD_NOT_ALLOWED with an Allow header for a path of
+// Routes asked with another method, 404 NOT_FOUND for any other path. It answers before auth.
+func NotFound() http.Handler { return notFound(slog.Default()) }
+
+func notFound(log *slog.Logger) http.Handler {
+	// A mux of the bare patterns tells which pattern, if any, a path belongs to.
+	paths := http.NewServeMux()
+	allow := map[string][]string{}
+	for _, rt := range Routes {
+		if allow[rt.Pattern] == nil {
+			paths.Handle(rt.Pattern, http.NotFoundHandler())
+		}
+		if !slices.Contains(allow[rt.Pattern], rt.Method) {
+			allow[rt.Pattern] = append(allow[rt.Pattern], rt.Method)
+		}
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = begin(w, r)
+		// The patterns are registered without a method, so they match r whatever its method.
+		if _, pattern := paths.Handler(r); pattern != "" {
+			w.Header().Set("Allow", strings.Join(allow[pattern], ", "))
+			writeError(log, w, r, fault.E(fault.MethodNotAllowed,
+				"Method "+r.Method+" is not allowed on this path"))
+			return
+		}
+		writeError(log, w, r, fault.E(fault.NotFound, "No such route"))
+	})
+}

@@ -1,0 +1,168 @@
+package httpapi
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/flexportal-compat/customers-api/internal/order"
+)
+
+type createOrderResponse struct {
+	Success bool        `json:"success"`
+	Message string      `json:"message"`
+	OrderID string      `json:"orderId"`
+	Order   order.Order `json:"order"`
+}
+
+type cancelOrderResponse struct {
+	Success bool   `json:"success"`
+	Message string `json:"message"`
+	OrderID string `json:"orderId"`
+}
+
+type listOrdersResponse struct {
+	Orders     []order.Order `json:"orders"`
+	Count      int           `json:"count"`
+	Limit      int           `json:"limit"`
+	HasMore    bool          `json:"hasMore"`
+	NextCursor *string       `json:"nextCursor"`
+}
+
+// createOrder is POST /v1/orders. A replay of an Idempotency-Key answers exactly as the first
+// request did: 201 and the same order.
+func (a *API) createOrder(w http.ResponseWriter, r *http.Request) error {
+	ctx, tenant := r.Context(), tenantOf(r.Context())
+	key, err := idempotencyKey(r.Header)
+	if err != nil {
+		return err
+	}
+	body, err := readBody(r, false)
+	if err != nil {
+		return err
+	}
+	in, err := order.ParseInput(body)
+	if err != nil {
+		return err
+	}
+	var idem order.Idempotency
+	if key != "" {
+		idem = order.Idempotency{Key: key, RequestHash: in.Hash()}
+	}
+	o, replayed, err := a.store.CreateOrder(ctx, tenant, in, idem)
+	if err != nil {
+		return err
+	}
+	if replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	w.Header().Set("Location", "/v1/orders/"+o.OrderID)
+	writeJSON(w, http.StatusCreated, createOrderResponse{
+		Success: true, Message: "Order created", OrderID: o.OrderID, Order: normalizeOrder(o),
+	})
+	return nil
+}
+
+// getOrder is GET /v1/orders/{orderId}.
+func (a *API) getOrder(w http.ResponseWriter, r *http.Request) error {
+	o, err := a.store.GetOrder(r.Context(), tenantOf(r.Context()), r.PathValue("orderId"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, normalizeOrder(o))
+	return nil
+}
+
+// cancelOrder is POST /v1/orders/{orderId}/cancel. The body is optional.
+func (a *API) cancelOrder(w http.ResponseWriter, r *http.Request) error {
+	ctx, tenant, id := r.Context(), tenantOf(r.Context()), r.PathValue("orderId")
+	body, err := readBody(r, false)
+	if err != nil {
+		return err
+	}
+	reason, err := order.ParseCancel(body)
+	if err != nil {
+		return err
+	}
+	o, err := a.store.CancelOrder(ctx, tenant, id, reason)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, cancelOrderResponse{Success: true, Message: "Order cancelled", OrderID: o.OrderID})
+	return nil
+}
+
+// listOrders is GET /v1/orders.
+func (a *API) listOrders(w http.ResponseWriter, r *http.Request) error {
+	ctx, tenant := r.Context(), tenantOf(r.Context())
+	q, err := parseQuery(r, "limit", "startAfter", "status", "customerId", "sortDir")
+	if err != nil {
+		return err
+	}
+	lq, bound, err := orderListQuery(q)
+	if err != nil {
+		return err
+	}
+	if token := q.get("startAfter"); token != "" {
+		if lq.After, err = a.cursors.Decode(tenant, bound, token); err != nil {
+			return invalidCursor(err)
+		}
+	}
+	page, err := a.store.ListOrders(ctx, tenant, lq)
+	if err != nil {
+		return err
+	}
+	resp := listOrdersResponse{
+		Orders:  make([]order.Order, 0, len(page.Orders)),
+		Count:   len(page.Orders),
+		Limit:   lq.Limit,
+		HasMore: page.Next != "",
+	}
+	for _, o := range page.Orders {
+		resp.Orders = append(resp.Orders, normalizeOrder(o))
+	}
+	if page.Next != "" {
+		next := a.cursors.Encode(tenant, bound, page.Next)
+		resp.NextCursor = &next
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// orderListQuery validates the query of GET /v1/orders and returns it with the binding a cursor
+// for it must carry.
+func orderListQuery(q query) (order.ListQuery, string, error) {
+	var lq order.ListQuery
+	var err error
+	if lq.Limit, err = q.limit(); err != nil {
+		return lq, "", err
+	}
+	status, err := q.oneOf("status", "", string(order.Pending), string(order.Confirmed),
+		string(order.Partial), string(order.Fulfilled), string(order.Cancelled))
+	if err != nil {
+		return lq, "", err
+	}
+	lq.Status = order.Status(status)
+	if lq.CustomerID = q.get("customerId"); len(lq.CustomerID) > 64 {
+		return lq, "", badParam("customerId", "is too long")
+	}
+	if lq.Desc, err = q.desc(); err != nil {
+		return lq, "", err
+	}
+	bound := binding("orders", url.Values{
+		"status":     {status},
+		"customerId": {lq.CustomerID},
+		"desc":       {boolString(lq.Desc)},
+	})
+	return lq, bound, nil
+}
+
+// normalizeOrder makes the JSON of o carry [] and {} rather than null.
+func normalizeOrder(o order.Order) order.Order {
+	if o.Items == nil {
+		o.Items = []order.Item{}
+	}
+	if o.CustomFields == nil {
+		o.CustomFields = map[string]any{}
+	}
+	return o
+}

@@ -1,0 +1,192 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/flexportal-compat/customers-api/internal/fault"
+)
+
+// MaxBodyBytes is the largest request body accepted (64 KiB).
+const MaxBodyBytes = 64 << 10
+
+const mergePatchJSON = "application/merge-patch+json"
+
+// readBody checks the Content-Type of a request that may carry a body and returns the body, at
+// most MaxBodyBytes. A request without a body (no Content-Type, no length) returns nil: the
+// parsers decide whether that is allowed. mergePatch also accepts application/merge-patch+json.
+func readBody(r *http.Request, mergePatch bool) ([]byte, error) {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" && r.ContentLength == 0 {
+		return nil, nil
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || !(mt == "application/json" || mergePatch && mt == mergePatchJSON) {
+		msg := "Content-Type must be application/json"
+		if mergePatch {
+			msg += " or " + mergePatchJSON
+		}
+		return nil, fault.E(fault.UnsupportedMedia, msg)
+	}
+	if r.ContentLength > MaxBodyBytes {
+		return nil, fault.E(fault.TooLarge, "The request body is larger than 64 KiB")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return nil, fault.E(fault.TooLarge, "The request body is larger than 64 KiB")
+	case err != nil:
+		return nil, fault.Wrap(fault.BadRequest, "The request body could not be read", err)
+	}
+	return body, nil
+}
+
+// ifMatch turns an If-Match header into the version the store must find. nil: no header or "*"
+// (the customer must exist, which every update requires anyway). A list of several tags is
+// resolved by current, which reads the customer's version; it is called only then. A header that
+// can match no version asks for version -1, so that the store answers 404 for a missing customer
+// and 412 for any other.
+func ifMatch(h []string, current func() (int64, error)) (*int64, error) {
+	if len(h) == 0 {
+		return nil, nil
+	}
+	var versions []int64
+	for _, line := range h {
+		for tag := range strings.SplitSeq(line, ",") {
+			tag = strings.TrimSpace(tag)
+			if tag == "*" {
+				return nil, nil
+			}
+			tag = strings.TrimPrefix(tag, "W/")
+			if len(tag) < 3 || tag[0] != '"' || tag[len(tag)-1] != '"' {
+				continue
+			}
+			v, err := strconv.ParseInt(tag[1:len(tag)-1], 10, 64)
+			if err == nil && v > 0 && strconv.FormatInt(v, 10) == tag[1:len(tag)-1] {
+				versions = append(versions, v)
+			}
+		}
+	}
+	impossible := int64(-1)
+	switch len(versions) {
+	case 0:
+		return &impossible, nil
+	case 1:
+		return &versions[0], nil
+	}
+	v, err := current()
+	if err != nil {
+		return nil, err
+	}
+	for _, want := range versions {
+		if want == v {
+			return &v, nil
+		}
+	}
+	return &impossible, nil
+}
+
+// idempotencyKey returns the Idempotency-Key header ("" when absent), which must be 1–255
+// printable ASCII characters.
+func idempotencyKey(h http.Header) (string, error) {
+	values, ok := h[http.CanonicalHeaderKey("Idempotency-Key")]
+	if !ok {
+		return "", nil
+	}
+	bad := fault.E(fault.BadRequest, "Idempotency-Key must be 1 to 255 printable ASCII characters")
+	if len(values) != 1 || len(values[0]) < 1 || len(values[0]) > 255 {
+		return "", bad
+	}
+	for _, c := range []byte(values[0]) {
+		if c < 0x20 || c > 0x7e {
+			return "", bad
+		}
+	}
+	return values[0], nil
+}
+
+// query reads a list endpoint's query parameters: each at most once, only the allowed ones.
+type query struct {
+	values url.Values
+}
+
+func parseQuery(r *http.Request, allowed ...string) (query, error) {
+	values, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return query{}, fault.Wrap(fault.BadRequest, "The query string is malformed", err)
+	}
+	for name, v := range values {
+		known := false
+		for _, a := range allowed {
+			known = known || a == name
+		}
+		if !known {
+			return query{}, badParam(name, "is not a known parameter")
+		}
+		if len(v) != 1 {
+			return query{}, badParam(name, "must be given at most once")
+		}
+		if v[0] == "" {
+			return query{}, badParam(name, "must not be empty")
+		}
+	}
+	return query{values: values}, nil
+}
+
+// badParam is the error of a bad query parameter. The parameter name is echoed only when it is
+// short and plain, so that the message stays safe to show.
+func badParam(name, issue string) error {
+	if len(name) > 40 || strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r > 0x7e }) {
+		name = "(unprintable)"
+	}
+	return fault.E(fault.BadRequest, fmt.Sprintf("Query parameter %q %s", name, issue))
+}
+
+// get returns the parameter's value, "" when absent.
+func (q query) get(name string) string { return q.values.Get(name) }
+
+// limit returns the page size: 1–100, default 50.
+func (q query) limit() (int, error) {
+	s := q.get("limit")
+	if s == "" {
+		return 50, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 100 {
+		return 0, badParam("limit", "must be an integer from 1 to 100")
+	}
+	return n, nil
+}
+
+// oneOf returns the parameter's value, which must be one of allowed; def when absent.
+func (q query) oneOf(name, def string, allowed ...string) (string, error) {
+	s := q.get(name)
+	if s == "" {
+		return def, nil
+	}
+	for _, a := range allowed {
+		if s == a {
+			return s, nil
+		}
+	}
+	return "", badParam(name, "must be one of: "+strings.Join(allowed, ", "))
+}
+
+// desc reads sortDir: desc (default) or asc.
+func (q query) desc() (bool, error) {
+	s, err := q.oneOf("sortDir", "desc", "desc", "asc")
+	return s == "desc", err
+}
+
+// binding is the part of a list query a cursor is bound to: every filter and the order, not the
+// limit, so that pages may differ in size.
+func binding(route string, filters url.Values) string {
+	return route + "?" + filters.Encode()
+}
