@@ -1,0 +1,14 @@
+package embedded
+
+import (
+	"testing"
+
+	"github.com/flexportal-compat/customers-api/internal/store/storetest"
+)
+
+var _ storetest.Store = (*Store)(nil)
+
+// TestContract runs the contract suite shared with the DynamoDB store, on a fresh file per store.
+func TestContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) storetest.Store { return newStore(t) })
+}
