@@ -1,0 +1,101 @@
+package order
+
+import (
+	"encoding/json"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/flexportal-compat/customers-api/internal/fault"
+)
+
+// checkParseError fails t unless err is a BadRequest *fault.Error with a message, or a
+// *fault.ValidationError with at least one complete detail.
+func checkParseError(t *testing.T, body []byte, err error) {
+	t.Helper()
+	var v *fault.ValidationError
+	var fe *fault.Error
+	switch {
+	case errors.As(err, &v):
+		if len(v.Fields) == 0 {
+			t.Fatalf("parse(%q) = empty ValidationError, want at least one detail", body)
+		}
+		for _, f := range v.Fields {
+			if f.Field == "" || f.Issue == "" {
+				t.Fatalf("parse(%q) detail = %+v, want field and issue set", body, f)
+			}
+		}
+		if !json.Valid(body) {
+			t.Fatalf("parse(%q) = ValidationError for invalid JSON, want BadRequest", body)
+		}
+	case errors.As(err, &fe):
+		if fe.Kind != fault.BadRequest || fe.Message == "" {
+			t.Fatalf("parse(%q) = %#v, want kind BadRequest with a message", body, fe)
+		}
+	default:
+		t.Fatalf("parse(%q) error = %#v, want *fault.Error or *fault.ValidationError", body, err)
+	}
+}
+
+func FuzzParseInput(f *testing.F) {
+	for _, s := range []string{
+		``, `{}`, `[]`, `{"a":1,"a":2}`, body(),
+		body(`"shippingAddress":null`, `"orderType":"upgrade"`, `"customFields":{"a":1.50,"b":" x ","c":false}`, `"notes":" hi "`),
+		`{"customer":{"email":"Ann <a@b.c>","firstName":" ","lastName":1,"phone":"12"},"billingAddress":{},"items":[{},null,{"sku":"a","quantity":1.5,"contractLength":1e3}]}`,
+		`{"customer":{"email":"a@b.c","firstName":"A","lastName":"B","customerType":"business","company":"C"},"billingAddress":{"contactName":"A","streetAddress":"S","city":"C","country":"US"},"items":[{"sku":"x","quantity":1000,"contractLength":120}],"customFields":{"k":null}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		in, err := ParseInput(body)
+		if err != nil {
+			checkParseError(t, body, err)
+			if !reflect.DeepEqual(in, Input{}) {
+				t.Fatalf("ParseInput(%q) = %+v with an error, want the zero Input", body, in)
+			}
+			return
+		}
+		if n := len(in.Items); n < 1 || n > MaxItems {
+			t.Fatalf("ParseInput(%q) has %d items, want 1 to %d", body, n, MaxItems)
+		}
+		if in.OrderType == "" || in.Customer.CustomerType == "" || in.CustomFields == nil {
+			t.Fatalf("ParseInput(%q) = %+v, want defaults filled in", body, in)
+		}
+		if utf8.RuneCountInString(in.Notes) > MaxNotesLen || strings.TrimSpace(in.Notes) != in.Notes {
+			t.Fatalf("ParseInput(%q) notes = %q, want trimmed, at most %d characters", body, in.Notes, MaxNotesLen)
+		}
+		// A validated input is itself a valid body that parses to the same input and hash.
+		b, err := json.Marshal(in)
+		if err != nil {
+			t.Fatalf("json.Marshal(%+v) error = %v", in, err)
+		}
+		again, err := ParseInput(b)
+		if err != nil {
+			t.Fatalf("ParseInput(%q) = %+v, but its encoding %s fails: %v", body, in, b, err)
+		}
+		if !reflect.DeepEqual(again, in) || again.Hash() != in.Hash() {
+			t.Fatalf("ParseInput(%q) = %+v, re-encoded and parsed = %+v", body, in, again)
+		}
+	})
+}
+
+func FuzzParseCancel(f *testing.F) {
+	for _, s := range []string{``, ` `, `{}`, `{"reason":" x "}`, `{"reason":null}`, `{"reason":1,"x":2}`, `[]`, `{"reason":"a","reason":"b"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		reason, err := ParseCancel(body)
+		if err != nil {
+			checkParseError(t, body, err)
+			if reason != "" {
+				t.Fatalf("ParseCancel(%q) = %q with an error, want \"\"", body, reason)
+			}
+			return
+		}
+		if utf8.RuneCountInString(reason) > MaxReasonLen || strings.TrimSpace(reason) != reason {
+			t.Fatalf("ParseCancel(%q) = %q, want trimmed, at most %d characters", body, reason, MaxReasonLen)
+		}
+	})
+}

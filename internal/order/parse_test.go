@@ -1,0 +1,271 @@
+package order
+
+import (
+	"encoding/json"
+	"errors"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/flexportal-compat/customers-api/internal/customer"
+	"github.com/flexportal-compat/customers-api/internal/fault"
+)
+
+func fields(pairs ...string) []fault.FieldError {
+	var out []fault.FieldError
+	for i := 0; i+1 < len(pairs); i += 2 {
+		out = append(out, fault.FieldError{Field: pairs[i], Issue: pairs[i+1]})
+	}
+	return out
+}
+
+const (
+	cust  = `"customer":{"email":"ann@example.com","firstName":"Ann","lastName":"Lee"}`
+	bill  = `"billingAddress":{"contactName":"Ann Lee","streetAddress":"1 Main St","city":"Springfield","country":"US"}`
+	items = `"items":[{"sku":"MBP-14","quantity":2,"contractLength":24}]`
+	base  = cust + "," + bill + "," + items
+)
+
+// body returns an order body with the required fields and extra members.
+func body(extra ...string) string {
+	return "{" + strings.Join(append([]string{base}, extra...), ",") + "}"
+}
+
+func baseInput() Input {
+	return Input{
+		Customer:       NewCustomer{Email: "ann@example.com", FirstName: "Ann", LastName: "Lee", CustomerType: customer.Individual},
+		BillingAddress: customer.Address{ContactName: "Ann Lee", StreetAddress: "1 Main St", City: "Springfield", Country: "US"},
+		Items:          []Item{{SKU: "MBP-14", Quantity: 2, ContractLength: 24}},
+		OrderType:      Standard,
+		CustomFields:   map[string]any{},
+	}
+}
+
+func TestParseInputValid(t *testing.T) {
+	ship := customer.Address{ContactName: "Bob", Company: "Acme", StreetAddress: "2 Side St", City: "Shelbyville", Country: "US"}
+	tests := []struct {
+		name string
+		body string
+		edit func(*Input)
+	}{
+		{"minimal, defaults filled in", body(), func(*Input) {}},
+		{"optional nulls are absent", body(`"shippingAddress":null`, `"orderType":null`, `"customFields":null`, `"notes":null`), func(*Input) {}},
+		{"customer optional fields", `{"customer":{"email":" Ann@Example.com","firstName":" Ann ","lastName":"Lee","company":"Acme ","phone":" +44 20 7946 0958","customerType":"business"},` + bill + "," + items + "}",
+			func(in *Input) {
+				in.Customer = NewCustomer{Email: "Ann@Example.com", FirstName: "Ann", LastName: "Lee", Company: "Acme", Phone: "+44 20 7946 0958", CustomerType: customer.Business}
+			}},
+		{"customer optional nulls", `{"customer":{"email":"ann@example.com","firstName":"Ann","lastName":"Lee","company":null,"phone":null,"customerType":null},` + bill + "," + items + "}",
+			func(*Input) {}},
+		{"shipping address", body(`"shippingAddress":{"contactName":"Bob","company":"Acme","streetAddress":"2 Side St","city":"Shelbyville","country":"US","postalCode":null}`),
+			func(in *Input) { in.ShippingAddress = &ship }},
+		{"order types", body(`"orderType":" upgrade "`), func(in *Input) { in.OrderType = Upgrade }},
+		{"extension", body(`"orderType":"extension"`), func(in *Input) { in.OrderType = Extension }},
+		{"custom fields", body(`"customFields":{"ref":" PO-1 ","amount":12.50,"rush":true}`),
+			func(in *Input) { in.CustomFields = map[string]any{"ref": "PO-1", "amount": json.Number("12.50"), "rush": true} }},
+		{"notes trimmed", body(`"notes":"  leave at door "`), func(in *Input) { in.Notes = "leave at door" }},
+		{"blank notes are absent", body(`"notes":"   "`), func(*Input) {}},
+		{"notes of 1000 characters", body(`"notes":"` + strings.Repeat("ñ", 1000) + `"`), func(in *Input) { in.Notes = strings.Repeat("ñ", 1000) }},
+		{"items at their limits", `{` + cust + "," + bill + `,"items":[{"sku":"` + strings.Repeat("s", 64) + `","quantity":1000,"contractLength":120},{"sku":" a ","quantity":1,"contractLength":1}]}`,
+			func(in *Input) {
+				in.Items = []Item{{SKU: strings.Repeat("s", 64), Quantity: 1000, ContractLength: 120}, {SKU: "a", Quantity: 1, ContractLength: 1}}
+			}},
+		{"100 items", `{` + cust + "," + bill + `,"items":[` + strings.Repeat(`{"sku":"a","quantity":1,"contractLength":1},`, 99) + `{"sku":"a","quantity":1,"contractLength":1}]}`,
+			func(in *Input) {
+				in.Items = nil
+				for range 100 {
+					in.Items = append(in.Items, Item{SKU: "a", Quantity: 1, ContractLength: 1})
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseInput([]byte(tt.body))
+			if err != nil {
+				t.Fatalf("ParseInput(%s) error = %v %+v, want nil", tt.body, err, err)
+			}
+			want := baseInput()
+			tt.edit(&want)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("ParseInput(%s) =\n%+v\nwant\n%+v", tt.body, got, want)
+			}
+		})
+	}
+}
+
+func TestParseInputBadRequest(t *testing.T) {
+	for _, b := range []string{``, ` `, `[` + base + `]`, `null`, `"x"`, `{` + base + `,"items":[]}`,
+		`{` + base + `}x`, `{` + base + `}{}`, `{` + base + `,"customer":{"email":"a@b.c","email":"a@b.c"}}`,
+		`{"customer":{"email":"a@b.c","email":"x@b.c"}}`, `{"items":[{"sku":"a","sku":"b"}]}`, "{\"notes\":\"\xc3\"}"} {
+		_, err := ParseInput([]byte(b))
+		var fe *fault.Error
+		if !errors.As(err, &fe) || fe.Kind != fault.BadRequest {
+			t.Errorf("ParseInput(%q) error = %v, want a BadRequest *fault.Error", b, err)
+		}
+	}
+}
+
+func TestParseInputInvalid(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+		want []fault.FieldError
+	}{
+		{"empty object", `{}`, fields("billingAddress", "required", "customer", "required", "items", "required")},
+		{"required nulls", `{"customer":null,"billingAddress":null,"items":null}`,
+			fields("billingAddress", "must not be null", "customer", "must not be null", "items", "must not be null")},
+		{"wrong types", `{"customer":[],"billingAddress":"x","shippingAddress":1,"items":{},"orderType":1,"customFields":"x","notes":5}`,
+			fields("billingAddress", "must be an object", "customFields", "must be an object", "customer", "must be an object",
+				"items", "must be an array", "notes", "must be a string", "orderType", "must be a string", "shippingAddress", "must be an object")},
+		{"unknown and read-only top-level fields", body(`"orderId":"ord_1"`, `"status":"pending"`, `"foo":null`),
+			fields("foo", "unknown field", "orderId", "unknown field", "status", "unknown field")},
+		{"customer missing everything", `{"customer":{},` + bill + "," + items + "}",
+			fields("customer.email", "required", "customer.firstName", "required", "customer.lastName", "required")},
+		{"customer field errors", `{"customer":{"email":"Ann <ann@example.com>","firstName":" ","lastName":null,"company":"","phone":"12","customerType":"company","customerId":"c"},` + bill + "," + items + "}",
+			fields("customer.company", "must not be empty", "customer.customerId", "unknown field",
+				"customer.customerType", "must be one of: individual, business", "customer.email", "must be a valid email address",
+				"customer.firstName", "must not be empty", "customer.lastName", "must not be null",
+				"customer.phone", "must be 3 to 32 characters of digits, spaces and + - ( ) . with at least 3 digits")},
+		{"addresses", `{` + cust + `,"billingAddress":{"contactName":"A","streetAddress":"S","country":"US","zip":"1"},"shippingAddress":{"city":"` + strings.Repeat("c", 201) + `"},` + items + "}",
+			fields("billingAddress.city", "required", "billingAddress.zip", "unknown field",
+				"shippingAddress.city", "must be at most 200 characters", "shippingAddress.contactName", "required",
+				"shippingAddress.country", "required", "shippingAddress.streetAddress", "required")},
+		{"no items", `{` + cust + "," + bill + `,"items":[]}`, fields("items", "must contain at least 1 item")},
+		{"101 items", `{` + cust + "," + bill + `,"items":[` + strings.Repeat(`{},`, 100) + `{}]}`, fields("items", "must contain at most 100 items")},
+		{"item errors", `{` + cust + "," + bill + `,"items":[{"sku":"a","quantity":1,"contractLength":1},"x",null,{},` +
+			`{"sku":"` + strings.Repeat("s", 65) + `","quantity":0,"contractLength":121,"price":1},` +
+			`{"sku":" ","quantity":1.5,"contractLength":"12"},` +
+			`{"sku":1,"quantity":1001,"contractLength":-1},` +
+			`{"sku":null,"quantity":null,"contractLength":99999999999999999999999},` +
+			`{"sku":"a","quantity":2e0,"contractLength":24.0}]}`,
+			fields("items[1]", "must be an object", "items[2]", "must not be null",
+				"items[3].contractLength", "required", "items[3].quantity", "required", "items[3].sku", "required",
+				"items[4].contractLength", "must be between 1 and 120", "items[4].price", "unknown field",
+				"items[4].quantity", "must be between 1 and 1000", "items[4].sku", "must be at most 64 characters",
+				"items[5].contractLength", "must be an integer", "items[5].quantity", "must be an integer", "items[5].sku", "must not be empty",
+				"items[6].contractLength", "must be between 1 and 120", "items[6].quantity", "must be between 1 and 1000", "items[6].sku", "must be a string",
+				"items[7].contractLength", "must be between 1 and 120", "items[7].quantity", "must not be null", "items[7].sku", "must not be null",
+				"items[8].contractLength", "must be an integer", "items[8].quantity", "must be an integer")},
+		{"order type", body(`"orderType":"rental"`), fields("orderType", "must be one of: standard, extension, upgrade")},
+		{"blank order type", body(`"orderType":" "`), fields("orderType", "must not be empty")},
+		{"custom fields", body(`"customFields":{"gone":null,"obj":{"a":1},"big":1e200,"a[1]":true,"` + strings.Repeat("k", 41) + `":1}`),
+			fields("customFields.a[1]", "key must not contain control characters, [ or ]",
+				"customFields.big", "must be 0 or of magnitude from 1e-130 to below 1e126",
+				"customFields.gone", "must not be null", "customFields."+strings.Repeat("k", 41), "key must be 1 to 40 characters",
+				"customFields.obj", "must be a string, number or boolean")},
+		{"51 custom fields", body(`"customFields":{` + manyFields(51) + `}`), fields("customFields", "must have at most 50 keys")},
+		{"notes too long", body(`"notes":"` + strings.Repeat("n", 1001) + `"`), fields("notes", "must be at most 1000 characters")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in, err := ParseInput([]byte(tt.body))
+			var v *fault.ValidationError
+			if !errors.As(err, &v) {
+				t.Fatalf("ParseInput(%s) = %+v, %v, want a *fault.ValidationError", tt.body, in, err)
+			}
+			if !reflect.DeepEqual(v.Fields, tt.want) {
+				t.Errorf("ParseInput(%s) details =\n%v\nwant\n%v", tt.body, v.Fields, tt.want)
+			}
+			if !reflect.DeepEqual(in, Input{}) {
+				t.Errorf("ParseInput(%s) = %+v with an error, want the zero Input", tt.body, in)
+			}
+		})
+	}
+}
+
+func manyFields(n int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = `"k` + strconv.Itoa(i) + `":1`
+	}
+	return strings.Join(parts, ",")
+}
+
+func TestParseInputFiftyCustomFields(t *testing.T) {
+	in, err := ParseInput([]byte(body(`"customFields":{` + manyFields(50) + `}`)))
+	if err != nil || len(in.CustomFields) != 50 {
+		t.Errorf("ParseInput(50 custom fields) = %d fields, %v, want 50, nil", len(in.CustomFields), err)
+	}
+}
+
+func TestInputHash(t *testing.T) {
+	hash := func(b string) string {
+		t.Helper()
+		in, err := ParseInput([]byte(b))
+		if err != nil {
+			t.Fatalf("ParseInput(%s) error = %v", b, err)
+		}
+		return in.Hash()
+	}
+	h := hash(body(`"customFields":{"a":1,"b":"x"}`))
+	if len(h) != 64 || strings.Trim(h, "0123456789abcdef") != "" {
+		t.Fatalf("Hash() = %q, want 64 lower-case hex digits", h)
+	}
+	same := []string{
+		// Key order, white space, trimming and defaults do not matter.
+		`{ "customFields" : { "b" : "x", "a" : 1 }, ` + items + ", " + bill + ", " + cust + ` }`,
+		body(`"customFields":{"a":1,"b":"  x "}`, `"orderType":"standard"`, `"notes":" "`, `"shippingAddress":null`),
+		`{"customer":{"lastName":"Lee","firstName":"Ann","email":"ann@example.com","customerType":"individual"},` + bill + "," + items + `,"customFields":{"b":"x","a":1}}`,
+	}
+	for _, b := range same {
+		if got := hash(b); got != h {
+			t.Errorf("Hash(%s) = %s, want %s as for the same order", b, got, h)
+		}
+	}
+	different := []string{
+		body(`"customFields":{"a":1,"b":"y"}`),
+		body(`"customFields":{"a":1.0,"b":"x"}`),
+		body(`"customFields":{"a":1,"b":"x"}`, `"notes":"n"`),
+		body(`"customFields":{"a":1,"b":"x"}`, `"orderType":"upgrade"`),
+		`{` + cust + "," + bill + `,"items":[{"sku":"MBP-14","quantity":3,"contractLength":24}],"customFields":{"a":1,"b":"x"}}`,
+	}
+	for _, b := range different {
+		if got := hash(b); got == h {
+			t.Errorf("Hash(%s) = %s, the hash of another order", b, got)
+		}
+	}
+}
+
+func TestParseCancel(t *testing.T) {
+	tests := []struct {
+		name   string
+		body   string
+		want   string
+		kind   fault.Kind // zero (Internal) when no error is expected
+		fields []fault.FieldError
+	}{
+		{name: "no body", body: ""},
+		{name: "white space", body: " \r\n"},
+		{name: "empty object", body: "{}"},
+		{name: "reason", body: `{"reason":"  customer changed mind "}`, want: "customer changed mind"},
+		{name: "null reason", body: `{"reason":null}`},
+		{name: "blank reason", body: `{"reason":"  "}`},
+		{name: "reason of 1000 characters", body: `{"reason":"` + strings.Repeat("r", 1000) + `"}`, want: strings.Repeat("r", 1000)},
+		{name: "reason too long", body: `{"reason":"` + strings.Repeat("r", 1001) + `"}`, kind: fault.Validation, fields: fields("reason", "must be at most 1000 characters")},
+		{name: "reason not a string", body: `{"reason":1}`, kind: fault.Validation, fields: fields("reason", "must be a string")},
+		{name: "unknown fields", body: `{"reason":"x","why":"y","":1}`, kind: fault.Validation, fields: fields(`[""]`, "unknown field", "why", "unknown field")},
+		{name: "not JSON", body: `reason=x`, kind: fault.BadRequest},
+		{name: "not an object", body: `"x"`, kind: fault.BadRequest},
+		{name: "null", body: `null`, kind: fault.BadRequest},
+		{name: "duplicate key", body: `{"reason":"a","reason":"b"}`, kind: fault.BadRequest},
+		{name: "trailing data", body: `{"reason":"a"} {}`, kind: fault.BadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseCancel([]byte(tt.body))
+			if tt.kind == fault.Internal {
+				if err != nil || got != tt.want {
+					t.Errorf("ParseCancel(%q) = %q, %v, want %q, nil", tt.body, got, err, tt.want)
+				}
+				return
+			}
+			if err == nil || fault.KindOf(err) != tt.kind || got != "" {
+				t.Fatalf("ParseCancel(%q) = %q, %v (kind %v), want \"\", kind %v", tt.body, got, err, fault.KindOf(err), tt.kind)
+			}
+			var v *fault.ValidationError
+			if errors.As(err, &v) && !reflect.DeepEqual(v.Fields, tt.fields) {
+				t.Errorf("ParseCancel(%q) details = %v, want %v", tt.body, v.Fields, tt.fields)
+			}
+		})
+	}
+}
