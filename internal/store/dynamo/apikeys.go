@@ -1,0 +1,192 @@
+package dynamo
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/flexportal-compat/customers-api/internal/auth"
+)
+
+// An API key is stored three ways, always written together: by hash (what authentication reads,
+// one GetItem), by id (what revocation starts from) and under each granted tenant (what listing
+// queries). None of them needs a Scan.
+
+// APIKey returns the key whose secret hashes to hash, or auth.ErrKeyNotFound: one GetItem.
+func (s *Store) APIKey(ctx context.Context, hash string) (auth.Key, error) {
+	k, found, err := s.getKey(ctx, apiKeyKey(hash))
+	if err != nil {
+		return auth.Key{}, fmt.Errorf("dynamo: get API key: %w", err)
+	}
+	if !found {
+		return auth.Key{}, fmt.Errorf("dynamo: get API key: %w", auth.ErrKeyNotFound)
+	}
+	return k, nil
+}
+
+func (s *Store) getKey(ctx context.Context, k map[string]types.AttributeValue) (auth.Key, bool, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            k,
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return auth.Key{}, false, fail("get API key", err)
+	}
+	if out.Item == nil {
+		return auth.Key{}, false, nil
+	}
+	var key auth.Key
+	if err := unmarshal(out.Item, &key); err != nil {
+		return auth.Key{}, false, fmt.Errorf("decode API key: %w", err)
+	}
+	return key, true, nil
+}
+
+// itemKeys lists the primary keys of every item of k: by hash, by id and one per tenant.
+func itemKeys(k auth.Key) []map[string]types.AttributeValue {
+	keys := []map[string]types.AttributeValue{apiKeyKey(k.Hash), apiKeyIDKey(k.ID)}
+	for _, t := range k.Tenants {
+		keys = append(keys, apiKeyTenantKey(t, k.ID))
+	}
+	return keys
+}
+
+func keyID(k map[string]types.AttributeValue) string {
+	pk, _ := k[AttrPK].(*types.AttributeValueMemberS)
+	sk, _ := k[AttrSK].(*types.AttributeValueMemberS)
+	return pk.Value + "\x00" + sk.Value
+}
+
+// PutAPIKey stores k, replacing any key with the same hash or the same id, in one transaction
+// that also removes the items the replaced key no longer has (a tenant taken away).
+func (s *Store) PutAPIKey(ctx context.Context, k auth.Key) error {
+	if k.ID == "" || k.Hash == "" {
+		return fmt.Errorf("dynamo: put API key: id and hash are required")
+	}
+	if k.Status == "" {
+		k.Status = auth.StatusActive
+	}
+	body, err := attributevalue.MarshalMap(k)
+	if err != nil {
+		return fmt.Errorf("dynamo: put API key %s: encode: %w", k.ID, err)
+	}
+	writes := map[string]types.TransactWriteItem{}
+	var order []string
+	add := func(id string, w types.TransactWriteItem) {
+		if _, ok := writes[id]; !ok {
+			order = append(order, id)
+		}
+		writes[id] = w
+	}
+	for _, lookup := range []map[string]types.AttributeValue{apiKeyKey(k.Hash), apiKeyIDKey(k.ID)} {
+		old, found, err := s.getKey(ctx, lookup)
+		if err != nil {
+			return fmt.Errorf("dynamo: put API key %s: %w", k.ID, err)
+		}
+		if !found {
+			continue
+		}
+		for _, key := range itemKeys(old) {
+			add(keyID(key), types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(s.table), Key: key}})
+		}
+	}
+	for _, key := range itemKeys(k) {
+		item := make(map[string]types.AttributeValue, len(body)+2)
+		for n, v := range body {
+			item[n] = v
+		}
+		for n, v := range key {
+			item[n] = v
+		}
+		add(keyID(key), types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: item}})
+	}
+	items := make([]types.TransactWriteItem, 0, len(order))
+	for _, id := range order {
+		items = append(items, writes[id])
+	}
+	if _, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}); err != nil {
+		return fail("put API key "+k.ID, err)
+	}
+	return nil
+}
+
+// RevokeAPIKey marks every item of the key revoked, on condition each still belongs to the key
+// read; a concurrent PutAPIKey makes it read again.
+func (s *Store) RevokeAPIKey(ctx context.Context, id string) error {
+	for attempt := 1; attempt <= maxAttempts; attempt++ {
+		k, found, err := s.getKey(ctx, apiKeyIDKey(id))
+		if err != nil {
+			return fmt.Errorf("dynamo: revoke API key %s: %w", id, err)
+		}
+		if !found {
+			return fmt.Errorf("dynamo: revoke API key %s: %w", id, auth.ErrKeyNotFound)
+		}
+		expr, err := expression.NewBuilder().
+			WithUpdate(expression.Set(expression.Name("status"), expression.Value(auth.StatusRevoked))).
+			WithCondition(expression.Name("hash").Equal(expression.Value(k.Hash))).Build()
+		if err != nil {
+			return fmt.Errorf("dynamo: revoke API key %s: build: %w", id, err)
+		}
+		var items []types.TransactWriteItem
+		for _, key := range itemKeys(k) {
+			items = append(items, types.TransactWriteItem{Update: &types.Update{
+				TableName:                 aws.String(s.table),
+				Key:                       key,
+				UpdateExpression:          expr.Update(),
+				ConditionExpression:       expr.Condition(),
+				ExpressionAttributeNames:  expr.Names(),
+				ExpressionAttributeValues: expr.Values(),
+			}})
+		}
+		_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		if err == nil {
+			return nil
+		}
+		reasons, ok := cancelled(err)
+		if !ok || throttled(reasons) {
+			return fail("revoke API key "+id, err)
+		}
+		if err := backoff(ctx, attempt); err != nil {
+			return fmt.Errorf("dynamo: revoke API key %s: %w", id, err)
+		}
+	}
+	return contention("revoke API key " + id)
+}
+
+// ListAPIKeys returns the keys granted tenant, oldest first.
+func (s *Store) ListAPIKeys(ctx context.Context, tenant string) ([]auth.Key, error) {
+	in, err := s.query(tenantPK(tenant), prefixAPIKey, "", false, nil)
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: list API keys: %w", err)
+	}
+	keys := []auth.Key{}
+	for {
+		out, err := s.client.Query(ctx, in)
+		if err != nil {
+			return nil, fail("list API keys", err)
+		}
+		for _, item := range out.Items {
+			var k auth.Key
+			if err := unmarshal(item, &k); err != nil {
+				return nil, fmt.Errorf("dynamo: list API keys: decode: %w", err)
+			}
+			keys = append(keys, k)
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			break
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+	slices.SortStableFunc(keys, func(a, b auth.Key) int {
+		return cmp.Or(cmp.Compare(a.CreatedAt, b.CreatedAt), cmp.Compare(a.ID, b.ID))
+	})
+	return keys, nil
+}

@@ -1,0 +1,417 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/flexportal-compat/customers-api/internal/customer"
+)
+
+// errRace tells a retry loop that the state it read changed before its write; it never leaves
+// the package.
+var errRace = errors.New("dynamo: lost a race, read again")
+
+// GetCustomer returns the customer, or customer.ErrNotFound: one consistent GetItem.
+func (s *Store) GetCustomer(ctx context.Context, tenant, id string) (customer.Customer, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            customerKey(tenant, id),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return customer.Customer{}, fail("get customer "+id, err)
+	}
+	if out.Item == nil {
+		return customer.Customer{}, fmt.Errorf("dynamo: get customer %s: %w", id, customer.ErrNotFound)
+	}
+	c, err := decodeCustomer(out.Item)
+	if err != nil {
+		return customer.Customer{}, fmt.Errorf("dynamo: decode customer %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// UpdateCustomer applies p. Without an email change it is exactly one UpdateItem and no read:
+// the patch becomes one update expression conditioned on the customer existing (and on ifMatch),
+// and a failed condition's ALL_OLD item tells 404 from 412. An email change reads the customer
+// once and moves the email reservation in one transaction.
+func (s *Store) UpdateCustomer(ctx context.Context, tenant, id string, p customer.Patch, ifMatch *int64) (customer.Customer, error) {
+	if p.Email == nil {
+		return s.update(ctx, tenant, id, p, guard{version: ifMatch})
+	}
+	for attempt := 1; ; attempt++ {
+		cur, err := s.GetCustomer(ctx, tenant, id)
+		if err != nil {
+			return customer.Customer{}, err
+		}
+		if ifMatch != nil && cur.Version != *ifMatch {
+			return customer.Customer{}, fmt.Errorf("dynamo: update customer %s: %w", id, customer.ErrPrecondition)
+		}
+		var c customer.Customer
+		if customer.EmailKey(cur.Email) == customer.EmailKey(*p.Email) {
+			// Same reservation (at most the case changes): a plain update, as long as nobody moved
+			// the email in between.
+			c, err = s.update(ctx, tenant, id, p, guard{version: ifMatch, email: &cur.Email})
+		} else {
+			c, err = s.moveEmail(ctx, tenant, cur, p, ifMatch)
+		}
+		if !errors.Is(err, errRace) {
+			return c, err
+		}
+		if attempt == maxAttempts {
+			return customer.Customer{}, contention("update customer " + id)
+		}
+		if err := backoff(ctx, attempt); err != nil {
+			return customer.Customer{}, fmt.Errorf("dynamo: update customer %s: %w", id, err)
+		}
+	}
+}
+
+// update is the one-UpdateItem path. The 50-key limit is on the merged result, which the
+// condition cannot compute: size(customFields) <= 50 - added is sufficient, and when only that
+// fails the ALL_OLD item gives the exact result — too many keys, or a retry pinned to that state.
+func (s *Store) update(ctx context.Context, tenant, id string, p customer.Patch, g guard) (customer.Customer, error) {
+	added := addedKeys(p)
+	if added > customer.MaxCustomFields {
+		return customer.Customer{}, customer.TooManyCustomFields()
+	}
+	if added > 0 {
+		limit := customer.MaxCustomFields - added
+		g.sizeLimit = &limit
+	}
+	ifMatch := g.version
+	now := s.now()
+	for attempt := 1; attempt <= maxAttempts; attempt++ {
+		expr, err := customerUpdate(p, now, g)
+		if err != nil {
+			return customer.Customer{}, fmt.Errorf("dynamo: update customer %s: %w", id, err)
+		}
+		out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                           aws.String(s.table),
+			Key:                                 customerKey(tenant, id),
+			UpdateExpression:                    expr.Update(),
+			ConditionExpression:                 expr.Condition(),
+			ExpressionAttributeNames:            expr.Names(),
+			ExpressionAttributeValues:           expr.Values(),
+			ReturnValues:                        types.ReturnValueAllNew,
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		})
+		if err == nil {
+			c, err := decodeCustomer(out.Attributes)
+			if err != nil {
+				return customer.Customer{}, fmt.Errorf("dynamo: decode customer %s: %w", id, err)
+			}
+			return c, nil
+		}
+		oldItem, ok := conditionFailed(err)
+		if !ok {
+			return customer.Customer{}, fail("update customer "+id, err)
+		}
+		if oldItem == nil {
+			return customer.Customer{}, fmt.Errorf("dynamo: update customer %s: %w", id, customer.ErrNotFound)
+		}
+		old, err := decodeCustomer(oldItem)
+		if err != nil {
+			return customer.Customer{}, fmt.Errorf("dynamo: decode customer %s: %w", id, err)
+		}
+		switch {
+		case ifMatch != nil && old.Version != *ifMatch:
+			return customer.Customer{}, fmt.Errorf("dynamo: update customer %s: %w", id, customer.ErrPrecondition)
+		case g.email != nil && old.Email != *g.email:
+			return customer.Customer{}, errRace
+		}
+		// The size guard (or an earlier pin) failed: the old item tells the exact merged result.
+		if _, err := p.Apply(old, now); err != nil {
+			return customer.Customer{}, err
+		}
+		v := old.Version
+		g.version, g.sizeLimit = &v, nil
+	}
+	return customer.Customer{}, contention("update customer " + id)
+}
+
+// moveEmail changes the email to one with another reservation: one transaction that updates the
+// customer (pinned to the version read, so the response built in memory is exactly what is
+// written), deletes the old reservation and creates the new one.
+func (s *Store) moveEmail(ctx context.Context, tenant string, cur customer.Customer, p customer.Patch, ifMatch *int64) (customer.Customer, error) {
+	id := cur.CustomerID
+	now := s.now()
+	next, err := p.Apply(cur, now)
+	if err != nil {
+		return customer.Customer{}, err
+	}
+	expr, err := customerUpdate(p, now, guard{version: &cur.Version, email: &cur.Email})
+	if err != nil {
+		return customer.Customer{}, fmt.Errorf("dynamo: update customer %s: %w", id, err)
+	}
+	release, err := expression.NewBuilder().WithCondition(
+		expression.Name(AttrPK).AttributeNotExists().Or(expression.Name("customerId").Equal(expression.Value(id))),
+	).Build()
+	if err != nil {
+		return customer.Customer{}, fmt.Errorf("dynamo: update customer %s: build condition: %w", id, err)
+	}
+	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Update: &types.Update{
+			TableName:                           aws.String(s.table),
+			Key:                                 customerKey(tenant, id),
+			UpdateExpression:                    expr.Update(),
+			ConditionExpression:                 expr.Condition(),
+			ExpressionAttributeNames:            expr.Names(),
+			ExpressionAttributeValues:           expr.Values(),
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		}},
+		{Delete: &types.Delete{
+			TableName:                 aws.String(s.table),
+			Key:                       emailKey(tenant, cur.Email),
+			ConditionExpression:       release.Condition(),
+			ExpressionAttributeNames:  release.Names(),
+			ExpressionAttributeValues: release.Values(),
+		}},
+		{Put: s.reservation(tenant, next.Email, id)},
+	}})
+	if err == nil {
+		return next, nil
+	}
+	reasons, ok := cancelled(err)
+	if !ok || throttled(reasons) {
+		return customer.Customer{}, fail("update customer "+id, err)
+	}
+	if reason(reasons, 0) == codeConditionFailed {
+		item := reasons[0].Item
+		if item == nil {
+			return customer.Customer{}, fmt.Errorf("dynamo: update customer %s: %w", id, customer.ErrNotFound)
+		}
+		if old, err := decodeCustomer(item); err == nil && ifMatch != nil && old.Version != *ifMatch {
+			return customer.Customer{}, fmt.Errorf("dynamo: update customer %s: %w", id, customer.ErrPrecondition)
+		}
+		return customer.Customer{}, errRace
+	}
+	if reason(reasons, 2) == codeConditionFailed {
+		return customer.Customer{}, fmt.Errorf("dynamo: update customer %s: %w", id, customer.ErrEmailExists)
+	}
+	if cancelledBy(reasons, codeConflict) {
+		return customer.Customer{}, errRace
+	}
+	return customer.Customer{}, fmt.Errorf("dynamo: update customer %s: %w", id, err)
+}
+
+// reservation is the Put of the item that holds email for customer id; it fails when the email
+// (compared case-insensitively) is taken.
+func (s *Store) reservation(tenant, email, id string) *types.Put {
+	item := emailKey(tenant, email)
+	item["customerId"] = attrS(id)
+	item["email"] = attrS(email)
+	return &types.Put{
+		TableName:                           aws.String(s.table),
+		Item:                                item,
+		ConditionExpression:                 aws.String("attribute_not_exists(PK)"),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}
+}
+
+// DeactivateCustomer sets status inactive in one UpdateItem, refused while pendingOrders > 0.
+// A failed condition's ALL_OLD item tells which: not found, stale ifMatch, already inactive (a
+// success that changes nothing) or pending orders.
+func (s *Store) DeactivateCustomer(ctx context.Context, tenant, id string, ifMatch *int64) (customer.Customer, error) {
+	conds := []expression.ConditionBuilder{
+		expression.Name(AttrPK).AttributeExists(),
+		expression.Name("status").NotEqual(expression.Value(string(customer.Inactive))),
+		expression.Or(expression.Name("pendingOrders").AttributeNotExists(),
+			expression.Name("pendingOrders").LessThanEqual(expression.Value(0))),
+	}
+	if ifMatch != nil {
+		conds = append(conds, expression.Name("version").Equal(expression.Value(*ifMatch)))
+	}
+	upd := expression.Set(expression.Name("status"), expression.Value(string(customer.Inactive))).
+		Set(expression.Name("updatedAt"), expression.Value(customer.Timestamp(s.now()))).
+		Add(expression.Name("version"), expression.Value(1))
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(and(conds)).Build()
+	if err != nil {
+		return customer.Customer{}, fmt.Errorf("dynamo: deactivate customer %s: build: %w", id, err)
+	}
+	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                           aws.String(s.table),
+		Key:                                 customerKey(tenant, id),
+		UpdateExpression:                    expr.Update(),
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	item := map[string]types.AttributeValue(nil)
+	if err == nil {
+		item = out.Attributes
+	} else {
+		old, ok := conditionFailed(err)
+		switch {
+		case !ok:
+			return customer.Customer{}, fail("deactivate customer "+id, err)
+		case old == nil:
+			return customer.Customer{}, fmt.Errorf("dynamo: deactivate customer %s: %w", id, customer.ErrNotFound)
+		}
+		item = old
+	}
+	c, err := decodeCustomer(item)
+	if err != nil {
+		return customer.Customer{}, fmt.Errorf("dynamo: decode customer %s: %w", id, err)
+	}
+	if out == nil { // the condition failed: say why
+		switch {
+		case ifMatch != nil && c.Version != *ifMatch:
+			return customer.Customer{}, fmt.Errorf("dynamo: deactivate customer %s: %w", id, customer.ErrPrecondition)
+		case c.Status == customer.Inactive:
+			return c, nil
+		default:
+			return customer.Customer{}, fmt.Errorf("dynamo: deactivate customer %s: %w", id, customer.ErrPendingOrders)
+		}
+	}
+	return c, nil
+}
+
+// ListCustomers returns one page in creation order: one Query when no filter is given.
+func (s *Store) ListCustomers(ctx context.Context, tenant string, q customer.ListQuery) (customer.Page, error) {
+	if q.Email != "" {
+		return s.customerByEmail(ctx, tenant, q)
+	}
+	var filters []expression.ConditionBuilder
+	if q.Status != "" {
+		filters = append(filters, expression.Name("status").Equal(expression.Value(string(q.Status))))
+	}
+	if q.Type != "" {
+		filters = append(filters, expression.Name("customerType").Equal(expression.Value(string(q.Type))))
+	}
+	in, err := s.query(tenantPK(tenant), prefixCustomer, q.After, q.Desc, filters)
+	if err != nil {
+		return customer.Page{}, fmt.Errorf("dynamo: list customers: %w", err)
+	}
+	items, more, err := s.page(ctx, in, q.Limit)
+	if err != nil {
+		return customer.Page{}, fail("list customers", err)
+	}
+	page := customer.Page{Customers: make([]customer.Customer, 0, len(items))}
+	for _, item := range items {
+		c, err := decodeCustomer(item)
+		if err != nil {
+			return customer.Page{}, fmt.Errorf("dynamo: list customers: decode: %w", err)
+		}
+		page.Customers = append(page.Customers, c)
+	}
+	if more && len(page.Customers) > 0 {
+		page.Next = page.Customers[len(page.Customers)-1].CustomerID
+	}
+	return page, nil
+}
+
+// customerByEmail is the page of at most one customer that has q.Email: the reservation, then the
+// customer.
+func (s *Store) customerByEmail(ctx context.Context, tenant string, q customer.ListQuery) (customer.Page, error) {
+	empty := customer.Page{Customers: []customer.Customer{}}
+	if q.After != "" {
+		return empty, nil // the one match was on the previous page
+	}
+	id, err := s.reservedBy(ctx, tenant, q.Email)
+	if err != nil || id == "" {
+		return empty, err
+	}
+	c, err := s.GetCustomer(ctx, tenant, id)
+	if errors.Is(err, customer.ErrNotFound) {
+		return empty, nil
+	}
+	if err != nil {
+		return customer.Page{}, err
+	}
+	if (q.Status != "" && c.Status != q.Status) || (q.Type != "" && c.CustomerType != q.Type) {
+		return empty, nil
+	}
+	empty.Customers = append(empty.Customers, c)
+	return empty, nil
+}
+
+// reservedBy returns the id of the customer holding email, or "" when none does.
+func (s *Store) reservedBy(ctx context.Context, tenant, email string) (string, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            emailKey(tenant, email),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return "", fail("get email reservation", err)
+	}
+	if out.Item == nil {
+		return "", nil
+	}
+	var r struct {
+		CustomerID string `dynamodbav:"customerId"`
+	}
+	if err := unmarshal(out.Item, &r); err != nil {
+		return "", fmt.Errorf("dynamo: decode email reservation: %w", err)
+	}
+	return r.CustomerID, nil
+}
+
+// query is the Query of the items of partition pk whose sort key starts with prefix, after the
+// item whose sort key is prefix+after, keeping only those that pass every filter.
+func (s *Store) query(pk, prefix, after string, desc bool, filters []expression.ConditionBuilder) (*dynamodb.QueryInput, error) {
+	b := expression.NewBuilder().WithKeyCondition(
+		expression.Key(AttrPK).Equal(expression.Value(pk)).And(expression.Key(AttrSK).BeginsWith(prefix)))
+	if len(filters) > 0 {
+		b = b.WithFilter(and(filters))
+	}
+	expr, err := b.Build()
+	if err != nil {
+		return nil, fmt.Errorf("build query: %w", err)
+	}
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		KeyConditionExpression:    expr.KeyCondition(),
+		FilterExpression:          expr.Filter(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ScanIndexForward:          aws.Bool(!desc),
+		ConsistentRead:            aws.Bool(true),
+	}
+	if after != "" {
+		in.ExclusiveStartKey = key(pk, prefix+after)
+	}
+	return in, nil
+}
+
+// defaultLimit is the page size when the caller gives none.
+const defaultLimit = 50
+
+// page runs in until it has limit+1 items or the partition ends, and returns at most limit items
+// and whether more exist. Without a filter (or when every item passes) that is one Query;
+// a filter is applied after Limit, so a page may need more.
+func (s *Store) page(ctx context.Context, in *dynamodb.QueryInput, limit int) ([]map[string]types.AttributeValue, bool, error) {
+	if limit <= 0 {
+		limit = defaultLimit
+	}
+	in.Limit = aws.Int32(int32(limit + 1))
+	var items []map[string]types.AttributeValue
+	for {
+		out, err := s.client.Query(ctx, in)
+		if err != nil {
+			return nil, false, err
+		}
+		items = append(items, out.Items...)
+		if len(items) > limit || len(out.LastEvaluatedKey) == 0 {
+			break
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+	if len(items) > limit {
+		return items[:limit], true, nil
+	}
+	return items, false, nil
+}
+
+// epoch is t in the seconds DynamoDB's TTL reads.
+func epoch(t time.Time) int64 { return t.Unix() }

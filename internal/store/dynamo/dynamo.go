@@ -1,0 +1,161 @@
+// Package dynamo is the DynamoDB store: one table whose partition keys start with the tenant,
+// customers updated by one conditional UpdateItem, and orders written in one transaction with
+// their customer change, email reservation and idempotency record.
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/flexportal-compat/customers-api/internal/fault"
+)
+
+// Client is the part of *dynamodb.Client the store calls, so tests and benchmarks can fake it.
+type Client interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+}
+
+// Store is the DynamoDB implementation of the service's storage (storetest.Store).
+type Store struct {
+	client Client
+	table  string
+
+	// Now is the clock; tests may replace it. Nil means time.Now.
+	Now func() time.Time
+}
+
+// New returns a store on table through client.
+func New(client Client, table string) *Store {
+	return &Store{client: client, table: table}
+}
+
+func (s *Store) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// maxAttempts bounds every optimistic retry loop (version races, transaction conflicts).
+const maxAttempts = 5
+
+// backoff sleeps a little before retry attempt (1-based), with jitter so racing writers part.
+func backoff(ctx context.Context, attempt int) error {
+	d := time.Duration(attempt)*10*time.Millisecond + time.Duration(rand.IntN(20))*time.Millisecond
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// msgUnavailable is the client-safe message of every transient failure.
+const msgUnavailable = "The service is temporarily unavailable"
+
+// fail wraps err, from operation op, for the caller: throttling and unreachable endpoints (after
+// the SDK's own retries) become fault.Unavailable; anything else stays internal. The AWS error
+// text only ever reaches the log, never a client message.
+func fail(op string, err error) error {
+	wrapped := fmt.Errorf("dynamo: %s: %w", op, err)
+	if transient(err) {
+		return fault.Wrap(fault.Unavailable, msgUnavailable, wrapped)
+	}
+	return wrapped
+}
+
+// transient reports whether err is throttling or a failure to reach DynamoDB at all.
+func transient(err error) bool {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		switch api.ErrorCode() {
+		case "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+			"InternalServerError", "ServiceUnavailable":
+			return true
+		}
+	}
+	var send *smithyhttp.RequestSendError
+	if errors.As(err, &send) {
+		return true
+	}
+	var netErr net.Error
+	return errors.As(err, &netErr)
+}
+
+// contention is the error of an optimistic loop that kept losing races.
+func contention(op string) error {
+	return fault.Wrap(fault.Unavailable, msgUnavailable,
+		fmt.Errorf("dynamo: %s: still conflicting after %d attempts", op, maxAttempts))
+}
+
+// conditionFailed returns the ALL_OLD item of a failed conditional write (nil when the item does
+// not exist) and whether err is such a failure.
+func conditionFailed(err error) (map[string]types.AttributeValue, bool) {
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return ccf.Item, true
+	}
+	return nil, false
+}
+
+// cancelled returns the cancellation reasons of a cancelled transaction, one per item in order.
+func cancelled(err error) ([]types.CancellationReason, bool) {
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) {
+		return tce.CancellationReasons, true
+	}
+	return nil, false
+}
+
+// reason returns the code of reasons[i], or "" when there is none.
+func reason(reasons []types.CancellationReason, i int) string {
+	if i < 0 || i >= len(reasons) || reasons[i].Code == nil {
+		return ""
+	}
+	if c := *reasons[i].Code; c != "None" {
+		return c
+	}
+	return ""
+}
+
+// Reason codes of a cancelled transaction.
+const (
+	codeConditionFailed = "ConditionalCheckFailed"
+	codeConflict        = "TransactionConflict"
+)
+
+// cancelledBy reports whether any reason is code.
+func cancelledBy(reasons []types.CancellationReason, code string) bool {
+	for i := range reasons {
+		if reason(reasons, i) == code {
+			return true
+		}
+	}
+	return false
+}
+
+// throttled reports whether a cancelled transaction was throttled rather than refused.
+func throttled(reasons []types.CancellationReason) bool {
+	for i := range reasons {
+		switch reason(reasons, i) {
+		case "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded":
+			return true
+		}
+	}
+	return false
+}

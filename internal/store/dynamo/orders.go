@@ -1,0 +1,459 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/flexportal-compat/customers-api/internal/customer"
+	"github.com/flexportal-compat/customers-api/internal/order"
+)
+
+// idempotencyRecord is the stored first response of a POST with an Idempotency-Key.
+type idempotencyRecord struct {
+	RequestHash string      `dynamodbav:"requestHash"`
+	OrderID     string      `dynamodbav:"orderId"`
+	Order       order.Order `dynamodbav:"order"`
+	ExpiresAt   int64       `dynamodbav:"expiresAt"`
+	CreatedAt   string      `dynamodbav:"createdAt"`
+}
+
+// CreateOrder finds the customer by email or creates it, and writes the order, the customer
+// change (or the new customer and its email reservation) and the idempotency record in one
+// transaction, so nothing is ever half-written. A lost race re-reads and tries again.
+func (s *Store) CreateOrder(ctx context.Context, tenant string, in order.Input, idem order.Idempotency) (order.Order, bool, error) {
+	for attempt := 1; attempt <= maxAttempts; attempt++ {
+		o, replayed, err := s.createOrder(ctx, tenant, in, idem)
+		if !errors.Is(err, errRace) {
+			return o, replayed, err
+		}
+		if attempt < maxAttempts {
+			if err := backoff(ctx, attempt); err != nil {
+				return order.Order{}, false, fmt.Errorf("dynamo: create order: %w", err)
+			}
+		}
+	}
+	if idem.Key == "" {
+		return order.Order{}, false, contention("create order")
+	}
+	o, found, err := s.replay(ctx, tenant, idem, nil)
+	if err != nil || found {
+		return o, found, err
+	}
+	return order.Order{}, false, fmt.Errorf("dynamo: create order: %w", order.ErrIdempotencyInUse)
+}
+
+// createOrder is one attempt of CreateOrder; errRace means "read again".
+func (s *Store) createOrder(ctx context.Context, tenant string, in order.Input, idem order.Idempotency) (order.Order, bool, error) {
+	now := s.now()
+	custID, err := s.reservedBy(ctx, tenant, in.Customer.Email)
+	if err != nil {
+		return order.Order{}, false, err
+	}
+	orderID := order.NewID(now)
+	var (
+		writes []types.TransactWriteItem
+		snap   order.Snapshot
+	)
+	if custID != "" {
+		cur, err := s.GetCustomer(ctx, tenant, custID)
+		if err != nil {
+			// Reservation and customer are written together and customers are never deleted.
+			return order.Order{}, false, fmt.Errorf("dynamo: create order: customer of reserved email: %w", err)
+		}
+		if cur.Status == customer.Inactive {
+			return s.refuseInactive(ctx, tenant, idem)
+		}
+		snap = order.SnapshotOf(cur)
+		update, err := s.recordOrder(tenant, cur, orderID, in, now)
+		if err != nil {
+			return order.Order{}, false, err
+		}
+		writes = append(writes, types.TransactWriteItem{Update: update})
+	} else {
+		c := in.NewCustomerRecord(tenant, customer.NewID(now), now)
+		c.TotalOrders, c.PendingOrders, c.OrderIDs = 1, 1, []string{orderID}
+		snap = order.SnapshotOf(c)
+		item, err := customerItem(c)
+		if err != nil {
+			return order.Order{}, false, fmt.Errorf("dynamo: create order: encode customer: %w", err)
+		}
+		writes = append(writes,
+			types.TransactWriteItem{Put: &types.Put{
+				TableName:           aws.String(s.table),
+				Item:                item,
+				ConditionExpression: aws.String("attribute_not_exists(PK)"),
+			}},
+			types.TransactWriteItem{Put: s.reservation(tenant, c.Email, c.CustomerID)},
+		)
+	}
+	o := order.New(tenant, orderID, in, snap, now)
+	item, err := orderItem(o)
+	if err != nil {
+		return order.Order{}, false, fmt.Errorf("dynamo: create order: encode order: %w", err)
+	}
+	writes = append(writes, types.TransactWriteItem{Put: &types.Put{
+		TableName:           aws.String(s.table),
+		Item:                item,
+		ConditionExpression: aws.String("attribute_not_exists(PK)"),
+	}})
+	idemAt := -1
+	if idem.Key != "" {
+		put, err := s.idempotencyPut(tenant, idem, o)
+		if err != nil {
+			return order.Order{}, false, err
+		}
+		writes = append(writes, types.TransactWriteItem{Put: put})
+		idemAt = len(writes) - 1
+	}
+
+	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+	if err == nil {
+		return o, false, nil
+	}
+	reasons, ok := cancelled(err)
+	if !ok || throttled(reasons) {
+		return order.Order{}, false, fail("create order", err)
+	}
+	if reason(reasons, idemAt) == codeConditionFailed {
+		// The key is taken and not expired: replay the first order, or refuse another body.
+		o, found, err := s.replay(ctx, tenant, idem, reasons[idemAt].Item)
+		if err != nil || found {
+			return o, found, err
+		}
+		return order.Order{}, false, errRace
+	}
+	if custID != "" && reason(reasons, 0) == codeConditionFailed {
+		if old, err := decodeCustomer(reasons[0].Item); err == nil && old.Status == customer.Inactive {
+			return order.Order{}, false, fmt.Errorf("dynamo: create order: %w", customer.ErrInactive)
+		}
+	}
+	if cancelledBy(reasons, codeConditionFailed) || cancelledBy(reasons, codeConflict) {
+		// The customer changed, or someone else created it, since it was read.
+		return order.Order{}, false, errRace
+	}
+	return order.Order{}, false, fmt.Errorf("dynamo: create order: %w", err)
+}
+
+// refuseInactive answers an order for an inactive customer: customer.ErrInactive, unless the
+// request is the replay of an order made before the customer was deactivated.
+func (s *Store) refuseInactive(ctx context.Context, tenant string, idem order.Idempotency) (order.Order, bool, error) {
+	if idem.Key != "" {
+		o, found, err := s.replay(ctx, tenant, idem, nil)
+		if err != nil || found {
+			return o, found, err
+		}
+	}
+	return order.Order{}, false, fmt.Errorf("dynamo: create order: %w", customer.ErrInactive)
+}
+
+// recordOrder is the update of an existing customer for a new order. Its condition is that the
+// customer is still active and still has every field the order's snapshot took, rather than the
+// whole version: orders (ADD, list_append) and updates of other fields (custom fields, addresses)
+// then commute instead of making each other retry, and the snapshot is still exactly the customer
+// as it stood when the order was written.
+func (s *Store) recordOrder(tenant string, cur customer.Customer, orderID string, in order.Input, now time.Time) (*types.Update, error) {
+	upd := expression.Set(expression.Name("lastBillingAddress"), expression.Value(in.BillingAddress)).
+		Set(expression.Name("updatedAt"), expression.Value(customer.Timestamp(now))).
+		Set(expression.Name("orderIds"), expression.ListAppend(
+			expression.IfNotExists(expression.Name("orderIds"), expression.Value([]string{})),
+			expression.Value([]string{orderID}))).
+		Add(expression.Name("totalOrders"), expression.Value(1)).
+		Add(expression.Name("pendingOrders"), expression.Value(1)).
+		Add(expression.Name("version"), expression.Value(1))
+	if in.ShippingAddress != nil {
+		upd = upd.Set(expression.Name("lastShippingAddress"), expression.Value(*in.ShippingAddress))
+	}
+	same := func(name, v string) expression.ConditionBuilder {
+		if v == "" {
+			return expression.Name(name).AttributeNotExists()
+		}
+		return expression.Name(name).Equal(expression.Value(v))
+	}
+	cond := and([]expression.ConditionBuilder{
+		expression.Name("status").Equal(expression.Value(string(customer.Active))),
+		same("email", cur.Email),
+		same("firstName", cur.FirstName),
+		same("lastName", cur.LastName),
+		same("company", cur.Company),
+		same("phone", cur.Phone),
+		same("customerType", string(cur.CustomerType)),
+	})
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: create order: build customer update: %w", err)
+	}
+	return &types.Update{
+		TableName:                           aws.String(s.table),
+		Key:                                 customerKey(tenant, cur.CustomerID),
+		UpdateExpression:                    expr.Update(),
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}, nil
+}
+
+// idempotencyPut stores the first response under the key. TTL deletion is lazy (up to days), so
+// an expired record still in the table counts as absent.
+func (s *Store) idempotencyPut(tenant string, idem order.Idempotency, o order.Order) (*types.Put, error) {
+	now := s.now()
+	item, err := attributevalue.MarshalMap(idempotencyRecord{
+		RequestHash: idem.RequestHash,
+		OrderID:     o.OrderID,
+		Order:       o,
+		ExpiresAt:   epoch(now.Add(order.IdempotencyTTL)),
+		CreatedAt:   customer.Timestamp(now),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: create order: encode idempotency record: %w", err)
+	}
+	for k, v := range idempotencyKey(tenant, idem.Key) {
+		item[k] = v
+	}
+	expr, err := expression.NewBuilder().WithCondition(expression.Or(
+		expression.Name(AttrPK).AttributeNotExists(),
+		expression.Name(AttrExpires).LessThan(expression.Value(epoch(now))),
+	)).Build()
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: create order: build idempotency condition: %w", err)
+	}
+	return &types.Put{
+		TableName:                           aws.String(s.table),
+		Item:                                item,
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}, nil
+}
+
+// replay returns the order stored under idem.Key (item, or read when nil) and found=true when
+// the body hash matches, order.ErrIdempotencyReused when it does not, and found=false when there
+// is no live record.
+func (s *Store) replay(ctx context.Context, tenant string, idem order.Idempotency, item map[string]types.AttributeValue) (order.Order, bool, error) {
+	if item == nil {
+		out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+			TableName:      aws.String(s.table),
+			Key:            idempotencyKey(tenant, idem.Key),
+			ConsistentRead: aws.Bool(true),
+		})
+		if err != nil {
+			return order.Order{}, false, fail("get idempotency record", err)
+		}
+		item = out.Item
+	}
+	if item == nil {
+		return order.Order{}, false, nil
+	}
+	var rec idempotencyRecord
+	if err := unmarshal(item, &rec); err != nil {
+		return order.Order{}, false, fmt.Errorf("dynamo: decode idempotency record: %w", err)
+	}
+	if rec.ExpiresAt < epoch(s.now()) {
+		return order.Order{}, false, nil
+	}
+	if rec.RequestHash != idem.RequestHash {
+		return order.Order{}, false, fmt.Errorf("dynamo: create order: %w", order.ErrIdempotencyReused)
+	}
+	o := rec.Order
+	o.CustomFields = jsonNumbers(o.CustomFields)
+	if o.Items == nil {
+		o.Items = []order.Item{}
+	}
+	return o, true, nil
+}
+
+// GetOrder returns the order, or order.ErrNotFound: one consistent GetItem.
+func (s *Store) GetOrder(ctx context.Context, tenant, id string) (order.Order, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            orderKey(tenant, id),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return order.Order{}, fail("get order "+id, err)
+	}
+	if out.Item == nil {
+		return order.Order{}, fmt.Errorf("dynamo: get order %s: %w", id, order.ErrNotFound)
+	}
+	o, err := decodeOrder(out.Item)
+	if err != nil {
+		return order.Order{}, fmt.Errorf("dynamo: decode order %s: %w", id, err)
+	}
+	return o, nil
+}
+
+// ListOrders returns one page of orders: a customer's from GSI1, else the tenant's from the table.
+func (s *Store) ListOrders(ctx context.Context, tenant string, q order.ListQuery) (order.Page, error) {
+	var filters []expression.ConditionBuilder
+	if q.Status != "" {
+		filters = append(filters, expression.Name("status").Equal(expression.Value(string(q.Status))))
+	}
+	var (
+		in  *dynamodb.QueryInput
+		err error
+	)
+	if q.CustomerID == "" {
+		in, err = s.query(tenantPK(tenant), prefixOrder, q.After, q.Desc, filters)
+	} else {
+		in, err = s.customerOrdersQuery(tenant, q, filters)
+	}
+	if err != nil {
+		return order.Page{}, fmt.Errorf("dynamo: list orders: %w", err)
+	}
+	items, more, err := s.page(ctx, in, q.Limit)
+	if err != nil {
+		return order.Page{}, fail("list orders", err)
+	}
+	page := order.Page{Orders: make([]order.Order, 0, len(items))}
+	for _, item := range items {
+		o, err := decodeOrder(item)
+		if err != nil {
+			return order.Page{}, fmt.Errorf("dynamo: list orders: decode: %w", err)
+		}
+		page.Orders = append(page.Orders, o)
+	}
+	if more && len(page.Orders) > 0 {
+		page.Next = page.Orders[len(page.Orders)-1].OrderID
+	}
+	return page, nil
+}
+
+// customerOrdersQuery is the GSI1 Query of one customer's orders.
+func (s *Store) customerOrdersQuery(tenant string, q order.ListQuery, filters []expression.ConditionBuilder) (*dynamodb.QueryInput, error) {
+	pk := customerOrdersPK(tenant, q.CustomerID)
+	b := expression.NewBuilder().WithKeyCondition(expression.Key(AttrGSI1PK).Equal(expression.Value(pk)))
+	if len(filters) > 0 {
+		b = b.WithFilter(and(filters))
+	}
+	expr, err := b.Build()
+	if err != nil {
+		return nil, fmt.Errorf("build query: %w", err)
+	}
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		IndexName:                 aws.String(IndexGSI1),
+		KeyConditionExpression:    expr.KeyCondition(),
+		FilterExpression:          expr.Filter(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ScanIndexForward:          aws.Bool(!q.Desc),
+	}
+	if q.After != "" {
+		// A GSI's start key names the index keys and the table keys of the last item.
+		in.ExclusiveStartKey = orderKey(tenant, q.After)
+		in.ExclusiveStartKey[AttrGSI1PK] = attrS(pk)
+		in.ExclusiveStartKey[AttrGSI1SK] = attrS(prefixOrder + q.After)
+	}
+	return in, nil
+}
+
+// CancelOrder cancels a pending order: it reads the order (for its customer), then one
+// transaction sets it cancelled on condition it is still pending and takes it off the customer's
+// pending count, which DeactivateCustomer checks.
+func (s *Store) CancelOrder(ctx context.Context, tenant, id, reasonText string) (order.Order, error) {
+	for attempt := 1; attempt <= maxAttempts; attempt++ {
+		o, err := s.cancelOrder(ctx, tenant, id, reasonText)
+		if !errors.Is(err, errRace) {
+			return o, err
+		}
+		if attempt < maxAttempts {
+			if err := backoff(ctx, attempt); err != nil {
+				return order.Order{}, fmt.Errorf("dynamo: cancel order %s: %w", id, err)
+			}
+		}
+	}
+	return order.Order{}, contention("cancel order " + id)
+}
+
+func (s *Store) cancelOrder(ctx context.Context, tenant, id, reasonText string) (order.Order, error) {
+	o, err := s.GetOrder(ctx, tenant, id)
+	if err != nil {
+		return order.Order{}, err
+	}
+	if err := cancellable(o.Status); err != nil {
+		return order.Order{}, fmt.Errorf("dynamo: cancel order %s: %w", id, err)
+	}
+	now := s.now()
+	o.Status, o.UpdatedAt = order.Cancelled, customer.Timestamp(now)
+	upd := expression.Set(expression.Name("status"), expression.Value(string(order.Cancelled))).
+		Set(expression.Name("updatedAt"), expression.Value(o.UpdatedAt))
+	if reasonText != "" {
+		o.CancellationReason = reasonText
+		upd = upd.Set(expression.Name("cancellationReason"), expression.Value(reasonText))
+	}
+	orderExpr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(
+		expression.Name("status").Equal(expression.Value(string(order.Pending)))).Build()
+	if err != nil {
+		return order.Order{}, fmt.Errorf("dynamo: cancel order %s: build: %w", id, err)
+	}
+	custExpr, err := expression.NewBuilder().
+		WithUpdate(expression.Add(expression.Name("pendingOrders"), expression.Value(-1))).
+		WithCondition(expression.Name(AttrPK).AttributeExists()).Build()
+	if err != nil {
+		return order.Order{}, fmt.Errorf("dynamo: cancel order %s: build: %w", id, err)
+	}
+	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Update: &types.Update{
+			TableName:                           aws.String(s.table),
+			Key:                                 orderKey(tenant, id),
+			UpdateExpression:                    orderExpr.Update(),
+			ConditionExpression:                 orderExpr.Condition(),
+			ExpressionAttributeNames:            orderExpr.Names(),
+			ExpressionAttributeValues:           orderExpr.Values(),
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		}},
+		{Update: &types.Update{
+			TableName:                 aws.String(s.table),
+			Key:                       customerKey(tenant, o.Customer.CustomerID),
+			UpdateExpression:          custExpr.Update(),
+			ConditionExpression:       custExpr.Condition(),
+			ExpressionAttributeNames:  custExpr.Names(),
+			ExpressionAttributeValues: custExpr.Values(),
+		}},
+	}})
+	if err == nil {
+		return o, nil
+	}
+	reasons, ok := cancelled(err)
+	if !ok || throttled(reasons) {
+		return order.Order{}, fail("cancel order "+id, err)
+	}
+	if reason(reasons, 0) == codeConditionFailed {
+		item := reasons[0].Item
+		if item == nil {
+			return order.Order{}, fmt.Errorf("dynamo: cancel order %s: %w", id, order.ErrNotFound)
+		}
+		old, err := decodeOrder(item)
+		if err != nil {
+			return order.Order{}, fmt.Errorf("dynamo: decode order %s: %w", id, err)
+		}
+		if err := cancellable(old.Status); err != nil {
+			return order.Order{}, fmt.Errorf("dynamo: cancel order %s: %w", id, err)
+		}
+	}
+	if cancelledBy(reasons, codeConflict) {
+		return order.Order{}, errRace
+	}
+	return order.Order{}, fmt.Errorf("dynamo: cancel order %s: %w", id, err)
+}
+
+// cancellable is nil for a pending order and says why any other cannot be cancelled.
+func cancellable(st order.Status) error {
+	switch st {
+	case order.Pending:
+		return nil
+	case order.Cancelled:
+		return order.ErrAlreadyCancelled
+	default:
+		return order.ErrNotCancellable
+	}
+}
