@@ -62,7 +62,9 @@ func TestParseInputValid(t *testing.T) {
 		{"order types", body(`"orderType":" upgrade "`), func(in *Input) { in.OrderType = Upgrade }},
 		{"extension", body(`"orderType":"extension"`), func(in *Input) { in.OrderType = Extension }},
 		{"custom fields", body(`"customFields":{"ref":" PO-1 ","amount":12.50,"rush":true}`),
-			func(in *Input) { in.CustomFields = map[string]any{"ref": "PO-1", "amount": json.Number("12.50"), "rush": true} }},
+			func(in *Input) {
+				in.CustomFields = map[string]any{"ref": "PO-1", "amount": json.Number("12.50"), "rush": true}
+			}},
 		{"notes trimmed", body(`"notes":"  leave at door "`), func(in *Input) { in.Notes = "leave at door" }},
 		{"blank notes are absent", body(`"notes":"   "`), func(*Input) {}},
 		{"notes of 1000 characters", body(`"notes":"` + strings.Repeat("ñ", 1000) + `"`), func(in *Input) { in.Notes = strings.Repeat("ñ", 1000) }},
