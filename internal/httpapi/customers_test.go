@@ -1,0 +1,320 @@
+package httpapi_test
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestUpdateCustomerResponse(t *testing.T) {
+	e := newEnv(t)
+	cid := e.customer("a@example.com")
+	got := e.do(req{method: "PUT", path: "/v1/customers/" + cid,
+		body: `{"firstName":" Grace ","customFields":{"plan":"gold","seats":12,"vip":true}}`})
+	got.expect(t, http.StatusOK, "")
+	if got.body["success"] != true || got.str("message") != "Customer updated" || got.str("customerId") != cid {
+		t.Errorf("PUT envelope = %s, want success, message, customerId %s", got.Body, cid)
+	}
+	c, _ := got.body["customer"].(map[string]any)
+	if c["firstName"] != "Grace" || c["customerId"] != cid || c["tenantId"] != "t1" {
+		t.Errorf("PUT customer = %v", c)
+	}
+	if !strings.Contains(got.Body.String(), `"customFields":{"plan":"gold","seats":12,"vip":true}`) {
+		t.Errorf("customFields not kept exactly: %s", got.Body)
+	}
+	version := c["version"].(float64)
+	if etag := got.Header().Get("ETag"); etag != fmt.Sprintf(`"%d"`, int64(version)) {
+		t.Errorf("ETag = %q, want %q", etag, fmt.Sprintf(`"%d"`, int64(version)))
+	}
+
+	g := e.do(req{method: "GET", path: "/v1/customers/" + cid})
+	g.expect(t, http.StatusOK, "")
+	if g.str("customerId") != cid || g.body["customer"] != nil {
+		t.Errorf("GET customer is not the bare Customer object: %s", g.Body)
+	}
+	if g.Header().Get("ETag") != got.Header().Get("ETag") {
+		t.Errorf("GET ETag %q, want %q", g.Header().Get("ETag"), got.Header().Get("ETag"))
+	}
+	for _, field := range []string{"orderIds", "rentalIds"} {
+		if _, ok := g.body[field].([]any); !ok {
+			t.Errorf("GET customer %s = %v, want an array", field, g.body[field])
+		}
+	}
+
+	d := e.do(req{method: "DELETE", path: "/v1/customers/" + cid})
+	d.expect(t, http.StatusOK, "")
+	want := map[string]any{"success": true, "message": "Customer deactivated", "customerId": cid}
+	if fmt.Sprint(d.body) != fmt.Sprint(want) {
+		t.Errorf("DELETE body = %v, want %v", d.body, want)
+	}
+	if g := e.do(req{method: "GET", path: "/v1/customers/" + cid}); g.str("status") != "inactive" {
+		t.Errorf("status after DELETE = %q, want inactive", g.str("status"))
+	}
+	// Deleting again succeeds; the update never creates.
+	e.do(req{method: "DELETE", path: "/v1/customers/" + cid}).expect(t, http.StatusOK, "")
+	e.do(req{method: "PUT", path: "/v1/customers/cust_01HZZZZZZZZZZZZZZZZZZZZZZZ", body: `{"firstName":"A"}`}).
+		expect(t, http.StatusNotFound, "CUSTOMER_NOT_FOUND")
+}
+
+func TestIfMatch(t *testing.T) {
+	e := newEnv(t)
+	cid := e.customer("a@example.com")
+	path := "/v1/customers/" + cid
+	current := func() string { return e.do(req{method: "GET", path: path}).Header().Get("ETag") }
+	v := current()
+	n := strings.Trim(v, `"`)
+	tests := []struct {
+		name       string
+		ifMatch    []string
+		wantStatus int
+		wantCode   string
+	}{
+		{"stale", []string{`"999"`}, 412, "PRECONDITION_FAILED"},
+		{"unquoted", []string{n}, 412, "PRECONDITION_FAILED"},
+		{"garbage", []string{`"abc"`}, 412, "PRECONDITION_FAILED"},
+		{"zero", []string{`"0"`}, 412, "PRECONDITION_FAILED"},
+		{"list of stale", []string{`"998", "999"`}, 412, "PRECONDITION_FAILED"},
+		{"current", []string{"CURRENT"}, 200, ""},
+		{"weak current", []string{"W/CURRENT"}, 200, ""},
+		{"list with current", []string{`"999", CURRENT`}, 200, ""},
+		{"two headers with current", []string{`"999"`, "CURRENT"}, 200, ""},
+		{"star", []string{"*"}, 200, ""},
+		{"old after change", []string{v}, 412, "PRECONDITION_FAILED"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var h []string
+			for _, s := range tt.ifMatch {
+				h = append(h, strings.ReplaceAll(s, "CURRENT", current()))
+			}
+			before := current()
+			got := e.do(req{method: "PUT", path: path, body: `{"lastName":"L` + tt.name + `"}`, header: http.Header{"If-Match": h}})
+			got.expect(t, tt.wantStatus, tt.wantCode)
+			if tt.wantStatus == 412 && current() != before {
+				t.Errorf("a 412 changed the customer: ETag %s, was %s", current(), before)
+			}
+		})
+	}
+	// A missing customer is 404 whatever If-Match says.
+	for _, h := range []string{`"1"`, `"abc"`, "*", `"1", "2"`} {
+		got := e.do(req{method: "PUT", path: "/v1/customers/cust_nope", body: `{"lastName":"X"}`, header: http.Header{"If-Match": {h}}})
+		got.expect(t, http.StatusNotFound, "CUSTOMER_NOT_FOUND")
+		got = e.do(req{method: "DELETE", path: "/v1/customers/cust_nope", header: http.Header{"If-Match": {h}}})
+		got.expect(t, http.StatusNotFound, "CUSTOMER_NOT_FOUND")
+	}
+	// DELETE honours If-Match too.
+	e.do(req{method: "DELETE", path: path, header: http.Header{"If-Match": {`"999"`}}}).expect(t, 412, "PRECONDITION_FAILED")
+	d := e.do(req{method: "DELETE", path: path, header: http.Header{"If-Match": {current()}}})
+	d.expect(t, 200, "")
+	if d.Header().Get("ETag") != current() {
+		t.Errorf("DELETE ETag %q, want the new version %q", d.Header().Get("ETag"), current())
+	}
+}
+
+func TestCustomerConflicts(t *testing.T) {
+	e := newEnv(t)
+	a := e.customer("a@example.com")
+	e.customer("b@example.com")
+	e.do(req{method: "PUT", path: "/v1/customers/" + a, body: `{"email":"B@Example.com"}`}).
+		expect(t, http.StatusConflict, "EMAIL_ALREADY_EXISTS")
+	_, c := e.order(keyT1, "t1", "c@example.com")
+	e.do(req{method: "DELETE", path: "/v1/customers/" + c}).expect(t, http.StatusConflict, "CUSTOMER_HAS_PENDING_ORDERS")
+	// Another tenant may use the same email.
+	e.order(keyT2, "t2", "b@example.com")
+}
+
+// listAll pages through path with limit and returns the ids in order and the number of pages.
+func listAll(t *testing.T, e *env, path, field, idField string, limit int) ([]string, int) {
+	t.Helper()
+	var ids []string
+	cursor := ""
+	for pages := 1; ; pages++ {
+		u := fmt.Sprintf("%s%slimit=%d", path, sep(path), limit)
+		if cursor != "" {
+			u += "&startAfter=" + url.QueryEscape(cursor)
+		}
+		got := e.do(req{method: "GET", path: u})
+		got.expect(t, http.StatusOK, "")
+		items, ok := got.body[field].([]any)
+		if !ok {
+			t.Fatalf("GET %s: %s is not an array: %s", u, field, got.Body)
+		}
+		for _, it := range items {
+			ids = append(ids, it.(map[string]any)[idField].(string))
+		}
+		if got.body["count"] != float64(len(items)) || got.body["limit"] != float64(limit) {
+			t.Errorf("GET %s: count %v limit %v, want %d %d", u, got.body["count"], got.body["limit"], len(items), limit)
+		}
+		next, isString := got.body["nextCursor"].(string)
+		if _, present := got.body["nextCursor"]; !present {
+			t.Fatalf("GET %s: nextCursor missing: %s", u, got.Body)
+		}
+		if got.body["hasMore"] != isString {
+			t.Errorf("GET %s: hasMore %v with nextCursor %v", u, got.body["hasMore"], got.body["nextCursor"])
+		}
+		if !isString {
+			return ids, pages
+		}
+		if pages > 100 {
+			t.Fatal("more than 100 pages")
+		}
+		cursor = next
+	}
+}
+
+func sep(path string) string {
+	if strings.Contains(path, "?") {
+		return "&"
+	}
+	return "?"
+}
+
+func TestListCustomers(t *testing.T) {
+	e := newEnv(t)
+	empty := e.do(req{method: "GET", path: "/v1/customers"})
+	empty.expect(t, http.StatusOK, "")
+	if got := empty.Body.String(); got != `{"customers":[],"count":0,"limit":50,"hasMore":false,"nextCursor":null}`+"\n" {
+		t.Errorf("empty list = %s", got)
+	}
+
+	var created []string
+	for i := range 7 {
+		created = append(created, e.customer(fmt.Sprintf("c%d@example.com", i)))
+	}
+	e.do(req{method: "DELETE", path: "/v1/customers/" + created[3]}).expect(t, 200, "")
+	e.do(req{method: "PUT", path: "/v1/customers/" + created[5], body: `{"customerType":"business"}`}).expect(t, 200, "")
+	active := slices.Delete(slices.Clone(created), 3, 4)
+	reversed := func(s []string) []string { s = slices.Clone(s); slices.Reverse(s); return s }
+
+	tests := []struct {
+		query string
+		limit int
+		want  []string
+	}{
+		{"", 3, reversed(active)},
+		{"", 1, reversed(active)},
+		{"", 100, reversed(active)},
+		{"?sortDir=asc", 2, active},
+		{"?sortDir=desc", 6, reversed(active)},
+		{"?status=all&sortDir=asc", 3, created},
+		{"?status=inactive", 3, []string{created[3]}},
+		{"?customerType=business", 1, []string{created[5]}},
+		{"?customerType=individual&sortDir=asc", 2, slices.Delete(slices.Clone(active), 4, 5)},
+		{"?email=C2@EXAMPLE.com", 1, []string{created[2]}},
+		{"?email=nobody@example.com", 5, nil},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s limit %d", tt.query, tt.limit), func(t *testing.T) {
+			got, pages := listAll(t, e, "/v1/customers"+tt.query, "customers", "customerId", tt.limit)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("ids = %v, want %v", got, tt.want)
+			}
+			if max := (len(tt.want) + tt.limit - 1) / tt.limit; pages > max+1 {
+				t.Errorf("%d pages, want at most %d", pages, max+1)
+			}
+		})
+	}
+}
+
+func TestListCursors(t *testing.T) {
+	e := newEnv(t)
+	for i := range 3 {
+		e.customer(fmt.Sprintf("c%d@example.com", i))
+	}
+	first := e.do(req{method: "GET", path: "/v1/customers?limit=1&status=active"})
+	cursor := first.str("nextCursor")
+	if cursor == "" {
+		t.Fatalf("no cursor: %s", first.Body)
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil {
+		t.Fatalf("cursor %q is not base64url: %v", cursor, err)
+	}
+	raw[len(raw)-1] ^= 1
+	tampered := base64.RawURLEncoding.EncodeToString(raw)
+	q := url.QueryEscape
+	tests := []struct {
+		name, path, key, tenant string
+		wantStatus              int
+	}{
+		{"same query", "/v1/customers?limit=1&startAfter=" + q(cursor), "", "", 200},
+		{"default status is active", "/v1/customers?startAfter=" + q(cursor), "", "", 200},
+		{"other limit", "/v1/customers?limit=50&status=active&startAfter=" + q(cursor), "", "", 200},
+		{"tampered", "/v1/customers?limit=1&startAfter=" + q(tampered), "", "", 400},
+		{"garbage", "/v1/customers?limit=1&startAfter=abc", "", "", 400},
+		{"other tenant", "/v1/customers?limit=1&startAfter=" + q(cursor), keyT2, "t2", 400},
+		{"other status", "/v1/customers?status=all&startAfter=" + q(cursor), "", "", 400},
+		{"other sortDir", "/v1/customers?sortDir=asc&startAfter=" + q(cursor), "", "", 400},
+		{"other type", "/v1/customers?customerType=individual&startAfter=" + q(cursor), "", "", 400},
+		{"other email", "/v1/customers?email=c1@example.com&startAfter=" + q(cursor), "", "", 400},
+		{"orders endpoint", "/v1/orders?startAfter=" + q(cursor), "", "", 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := e.do(req{method: "GET", path: tt.path, key: tt.key, tenant: tt.tenant})
+			code := ""
+			if tt.wantStatus == 400 {
+				code = "INVALID_REQUEST"
+			}
+			got.expect(t, tt.wantStatus, code)
+			if tt.wantStatus == 400 && !strings.Contains(got.errorMessage(), "startAfter") {
+				t.Errorf("message %q does not name startAfter", got.errorMessage())
+			}
+		})
+	}
+}
+
+func TestListQueryParameters(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		path, wantParam string
+	}{
+		{"/v1/customers?limit=0", "limit"},
+		{"/v1/customers?limit=101", "limit"},
+		{"/v1/customers?limit=abc", "limit"},
+		{"/v1/customers?limit=1.5", "limit"},
+		{"/v1/customers?limit=", "limit"},
+		{"/v1/customers?limit=1&limit=2", "limit"},
+		{"/v1/customers?status=deleted", "status"},
+		{"/v1/customers?status=ACTIVE", "status"},
+		{"/v1/customers?customerType=robot", "customerType"},
+		{"/v1/customers?sortDir=up", "sortDir"},
+		{"/v1/customers?email=" + strings.Repeat("a", 250) + "%40example.com", "email"},
+		{"/v1/customers?page=2", "page"},
+		{"/v1/customers?customerId=x", "customerId"},
+		{"/v1/orders?status=active", "status"},
+		{"/v1/orders?limit=500", "limit"},
+		{"/v1/orders?sortDir=", "sortDir"},
+		{"/v1/orders?email=a%40example.com", "email"},
+		{"/v1/orders?customerType=business", "customerType"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			got := e.do(req{method: "GET", path: tt.path})
+			got.expect(t, http.StatusBadRequest, "INVALID_REQUEST")
+			if !strings.Contains(got.errorMessage(), `"`+tt.wantParam+`"`) {
+				t.Errorf("message %q does not name %q", got.errorMessage(), tt.wantParam)
+			}
+		})
+	}
+	e.do(req{method: "GET", path: "/v1/customers?%zz=1"}).expect(t, http.StatusBadRequest, "INVALID_REQUEST")
+	for _, ok := range []string{"/v1/customers?limit=1&status=all&customerType=business&sortDir=asc&email=a%40b.co",
+		"/v1/orders?limit=100&status=cancelled&customerId=cust_x&sortDir=desc"} {
+		e.do(req{method: "GET", path: ok}).expect(t, http.StatusOK, "")
+	}
+}
+
+func TestErrorShape(t *testing.T) {
+	e := newEnv(t)
+	got := e.do(req{method: "GET", path: "/v1/customers/cust_missing"})
+	got.expect(t, http.StatusNotFound, "CUSTOMER_NOT_FOUND")
+	var shape map[string]map[string]json.RawMessage
+	if err := json.Unmarshal(got.Body.Bytes(), &shape); err != nil || len(shape) != 1 || len(shape["error"]) != 2 {
+		t.Errorf("error body %s, want exactly {\"error\":{\"code\",\"message\"}}", got.Body)
+	}
+}

@@ -1,0 +1,138 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/flexportal-compat/customers-api/internal/auth"
+	"github.com/flexportal-compat/customers-api/internal/customer"
+	"github.com/flexportal-compat/customers-api/internal/fault"
+	"github.com/flexportal-compat/customers-api/internal/httpapi"
+	"github.com/flexportal-compat/customers-api/internal/order"
+)
+
+// fakeStore answers every call with err, and API keys from keys. It is for outcomes the
+// embedded store cannot be made to produce: failures, and order states the API cannot reach.
+type fakeStore struct {
+	err   error
+	calls int
+}
+
+func (f *fakeStore) fail() error { f.calls++; return f.err }
+
+func (f *fakeStore) GetCustomer(context.Context, string, string) (customer.Customer, error) {
+	return customer.Customer{}, f.fail()
+}
+func (f *fakeStore) UpdateCustomer(context.Context, string, string, customer.Patch, *int64) (customer.Customer, error) {
+	return customer.Customer{}, f.fail()
+}
+func (f *fakeStore) DeactivateCustomer(context.Context, string, string, *int64) (customer.Customer, error) {
+	return customer.Customer{}, f.fail()
+}
+func (f *fakeStore) ListCustomers(context.Context, string, customer.ListQuery) (customer.Page, error) {
+	return customer.Page{}, f.fail()
+}
+func (f *fakeStore) CreateOrder(context.Context, string, order.Input, order.Idempotency) (order.Order, bool, error) {
+	return order.Order{}, false, f.fail()
+}
+func (f *fakeStore) GetOrder(context.Context, string, string) (order.Order, error) {
+	return order.Order{}, f.fail()
+}
+func (f *fakeStore) ListOrders(context.Context, string, order.ListQuery) (order.Page, error) {
+	return order.Page{}, f.fail()
+}
+func (f *fakeStore) CancelOrder(context.Context, string, string, string) (order.Order, error) {
+	return order.Order{}, f.fail()
+}
+func (f *fakeStore) APIKey(_ context.Context, hash string) (auth.Key, error) {
+	if hash == auth.Hash(keyT1) {
+		return auth.Key{ID: "k1", Tenants: []string{"t1"}, Scopes: auth.AllScopes, Status: auth.StatusActive}, nil
+	}
+	return auth.Key{}, auth.ErrKeyNotFound
+}
+
+func TestStoreFailures(t *testing.T) {
+	secret := "dynamodb: ProvisionedThroughputExceededException on table prod-customers-Table-ABC123 for user@example.com"
+	tests := []struct {
+		name       string
+		err        error
+		wantStatus int
+		wantCode   string
+	}{
+		{"plain error", errors.New(secret), 500, "INTERNAL_ERROR"},
+		{"wrapped internal", fmt.Errorf("dynamo: get: %w", fault.Wrap(fault.Internal, secret, errors.New("cause"))), 500, "INTERNAL_ERROR"},
+		{"unavailable", fmt.Errorf("dynamo: update customer: %w", fault.Wrap(fault.Unavailable, secret, errors.New(secret))), 503, "SERVICE_UNAVAILABLE"},
+		{"not cancellable", fmt.Errorf("fake: %w", order.ErrNotCancellable), 409, "ORDER_NOT_CANCELLABLE"},
+		{"idempotency in use", fmt.Errorf("fake: %w", order.ErrIdempotencyInUse), 409, "IDEMPOTENCY_KEY_IN_USE"},
+		{"too many custom fields", fmt.Errorf("fake: %w", customer.TooManyCustomFields()), 422, "VALIDATION_ERROR"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			s := &fakeStore{err: tt.err}
+			h := httpapi.New(s, httpapi.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))}).Handler()
+			for _, rt := range httpapi.Routes {
+				r := routeRequest(rt, "cust_1", "ord_1")
+				r.header = http.Header{"Idempotency-Key": {"k"}}
+				got := serve(t, h, r)
+				got.expect(t, tt.wantStatus, tt.wantCode)
+				if strings.Contains(got.Body.String(), "ProvisionedThroughput") || strings.Contains(got.Body.String(), "prod-customers") ||
+					strings.Contains(got.Body.String(), "user@example.com") {
+					t.Errorf("%s: body leaks the cause: %s", rt.Name, got.Body)
+				}
+				wantRetry := ""
+				if tt.wantStatus == 503 {
+					wantRetry = "2"
+				}
+				if ra := got.Header().Get("Retry-After"); ra != wantRetry {
+					t.Errorf("%s: Retry-After = %q, want %q", rt.Name, ra, wantRetry)
+				}
+				if tt.wantStatus >= 500 {
+					rid := got.Header().Get("X-Request-Id")
+					if !strings.Contains(logs.String(), rid) || !strings.Contains(logs.String(), "ProvisionedThroughput") {
+						t.Errorf("%s: cause not logged with request id %s:\n%s", rt.Name, rid, logs.String())
+					}
+				}
+			}
+			if s.calls < len(httpapi.Routes) {
+				t.Errorf("store called %d times, want at least %d", s.calls, len(httpapi.Routes))
+			}
+		})
+	}
+}
+
+func TestKeyStoreFailureIsUnavailable(t *testing.T) {
+	s := &failingKeys{fakeStore: fakeStore{}}
+	h := httpapi.New(s, httpapi.Options{Logger: slog.New(slog.DiscardHandler)}).Handler()
+	got := serve(t, h, req{method: "GET", path: "/v1/customers"})
+	got.expect(t, http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE")
+}
+
+type failingKeys struct{ fakeStore }
+
+func (failingKeys) APIKey(context.Context, string) (auth.Key, error) {
+	return auth.Key{}, fault.Wrap(fault.Unavailable, "throttled", errors.New("ThrottlingException"))
+}
+
+func TestNoPersonalDataInLogs(t *testing.T) {
+	e := newEnv(t)
+	cid := e.customer("private.person@example.com")
+	e.do(req{method: "PUT", path: "/v1/customers/" + cid, body: `{"phone":"+44 20 7946 0958","email":"other.person@example.com"}`}).expect(t, 200, "")
+	e.do(req{method: "GET", path: "/v1/customers?email=private.person%40example.com"}).expect(t, 200, "")
+	e.do(req{method: "PUT", path: "/v1/customers/" + cid, body: `{"email":"bad address@x"}`}).expect(t, 422, "VALIDATION_ERROR")
+	logs := e.logs.String()
+	for _, pii := range []string{"private.person", "other.person", "7946", "bad address"} {
+		if strings.Contains(logs, pii) {
+			t.Errorf("logs contain %q:\n%s", pii, logs)
+		}
+	}
+	if !strings.Contains(logs, `"route":"update-customer"`) {
+		t.Errorf("no access log line for update-customer:\n%s", logs)
+	}
+}

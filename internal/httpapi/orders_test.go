@@ -1,0 +1,164 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestCreateOrderResponse(t *testing.T) {
+	e := newEnv(t)
+	got := e.do(req{method: "POST", path: "/v1/orders", body: orderBody("a@example.com")})
+	got.expect(t, http.StatusCreated, "")
+	oid := got.str("orderId")
+	if got.body["success"] != true || got.str("message") != "Order created" || !strings.HasPrefix(oid, "ord_") {
+		t.Errorf("POST envelope = %s", got.Body)
+	}
+	o, _ := got.body["order"].(map[string]any)
+	if o["orderId"] != oid || o["status"] != "pending" || o["tenantId"] != "t1" || o["orderType"] != "standard" {
+		t.Errorf("order = %v", o)
+	}
+	if _, ok := o["customFields"].(map[string]any); !ok {
+		t.Errorf("order customFields = %v, want an object", o["customFields"])
+	}
+	if got.Header().Get("ETag") != "" {
+		t.Errorf("order response has ETag %q; only customer responses do", got.Header().Get("ETag"))
+	}
+
+	g := e.do(req{method: "GET", path: "/v1/orders/" + oid})
+	g.expect(t, http.StatusOK, "")
+	if g.str("orderId") != oid || g.str("customer", "email") != "a@example.com" {
+		t.Errorf("GET order = %s", g.Body)
+	}
+	e.do(req{method: "GET", path: "/v1/orders/ord_missing"}).expect(t, http.StatusNotFound, "ORDER_NOT_FOUND")
+}
+
+func TestCancelOrder(t *testing.T) {
+	e := newEnv(t)
+	var ids []string
+	for range 3 {
+		oid, _ := e.order(keyT1, "t1", "a@example.com")
+		ids = append(ids, oid)
+	}
+	tests := []struct {
+		name       string
+		r          req
+		wantStatus int
+		wantCode   string
+	}{
+		{"no body", req{method: "POST", path: "/v1/orders/" + ids[0] + "/cancel", contentType: "-"}, 200, ""},
+		{"again", req{method: "POST", path: "/v1/orders/" + ids[0] + "/cancel", contentType: "-"}, 409, "ALREADY_CANCELLED"},
+		{"reason", req{method: "POST", path: "/v1/orders/" + ids[1] + "/cancel", body: `{"reason":"changed my mind"}`}, 200, ""},
+		{"empty object", req{method: "POST", path: "/v1/orders/" + ids[2] + "/cancel", body: `{}`}, 200, ""},
+		{"bad reason", req{method: "POST", path: "/v1/orders/" + ids[2] + "/cancel", body: `{"reason":"` + strings.Repeat("x", 1001) + `"}`}, 422, "VALIDATION_ERROR"},
+		{"unknown field", req{method: "POST", path: "/v1/orders/" + ids[2] + "/cancel", body: `{"why":"x"}`}, 422, "VALIDATION_ERROR"},
+		{"not JSON", req{method: "POST", path: "/v1/orders/" + ids[2] + "/cancel", body: `x`}, 400, "INVALID_REQUEST"},
+		{"missing", req{method: "POST", path: "/v1/orders/ord_missing/cancel", contentType: "-"}, 404, "ORDER_NOT_FOUND"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := e.do(tt.r)
+			got.expect(t, tt.wantStatus, tt.wantCode)
+			if tt.wantStatus == 200 {
+				want := fmt.Sprint(map[string]any{"success": true, "message": "Order cancelled", "orderId": got.str("orderId")})
+				if fmt.Sprint(got.body) != want || !strings.Contains(tt.r.path, got.str("orderId")) {
+					t.Errorf("cancel body = %v, want %s", got.body, want)
+				}
+			}
+		})
+	}
+}
+
+func TestInactiveCustomerOrder(t *testing.T) {
+	e := newEnv(t)
+	cid := e.customer("a@example.com")
+	e.do(req{method: "DELETE", path: "/v1/customers/" + cid}).expect(t, 200, "")
+	e.do(req{method: "POST", path: "/v1/orders", body: orderBody("A@example.com")}).
+		expect(t, http.StatusConflict, "CUSTOMER_INACTIVE")
+	e.do(req{method: "PUT", path: "/v1/customers/" + cid, body: `{"status":"active"}`}).expect(t, 200, "")
+	e.do(req{method: "POST", path: "/v1/orders", body: orderBody("a@example.com")}).expect(t, http.StatusCreated, "")
+}
+
+func TestIdempotency(t *testing.T) {
+	e := newEnv(t)
+	post := func(key, body string, tenant ...string) resp {
+		r := req{method: "POST", path: "/v1/orders", body: body, header: http.Header{"Idempotency-Key": {key}}}
+		if len(tenant) > 0 {
+			r.key, r.tenant = keyT2, tenant[0]
+		}
+		return e.do(r)
+	}
+	first := post("k-1", orderBody("a@example.com"))
+	first.expect(t, http.StatusCreated, "")
+	replay := post("k-1", orderBody("a@example.com"))
+	replay.expect(t, http.StatusCreated, "")
+	if replay.Body.String() != first.Body.String() {
+		t.Errorf("replay body = %s, want the first %s", replay.Body, first.Body)
+	}
+	// Semantically equal bodies are the same request.
+	spaced := strings.ReplaceAll(orderBody("a@example.com"), `"firstName":"Ada"`, `"firstName": " Ada "`)
+	if again := post("k-1", spaced); again.Body.String() != first.Body.String() {
+		t.Errorf("replay with equivalent body = %s, want %s", again.Body, first.Body)
+	}
+	post("k-1", orderBody("b@example.com")).expect(t, http.StatusUnprocessableEntity, "IDEMPOTENCY_KEY_REUSED")
+
+	// One order and one customer were made.
+	list := e.do(req{method: "GET", path: "/v1/orders"})
+	if list.body["count"] != 1.0 {
+		t.Errorf("orders after replays: count %v, want 1", list.body["count"])
+	}
+	// Keys are scoped to the tenant.
+	other := post("k-1", orderBody("a@example.com"), "t2")
+	other.expect(t, http.StatusCreated, "")
+	if other.str("orderId") == first.str("orderId") {
+		t.Errorf("t2 got t1's order for the same Idempotency-Key")
+	}
+	// Without a key, each POST makes an order.
+	a := e.do(req{method: "POST", path: "/v1/orders", body: orderBody("a@example.com")})
+	b := e.do(req{method: "POST", path: "/v1/orders", body: orderBody("a@example.com")})
+	if a.str("orderId") == b.str("orderId") {
+		t.Errorf("two POSTs without Idempotency-Key made one order")
+	}
+
+	for _, bad := range []string{"", strings.Repeat("k", 256), "ключ", "a\tb"} {
+		t.Run(fmt.Sprintf("bad key %.12q len %d", bad, len(bad)), func(t *testing.T) {
+			post(bad, orderBody("c@example.com")).expect(t, http.StatusBadRequest, "INVALID_REQUEST")
+		})
+	}
+	post(strings.Repeat("k", 255), orderBody("c@example.com")).expect(t, http.StatusCreated, "")
+	post("with space ~!", orderBody("c@example.com")).expect(t, http.StatusCreated, "")
+}
+
+func TestListOrders(t *testing.T) {
+	e := newEnv(t)
+	var all []string
+	byCustomer := map[string][]string{}
+	for i := range 6 {
+		oid, cid := e.order(keyT1, "t1", fmt.Sprintf("c%d@example.com", i%2))
+		all = append(all, oid)
+		byCustomer[cid] = append(byCustomer[cid], oid)
+	}
+	e.do(req{method: "POST", path: "/v1/orders/" + all[4] + "/cancel"}).expect(t, 200, "")
+	rev := slices.Clone(all)
+	slices.Reverse(rev)
+	got, _ := listAll(t, e, "/v1/orders", "orders", "orderId", 4)
+	if !slices.Equal(got, rev) {
+		t.Errorf("all orders = %v, want %v", got, rev)
+	}
+	got, _ = listAll(t, e, "/v1/orders?sortDir=asc&status=cancelled", "orders", "orderId", 1)
+	if !slices.Equal(got, []string{all[4]}) {
+		t.Errorf("cancelled orders = %v, want %v", got, []string{all[4]})
+	}
+	for cid, want := range byCustomer {
+		got, _ = listAll(t, e, "/v1/orders?sortDir=asc&customerId="+cid, "orders", "orderId", 2)
+		if !slices.Equal(got, want) {
+			t.Errorf("orders of %s = %v, want %v", cid, got, want)
+		}
+	}
+	empty := e.do(req{method: "GET", path: "/v1/orders?status=fulfilled"})
+	if got := empty.Body.String(); got != `{"orders":[],"count":0,"limit":50,"hasMore":false,"nextCursor":null}`+"\n" {
+		t.Errorf("empty list = %s", got)
+	}
+}
