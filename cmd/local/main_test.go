@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// start runs the server with args on a free port and returns its base URL and every line it
+// printed up to the blank line after the banner. The server stops when the test ends.
+func start(t *testing.T, args ...string) (string, []string) {
+	t.Helper()
+	// Without a key of its own the server prints a demo key and curl lines after the address.
+	demo := !strings.Contains(strings.Join(args, " "), "-api-key") && !strings.Contains(strings.Join(args, " "), "-keys")
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0", "-log-level", "error"}, args...), pw)
+		pw.Close()
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	})
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var out []string
+	url := ""
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatalf("server exited; printed %q", out)
+			}
+			out = append(out, line)
+			if m := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(line); m != nil {
+				url = m[1]
+			}
+			if url != "" && (!demo || strings.Contains(line, "/v1/orders")) {
+				go func() {
+					for range lines { // keep draining so the server never blocks on stdout
+					}
+				}()
+				return url, out
+			}
+		case <-timeout:
+			t.Fatalf("no address printed within 10 s; printed %q", out)
+		}
+	}
+}
+
+func get(t *testing.T, url, key, tenant string) (int, map[string]any) {
+	t.Helper()
+	r, _ := http.NewRequest("GET", url, nil)
+	r.Header.Set("Authorization", "Bearer "+key)
+	r.Header.Set("Tenant-ID", tenant)
+	res, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var body map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+		t.Fatalf("GET %s: body is not JSON: %v", url, err)
+	}
+	return res.StatusCode, body
+}
+
+func TestRunServesWithAPIKey(t *testing.T) {
+	dir := t.TempDir()
+	url, _ := start(t, "-data", filepath.Join(dir, "x.db"), "-api-key", "acme=s3cret")
+	if status, body := get(t, url+"/v1/customers", "s3cret", "acme"); status != 200 || body["count"] != 0.0 {
+		t.Errorf("GET /v1/customers = %d %v, want 200 and an empty list", status, body)
+	}
+	if status, _ := get(t, url+"/v1/customers", "s3cret", "other"); status != 403 {
+		t.Errorf("GET /v1/customers for another tenant = %d, want 403", status)
+	}
+}
+
+func TestRunDemoKeyIsStable(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "demo.db")
+	keyOf := func(lines []string) string {
+		for _, l := range lines {
+			if m := regexp.MustCompile(`Demo API key .*: (\S+)$`).FindStringSubmatch(l); m != nil {
+				return m[1]
+			}
+		}
+		t.Fatalf("no demo key in %q", lines)
+		return ""
+	}
+	// The first server must release the data file before the second opens it.
+	first := func() string {
+		t.Helper()
+		var key string
+		t.Run("first", func(t *testing.T) {
+			url, lines := start(t, "-data", data)
+			key = keyOf(lines)
+			if status, _ := get(t, url+"/v1/customers", key, "demo"); status != 200 {
+				t.Errorf("GET with the demo key = %d, want 200", status)
+			}
+		})
+		return key
+	}()
+	url, lines := start(t, "-data", data)
+	if second := keyOf(lines); second != first {
+		t.Errorf("demo key after restart = %q, want %q", second, first)
+	}
+	if status, _ := get(t, url+"/v1/customers", first, "demo"); status != 200 {
+		t.Errorf("GET with the demo key after restart = %d, want 200", status)
+	}
+	info, err := os.Stat(secretsPath(data))
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("secrets file %s: %v, mode %v, want mode 0600", secretsPath(data), err, info.Mode())
+	}
+}
+
+func TestRunRejectsBadFlags(t *testing.T) {
+	dir := t.TempDir()
+	keys := filepath.Join(dir, "keys.json")
+	if err := os.WriteFile(keys, []byte(`[{"key":"k","tenants":["t"],"scopes":["admin"]}]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"-api-key", "no-equals"},
+		{"-keys", keys},
+		{"-dynamodb-endpoint", "http://127.0.0.1:1"},
+		{"extra"},
+	} {
+		err := run(context.Background(), append([]string{"-data", filepath.Join(dir, "d.db"), "-addr", "127.0.0.1:0"}, args...), io.Discard)
+		if err == nil {
+			t.Errorf("run(%q) = nil, want an error", args)
+		}
+	}
+}
