@@ -97,7 +97,7 @@ func Serve(name string) {
 	}
 	log := slog.New(NewLogHandler(os.Stdout, cfg.LogLevel))
 	slog.SetDefault(log)
-	client, err := dynamo.Connect(context.Background(), cfg.Endpoint)
+	client, err := NewClient(cfg.Endpoint, os.Getenv)
 	if err != nil {
 		exit(log, name, err)
 	}
