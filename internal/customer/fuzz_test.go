@@ -1,10 +1,12 @@
 package customer
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"reflect"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/flexportal-compat/customers-api/internal/fault"
 )
@@ -111,6 +113,60 @@ func FuzzParsePatch(f *testing.F) {
 		}
 		if !reflect.DeepEqual(again, p) {
 			t.Fatalf("ParsePatch(%q) = %s, re-encoded and parsed = %s", body, dump(p), dump(again))
+		}
+	})
+}
+
+// hasDuplicate is the plain reference for duplicateKey: a walk with json.Decoder.Token.
+func hasDuplicate(dec *json.Decoder) (bool, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return false, err
+	}
+	switch tok {
+	case json.Delim('{'):
+		seen := map[string]bool{}
+		for dec.More() {
+			k, err := dec.Token()
+			if err != nil {
+				return false, err
+			}
+			if seen[k.(string)] {
+				return true, nil
+			}
+			seen[k.(string)] = true
+			if dup, err := hasDuplicate(dec); dup || err != nil {
+				return dup, err
+			}
+		}
+		_, err = dec.Token()
+	case json.Delim('['):
+		for dec.More() {
+			if dup, err := hasDuplicate(dec); dup || err != nil {
+				return dup, err
+			}
+		}
+		_, err = dec.Token()
+	}
+	return false, err
+}
+
+func FuzzDuplicateKey(f *testing.F) {
+	for _, s := range []string{`{"a":1,"a":2}`, `{"a":{"b":[1,{"c":1,"\u0063":2}]}}`, `[{"k":"\"}"},{"k":1}]`, `{"x":[[],{}],"y":null}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		if !json.Valid(doc) || !utf8.Valid(doc) {
+			return
+		}
+		dec := json.NewDecoder(bytes.NewReader(doc))
+		dec.UseNumber()
+		want, err := hasDuplicate(dec)
+		if err != nil {
+			t.Fatalf("reference on %q: %v", doc, err)
+		}
+		if _, got := duplicateKey(doc); got != want {
+			t.Fatalf("duplicateKey(%q) = %v, want %v", doc, got, want)
 		}
 	})
 }

@@ -3,10 +3,9 @@ package customer
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/flexportal-compat/customers-api/internal/fault"
@@ -32,81 +31,161 @@ func DecodeBody(body []byte) (map[string]any, error) {
 	if !json.Valid(body) {
 		return nil, fault.E(fault.BadRequest, "Request body is not valid JSON")
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, fault.Wrap(fault.BadRequest, "Request body is not valid JSON", err)
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
+	if b := bytes.TrimLeft(body, " \t\r\n"); b[0] != '{' {
 		return nil, fault.E(fault.BadRequest, "Request body must be a JSON object")
 	}
-	obj, err := decodeObject(dec, "")
-	if err != nil {
-		return nil, err
+	if path, dup := duplicateKey(body); dup {
+		return nil, fault.E(fault.BadRequest, fmt.Sprintf("Request body has a duplicate key: %q", clip(path, 100)))
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, fault.E(fault.BadRequest, "Request body must hold exactly one JSON object")
-	}
-	return obj, nil
-}
-
-// decodeObject reads the members of an object whose '{' has been read, up to and including '}'.
-func decodeObject(dec *json.Decoder, path string) (map[string]any, error) {
-	obj := map[string]any{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, fault.Wrap(fault.BadRequest, "Request body is not valid JSON", err)
-		}
-		key, ok := tok.(string)
-		if !ok {
-			return nil, fault.E(fault.BadRequest, "Request body is not valid JSON")
-		}
-		at := Join(path, key)
-		// Keys are compared unescaped, so {"a":1,"\u0061":2} is a duplicate too.
-		if _, dup := obj[key]; dup {
-			return nil, fault.E(fault.BadRequest, fmt.Sprintf("Request body has a duplicate key: %q", clip(at, 100)))
-		}
-		v, err := decodeValue(dec, at)
-		if err != nil {
-			return nil, err
-		}
-		obj[key] = v
-	}
-	if _, err := dec.Token(); err != nil { // the closing '}'
+	var obj map[string]any
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&obj); err != nil {
 		return nil, fault.Wrap(fault.BadRequest, "Request body is not valid JSON", err)
 	}
 	return obj, nil
 }
 
-func decodeValue(dec *json.Decoder, path string) (any, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, fault.Wrap(fault.BadRequest, "Request body is not valid JSON", err)
+// duplicateKey reports whether a JSON document, already known to be valid, holds the same key twice
+// in one object at any depth, and the JSON path of the second one. Keys are compared unescaped,
+// so {"a":1,"\u0061":2} is a duplicate too. It is a scan of the bytes rather than a walk with
+// json.Decoder.Token, which costs several times a plain decode.
+func duplicateKey(doc []byte) (string, bool) {
+	s := dupScanner{doc: doc}
+	s.value()
+	if !s.dup {
+		return "", false
 	}
-	d, ok := tok.(json.Delim)
-	if !ok {
-		return tok, nil // nil, string, json.Number or bool
+	path := ""
+	for _, seg := range s.stack {
+		if seg.index >= 0 {
+			path = Index(path, seg.index)
+		} else {
+			path = Join(path, seg.key)
+		}
 	}
-	switch d {
+	return path, true
+}
+
+type dupScanner struct {
+	doc   []byte
+	i     int
+	dup   bool
+	stack []pathSeg // the path to the current value; kept as it stood at a duplicate
+}
+
+type pathSeg struct {
+	key   string
+	index int // -1 for an object member
+}
+
+func (s *dupScanner) skipSpace() {
+	for s.i < len(s.doc) && (s.doc[s.i] == ' ' || s.doc[s.i] == '\t' || s.doc[s.i] == '\r' || s.doc[s.i] == '\n') {
+		s.i++
+	}
+}
+
+// value skips one value at s.i, stopping at the first duplicate.
+func (s *dupScanner) value() {
+	s.skipSpace()
+	switch s.doc[s.i] {
 	case '{':
-		return decodeObject(dec, path)
+		s.object()
 	case '[':
-		arr := []any{}
-		for i := 0; dec.More(); i++ {
-			v, err := decodeValue(dec, Index(path, i))
-			if err != nil {
-				return nil, err
+		s.i++
+		s.stack = append(s.stack, pathSeg{index: 0})
+		top := len(s.stack) - 1
+		for {
+			s.skipSpace()
+			if s.doc[s.i] == ']' {
+				s.i++
+				break
 			}
-			arr = append(arr, v)
+			if s.doc[s.i] == ',' {
+				s.i++
+				s.stack[top].index++
+			}
+			s.value()
+			if s.dup {
+				return
+			}
 		}
-		if _, err := dec.Token(); err != nil { // the closing ']'
-			return nil, fault.Wrap(fault.BadRequest, "Request body is not valid JSON", err)
+		s.stack = s.stack[:top]
+	case '"':
+		s.str()
+	default: // number, true, false, null
+		for s.i < len(s.doc) && !strings.ContainsRune(",]} \t\r\n", rune(s.doc[s.i])) {
+			s.i++
 		}
-		return arr, nil
 	}
-	return nil, fault.E(fault.BadRequest, "Request body is not valid JSON")
+}
+
+func (s *dupScanner) object() {
+	s.i++ // '{'
+	var (
+		few  [16]string // the keys of a small object, searched linearly
+		n    int
+		many map[string]struct{}
+	)
+	for {
+		s.skipSpace()
+		switch s.doc[s.i] {
+		case '}':
+			s.i++
+			return
+		case ',':
+			s.i++
+			s.skipSpace()
+		}
+		raw := s.str()
+		key := string(raw[1 : len(raw)-1])
+		if bytes.IndexByte(raw, '\\') >= 0 {
+			_ = json.Unmarshal(raw, &key) // valid by json.Valid
+		}
+		seen := false
+		if many != nil {
+			_, seen = many[key]
+			many[key] = struct{}{}
+		} else {
+			seen = slices.Contains(few[:n], key)
+			if n < len(few) {
+				few[n] = key
+				n++
+			} else {
+				many = make(map[string]struct{}, 2*len(few))
+				for _, k := range few {
+					many[k] = struct{}{}
+				}
+				many[key] = struct{}{}
+			}
+		}
+		s.stack = append(s.stack, pathSeg{key: key, index: -1})
+		if seen {
+			s.dup = true
+			return
+		}
+		s.skipSpace()
+		s.i++ // ':'
+		s.value()
+		if s.dup {
+			return
+		}
+		s.stack = s.stack[:len(s.stack)-1]
+	}
+}
+
+// str returns the string literal at s.i, quotes included, and moves past it.
+func (s *dupScanner) str() []byte {
+	start := s.i
+	s.i++
+	for s.doc[s.i] != '"' {
+		if s.doc[s.i] == '\\' {
+			s.i++
+		}
+		s.i++
+	}
+	s.i++
+	return s.doc[start:s.i]
 }
 
 // clip shortens s to at most n runes, so that an error message never echoes a huge key.

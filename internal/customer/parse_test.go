@@ -51,6 +51,10 @@ func TestParsePatchBadRequest(t *testing.T) {
 		{"duplicate nested key", `{"billingAddress":{"city":"x","city":"y"}}`},
 		{"duplicate key in array in unknown field", `{"foo":[1,{"a":1,"a":2}]}`},
 		{"duplicate key in custom field value", `{"customFields":{"x":{"a":{"b":1,"b":1}}}}`},
+		{"duplicate among 17 keys", `{"customFields":{` + customFieldsJSON(16) + `,"k0":1}}`},
+		{"duplicate after 30 keys", `{"customFields":{` + customFieldsJSON(30) + `,"k17":1}}`},
+		{"duplicate escaped key after 30 keys", `{"customFields":{` + customFieldsJSON(30) + `,"\u006b3":1}}`},
+		{"duplicate key in object in array", `{"x":[[],{},[{"a":1}],{"b":{"c":"}","c":2}}]}`},
 		{"invalid UTF-8", "{\"firstName\":\"\xff\"}"},
 		{"single quotes", `{'firstName':'Ann'}`},
 	}
@@ -72,6 +76,25 @@ func TestParsePatchDuplicateMessageNamesPath(t *testing.T) {
 	_, err := ParsePatch([]byte(`{"items":[{"sku":"a"},{"sku":"a","sku":"b"}]}`), "x")
 	if got, want := err.Error(), `Request body has a duplicate key: "items[1].sku"`; got != want {
 		t.Errorf("ParsePatch error = %q, want %q", got, want)
+	}
+}
+
+func TestDuplicateKeyPath(t *testing.T) {
+	tests := []struct{ doc, want string }{
+		{`{"a":1,"a":2}`, "a"},
+		{`{"a":{"b":[1,{"c":1}],"c":"x"}, "d":[0, 1, {"e":{"f":2,"f":3}}]}`, "d[2].e.f"},
+		{`{"x":"\"}\\","":1,"":2}`, `[""]`},
+		{`[{"k":[]}, {"k":1, "\u006B":2}]`, "[1].k"},
+	}
+	for _, tt := range tests {
+		if got, dup := duplicateKey([]byte(tt.doc)); !dup || got != tt.want {
+			t.Errorf("duplicateKey(%s) = %q, %v, want %q, true", tt.doc, got, dup, tt.want)
+		}
+	}
+	for _, doc := range []string{`{}`, `[]`, `"x"`, `{"a":{"a":{"a":1}},"b":[{"a":1},{"a":2}],"c":"\"a\":1,\"a\":2"}`, `{"a":1,"A":2,"a ":3}`} {
+		if got, dup := duplicateKey([]byte(doc)); dup {
+			t.Errorf("duplicateKey(%s) = %q, true, want false", doc, got)
+		}
 	}
 }
 
@@ -286,6 +309,30 @@ func TestNumberIssue(t *testing.T) {
 	for _, tt := range tests {
 		if got := numberIssue(tt.lit); (got == "") != tt.ok {
 			t.Errorf("numberIssue(%s) = %q, want ok %v", tt.lit, got, tt.ok)
+		}
+	}
+}
+
+func TestDecodeBodyDeepNesting(t *testing.T) {
+	for _, depth := range []int{500, 20000} {
+		b := `{"customFields":{"x":` + strings.Repeat("[", depth) + strings.Repeat("]", depth) + `}}`
+		_, err := ParsePatch([]byte(b), "x")
+		if err == nil {
+			t.Errorf("ParsePatch(nesting depth %d) error = nil, want an error", depth)
+		}
+		if k := fault.KindOf(err); k != fault.Validation && k != fault.BadRequest {
+			t.Errorf("ParsePatch(nesting depth %d) kind = %v, want Validation or BadRequest", depth, k)
+		}
+	}
+}
+
+func BenchmarkParsePatch(b *testing.B) {
+	body := []byte(`{"firstName":"Ann","company":null,"billingAddress":{"contactName":"Ann Lee","streetAddress":"1 Main St",` +
+		`"city":"Springfield","country":"US"},"customFields":{"plan":"gold","old":null,"seats":12}}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParsePatch(body, "cust_1"); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
