@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,7 +12,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/middleware"
 
+	"github.com/flexportal-compat/customers-api/internal/customer"
 	"github.com/flexportal-compat/customers-api/internal/store/dynamo"
 	"github.com/flexportal-compat/customers-api/internal/store/storetest"
 )
@@ -116,5 +119,74 @@ func TestCreateTableIsIdempotent(t *testing.T) {
 	}
 	if got := aws.ToString(ttl.TimeToLiveDescription.AttributeName); got != dynamo.AttrExpires {
 		t.Errorf("TTL attribute = %q, want %q", got, dynamo.AttrExpires)
+	}
+}
+
+// requestCounter counts the HTTP requests a real client sends, per operation, retries included:
+// the middleware sits after the retry step of the SDK's stack.
+type requestCounter struct {
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+func (r *requestCounter) add(stack *middleware.Stack) error {
+	return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("countRequests",
+		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+			r.mu.Lock()
+			r.counts[middleware.GetOperationName(ctx)]++
+			r.mu.Unlock()
+			return next.HandleFinalize(ctx, in)
+		}), middleware.After)
+}
+
+func (r *requestCounter) take() map[string]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	got := r.counts
+	r.counts = map[string]int{}
+	return got
+}
+
+func TestRequestCountsMoto(t *testing.T) {
+	base := connect(t)
+	table := newTable(t, base)
+	counter := &requestCounter{counts: map[string]int{}}
+	client := dynamodb.New(base.Options(), func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, counter.add)
+	})
+	st := dynamo.New(client, table)
+	ctx := context.Background()
+	c := newCustomer(t, st, "t1", "count@example.com")
+	counter.take()
+
+	steps := []struct {
+		name string
+		do   func() error
+		want map[string]int
+	}{
+		{"update without email change", func() error {
+			_, err := st.UpdateCustomer(ctx, "t1", c.CustomerID, customer.Patch{FirstName: ptr("Bea"), CustomFields: map[string]any{"k": "v"}}, ptr(c.Version))
+			return err
+		}, map[string]int{"UpdateItem": 1}},
+		{"update with email change", func() error {
+			_, err := st.UpdateCustomer(ctx, "t1", c.CustomerID, customer.Patch{Email: ptr("moved@example.com")}, nil)
+			return err
+		}, map[string]int{"GetItem": 1, "TransactWriteItems": 1}},
+		{"get", func() error {
+			_, err := st.GetCustomer(ctx, "t1", c.CustomerID)
+			return err
+		}, map[string]int{"GetItem": 1}},
+		{"list page", func() error {
+			_, err := st.ListCustomers(ctx, "t1", customer.ListQuery{Limit: 10})
+			return err
+		}, map[string]int{"Query": 1}},
+	}
+	for _, step := range steps {
+		if err := step.do(); err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		if got := counter.take(); !reflect.DeepEqual(got, step.want) {
+			t.Errorf("%s: requests = %v, want %v", step.name, got, step.want)
+		}
 	}
 }

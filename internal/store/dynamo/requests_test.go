@@ -1,0 +1,402 @@
+package dynamo_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/flexportal-compat/customers-api/internal/customer"
+	"github.com/flexportal-compat/customers-api/internal/fault"
+	"github.com/flexportal-compat/customers-api/internal/store/dynamo"
+)
+
+// fakeClient is a hand-written dynamo.Client: each method counts its calls, records its input and
+// answers with its func field (an unexpected call is an error).
+type fakeClient struct {
+	getItem    func(*dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error)
+	putItem    func(*dynamodb.PutItemInput) (*dynamodb.PutItemOutput, error)
+	updateItem func(*dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error)
+	query      func(*dynamodb.QueryInput) (*dynamodb.QueryOutput, error)
+	transact   func(*dynamodb.TransactWriteItemsInput) (*dynamodb.TransactWriteItemsOutput, error)
+
+	mu        sync.Mutex
+	calls     map[string]int
+	updates   []*dynamodb.UpdateItemInput
+	gets      []*dynamodb.GetItemInput
+	transacts []*dynamodb.TransactWriteItemsInput
+}
+
+var errUnexpected = errors.New("fake: unexpected call")
+
+func (f *fakeClient) count(op string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.calls == nil {
+		f.calls = map[string]int{}
+	}
+	f.calls[op]++
+}
+
+func (f *fakeClient) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	f.count("GetItem")
+	f.gets = append(f.gets, in)
+	if f.getItem == nil {
+		return nil, errUnexpected
+	}
+	return f.getItem(in)
+}
+
+func (f *fakeClient) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	f.count("PutItem")
+	if f.putItem == nil {
+		return nil, errUnexpected
+	}
+	return f.putItem(in)
+}
+
+func (f *fakeClient) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	f.count("UpdateItem")
+	f.updates = append(f.updates, in)
+	if f.updateItem == nil {
+		return nil, errUnexpected
+	}
+	return f.updateItem(in)
+}
+
+func (f *fakeClient) Query(_ context.Context, in *dynamodb.QueryInput, _ ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	f.count("Query")
+	if f.query == nil {
+		return nil, errUnexpected
+	}
+	return f.query(in)
+}
+
+func (f *fakeClient) TransactWriteItems(_ context.Context, in *dynamodb.TransactWriteItemsInput, _ ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	f.count("TransactWriteItems")
+	f.transacts = append(f.transacts, in)
+	if f.transact == nil {
+		return nil, errUnexpected
+	}
+	return f.transact(in)
+}
+
+// checkCalls fails unless the fake saw exactly want (operation → count).
+func checkCalls(t *testing.T, f *fakeClient, want map[string]int) {
+	t.Helper()
+	got := f.calls
+	if got == nil {
+		got = map[string]int{}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("DynamoDB requests = %v, want %v", got, want)
+	}
+}
+
+var fixedNow = time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
+
+func storedCustomer() customer.Customer {
+	return customer.Customer{
+		CustomerID: "cust_1", TenantID: "t1", Email: "ada@example.com", FirstName: "Ada", LastName: "Lovelace",
+		Company: "Engines", CustomerType: customer.Individual, Status: customer.Active,
+		CustomFields: map[string]any{"old": "x", "n": json.Number("1.50")},
+		OrderIDs:     []string{}, RentalIDs: []string{},
+		CreatedAt: "2024-01-01T00:00:00.000Z", UpdatedAt: "2024-01-01T00:00:00.000Z", Version: 3,
+	}
+}
+
+func item(t *testing.T, c customer.Customer) map[string]types.AttributeValue {
+	t.Helper()
+	m, err := attributevalue.MarshalMap(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m["PK"] = &types.AttributeValueMemberS{Value: "TENANT#" + c.TenantID}
+	m["SK"] = &types.AttributeValueMemberS{Value: "CUSTOMER#" + c.CustomerID}
+	return m
+}
+
+func fakeStore(f *fakeClient) *dynamo.Store {
+	st := dynamo.New(f, "table")
+	st.Now = func() time.Time { return fixedNow }
+	return st
+}
+
+// clauses resolves an update expression into its clauses (SET, REMOVE, ADD), each a list of
+// attribute paths whose elements are joined by "/", so that a custom field key containing a dot
+// stays visibly one element.
+func clauses(t *testing.T, expr string, names map[string]string) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for line := range strings.Lines(expr) {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		verb, rest, _ := strings.Cut(line, " ")
+		for action := range strings.SplitSeq(rest, ", ") {
+			path, _, _ := strings.Cut(action, " ")
+			var parts []string
+			for alias := range strings.SplitSeq(path, ".") {
+				name, ok := names[alias]
+				if !ok {
+					t.Fatalf("update expression %q uses undefined name %s", expr, alias)
+				}
+				parts = append(parts, name)
+			}
+			out[verb] = append(out[verb], strings.Join(parts, "/"))
+		}
+	}
+	for _, paths := range out {
+		slices.Sort(paths)
+	}
+	return out
+}
+
+func TestUpdateWithoutEmailIsOneUpdateItem(t *testing.T) {
+	want := storedCustomer()
+	want.FirstName, want.Company, want.Version = "Augusta", "", 4
+	want.CustomFields = map[string]any{"n": json.Number("1.50"), "plan": "gold", "a.b": json.Number("7")}
+	f := &fakeClient{updateItem: func(*dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
+		return &dynamodb.UpdateItemOutput{Attributes: item(t, want)}, nil
+	}}
+	st := fakeStore(f)
+	first := "Augusta"
+	got, err := st.UpdateCustomer(context.Background(), "t1", "cust_1", customer.Patch{
+		FirstName:    &first,
+		Company:      customer.Optional[string]{Set: true},
+		CustomFields: map[string]any{"plan": "gold", "a.b": json.Number("7"), "old": nil},
+	}, nil)
+	if err != nil {
+		t.Fatalf("UpdateCustomer: %v", err)
+	}
+	checkCalls(t, f, map[string]int{"UpdateItem": 1})
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("UpdateCustomer = %+v, want %+v", got, want)
+	}
+
+	in := f.updates[0]
+	if in.ReturnValues != types.ReturnValueAllNew || in.ReturnValuesOnConditionCheckFailure != types.ReturnValuesOnConditionCheckFailureAllOld {
+		t.Errorf("ReturnValues %q, on failure %q; want ALL_NEW, ALL_OLD", in.ReturnValues, in.ReturnValuesOnConditionCheckFailure)
+	}
+	if k := in.Key["SK"].(*types.AttributeValueMemberS).Value; k != "CUSTOMER#cust_1" {
+		t.Errorf("Key SK = %q, want CUSTOMER#cust_1", k)
+	}
+	cond := aws.ToString(in.ConditionExpression)
+	if !strings.Contains(cond, "attribute_exists") || !strings.Contains(cond, "size") {
+		t.Errorf("ConditionExpression = %q, want attribute_exists(PK) and a size guard", cond)
+	}
+	gotClauses := clauses(t, aws.ToString(in.UpdateExpression), in.ExpressionAttributeNames)
+	wantClauses := map[string][]string{
+		"SET":    {"customFields/a.b", "customFields/plan", "firstName", "updatedAt"},
+		"REMOVE": {"company", "customFields/old"},
+		"ADD":    {"version"},
+	}
+	if !reflect.DeepEqual(gotClauses, wantClauses) {
+		t.Errorf("update clauses = %v, want %v", gotClauses, wantClauses)
+	}
+	// The number stays a DynamoDB number, not a string.
+	foundN := false
+	for _, v := range in.ExpressionAttributeValues {
+		if n, ok := v.(*types.AttributeValueMemberN); ok && n.Value == "7" {
+			foundN = true
+		}
+	}
+	if !foundN {
+		t.Errorf("ExpressionAttributeValues = %v, want the number 7 as N", in.ExpressionAttributeValues)
+	}
+}
+
+func TestUpdateConditionFailures(t *testing.T) {
+	first := "X"
+	stored := storedCustomer()
+	tests := []struct {
+		name    string
+		old     *customer.Customer // ALL_OLD, nil when the item does not exist
+		ifMatch *int64
+		want    error
+	}{
+		{"not found", nil, nil, customer.ErrNotFound},
+		{"not found with If-Match", nil, new(int64), customer.ErrNotFound},
+		{"version differs", &stored, new(int64), customer.ErrPrecondition},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeClient{updateItem: func(*dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
+				e := &types.ConditionalCheckFailedException{Message: aws.String("The conditional request failed")}
+				if tt.old != nil {
+					e.Item = item(t, *tt.old)
+				}
+				return nil, e
+			}}
+			_, err := fakeStore(f).UpdateCustomer(context.Background(), "t1", "cust_1", customer.Patch{FirstName: &first}, tt.ifMatch)
+			if !errors.Is(err, tt.want) {
+				t.Errorf("UpdateCustomer = %v, want %v", err, tt.want)
+			}
+			checkCalls(t, f, map[string]int{"UpdateItem": 1})
+			if cond := aws.ToString(f.updates[0].ConditionExpression); (tt.ifMatch != nil) != strings.Contains(cond, "AND") {
+				t.Errorf("ConditionExpression = %q with ifMatch %v", cond, tt.ifMatch)
+			}
+		})
+	}
+}
+
+func TestUpdateCustomFieldLimit(t *testing.T) {
+	full := storedCustomer()
+	full.CustomFields = map[string]any{}
+	for i := range 48 {
+		full.CustomFields[fmt.Sprintf("k%02d", i)] = "v"
+	}
+	tests := []struct {
+		name      string
+		patch     map[string]any
+		wantCalls int
+		wantErr   bool
+	}{
+		// 48 + 2 existing + 2 new = 50: the guard (48 <= 46) fails, the exact count allows a retry.
+		{"fits exactly", map[string]any{"k00": "w", "k01": "w", "new1": "v", "new2": "v"}, 2, false},
+		{"one too many", map[string]any{"new1": "v", "new2": "v", "new3": "v"}, 1, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeClient{updateItem: func(in *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
+				if strings.Contains(aws.ToString(in.ConditionExpression), "size") {
+					return nil, &types.ConditionalCheckFailedException{Item: item(t, full)}
+				}
+				return &dynamodb.UpdateItemOutput{Attributes: item(t, full)}, nil
+			}}
+			_, err := fakeStore(f).UpdateCustomer(context.Background(), "t1", "cust_1", customer.Patch{CustomFields: tt.patch}, nil)
+			if gotErr := fault.KindOf(err) == fault.Validation; gotErr != tt.wantErr || (err != nil && !gotErr) {
+				t.Errorf("UpdateCustomer error = %v, want validation error %v", err, tt.wantErr)
+			}
+			checkCalls(t, f, map[string]int{"UpdateItem": tt.wantCalls})
+			if tt.wantCalls == 2 {
+				retry := f.updates[1]
+				// The retry is pinned to the version the ALL_OLD item had (3).
+				if !hasNumber(retry.ExpressionAttributeValues, "3") || strings.Contains(aws.ToString(retry.ConditionExpression), "size") {
+					t.Errorf("retry condition %q %v, want pinned to version 3 without the size guard",
+						aws.ToString(retry.ConditionExpression), retry.ExpressionAttributeValues)
+				}
+			}
+		})
+	}
+}
+
+func hasNumber(values map[string]types.AttributeValue, n string) bool {
+	for _, v := range values {
+		if x, ok := v.(*types.AttributeValueMemberN); ok && x.Value == n {
+			return true
+		}
+	}
+	return false
+}
+
+func TestEmailChangeIsOneReadOneTransaction(t *testing.T) {
+	cur := storedCustomer()
+	f := &fakeClient{
+		getItem: func(*dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
+			return &dynamodb.GetItemOutput{Item: item(t, cur)}, nil
+		},
+		transact: func(*dynamodb.TransactWriteItemsInput) (*dynamodb.TransactWriteItemsOutput, error) {
+			return &dynamodb.TransactWriteItemsOutput{}, nil
+		},
+	}
+	email := "ada@new.example"
+	got, err := fakeStore(f).UpdateCustomer(context.Background(), "t1", "cust_1", customer.Patch{Email: &email}, &cur.Version)
+	if err != nil {
+		t.Fatalf("UpdateCustomer: %v", err)
+	}
+	checkCalls(t, f, map[string]int{"GetItem": 1, "TransactWriteItems": 1})
+	want, _ := customer.Patch{Email: &email}.Apply(cur, fixedNow)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("UpdateCustomer = %+v, want %+v", got, want)
+	}
+	if !aws.ToBool(f.gets[0].ConsistentRead) {
+		t.Errorf("the read before an email change is not consistent")
+	}
+	items := f.transacts[0].TransactItems
+	if len(items) != 3 || items[0].Update == nil || items[1].Delete == nil || items[2].Put == nil {
+		t.Fatalf("transaction = %+v, want Update, Delete, Put", items)
+	}
+	if sk := items[1].Delete.Key["SK"].(*types.AttributeValueMemberS).Value; sk != "EMAIL#ada@example.com" {
+		t.Errorf("deleted reservation %q, want EMAIL#ada@example.com", sk)
+	}
+	if sk := items[2].Put.Item["SK"].(*types.AttributeValueMemberS).Value; sk != "EMAIL#ada@new.example" ||
+		aws.ToString(items[2].Put.ConditionExpression) != "attribute_not_exists(PK)" {
+		t.Errorf("new reservation %q with condition %q", sk, aws.ToString(items[2].Put.ConditionExpression))
+	}
+	if items[0].Update.ReturnValuesOnConditionCheckFailure != types.ReturnValuesOnConditionCheckFailureAllOld {
+		t.Errorf("customer update in the transaction does not return ALL_OLD on failure")
+	}
+
+	// The new email taken: 409, still one read and one transaction.
+	f.calls = nil
+	f.transact = func(*dynamodb.TransactWriteItemsInput) (*dynamodb.TransactWriteItemsOutput, error) {
+		return nil, &types.TransactionCanceledException{CancellationReasons: []types.CancellationReason{
+			{Code: aws.String("None")}, {Code: aws.String("None")}, {Code: aws.String("ConditionalCheckFailed")},
+		}}
+	}
+	if _, err := fakeStore(f).UpdateCustomer(context.Background(), "t1", "cust_1", customer.Patch{Email: &email}, nil); !errors.Is(err, customer.ErrEmailExists) {
+		t.Errorf("UpdateCustomer(taken email) = %v, want %v", err, customer.ErrEmailExists)
+	}
+	checkCalls(t, f, map[string]int{"GetItem": 1, "TransactWriteItems": 1})
+}
+
+func TestGetIsOneGetItem(t *testing.T) {
+	f := &fakeClient{getItem: func(*dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
+		return &dynamodb.GetItemOutput{Item: item(t, storedCustomer())}, nil
+	}}
+	got, err := fakeStore(f).GetCustomer(context.Background(), "t1", "cust_1")
+	if err != nil || !reflect.DeepEqual(got, storedCustomer()) {
+		t.Errorf("GetCustomer = %+v, %v; want %+v", got, err, storedCustomer())
+	}
+	checkCalls(t, f, map[string]int{"GetItem": 1})
+
+	f = &fakeClient{getItem: func(*dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) { return &dynamodb.GetItemOutput{}, nil }}
+	if _, err := fakeStore(f).GetCustomer(context.Background(), "t1", "cust_1"); !errors.Is(err, customer.ErrNotFound) {
+		t.Errorf("GetCustomer(missing) = %v, want %v", err, customer.ErrNotFound)
+	}
+}
+
+func TestUnfilteredListPageIsOneQuery(t *testing.T) {
+	f := &fakeClient{query: func(in *dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
+		var out dynamodb.QueryOutput
+		for i := range aws.ToInt32(in.Limit) {
+			c := storedCustomer()
+			c.CustomerID = fmt.Sprintf("cust_%02d", i)
+			out.Items = append(out.Items, item(t, c))
+		}
+		out.LastEvaluatedKey = out.Items[len(out.Items)-1]
+		return &out, nil
+	}}
+	page, err := fakeStore(f).ListCustomers(context.Background(), "t1", customer.ListQuery{Limit: 3, After: "cust_x", Desc: true})
+	if err != nil {
+		t.Fatalf("ListCustomers: %v", err)
+	}
+	checkCalls(t, f, map[string]int{"Query": 1})
+	if len(page.Customers) != 3 || page.Next != "cust_02" {
+		t.Errorf("page = %d customers, next %q; want 3, cust_02", len(page.Customers), page.Next)
+	}
+}
+
+func TestThrottlingIsUnavailable(t *testing.T) {
+	f := &fakeClient{getItem: func(*dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
+		return nil, &types.ProvisionedThroughputExceededException{Message: aws.String("secret AWS detail")}
+	}}
+	_, err := fakeStore(f).GetCustomer(context.Background(), "t1", "cust_1")
+	var fe *fault.Error
+	if !errors.As(err, &fe) || fe.Kind != fault.Unavailable || strings.Contains(fe.Message, "AWS") {
+		t.Errorf("GetCustomer under throttling = %v, want fault.Unavailable with a client-safe message", err)
+	}
+}
