@@ -16,6 +16,7 @@ import (
 
 var concurrencyTests = []test{
 	{"DifferentCustomFields", testConcurrentFields},
+	{"DifferentFields", testConcurrentTopLevelFields},
 	{"SameIfMatch", testConcurrentIfMatch},
 	{"SameNewEmail", testConcurrentEmail},
 	{"IdempotencyKeyExistingCustomer", func(t *testing.T, s Store) { testConcurrentIdempotency(t, s, true) }},
@@ -23,6 +24,7 @@ var concurrencyTests = []test{
 	{"NewCustomerSameEmail", testConcurrentNewCustomer},
 	{"OrdersAndUpdates", testConcurrentOrdersAndUpdates},
 	{"DeactivateVersusOrder", testConcurrentDeactivateOrder},
+	{"EmailChangeVersusNewCustomer", testConcurrentEmailChangeOrder},
 }
 
 // parallel runs fn(0..n-1) on n goroutines released together by a start barrier, and waits for
@@ -305,6 +307,85 @@ func testConcurrentDeactivateOrder(t *testing.T, s Store) {
 		pending := listOrders(t, s, tenantA, order.ListQuery{Limit: 10, CustomerID: c.CustomerID, Status: order.Pending})
 		if got.Status == customer.Inactive && len(pending) > 0 {
 			t.Errorf("round %d: customer is inactive with pending orders %v", round, orderIDs(pending))
+		}
+	}
+}
+
+// testConcurrentTopLevelFields: concurrent updates of different fields all survive.
+func testConcurrentTopLevelFields(t *testing.T, s Store) {
+	c := newCustomer(t, s, tenantA, fullInput("many@example.com"))
+	bill, ship := plainAddr("Paris"), plainAddr("Lyon")
+	patches := []customer.Patch{
+		{FirstName: ptr("First")},
+		{LastName: ptr("Last")},
+		{Company: set("Company")},
+		{Phone: null[string]()},
+		{CustomerType: ptr(customer.Individual)},
+		{BillingAddress: set(bill)},
+		{ShippingAddress: set(ship)},
+		{CustomFields: map[string]any{"cf": "v"}},
+		{Email: ptr("Many@Example.org")},
+	}
+	errs := make([]error, len(patches))
+	parallel(len(patches), func(i int) {
+		_, errs[i] = s.UpdateCustomer(t.Context(), tenantA, c.CustomerID, patches[i], nil)
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("update %d error = %v, want nil", i, err)
+		}
+	}
+	got := getCustomer(t, s, tenantA, c.CustomerID)
+	want := c
+	want.FirstName, want.LastName, want.Company, want.Phone = "First", "Last", "Company", ""
+	want.CustomerType = customer.Individual
+	want.LastBillingAddress, want.LastShippingAddress = &bill, &ship
+	want.CustomFields = map[string]any{"cf": "v"}
+	want.Email = "Many@Example.org"
+	want.Version = c.Version + int64(len(patches))
+	want.UpdatedAt = got.UpdatedAt
+	want.PendingOrders = got.PendingOrders
+	sameCustomer(t, "customer after concurrent updates of different fields", got, want)
+}
+
+// testConcurrentEmailChangeOrder: an email change racing a first order for the same email ends
+// with exactly one customer holding it, whichever comes first.
+func testConcurrentEmailChangeOrder(t *testing.T, s Store) {
+	for round := range 5 {
+		c := newCustomer(t, s, tenantA, newInput(fmt.Sprintf("mover%d@example.com", round)))
+		target := fmt.Sprintf("target%d@example.com", round)
+		var updErr, orderErr error
+		var o order.Order
+		parallel(2, func(i int) {
+			if i == 0 {
+				_, updErr = s.UpdateCustomer(t.Context(), tenantA, c.CustomerID, customer.Patch{Email: ptr(target)}, nil)
+			} else {
+				o, _, orderErr = s.CreateOrder(t.Context(), tenantA, newInput(strings.ToUpper(target)), order.Idempotency{})
+			}
+		})
+		if orderErr != nil {
+			t.Fatalf("round %d: order error = %v, want nil", round, orderErr)
+		}
+		switch {
+		case updErr == nil:
+			// The change came first: the order found the mover.
+			if o.Customer.CustomerID != c.CustomerID {
+				t.Errorf("round %d: email change succeeded but the order went to %s, want %s", round, o.Customer.CustomerID, c.CustomerID)
+			}
+		case errors.Is(updErr, customer.ErrEmailExists):
+			// The order came first and created a customer holding the email.
+			if o.Customer.CustomerID == c.CustomerID {
+				t.Errorf("round %d: email change refused but the order went to the mover", round)
+			}
+			if got := getCustomer(t, s, tenantA, c.CustomerID); got.Email != c.Email {
+				t.Errorf("round %d: refused mover's email = %q, want %q", round, got.Email, c.Email)
+			}
+		default:
+			t.Errorf("round %d: email change error = %v, want nil or %v", round, updErr, customer.ErrEmailExists)
+		}
+		holders := listCustomers(t, s, tenantA, customer.ListQuery{Limit: 10, Email: target})
+		if len(holders) != 1 || holders[0].CustomerID != o.Customer.CustomerID {
+			t.Errorf("round %d: customers with %s = %v, want exactly %s", round, target, customerIDs(holders), o.Customer.CustomerID)
 		}
 	}
 }

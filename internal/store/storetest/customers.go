@@ -51,7 +51,7 @@ func testCreateOrderNewCustomer(t *testing.T, s Store) {
 		BillingAddress:  billingAddr(),
 		ShippingAddress: &ship,
 		Items:           []order.Item{{SKU: "LAPTOP-14", Quantity: 2, ContractLength: 12}, {SKU: "PHONE-X", Quantity: 1, ContractLength: 24}},
-		CustomFields:    map[string]any{"po": "PO-1", "seats": json.Number("3"), "gift": true},
+		CustomFields:    map[string]any{"po": "PO-1", "seats": json.Number("3"), "gift": true, "budget": json.Number("12345678901234567890.5")},
 		Notes:           "Leave at reception",
 		CreatedAt:       o.CreatedAt,
 		UpdatedAt:       o.CreatedAt,
@@ -269,6 +269,11 @@ func testUpdateFields(t *testing.T, s Store) {
 			},
 		},
 		{
+			"customFields all removed",
+			customer.Patch{CustomFields: map[string]any{"plan": nil, "seats": nil, "vip": nil, "region": nil}},
+			func(c *customer.Customer) { c.CustomFields = map[string]any{} },
+		},
+		{
 			"customFields remove of a missing key",
 			customer.Patch{CustomFields: map[string]any{"nope": nil}},
 			func(c *customer.Customer) {},
@@ -438,6 +443,12 @@ func testUpdateIfMatch(t *testing.T, s Store) {
 	}
 	_, err = s.UpdateCustomer(t.Context(), tenantA, customer.NewID(time.Now()), customer.Patch{FirstName: ptr("X")}, &v)
 	wantErr(t, "UpdateCustomer(missing customer, ifMatch)", err, customer.ErrNotFound)
+	// An email change with the current ifMatch goes through.
+	cur := getCustomer(t, s, tenantA, c.CustomerID)
+	got = update(t, s, tenantA, c.CustomerID, customer.Patch{Email: ptr("matched@example.com")}, ptr(cur.Version))
+	if got.Email != "matched@example.com" || got.Version != cur.Version+1 {
+		t.Errorf("email change with current ifMatch: email %q version %d, want %q %d", got.Email, got.Version, "matched@example.com", cur.Version+1)
+	}
 }
 
 // testReactivate: status active brings a deactivated customer back; it can order again.
@@ -624,5 +635,15 @@ func testInactiveCannotOrder(t *testing.T, s Store) {
 	}
 	if n := len(listCustomers(t, s, tenantA, customer.ListQuery{Limit: 10})); n != 1 {
 		t.Errorf("customers after a refused order = %d, want 1", n)
+	}
+	// An inactive customer keeps its email: nobody else may take it.
+	other := newCustomer(t, s, tenantA, newInput("other@example.com"))
+	_, err := s.UpdateCustomer(t.Context(), tenantA, other.CustomerID, customer.Patch{Email: ptr("gone@EXAMPLE.com")}, nil)
+	wantErr(t, "UpdateCustomer to an inactive customer's email", err, customer.ErrEmailExists)
+	unchanged(t, s, tenantA, other)
+	// Its profile can still be updated (and it stays inactive).
+	got := update(t, s, tenantA, c.CustomerID, customer.Patch{FirstName: ptr("Dormant")}, nil)
+	if got.Status != customer.Inactive {
+		t.Errorf("status after updating an inactive customer's name = %q, want inactive", got.Status)
 	}
 }

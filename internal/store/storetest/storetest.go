@@ -114,7 +114,7 @@ func fullInput(email string) order.Input {
 	in.ShippingAddress = &ship
 	in.Items = append(in.Items, order.Item{SKU: "PHONE-X", Quantity: 1, ContractLength: 24})
 	in.OrderType = order.Upgrade
-	in.CustomFields = map[string]any{"po": "PO-1", "seats": json.Number("3"), "gift": true}
+	in.CustomFields = map[string]any{"po": "PO-1", "seats": json.Number("3"), "gift": true, "budget": json.Number("12345678901234567890.5")}
 	in.Notes = "Leave at reception"
 	return in
 }

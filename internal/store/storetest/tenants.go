@@ -200,4 +200,23 @@ func testListAPIKeys(t *testing.T, s Store) {
 	}
 	check(tenantA, k1, k3)
 	check(tenantB, k2, k3, k4)
+	// Oldest first means by createdAt, not by when the store was told.
+	k0 := key("key_0", "s0", "2025-12-31T00:00:00.000Z", tenantA)
+	if err := s.PutAPIKey(ctx, k0); err != nil {
+		t.Fatalf("PutAPIKey(%s) error = %v, want nil", k0.ID, err)
+	}
+	check(tenantA, k0, k1, k3)
+	// Revoking one key leaves the others alone.
+	if err := s.RevokeAPIKey(ctx, "key_3"); err != nil {
+		t.Fatalf("RevokeAPIKey(key_3) error = %v, want nil", err)
+	}
+	for _, k := range []auth.Key{k0, k1, k2, k4} {
+		got, err := s.APIKey(ctx, k.Hash)
+		if err != nil || !reflect.DeepEqual(got, k) {
+			t.Errorf("APIKey(%s) after revoking key_3 = %+v, %v; want %+v, nil", k.ID, got, err, k)
+		}
+	}
+	if got, err := s.APIKey(ctx, k3.Hash); err != nil || got.Status != auth.StatusRevoked {
+		t.Errorf("APIKey(key_3) after revocation = status %q, %v; want %q, nil", got.Status, err, auth.StatusRevoked)
+	}
 }
