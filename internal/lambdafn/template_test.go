@@ -9,9 +9,9 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"gopkg.in/yaml.v3"
 
 	"github.com/flexportal-compat/customers-api/internal/httpapi"
+	"github.com/flexportal-compat/customers-api/internal/samtemplate"
 	"github.com/flexportal-compat/customers-api/internal/store/dynamo"
 )
 
@@ -31,79 +31,11 @@ func logicalID(name string) string {
 	return b.String() + "Function"
 }
 
-// node is a YAML node of template.yaml. CloudFormation's short forms (!Ref, !Sub, !GetAtt, !If)
-// are YAML tags, which yaml.Node keeps in Tag instead of failing on them.
-type node struct{ *yaml.Node }
-
-// get returns the value of key in a mapping node, or a zero node.
-func (n node) get(key string) node {
-	if n.Node == nil || n.Kind != yaml.MappingNode {
-		return node{}
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return node{n.Content[i+1]}
-		}
-	}
-	return node{}
-}
-
-// path follows keys from n.
-func (n node) path(keys ...string) node {
-	for _, k := range keys {
-		n = n.get(k)
-	}
-	return n
-}
-
-// str returns a scalar's value, or "".
-func (n node) str() string {
-	if n.Node == nil || n.Kind != yaml.ScalarNode {
-		return ""
-	}
-	return n.Value
-}
-
-// entries returns the keys and values of a mapping node in order.
-func (n node) entries() (keys []string, values []node) {
-	if n.Node == nil || n.Kind != yaml.MappingNode {
-		return nil, nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		keys = append(keys, n.Content[i].Value)
-		values = append(values, node{n.Content[i+1]})
-	}
-	return keys, values
-}
-
-// items returns the elements of a sequence node.
-func (n node) items() []node {
-	if n.Node == nil || n.Kind != yaml.SequenceNode {
-		return nil
-	}
-	out := make([]node, len(n.Content))
-	for i, c := range n.Content {
-		out[i] = node{c}
-	}
-	return out
-}
-
-func parseTemplate(src []byte) (node, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(src, &doc); err != nil {
-		return node{}, err
-	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
-		return node{}, fmt.Errorf("template is not one YAML document")
-	}
-	return node{doc.Content[0]}, nil
-}
-
 // checkRoutes returns every way in which the template's functions and HttpApi events differ from
 // routes: a route without its function or event, a function or event without its route.
-func checkRoutes(tmpl node, routes []httpapi.Route) []string {
+func checkRoutes(tmpl samtemplate.Node, routes []httpapi.Route) []string {
 	var problems []string
-	resources := tmpl.get("Resources")
+	resources := tmpl.Get("Resources")
 	if resources.Node == nil {
 		return []string{"template has no Resources"}
 	}
@@ -111,21 +43,21 @@ func checkRoutes(tmpl node, routes []httpapi.Route) []string {
 	for _, r := range routes {
 		id := logicalID(r.Name)
 		byID[id] = r
-		fn := resources.get(id)
+		fn := resources.Get(id)
 		if fn.Node == nil {
 			problems = append(problems, fmt.Sprintf("route %s (%s %s): no resource %s", r.Name, r.Method, r.Pattern, id))
 			continue
 		}
-		if got := fn.get("Type").str(); got != "AWS::Serverless::Function" {
+		if got := fn.Get("Type").Str(); got != "AWS::Serverless::Function" {
 			problems = append(problems, fmt.Sprintf("%s: Type %q, want AWS::Serverless::Function", id, got))
 		}
-		if got := fn.path("Metadata", "BuildMethod").str(); got != "makefile" {
+		if got := fn.Path("Metadata", "BuildMethod").Str(); got != "makefile" {
 			problems = append(problems, fmt.Sprintf("%s: Metadata.BuildMethod %q, want makefile", id, got))
 		}
-		_, events := fn.path("Properties", "Events").entries()
-		var apiEvents []node
+		_, events := fn.Path("Properties", "Events").Entries()
+		var apiEvents []samtemplate.Node
 		for _, ev := range events {
-			if ev.get("Type").str() == "HttpApi" {
+			if ev.Get("Type").Str() == "HttpApi" {
 				apiEvents = append(apiEvents, ev)
 			}
 		}
@@ -133,26 +65,26 @@ func checkRoutes(tmpl node, routes []httpapi.Route) []string {
 			problems = append(problems, fmt.Sprintf("%s: %d HttpApi events, want 1 (%s %s)", id, len(apiEvents), r.Method, r.Pattern))
 			continue
 		}
-		props := apiEvents[0].get("Properties")
-		method, path := props.get("Method").str(), props.get("Path").str()
+		props := apiEvents[0].Get("Properties")
+		method, path := props.Get("Method").Str(), props.Get("Path").Str()
 		if !strings.EqualFold(method, r.Method) || path != r.Pattern {
 			problems = append(problems, fmt.Sprintf("%s: HttpApi event %s %s, want %s %s", id, method, path, r.Method, r.Pattern))
 		}
-		if api := props.get("ApiId"); api.Tag != "!Ref" || api.Value != "HttpApi" {
+		if api := props.Get("ApiId"); api.Tag != "!Ref" || api.Value != "HttpApi" {
 			problems = append(problems, fmt.Sprintf("%s: HttpApi event ApiId is not !Ref HttpApi", id))
 		}
 	}
 
-	ids, values := resources.entries()
+	ids, values := resources.Entries()
 	for i, id := range ids {
-		if values[i].get("Type").str() != "AWS::Serverless::Function" {
+		if values[i].Get("Type").Str() != "AWS::Serverless::Function" {
 			continue
 		}
-		_, events := values[i].path("Properties", "Events").entries()
+		_, events := values[i].Path("Properties", "Events").Entries()
 		if id == notFoundID {
 			// The $default route: an HttpApi event with neither Method nor Path.
-			if len(events) != 1 || events[0].get("Type").str() != "HttpApi" ||
-				events[0].path("Properties", "Method").Node != nil || events[0].path("Properties", "Path").Node != nil {
+			if len(events) != 1 || events[0].Get("Type").Str() != "HttpApi" ||
+				events[0].Path("Properties", "Method").Node != nil || events[0].Path("Properties", "Path").Node != nil {
 				problems = append(problems, fmt.Sprintf("%s: want exactly one HttpApi event without Method and Path ($default)", id))
 			}
 			continue
@@ -204,13 +136,13 @@ func checkWiring(routes []httpapi.Route, functionsDir, makefile string) []string
 	return problems
 }
 
-func readTemplate(t *testing.T) node {
+func readTemplate(t *testing.T) samtemplate.Node {
 	t.Helper()
 	src, err := os.ReadFile(filepath.Join(root, "template.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl, err := parseTemplate(src)
+	tmpl, err := samtemplate.Parse(src)
 	if err != nil {
 		t.Fatalf("parse template.yaml: %v", err)
 	}
@@ -256,7 +188,7 @@ func TestCheckRoutesFindsDrift(t *testing.T) {
 			if tt.edit != nil {
 				s = tt.edit(s)
 			}
-			tmpl, err := parseTemplate([]byte(s))
+			tmpl, err := samtemplate.Parse([]byte(s))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -271,12 +203,12 @@ func TestCheckRoutesFindsDrift(t *testing.T) {
 // TestTemplateTable checks that the template's table is the one the store creates
 // (dynamo.TableDefinition), with the settings only a deployment has.
 func TestTemplateTable(t *testing.T) {
-	table := readTemplate(t).path("Resources", "Table", "Properties")
+	table := readTemplate(t).Path("Resources", "Table", "Properties")
 	def := dynamo.TableDefinition("t")
 
 	var gotAttrs, wantAttrs []string
-	for _, a := range table.get("AttributeDefinitions").items() {
-		gotAttrs = append(gotAttrs, a.get("AttributeName").str()+":"+a.get("AttributeType").str())
+	for _, a := range table.Get("AttributeDefinitions").Items() {
+		gotAttrs = append(gotAttrs, a.Get("AttributeName").Str()+":"+a.Get("AttributeType").Str())
 	}
 	for _, a := range def.AttributeDefinitions {
 		wantAttrs = append(wantAttrs, aws.ToString(a.AttributeName)+":"+string(a.AttributeType))
@@ -287,10 +219,10 @@ func TestTemplateTable(t *testing.T) {
 		t.Errorf("AttributeDefinitions = %v, want %v", gotAttrs, wantAttrs)
 	}
 
-	keys := func(n node) []string {
+	keys := func(n samtemplate.Node) []string {
 		var out []string
-		for _, k := range n.items() {
-			out = append(out, k.get("AttributeName").str()+":"+k.get("KeyType").str())
+		for _, k := range n.Items() {
+			out = append(out, k.Get("AttributeName").Str()+":"+k.Get("KeyType").Str())
 		}
 		return out
 	}
@@ -298,27 +230,27 @@ func TestTemplateTable(t *testing.T) {
 	for _, k := range def.KeySchema {
 		wantKeys = append(wantKeys, aws.ToString(k.AttributeName)+":"+string(k.KeyType))
 	}
-	if got := keys(table.get("KeySchema")); !slices.Equal(got, wantKeys) {
+	if got := keys(table.Get("KeySchema")); !slices.Equal(got, wantKeys) {
 		t.Errorf("KeySchema = %v, want %v", got, wantKeys)
 	}
 
-	gsis := table.get("GlobalSecondaryIndexes").items()
+	gsis := table.Get("GlobalSecondaryIndexes").Items()
 	if len(gsis) != len(def.GlobalSecondaryIndexes) {
 		t.Fatalf("%d GlobalSecondaryIndexes, want %d", len(gsis), len(def.GlobalSecondaryIndexes))
 	}
 	for i, want := range def.GlobalSecondaryIndexes {
 		got := gsis[i]
-		if name := got.get("IndexName").str(); name != aws.ToString(want.IndexName) {
+		if name := got.Get("IndexName").Str(); name != aws.ToString(want.IndexName) {
 			t.Errorf("GSI %d IndexName = %q, want %q", i, name, aws.ToString(want.IndexName))
 		}
 		var wantKeys []string
 		for _, k := range want.KeySchema {
 			wantKeys = append(wantKeys, aws.ToString(k.AttributeName)+":"+string(k.KeyType))
 		}
-		if got := keys(got.get("KeySchema")); !slices.Equal(got, wantKeys) {
+		if got := keys(got.Get("KeySchema")); !slices.Equal(got, wantKeys) {
 			t.Errorf("GSI %d KeySchema = %v, want %v", i, got, wantKeys)
 		}
-		if p := got.path("Projection", "ProjectionType").str(); p != string(want.Projection.ProjectionType) {
+		if p := got.Path("Projection", "ProjectionType").Str(); p != string(want.Projection.ProjectionType) {
 			t.Errorf("GSI %d ProjectionType = %q, want %q", i, p, want.Projection.ProjectionType)
 		}
 	}
@@ -334,8 +266,35 @@ func TestTemplateTable(t *testing.T) {
 		{[]string{"PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled"}, "true"},
 	}
 	for _, s := range scalars {
-		if got := table.path(s.path...).str(); got != s.want {
+		if got := table.Path(s.path...).Str(); got != s.want {
 			t.Errorf("Table %s = %q, want %q", strings.Join(s.path, "."), got, s.want)
 		}
+	}
+}
+
+// TestTemplatePolicies checks the shape of each function's permissions: only the table and its
+// index, the key lookup (GetItem) for every route, nothing for not-found. Which actions each
+// route really needs is checked by the end-to-end test, which records every request.
+func TestTemplatePolicies(t *testing.T) {
+	tmpl := readTemplate(t)
+	for _, r := range httpapi.Routes {
+		id := logicalID(r.Name)
+		allowed := tmpl.Allowed(id)
+		if !slices.Contains(allowed[samtemplate.TableArn], "dynamodb:GetItem") {
+			t.Errorf("%s: actions on the table = %v, want dynamodb:GetItem among them (API key lookup)", id, allowed[samtemplate.TableArn])
+		}
+		for res, actions := range allowed {
+			if res != samtemplate.TableArn && res != samtemplate.IndexArn {
+				t.Errorf("%s: allows %v on %s, want only the table and its index", id, actions, res)
+			}
+			for _, a := range actions {
+				if !strings.HasPrefix(a, "dynamodb:") || strings.Contains(a, "*") {
+					t.Errorf("%s: allows %q, want named dynamodb actions only", id, a)
+				}
+			}
+		}
+	}
+	if got := tmpl.Allowed(notFoundID); len(got) != 0 {
+		t.Errorf("%s: allows %v, want nothing", notFoundID, got)
 	}
 }

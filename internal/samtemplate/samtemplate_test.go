@@ -1,0 +1,52 @@
+package samtemplate
+
+import (
+	"fmt"
+	"testing"
+)
+
+const src = `
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Environment:
+        Variables:
+          TABLE_NAME: !Ref Table
+      Policies:
+        - Statement:
+            - Effect: Allow
+              Action: [dynamodb:GetItem, dynamodb:Query]
+              Resource: !GetAtt Table.Arn
+            - Effect: Allow
+              Action: dynamodb:Query
+              Resource: !Sub "${Table.Arn}/index/GSI1"
+            - Effect: Deny
+              Action: dynamodb:DeleteItem
+              Resource: "*"
+        - Statement:
+            - Effect: Allow
+              Action: s3:GetObject
+              Resource: [!GetAtt Bucket.Arn]
+`
+
+func TestAllowed(t *testing.T) {
+	tmpl, err := Parse([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprint(tmpl.Allowed("Fn"))
+	want := "map[!GetAtt Bucket.Arn:[s3:GetObject] Table:[dynamodb:GetItem dynamodb:Query] Table/index/GSI1:[dynamodb:Query]]"
+	if got != want {
+		t.Errorf("Allowed(Fn) = %s, want %s", got, want)
+	}
+	if ref := tmpl.Path("Resources", "Fn", "Properties", "Environment", "Variables", "TABLE_NAME"); ref.Tag != "!Ref" || ref.Str() != "Table" {
+		t.Errorf("TABLE_NAME = %s %q, want !Ref Table", ref.Tag, ref.Str())
+	}
+	if got := tmpl.Path("Resources", "Missing", "Type").Str(); got != "" {
+		t.Errorf("absent path = %q, want empty", got)
+	}
+	if _, err := Parse([]byte("a: [")); err == nil {
+		t.Error("Parse(bad YAML) = nil error, want one")
+	}
+}
