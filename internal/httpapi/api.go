@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/flexportal-compat/customers-api/internal/auth"
@@ -63,12 +65,19 @@ func New(s Store, opts Options) *API {
 	if len(key) == 0 {
 		key = make([]byte, 32)
 		_, _ = rand.Read(key) // never fails: crypto/rand panics rather than return an error
+		a.log.Warn("httpapi: no cursor key configured; list cursors are valid in this process only")
 	}
 	a.cursors = cursor.New(key)
 	a.auth = auth.NewAuthenticator(s, auth.CacheOptions{
 		TTL: opts.KeyCacheTTL, NegativeTTL: opts.NegativeKeyCacheTTL, Now: opts.Now,
 	})
 	return a
+}
+
+// cleanPath reports whether p is in the canonical form that ServeMux serves without a redirect:
+// rooted, no empty, "." or ".." segments (a trailing slash is allowed).
+func cleanPath(p string) bool {
+	return p == "/" || strings.HasPrefix(p, "/") && path.Clean(p) == strings.TrimSuffix(p, "/")
 }
 
 // handlerFunc is the one shape of a handler: it writes a success response itself and returns
@@ -115,7 +124,7 @@ func (a *API) RouteHandler(name string) (http.Handler, error) {
 // mux registers routes by path only and dispatches on the method itself, so that a wrong method
 // (including HEAD, which ServeMux would otherwise give to GET routes) gets the 405 answer of
 // NotFound, exactly as API Gateway sends it to the $default route.
-func (a *API) mux(routes []Route) *http.ServeMux {
+func (a *API) mux(routes []Route) http.Handler {
 	fallback := notFound(a.log)
 	byPattern := map[string]map[string]http.Handler{}
 	var patterns []string
@@ -142,5 +151,13 @@ func (a *API) mux(routes []Route) *http.ServeMux {
 		}))
 	}
 	mux.Handle("/", fallback)
-	return mux
+	// ServeMux would redirect an unclean path ("/v1//customers") with an HTML body; the
+	// contract answers JSON only, so such a path is simply not found.
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !cleanPath(r.URL.Path) {
+			fallback.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }

@@ -150,7 +150,7 @@ func notFound(log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r = begin(w, r)
 		// The patterns are registered without a method, so they match r whatever its method.
-		if _, pattern := paths.Handler(r); pattern != "" {
+		if _, pattern := paths.Handler(r); pattern != "" && cleanPath(r.URL.Path) {
 			w.Header().Set("Allow", strings.Join(allow[pattern], ", "))
 			writeError(log, w, r, fault.E(fault.MethodNotAllowed,
 				"Method "+r.Method+" is not allowed on this path"))
