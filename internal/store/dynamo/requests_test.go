@@ -400,3 +400,15 @@ func TestThrottlingIsUnavailable(t *testing.T) {
 		t.Errorf("GetCustomer under throttling = %v, want fault.Unavailable with a client-safe message", err)
 	}
 }
+
+func TestUnreachableEndpointIsUnavailable(t *testing.T) {
+	client, err := dynamo.Connect(context.Background(), "http://127.0.0.1:1")
+	if err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	_, err = dynamo.New(client, "table").GetCustomer(context.Background(), "t1", "cust_1")
+	var fe *fault.Error
+	if !errors.As(err, &fe) || fe.Kind != fault.Unavailable {
+		t.Errorf("GetCustomer on an unreachable endpoint = %v, want fault.Unavailable", err)
+	}
+}
