@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -316,5 +318,35 @@ func TestErrorShape(t *testing.T) {
 	var shape map[string]map[string]json.RawMessage
 	if err := json.Unmarshal(got.Body.Bytes(), &shape); err != nil || len(shape) != 1 || len(shape["error"]) != 2 {
 		t.Errorf("error body %s, want exactly {\"error\":{\"code\",\"message\"}}", got.Body)
+	}
+}
+
+func TestConcurrentUpdatesOfDifferentFields(t *testing.T) {
+	e := newEnv(t)
+	cid := e.customer("a@example.com")
+	const n = 8
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			body := fmt.Sprintf(`{"customFields":{"k%d":%d}}`, i, i)
+			if i == 0 {
+				body = `{"company":"Acme","customFields":{"k0":0}}`
+			}
+			hr := httptest.NewRequest("PUT", "/v1/customers/"+cid, strings.NewReader(body))
+			hr.Header.Set("Authorization", "Bearer "+keyT1)
+			hr.Header.Set("Tenant-ID", "t1")
+			hr.Header.Set("Content-Type", "application/json")
+			w := httptest.NewRecorder()
+			e.h.ServeHTTP(w, hr)
+			if w.Code != 200 {
+				t.Errorf("PUT %s: %d %s", body, w.Code, w.Body)
+			}
+		})
+	}
+	wg.Wait()
+	got := e.do(req{method: "GET", path: "/v1/customers/" + cid})
+	fields, _ := got.body["customFields"].(map[string]any)
+	if len(fields) != n || got.str("company") != "Acme" {
+		t.Errorf("after %d concurrent updates: customFields %v, company %q; want %d keys and Acme", n, fields, got.str("company"), n)
 	}
 }
