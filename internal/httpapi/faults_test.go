@@ -15,6 +15,7 @@ import (
 	"github.com/flexportal-compat/customers-api/internal/fault"
 	"github.com/flexportal-compat/customers-api/internal/httpapi"
 	"github.com/flexportal-compat/customers-api/internal/order"
+	"github.com/flexportal-compat/customers-api/internal/store/embedded"
 )
 
 // fakeStore answers every call with err, and API keys from keys. It is for outcomes the
@@ -134,5 +135,38 @@ func TestNoPersonalDataInLogs(t *testing.T) {
 	}
 	if !strings.Contains(logs, `"route":"update-customer"`) {
 		t.Errorf("no access log line for update-customer:\n%s", logs)
+	}
+}
+
+// countingStore counts the reads the API makes around an update.
+type countingStore struct {
+	*embedded.Store
+	keyReads, customerReads int
+}
+
+func (c *countingStore) APIKey(ctx context.Context, hash string) (auth.Key, error) {
+	c.keyReads++
+	return c.Store.APIKey(ctx, hash)
+}
+
+func (c *countingStore) GetCustomer(ctx context.Context, tenant, id string) (customer.Customer, error) {
+	c.customerReads++
+	return c.Store.GetCustomer(ctx, tenant, id)
+}
+
+func TestWarmUpdateReadsNothing(t *testing.T) {
+	e := newEnv(t)
+	cid := e.customer("a@example.com")
+	s := &countingStore{Store: e.store}
+	h := httpapi.New(s, httpapi.Options{Logger: slog.New(slog.DiscardHandler)}).Handler()
+	for i, ifMatch := range []string{"", `"*"`, "*"} {
+		r := req{method: "PUT", path: "/v1/customers/" + cid, body: fmt.Sprintf(`{"lastName":"L%d"}`, i)}
+		if ifMatch != "" {
+			r.header = http.Header{"If-Match": {ifMatch}}
+		}
+		serve(t, h, r)
+	}
+	if s.keyReads != 1 || s.customerReads != 0 {
+		t.Errorf("3 updates read the key %d times and the customer %d times, want 1 and 0", s.keyReads, s.customerReads)
 	}
 }
