@@ -7,8 +7,9 @@
 //	go run ./cmd/local -dynamodb-endpoint http://127.0.0.1:8000 -table customers -create-table
 //
 // Without -keys or -api-key it creates a key for tenant "demo" with every scope and prints it
-// with a curl line. The demo key and the cursor secret are kept next to the data file (in
-// <data>.secrets.db, mode 0600), so both survive restarts on the same file.
+// with curl lines: "local-demo-key" when the server listens on a loopback address (so the
+// README's examples work as pasted), a random one otherwise. The random key and the cursor secret
+// are kept next to the data file (in <data>.secrets.db, mode 0600), so both survive restarts.
 package main
 
 import (
@@ -57,6 +58,22 @@ type keySpec struct {
 	Key     string       `json:"key"`
 	Tenants []string     `json:"tenants"`
 	Scopes  []auth.Scope `json:"scopes"`
+}
+
+// LocalDemoKey is the demo key of a server that listens on a loopback address only.
+const LocalDemoKey = "local-demo-key"
+
+// loopback reports whether addr (host:port) can only be reached from this machine.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // keyFlags collects repeated -api-key TENANT=KEY flags.
@@ -149,6 +166,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 
 	demo := len(keys) == 0
 	if demo {
+		if loopback(*addr) {
+			// A fixed key on a loopback-only server makes the README's examples paste-ready;
+			// anything reachable from elsewhere gets the random key kept with the data.
+			kept.DemoKey = LocalDemoKey
+		}
 		keys = keyFlags{{Key: kept.DemoKey, Tenants: []string{"demo"}, Scopes: auth.AllScopes}}
 	}
 	for _, k := range keys {

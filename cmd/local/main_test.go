@@ -119,6 +119,9 @@ func TestRunDemoKeyIsStable(t *testing.T) {
 		})
 		return key
 	}()
+	if first != LocalDemoKey {
+		t.Errorf("demo key on a loopback address = %q, want %q", first, LocalDemoKey)
+	}
 	url, lines := start(t, "-data", data)
 	if second := keyOf(lines); second != first {
 		t.Errorf("demo key after restart = %q, want %q", second, first)
@@ -147,6 +150,27 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		err := run(context.Background(), append([]string{"-data", filepath.Join(dir, "d.db"), "-addr", "127.0.0.1:0"}, args...), io.Discard)
 		if err == nil {
 			t.Errorf("run(%q) = nil, want an error", args)
+		}
+	}
+}
+
+func TestLoopback(t *testing.T) {
+	tests := []struct {
+		addr string
+		want bool
+	}{
+		{"127.0.0.1:3000", true},
+		{"localhost:3000", true},
+		{"[::1]:3000", true},
+		{"127.0.0.2:0", true},
+		{"0.0.0.0:3000", false},
+		{":3000", false},
+		{"192.0.2.1:3000", false},
+		{"nonsense", false},
+	}
+	for _, tt := range tests {
+		if got := loopback(tt.addr); got != tt.want {
+			t.Errorf("loopback(%q) = %v, want %v", tt.addr, got, tt.want)
 		}
 	}
 }
