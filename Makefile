@@ -9,9 +9,9 @@ VENV := $(TOOLS)/venv
 STATICCHECK_VERSION := v0.8.2
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: test run tools lint unit test-go bench fuzz-api clean
+.PHONY: test run tools lint unit test-go bench readme-examples fuzz-api clean
 
-test: tools lint test-go build-arm64 check-size cfn-lint sam-build fuzz-api
+test: tools lint test-go build-arm64 check-size cfn-lint sam-build readme-examples fuzz-api
 
 run:
 	$(GO) run ./cmd/local
@@ -45,6 +45,10 @@ test-go: $(VENV)/.installed rie
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+# The README's curl examples, verbatim, against a fresh local server.
+readme-examples:
+	scripts/readme-examples.sh
 
 # Fuzz the running local server from openapi.yaml with schemathesis.
 fuzz-api: $(VENV)/.installed
