@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -100,31 +99,20 @@ func TestFunctions(t *testing.T) {
 		names = append(names, r.Name)
 	}
 	fns := map[string]*function{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
 	for _, name := range names {
-		wg.Go(func() {
-			calls := &recorder{}
-			env := []string{
-				"TABLE_NAME=" + table,
-				"DYNAMODB_ENDPOINT=" + recordingProxy(t, endpoint, calls),
-				"CURSOR_SECRET=" + strings.Repeat("e2e-cursor-secret-", 4),
-				"LOG_LEVEL=INFO",
-				"AWS_REGION=us-east-1",
-				"AWS_ACCESS_KEY_ID=test",
-				"AWS_SECRET_ACCESS_KEY=test",
-				"AWS_LAMBDA_FUNCTION_TIMEOUT=30",
-				"AWS_LAMBDA_FUNCTION_NAME=" + name,
-			}
-			f := startFunction(t, rie, name, filepath.Join(bin, name), env, calls)
-			mu.Lock()
-			fns[name] = f
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-	if t.Failed() {
-		t.FailNow()
+		calls := &recorder{}
+		env := []string{
+			"TABLE_NAME=" + table,
+			"DYNAMODB_ENDPOINT=" + recordingProxy(t, endpoint, calls),
+			"CURSOR_SECRET=" + strings.Repeat("e2e-cursor-secret-", 4),
+			"LOG_LEVEL=INFO",
+			"AWS_REGION=us-east-1",
+			"AWS_ACCESS_KEY_ID=test",
+			"AWS_SECRET_ACCESS_KEY=test",
+			"AWS_LAMBDA_FUNCTION_TIMEOUT=30",
+			"AWS_LAMBDA_FUNCTION_NAME=" + name,
+		}
+		fns[name] = startFunction(t, rie, name, filepath.Join(bin, name), env, calls)
 	}
 
 	var custID, orderID string
