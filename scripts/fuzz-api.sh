@@ -4,9 +4,9 @@
 #
 # It builds cmd/local, starts it on a free 127.0.0.1 port with a throw-away data file and a fresh
 # API key for tenant "demo", seeds two customers and two orders through the API (one customer
-# with a pending order, one whose only order is cancelled), feeds their ids to schemathesis so
-# that generated requests hit existing records as well as missing ones, runs it, and stops the
-# server however the run ends.
+# with a pending order, one whose only order is cancelled), runs schemathesis with
+# scripts/fuzz-api-hooks.py (which points most generated ids at the seeded records, so requests
+# hit existing records as well as missing ones), and stops the server however the run ends.
 #
 # Environment:
 #   SCHEMATHESIS       the schemathesis executable (default: .tools/venv/bin/schemathesis)
@@ -133,20 +133,13 @@ customer2=$(json order/customer/customerId <<<"$created")
 api POST "/v1/orders/$order2/cancel" '{"reason": "seeded"}' >/dev/null
 echo "fuzz-api: server on $base; seeded customers $customer1 $customer2, orders $order1 $order2" >&2
 
-# Generated path and query ids come from the seeded ones about half of the time.
+# Most generated path and query ids are pointed at the seeded records by the hooks file.
 cat >"$work/schemathesis.toml" <<EOF
-[dictionaries.customers]
-values = ["$customer1", "$customer2"]
-
-[dictionaries.orders]
-values = ["$order1", "$order2"]
-
 [parameters]
 "header.Tenant-ID" = "$tenant"
-"path.customerId" = { dictionary = "customers", probability = 0.5 }
-"query.customerId" = { dictionary = "customers", probability = 0.5 }
-"path.orderId" = { dictionary = "orders", probability = 0.5 }
 EOF
+export FUZZ_CUSTOMER_IDS="$customer1 $customer2" FUZZ_ORDER_IDS="$order1 $order2"
+export SCHEMATHESIS_HOOKS="$root/scripts/fuzz-api-hooks.py"
 
 echo "fuzz-api: schemathesis $("$st" --version | awk '{print $NF}'), seed $seed, $max_examples examples, checks $CHECKS" >&2
 "$st" --config-file "$work/schemathesis.toml" --no-color run "$root/openapi.yaml" \
