@@ -3,11 +3,17 @@ package dynamo
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/flexportal-compat/customers-api/internal/customer"
 )
@@ -19,21 +25,243 @@ type guard struct {
 	sizeLimit *int    // size(customFields) <= :max, so the merged result cannot pass 50 keys
 }
 
-// condition is attribute_exists(PK) and whatever g asks for.
-func (g guard) condition() expression.ConditionBuilder {
-	conds := []expression.ConditionBuilder{expression.Name(AttrPK).AttributeExists()}
-	if g.version != nil {
-		conds = append(conds, expression.Name("version").Equal(expression.Value(*g.version)))
-	}
-	if g.email != nil {
-		conds = append(conds, expression.Name("email").Equal(expression.Value(*g.email)))
-	}
-	if g.sizeLimit != nil {
-		conds = append(conds, expression.Name("customFields").Size().LessThanEqual(expression.Value(*g.sizeLimit)))
-	}
-	return and(conds)
+// clause is one part of a customer update expression or of its condition.
+type clause uint8
+
+const (
+	set        clause = iota // SET path = value
+	remove                   // REMOVE path
+	add                      // ADD path value
+	exists                   // condition attribute_exists(path)
+	equal                    // condition path = value
+	sizeAtMost               // condition size(path) <= value
+)
+
+// step is one clause on one path. A custom field's path is customFields.<key>, key being an index
+// into the patch's sorted custom field keys; every other path is the top-level attribute name.
+type step struct {
+	clause clause
+	name   string
+	key    int // custom field key index, or -1
+	value  any
 }
 
+// plan lists the steps of p at now under g: SET for every value given, REMOVE for every null, one
+// path per custom field key (never the whole map, so concurrent updates of other keys survive),
+// SET updatedAt and ADD version 1; then the condition, attribute_exists(PK) and g.
+func plan(p customer.Patch, now time.Time, g guard) (steps []step, keys []string) {
+	steps = make([]step, 0, 8+len(p.CustomFields))
+	do := func(c clause, name string, v any) {
+		steps = append(steps, step{clause: c, name: name, key: -1, value: v})
+	}
+	required := func(name string, v *string) {
+		if v != nil {
+			do(set, name, *v)
+		}
+	}
+	optional := func(name string, o customer.Optional[string]) {
+		switch {
+		case !o.Set:
+		case o.Value == nil:
+			do(remove, name, nil)
+		default:
+			do(set, name, *o.Value)
+		}
+	}
+	address := func(name string, o customer.Optional[customer.Address]) {
+		switch {
+		case !o.Set:
+		case o.Value == nil:
+			do(remove, name, nil)
+		default:
+			do(set, name, *o.Value)
+		}
+	}
+	required("email", p.Email)
+	required("firstName", p.FirstName)
+	required("lastName", p.LastName)
+	optional("company", p.Company)
+	optional("phone", p.Phone)
+	if p.CustomerType != nil {
+		do(set, "customerType", string(*p.CustomerType))
+	}
+	if p.Status != nil {
+		do(set, "status", string(*p.Status))
+	}
+	address("lastBillingAddress", p.BillingAddress)
+	address("lastShippingAddress", p.ShippingAddress)
+	keys = slices.Sorted(maps.Keys(p.CustomFields)) // a stable expression for the same patch
+	for i, k := range keys {
+		if v := p.CustomFields[k]; v == nil {
+			steps = append(steps, step{clause: remove, name: "customFields", key: i})
+		} else {
+			steps = append(steps, step{clause: set, name: "customFields", key: i, value: v})
+		}
+	}
+	do(set, "updatedAt", customer.Timestamp(now))
+	do(add, "version", int64(1))
+
+	do(exists, AttrPK, nil)
+	if g.version != nil {
+		do(equal, "version", *g.version)
+	}
+	if g.email != nil {
+		do(equal, "email", *g.email)
+	}
+	if g.sizeLimit != nil {
+		do(sizeAtMost, "customFields", int64(*g.sizeLimit))
+	}
+	return steps, keys
+}
+
+// updateExpr is a built customer update, with the accessors of expression.Expression.
+type updateExpr struct {
+	update, condition string
+	names             map[string]string
+	values            map[string]types.AttributeValue
+}
+
+func (e updateExpr) Update() *string                         { return aws.String(e.update) }
+func (e updateExpr) Condition() *string                      { return aws.String(e.condition) }
+func (e updateExpr) Names() map[string]string                { return e.names }
+func (e updateExpr) Values() map[string]types.AttributeValue { return e.values }
+
+// customerUpdate is the update expression of p at now under g.
+//
+// The expression builder spends most of an update's CPU on strings that depend only on which
+// paths the patch touches, not on its values, so each shape is built once (with marked values)
+// and remembered as a template; a request then only marshals its values into the template's
+// placeholders.
+func customerUpdate(p customer.Patch, now time.Time, g guard) (updateExpr, error) {
+	if p.Empty() {
+		// An empty builder fails in the SDK; the HTTP layer rejects {} before it gets here.
+		return updateExpr{}, errors.New("empty patch")
+	}
+	steps, keys := plan(p, now, g)
+	t, err := templates.get(steps)
+	if err != nil {
+		return updateExpr{}, fmt.Errorf("build update: %w", err)
+	}
+	e := updateExpr{update: t.update, condition: t.condition, names: maps.Clone(t.names),
+		values: make(map[string]types.AttributeValue, len(t.placeholders))}
+	for alias, name := range e.names {
+		if i, ok := keyIndex(name); ok {
+			e.names[alias] = keys[i]
+		}
+	}
+	for i, ph := range t.placeholders {
+		if ph == "" {
+			continue
+		}
+		av, err := marshalValue(steps[i].value)
+		if err != nil {
+			return updateExpr{}, fmt.Errorf("marshal %s: %w", steps[i].name, err)
+		}
+		e.values[ph] = av
+	}
+	return e, nil
+}
+
+// template is one shape of customer update as the expression builder built it. Custom field keys
+// appear in names as keyName(i); placeholders[i] is where step i's value goes ("" for none).
+type template struct {
+	update, condition string
+	names             map[string]string
+	placeholders      []string
+}
+
+// templateCache remembers templates by shape, up to a bound: shapes are few in practice, but a
+// client choosing custom field keys could make many, and past the bound they are built each time.
+type templateCache struct {
+	mu sync.RWMutex
+	m  map[string]*template
+}
+
+const maxTemplates = 1024
+
+var templates = templateCache{m: map[string]*template{}}
+
+func (c *templateCache) get(steps []step) (*template, error) {
+	var b strings.Builder
+	for _, s := range steps {
+		b.WriteByte(byte(s.clause))
+		b.WriteString(s.name)
+		b.WriteByte(0)
+		b.WriteString(strconv.Itoa(s.key))
+		b.WriteByte(0)
+	}
+	shape := b.String()
+	c.mu.RLock()
+	t, ok := c.m[shape]
+	c.mu.RUnlock()
+	if ok {
+		return t, nil
+	}
+	t, err := buildTemplate(steps)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if len(c.m) < maxTemplates {
+		c.m[shape] = t
+	}
+	c.mu.Unlock()
+	return t, nil
+}
+
+// valueMark marks step i's value while a template is built, so that the placeholder the builder
+// chose for it can be found afterwards whatever order the builder numbers values in.
+const valueMark = "\x00value:"
+
+// buildTemplate runs the expression builder over steps. The builder aliases every name, so
+// reserved words (status) are safe, and NameNoDotSplit keeps a custom field key one name.
+func buildTemplate(steps []step) (*template, error) {
+	var (
+		upd   expression.UpdateBuilder
+		conds []expression.ConditionBuilder
+	)
+	for i, s := range steps {
+		path := expression.Name(s.name)
+		if s.key >= 0 {
+			path = path.AppendName(expression.NameNoDotSplit(keyName(s.key)))
+		}
+		mark := expression.Value(&types.AttributeValueMemberS{Value: valueMark + strconv.Itoa(i)})
+		switch s.clause {
+		case set:
+			upd = upd.Set(path, mark)
+		case remove:
+			upd = upd.Remove(path)
+		case add:
+			upd = upd.Add(path, mark)
+		case exists:
+			conds = append(conds, path.AttributeExists())
+		case equal:
+			conds = append(conds, path.Equal(mark))
+		case sizeAtMost:
+			conds = append(conds, path.Size().LessThanEqual(mark))
+		}
+	}
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(and(conds)).Build()
+	if err != nil {
+		return nil, err
+	}
+	t := &template{update: *expr.Update(), condition: *expr.Condition(), names: expr.Names(),
+		placeholders: make([]string, len(steps))}
+	for ph, av := range expr.Values() {
+		s, _ := av.(*types.AttributeValueMemberS)
+		if s == nil || !strings.HasPrefix(s.Value, valueMark) {
+			return nil, fmt.Errorf("unexpected value %s in built expression", ph)
+		}
+		i, err := strconv.Atoi(strings.TrimPrefix(s.Value, valueMark))
+		if err != nil || i < 0 || i >= len(steps) {
+			return nil, fmt.Errorf("unexpected value %s in built expression", ph)
+		}
+		t.placeholders[i] = ph
+	}
+	return t, nil
+}
+
+// and joins conditions (at least one) with AND.
 func and(conds []expression.ConditionBuilder) expression.ConditionBuilder {
 	if len(conds) == 1 {
 		return conds[0]
@@ -41,92 +269,31 @@ func and(conds []expression.ConditionBuilder) expression.ConditionBuilder {
 	return expression.And(conds[0], conds[1], conds[2:]...)
 }
 
-// patchUpdate is p as an update expression: SET for every value given, REMOVE for every null, one
-// path per custom field key (never the whole map, so concurrent updates of other keys survive),
-// SET updatedAt and ADD version 1. Custom field keys are free text (dots, brackets), which the
-// builder would parse as paths, so each key enters as a plain placeholder name and literal maps
-// placeholders back to the key after building. added counts the custom field keys set.
-func patchUpdate(p customer.Patch, now time.Time) (upd expression.UpdateBuilder, literal map[string]string, added int) {
-	upd = expression.Set(expression.Name("updatedAt"), expression.Value(customer.Timestamp(now))).
-		Add(expression.Name("version"), expression.Value(1))
-	set := func(name string, v any) { upd = upd.Set(expression.Name(name), expression.Value(v)) }
-	if p.Email != nil {
-		set("email", *p.Email)
-	}
-	if p.FirstName != nil {
-		set("firstName", *p.FirstName)
-	}
-	if p.LastName != nil {
-		set("lastName", *p.LastName)
-	}
-	optional := func(name string, set bool, v any, null bool) {
-		switch {
-		case !set:
-		case null:
-			upd = upd.Remove(expression.Name(name))
-		default:
-			upd = upd.Set(expression.Name(name), expression.Value(v))
-		}
-	}
-	optional("company", p.Company.Set, deref(p.Company.Value), p.Company.Value == nil)
-	optional("phone", p.Phone.Set, deref(p.Phone.Value), p.Phone.Value == nil)
-	if p.CustomerType != nil {
-		set("customerType", string(*p.CustomerType))
-	}
-	if p.Status != nil {
-		set("status", string(*p.Status))
-	}
-	optional("lastBillingAddress", p.BillingAddress.Set, deref(p.BillingAddress.Value), p.BillingAddress.Value == nil)
-	optional("lastShippingAddress", p.ShippingAddress.Set, deref(p.ShippingAddress.Value), p.ShippingAddress.Value == nil)
+// keyName is the stand-in name of custom field key i in a template. NUL cannot start any
+// attribute name this store writes, so stand-ins never collide with real names.
+func keyName(i int) string { return "\x00key:" + strconv.Itoa(i) }
 
-	keys := make([]string, 0, len(p.CustomFields))
-	for k := range p.CustomFields {
-		keys = append(keys, k)
+// keyIndex is the inverse of keyName.
+func keyIndex(name string) (int, bool) {
+	rest, ok := strings.CutPrefix(name, "\x00key:")
+	if !ok {
+		return 0, false
 	}
-	slices.Sort(keys) // a stable expression for the same patch
-	literal = make(map[string]string, len(keys))
-	for i, k := range keys {
-		// NUL cannot start any attribute name this store writes, so placeholders never collide.
-		ph := "\x00" + strconv.Itoa(i)
-		literal[ph] = k
-		path := expression.Name("customFields").AppendName(expression.NameNoDotSplit(ph))
-		if v := p.CustomFields[k]; v == nil {
-			upd = upd.Remove(path)
-		} else {
-			upd = upd.Set(path, expression.Value(v))
-			added++
-		}
-	}
-	return upd, literal, added
+	i, err := strconv.Atoi(rest)
+	return i, err == nil
 }
 
-// buildUpdate builds upd under cond and puts the literal custom field keys in place.
-func buildUpdate(upd expression.UpdateBuilder, cond expression.ConditionBuilder, literal map[string]string) (expression.Expression, error) {
-	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
-	if err != nil {
-		return expression.Expression{}, err
+// marshalValue is attributevalue.Marshal with the common scalar cases done directly.
+func marshalValue(v any) (types.AttributeValue, error) {
+	switch v := v.(type) {
+	case string:
+		return &types.AttributeValueMemberS{Value: v}, nil
+	case int64:
+		return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}, nil
+	case bool:
+		return &types.AttributeValueMemberBOOL{Value: v}, nil
 	}
-	names := expr.Names()
-	for alias, name := range names {
-		if k, ok := literal[name]; ok {
-			names[alias] = k
-		}
-	}
-	return expr, nil
-}
-
-// customerUpdate is the update expression of p at now under g.
-func customerUpdate(p customer.Patch, now time.Time, g guard) (expression.Expression, error) {
-	if p.Empty() {
-		// An empty builder fails in the SDK; the HTTP layer rejects {} before it gets here.
-		return expression.Expression{}, errors.New("empty patch")
-	}
-	upd, literal, _ := patchUpdate(p, now)
-	expr, err := buildUpdate(upd, g.condition(), literal)
-	if err != nil {
-		return expression.Expression{}, fmt.Errorf("build update: %w", err)
-	}
-	return expr, nil
+	return attributevalue.Marshal(v)
 }
 
 // addedKeys is how many custom field keys p sets (not removes).
@@ -138,11 +305,4 @@ func addedKeys(p customer.Patch) int {
 		}
 	}
 	return n
-}
-
-func deref[T any](p *T) any {
-	if p == nil {
-		return nil
-	}
-	return *p
 }
