@@ -1,0 +1,164 @@
+package dynamo
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/flexportal-compat/customers-api/internal/customer"
+)
+
+// resolve substitutes names and values into e's update and condition, giving expressions that
+// can be compared whatever aliases the builder chose.
+func resolve(t *testing.T, e updateExpr) (update, condition string) {
+	t.Helper()
+	subst := map[string]string{}
+	for alias, name := range e.names {
+		subst[alias] = "<" + name + ">"
+	}
+	for ph, av := range e.values {
+		var v any
+		if err := attributevalue.Unmarshal(av, &v); err != nil {
+			t.Fatal(err)
+		}
+		subst[ph] = fmt.Sprintf("%v", v)
+	}
+	// Longer aliases first, so that #10 is not read as #1 followed by 0.
+	aliases := slices.SortedFunc(maps.Keys(subst), func(a, b string) int { return len(b) - len(a) })
+	r := make([]string, 0, 2*len(aliases))
+	for _, a := range aliases {
+		r = append(r, a, subst[a])
+	}
+	rep := strings.NewReplacer(r...)
+	return rep.Replace(e.update), rep.Replace(e.condition)
+}
+
+// TestTemplatesCarryEachRequestsValues: two patches of one shape share a template, and each gets
+// its own values and custom field keys, never the other's.
+func TestTemplatesCarryEachRequestsValues(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	patch := func(first, key string, value any, version int64) (customer.Patch, guard) {
+		return customer.Patch{FirstName: &first, CustomFields: map[string]any{key: value}}, guard{version: &version}
+	}
+	pa, ga := patch("Ada", "plan.tier", "gold", 3)
+	pb, gb := patch("Grace", "seats", json.Number("25"), 7)
+	a, err := customerUpdate(pa, now, ga)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := customerUpdate(pb, now.Add(time.Second), gb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.update != b.update || a.condition != b.condition {
+		t.Fatalf("same shape built differently:\n%s / %s\n%s / %s", a.update, a.condition, b.update, b.condition)
+	}
+	for _, tt := range []struct {
+		e               updateExpr
+		want, wantNot   []string
+		wantCondVersion string
+	}{
+		{a, []string{"<firstName> = Ada", "<customFields>.<plan.tier> = gold", "2026-11-26T12:00:00.000Z"}, []string{"Grace", "seats"}, "<version> = 3"},
+		{b, []string{"<firstName> = Grace", "<customFields>.<seats> = 25", "2026-11-26T12:00:01.000Z"}, []string{"Ada", "plan.tier"}, "<version> = 7"},
+	} {
+		update, condition := resolve(t, tt.e)
+		for _, w := range tt.want {
+			if !strings.Contains(update, w) {
+				t.Errorf("update %q lacks %q", update, w)
+			}
+		}
+		for _, w := range tt.wantNot {
+			if strings.Contains(update+condition, w) {
+				t.Errorf("update %q / condition %q holds %q of the other request", update, condition, w)
+			}
+		}
+		if !strings.Contains(condition, tt.wantCondVersion) || !strings.Contains(condition, "attribute_exists (<PK>)") {
+			t.Errorf("condition = %q, want attribute_exists (<PK>) and %s", condition, tt.wantCondVersion)
+		}
+	}
+	if n, ok := b.values[placeholderOf(t, b, "seats")].(*types.AttributeValueMemberN); !ok || n.Value != "25" {
+		t.Errorf("seats value = %#v, want the number 25", b.values[placeholderOf(t, b, "seats")])
+	}
+}
+
+// placeholderOf finds the value placeholder set into customFields.<key> in e.
+func placeholderOf(t *testing.T, e updateExpr, key string) string {
+	t.Helper()
+	for alias, name := range e.names {
+		if name != key {
+			continue
+		}
+		// "... #cf.#key = :v"
+		i := strings.Index(e.update, "."+alias+" = ")
+		if i < 0 {
+			break
+		}
+		rest := e.update[i+len(alias)+4:]
+		if j := strings.IndexAny(rest, ", "); j >= 0 {
+			rest = rest[:j]
+		}
+		return rest
+	}
+	t.Fatalf("no placeholder for customFields.%s in %q (names %v)", key, e.update, e.names)
+	return ""
+}
+
+// TestTemplateCacheIsBounded: past maxTemplates shapes, updates are still built right, just not
+// remembered.
+func TestTemplateCacheIsBounded(t *testing.T) {
+	now := time.Now()
+	var last updateExpr
+	for n := 1; n <= maxTemplates+5; n++ {
+		// A different shape each time: n custom field keys, some set and some removed, by bits.
+		fields := map[string]any{}
+		for i := 0; i < 11; i++ {
+			k := fmt.Sprintf("k%02d", i)
+			if n&(1<<i) != 0 {
+				fields[k] = "v"
+			} else {
+				fields[k] = nil
+			}
+		}
+		e, err := customerUpdate(customer.Patch{CustomFields: fields}, now, guard{})
+		if err != nil {
+			t.Fatalf("shape %d: %v", n, err)
+		}
+		last = e
+	}
+	templates.mu.RLock()
+	size := len(templates.m)
+	templates.mu.RUnlock()
+	if size > maxTemplates {
+		t.Errorf("template cache holds %d shapes, want at most %d", size, maxTemplates)
+	}
+	update, _ := resolve(t, last)
+	n := maxTemplates + 5
+	for i := 0; i < 11; i++ {
+		set := n&(1<<i) != 0
+		k := fmt.Sprintf("<customFields>.<k%02d>", i)
+		if got := strings.Contains(update, k+" = v"); got != set {
+			t.Errorf("uncached shape: %s set = %v, want %v (update %q)", k, got, set, update)
+		}
+		if !set && !strings.Contains(update, k) {
+			t.Errorf("uncached shape: %s not removed (update %q)", k, update)
+		}
+	}
+	if len(last.values) != 2+popcount(n) {
+		t.Errorf("values = %d, want %d (updatedAt, version and each key set)", len(last.values), 2+popcount(n))
+	}
+}
+
+func popcount(n int) int {
+	c := 0
+	for ; n > 0; n &= n - 1 {
+		c++
+	}
+	return c
+}
