@@ -13,7 +13,8 @@
 #   FUZZ_MAX_EXAMPLES  test cases per operation and phase (default 30)
 #   FUZZ_SEED          seed, to replay a run (default: random, printed)
 #   FUZZ_CHECKS        comma-separated schemathesis checks (default: see CHECKS below)
-#   FUZZ_KEEP          1 keeps the work directory (server log, reports) for inspection
+#   FUZZ_REPORT_DIR    write JUnit and HAR reports of the run there
+#   FUZZ_KEEP          1 keeps the work directory (data file, server log) for inspection
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -24,11 +25,13 @@ if [ ! -x "$st" ]; then
 fi
 [ -n "$st" ] && [ -x "$st" ] || { echo "fuzz-api: schemathesis not found; run 'make tools'" >&2; exit 1; }
 
-# Checks that hold for this contract without false positives. negative_data_rejection and
-# positive_data_acceptance are left out: OpenAPI 3.0 cannot state every rule of API.md (custom
-# field keys of 1-40 characters, values trimmed before validation), so the schema is an
-# approximation in both directions there.
-CHECKS="${FUZZ_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance}"
+# Checks that hold for this contract without false positives. Left out:
+# - negative_data_rejection and positive_data_acceptance: OpenAPI 3.0 cannot state every rule of
+#   API.md (custom field keys, values trimmed before validation, cursors that must come from
+#   nextCursor, a stale or malformed If-Match answered 412), so the schema approximates the
+#   service in both directions there;
+# - use_after_free: DELETE deactivates, and a deactivated customer can still be read.
+CHECKS="${FUZZ_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,unsupported_method,allow_header_conformance,ignored_auth,ensure_resource_availability,missing_required_header}"
 max_examples="${FUZZ_MAX_EXAMPLES:-30}"
 seed="${FUZZ_SEED:-$((RANDOM * 32768 + RANDOM))}"
 
@@ -141,6 +144,12 @@ EOF
 export FUZZ_CUSTOMER_IDS="$customer1 $customer2" FUZZ_ORDER_IDS="$order1 $order2"
 export SCHEMATHESIS_HOOKS="$root/scripts/fuzz-api-hooks.py"
 
+report=()
+if [ -n "${FUZZ_REPORT_DIR:-}" ]; then
+	report=(--report junit,har --report-dir "$FUZZ_REPORT_DIR")
+fi
+# One worker: with two, hypothesis' lambda-source cache raced ("AST constructor recursion depth
+# mismatch") once in a few runs, and one is no slower on this 2-core machine.
 echo "fuzz-api: schemathesis $("$st" --version | awk '{print $NF}'), seed $seed, $max_examples examples, checks $CHECKS" >&2
 "$st" --config-file "$work/schemathesis.toml" --no-color run "$root/openapi.yaml" \
 	--url "$base" \
@@ -150,5 +159,5 @@ echo "fuzz-api: schemathesis $("$st" --version | awk '{print $NF}'), seed $seed,
 	--seed "$seed" \
 	--generation-database none \
 	--request-timeout 10 \
-	--workers 2 \
-	--report junit --report-dir "$work/report"
+	--workers 1 \
+	"${report[@]}"
