@@ -379,7 +379,7 @@ func (s *Store) cancelOrder(ctx context.Context, tenant, id, reasonText string) 
 	if err != nil {
 		return order.Order{}, err
 	}
-	if err := cancellable(o.Status); err != nil {
+	if err := order.Cancellable(o.Status); err != nil {
 		return order.Order{}, fmt.Errorf("dynamo: cancel order %s: %w", id, err)
 	}
 	now := s.now()
@@ -436,7 +436,7 @@ func (s *Store) cancelOrder(ctx context.Context, tenant, id, reasonText string) 
 		if err != nil {
 			return order.Order{}, fmt.Errorf("dynamo: decode order %s: %w", id, err)
 		}
-		if err := cancellable(old.Status); err != nil {
+		if err := order.Cancellable(old.Status); err != nil {
 			return order.Order{}, fmt.Errorf("dynamo: cancel order %s: %w", id, err)
 		}
 	}
@@ -444,16 +444,4 @@ func (s *Store) cancelOrder(ctx context.Context, tenant, id, reasonText string) 
 		return order.Order{}, errRace
 	}
 	return order.Order{}, fmt.Errorf("dynamo: cancel order %s: %w", id, err)
-}
-
-// cancellable is nil for a pending order and says why any other cannot be cancelled.
-func cancellable(st order.Status) error {
-	switch st {
-	case order.Pending:
-		return nil
-	case order.Cancelled:
-		return order.ErrAlreadyCancelled
-	default:
-		return order.ErrNotCancellable
-	}
 }

@@ -223,12 +223,8 @@ func (s *Store) CancelOrder(ctx context.Context, tenant, id, reason string) (ord
 		if !ok {
 			return order.ErrNotFound
 		}
-		switch o.Status {
-		case order.Cancelled:
-			return order.ErrAlreadyCancelled
-		case order.Pending:
-		default:
-			return order.ErrNotCancellable
+		if err := order.Cancellable(o.Status); err != nil {
+			return err
 		}
 		o.Status = order.Cancelled
 		o.CancellationReason = reason
