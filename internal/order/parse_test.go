@@ -66,7 +66,6 @@ func TestParseInputValid(t *testing.T) {
 				in.CustomFields = map[string]any{"ref": "PO-1", "amount": json.Number("12.50"), "rush": true}
 			}},
 		{"notes trimmed", body(`"notes":"  leave at door "`), func(in *Input) { in.Notes = "leave at door" }},
-		{"blank notes are absent", body(`"notes":"   "`), func(*Input) {}},
 		{"notes of 1000 characters", body(`"notes":"` + strings.Repeat("ñ", 1000) + `"`), func(in *Input) { in.Notes = strings.Repeat("ñ", 1000) }},
 		{"items at their limits", `{` + cust + "," + bill + `,"items":[{"sku":"` + strings.Repeat("s", 64) + `","quantity":1000,"contractLength":120},{"sku":" a ","quantity":1,"contractLength":1}]}`,
 			func(in *Input) {
@@ -157,6 +156,8 @@ func TestParseInputInvalid(t *testing.T) {
 				"customFields.obj", "must be a string, number or boolean")},
 		{"51 custom fields", body(`"customFields":{` + manyFields(51) + `}`), fields("customFields", "must have at most 50 keys")},
 		{"notes too long", body(`"notes":"` + strings.Repeat("n", 1001) + `"`), fields("notes", "must be at most 1000 characters")},
+		{"blank notes", body(`"notes":" \t\n "`), fields("notes", "must not be empty")},
+		{"empty notes", body(`"notes":""`), fields("notes", "must not be empty")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -206,7 +207,7 @@ func TestInputHash(t *testing.T) {
 	same := []string{
 		// Key order, white space, trimming and defaults do not matter.
 		`{ "customFields" : { "b" : "x", "a" : 1 }, ` + items + ", " + bill + ", " + cust + ` }`,
-		body(`"customFields":{"a":1,"b":"  x "}`, `"orderType":"standard"`, `"notes":" "`, `"shippingAddress":null`),
+		body(`"customFields":{"a":1,"b":"  x "}`, `"orderType":"standard"`, `"notes":null`, `"shippingAddress":null`),
 		`{"customer":{"lastName":"Lee","firstName":"Ann","email":"ann@example.com","customerType":"individual"},` + bill + "," + items + `,"customFields":{"b":"x","a":1}}`,
 	}
 	for _, b := range same {
@@ -241,7 +242,8 @@ func TestParseCancel(t *testing.T) {
 		{name: "empty object", body: "{}"},
 		{name: "reason", body: `{"reason":"  customer changed mind "}`, want: "customer changed mind"},
 		{name: "null reason", body: `{"reason":null}`},
-		{name: "blank reason", body: `{"reason":"  "}`},
+		{name: "blank reason", body: `{"reason":" \t "}`, kind: fault.Validation, fields: fields("reason", "must not be empty")},
+		{name: "empty reason", body: `{"reason":""}`, kind: fault.Validation, fields: fields("reason", "must not be empty")},
 		{name: "reason of 1000 characters", body: `{"reason":"` + strings.Repeat("r", 1000) + `"}`, want: strings.Repeat("r", 1000)},
 		{name: "reason too long", body: `{"reason":"` + strings.Repeat("r", 1001) + `"}`, kind: fault.Validation, fields: fields("reason", "must be at most 1000 characters")},
 		{name: "reason not a string", body: `{"reason":1}`, kind: fault.Validation, fields: fields("reason", "must be a string")},
