@@ -27,6 +27,7 @@ const (
 	IssueString       = "must be a string"
 	IssueObject       = "must be an object"
 	IssueEmpty        = "must not be empty"
+	IssueControl      = "must not contain control characters"
 )
 
 // Limits of the customer fields, in characters (runes) of the trimmed value.
@@ -228,11 +229,15 @@ func ParseAddress(v *fault.ValidationError, path string, raw any) (Address, bool
 }
 
 // ParseCustomFields validates a customFields object: at most 50 keys with a non-null value; keys
-// 1–40 characters without control characters, '[' or ']' (which DynamoDB document paths would read
-// as list indexes); values a string (trimmed, 1–500 characters), a number DynamoDB can store
-// exactly (kept as the json.Number literal sent) or a boolean. When allowNull is true (a merge
-// patch) a null value is kept as nil, meaning "remove this key"; otherwise null is invalid.
-// The result is non-nil when ok.
+// 1–40 characters without control characters and not only white space; values a string (trimmed,
+// 1–500 characters), a number DynamoDB can store exactly (kept as the json.Number literal sent)
+// or a boolean. When allowNull is true (a merge patch) a null value is kept as nil, meaning
+// "remove this key"; otherwise null is invalid. The result is non-nil when ok.
+//
+// Keys are identifiers, not text: they are never trimmed, so " a" and "a" are two different keys,
+// and a client reads back exactly the key it wrote. Any other character is allowed ('.', '[', '#'
+// and the like too): the stores never parse a key as a path (DynamoDB gets every key as an
+// expression attribute name).
 func ParseCustomFields(v *fault.ValidationError, path string, raw any, allowNull bool) (map[string]any, bool) {
 	if raw == nil {
 		v.Add(path, IssueNotNull)
@@ -262,8 +267,13 @@ func ParseCustomFields(v *fault.ValidationError, path string, raw any, allowNull
 			valid = false
 			continue
 		}
-		if strings.IndexFunc(k, func(r rune) bool { return unicode.IsControl(r) || r == '[' || r == ']' }) >= 0 {
-			v.Add(at, "key must not contain control characters, [ or ]")
+		if strings.IndexFunc(k, unicode.IsControl) >= 0 {
+			v.Add(at, "key "+IssueControl)
+			valid = false
+			continue
+		}
+		if strings.TrimSpace(k) == "" {
+			v.Add(at, "key must not be only white space")
 			valid = false
 			continue
 		}
