@@ -27,6 +27,7 @@ import (
 	"github.com/flexportal-compat/customers-api/internal/auth"
 	"github.com/flexportal-compat/customers-api/internal/customer"
 	"github.com/flexportal-compat/customers-api/internal/store/dynamo"
+	"github.com/flexportal-compat/customers-api/internal/store/dynamo/dynamosetup"
 )
 
 const usage = `usage:
@@ -69,12 +70,12 @@ type backend struct {
 type connector func(ctx context.Context, endpoint, table string) (backend, error)
 
 func connect(ctx context.Context, endpoint, table string) (backend, error) {
-	client, err := dynamo.Connect(ctx, endpoint)
+	client, err := dynamosetup.Connect(ctx, endpoint)
 	if err != nil {
 		return backend{}, err
 	}
 	return backend{
-		createTable: func(ctx context.Context) error { return dynamo.CreateTable(ctx, client, table) },
+		createTable: func(ctx context.Context) error { return dynamosetup.CreateTable(ctx, client, table) },
 		keys:        dynamo.New(client, table),
 	}, nil
 }

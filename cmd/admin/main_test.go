@@ -13,6 +13,7 @@ import (
 
 	"github.com/flexportal-compat/customers-api/internal/auth"
 	"github.com/flexportal-compat/customers-api/internal/store/dynamo"
+	"github.com/flexportal-compat/customers-api/internal/store/dynamo/dynamosetup"
 )
 
 // memKeys is an in-memory keyStore.
@@ -201,7 +202,7 @@ func TestAgainstDynamoDB(t *testing.T) {
 	}
 	secret := strings.TrimSpace(out)
 
-	client, err := dynamo.Connect(ctx, endpoint)
+	client, err := dynamosetup.Connect(ctx, endpoint)
 	if err != nil {
 		t.Fatal(err)
 	}

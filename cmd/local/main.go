@@ -35,6 +35,7 @@ import (
 	"github.com/flexportal-compat/customers-api/internal/customer"
 	"github.com/flexportal-compat/customers-api/internal/httpapi"
 	"github.com/flexportal-compat/customers-api/internal/store/dynamo"
+	"github.com/flexportal-compat/customers-api/internal/store/dynamo/dynamosetup"
 	"github.com/flexportal-compat/customers-api/internal/store/embedded"
 )
 
@@ -138,12 +139,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		if *table == "" {
 			return errors.New("-table is required with -dynamodb-endpoint")
 		}
-		client, err := dynamo.Connect(ctx, *endpoint)
+		client, err := dynamosetup.Connect(ctx, *endpoint)
 		if err != nil {
 			return err
 		}
 		if *createTable {
-			if err := dynamo.CreateTable(ctx, client, *table); err != nil {
+			if err := dynamosetup.CreateTable(ctx, client, *table); err != nil {
 				return err
 			}
 		}

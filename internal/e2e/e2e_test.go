@@ -17,6 +17,7 @@ import (
 	"github.com/flexportal-compat/customers-api/internal/order"
 	"github.com/flexportal-compat/customers-api/internal/samtemplate"
 	"github.com/flexportal-compat/customers-api/internal/store/dynamo"
+	"github.com/flexportal-compat/customers-api/internal/store/dynamo/dynamosetup"
 )
 
 // The placeholders of the events/ files (events/README.md).
@@ -61,11 +62,11 @@ func TestFunctions(t *testing.T) {
 
 	// The table, and the keys the events use.
 	table := fmt.Sprintf("e2e-%d", time.Now().UnixNano())
-	client, err := dynamo.Connect(ctx, endpoint)
+	client, err := dynamosetup.Connect(ctx, endpoint)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := dynamo.CreateTable(ctx, client, table); err != nil {
+	if err := dynamosetup.CreateTable(ctx, client, table); err != nil {
 		t.Fatal(err)
 	}
 	store := dynamo.New(client, table)

@@ -19,7 +19,7 @@ import (
 // AWS_SESSION_TOKEN. A non-empty endpoint (moto, DynamoDB Local) overrides the service endpoint;
 // then missing credentials and region default to dummies, as emulators ignore signatures.
 //
-// Why not config.LoadDefaultConfig (dynamo.Connect): its shared-config, SSO, STS and IMDS support
+// Why not config.LoadDefaultConfig (dynamosetup.Connect): its shared-config, SSO, STS and IMDS support
 // adds about 2 MB to every function binary (the 10 MB budget) and work to every cold start, and a
 // function has no use for it. AWS_CA_BUNDLE, which the default configuration honours, is honoured
 // here too. The SDK's standard retryer is kept.

@@ -13,6 +13,7 @@ import (
 	"github.com/flexportal-compat/customers-api/internal/httpapi"
 	"github.com/flexportal-compat/customers-api/internal/samtemplate"
 	"github.com/flexportal-compat/customers-api/internal/store/dynamo"
+	"github.com/flexportal-compat/customers-api/internal/store/dynamo/dynamosetup"
 )
 
 // root is the repository root, relative to this package.
@@ -201,10 +202,10 @@ func TestCheckRoutesFindsDrift(t *testing.T) {
 }
 
 // TestTemplateTable checks that the template's table is the one the store creates
-// (dynamo.TableDefinition), with the settings only a deployment has.
+// (dynamosetup.TableDefinition), with the settings only a deployment has.
 func TestTemplateTable(t *testing.T) {
 	table := readTemplate(t).Path("Resources", "Table", "Properties")
-	def := dynamo.TableDefinition("t")
+	def := dynamosetup.TableDefinition("t")
 
 	var gotAttrs, wantAttrs []string
 	for _, a := range table.Get("AttributeDefinitions").Items() {

@@ -20,6 +20,7 @@ import (
 	"github.com/flexportal-compat/customers-api/internal/customer"
 	"github.com/flexportal-compat/customers-api/internal/fault"
 	"github.com/flexportal-compat/customers-api/internal/store/dynamo"
+	"github.com/flexportal-compat/customers-api/internal/store/dynamo/dynamosetup"
 )
 
 // fakeClient is a hand-written dynamo.Client: each method counts its calls, records its input and
@@ -402,7 +403,7 @@ func TestThrottlingIsUnavailable(t *testing.T) {
 }
 
 func TestUnreachableEndpointIsUnavailable(t *testing.T) {
-	client, err := dynamo.Connect(context.Background(), "http://127.0.0.1:1")
+	client, err := dynamosetup.Connect(context.Background(), "http://127.0.0.1:1")
 	if err != nil {
 		t.Fatalf("Connect: %v", err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/flexportal-compat/customers-api/internal/customer"
 	"github.com/flexportal-compat/customers-api/internal/store/dynamo"
+	"github.com/flexportal-compat/customers-api/internal/store/dynamo/dynamosetup"
 	"github.com/flexportal-compat/customers-api/internal/store/storetest"
 )
 
@@ -32,7 +33,7 @@ func connect(t *testing.T) *dynamodb.Client {
 	if endpoint == "" {
 		t.Skip("DYNAMODB_ENDPOINT not set: start moto_server (make test does) to run the DynamoDB store suite")
 	}
-	client, err := dynamo.Connect(context.Background(), endpoint)
+	client, err := dynamosetup.Connect(context.Background(), endpoint)
 	if err != nil {
 		t.Fatalf("Connect(%q): %v", endpoint, err)
 	}
@@ -44,7 +45,7 @@ func newTable(t *testing.T, client *dynamodb.Client) string {
 	t.Helper()
 	name := fmt.Sprintf("customers-test-%d-%d", time.Now().UnixNano(), tableSeq.Add(1))
 	ctx := context.Background()
-	if err := dynamo.CreateTable(ctx, client, name); err != nil {
+	if err := dynamosetup.CreateTable(ctx, client, name); err != nil {
 		t.Fatalf("CreateTable(%s): %v", name, err)
 	}
 	t.Cleanup(func() {
@@ -110,7 +111,7 @@ func TestStoreContract(t *testing.T) {
 func TestCreateTableIsIdempotent(t *testing.T) {
 	client := connect(t)
 	name := newTable(t, client)
-	if err := dynamo.CreateTable(context.Background(), client, name); err != nil {
+	if err := dynamosetup.CreateTable(context.Background(), client, name); err != nil {
 		t.Fatalf("second CreateTable(%s) = %v, want nil", name, err)
 	}
 	ttl, err := client.DescribeTimeToLive(context.Background(), &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(name)})

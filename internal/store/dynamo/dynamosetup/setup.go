@@ -1,0 +1,112 @@
+// Package dynamosetup connects to DynamoDB with the full default AWS configuration and creates
+// the store's table. Only the commands (cmd/local, cmd/admin) and tests import it: the AWS shared
+// configuration loader it needs (SSO, STS, IMDS clients) would add about 2 MB to every Lambda
+// function, which builds its client from the environment instead (package lambdafn).
+package dynamosetup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/flexportal-compat/customers-api/internal/store/dynamo"
+)
+
+// Connect returns a DynamoDB client from the default AWS configuration. A non-empty endpoint
+// (moto, DynamoDB Local) overrides the service endpoint; then, when no credentials or region are
+// configured, dummy credentials and us-east-1 are used so local runs need no AWS setup.
+// The SDK's default HTTP client (which honours AWS_CA_BUNDLE) and standard retryer are kept.
+func Connect(ctx context.Context, endpoint string) (*dynamodb.Client, error) {
+	var opts []func(*config.LoadOptions) error
+	if endpoint != "" && os.Getenv("AWS_ACCESS_KEY_ID") == "" && os.Getenv("AWS_PROFILE") == "" {
+		// Without this the credential chain would end at EC2 instance metadata, far from a local
+		// emulator that ignores signatures anyway.
+		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("dynamosetup: load AWS configuration: %w", err)
+	}
+	if endpoint != "" && cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+	}), nil
+}
+
+// TableDefinition is the table the store needs: on demand, PK/SK strings, GSI1 (orders by
+// customer, all attributes projected), and a stream of new and old images for the events consumer.
+// template.yaml and cmd/admin describe the same table.
+func TableDefinition(table string) *dynamodb.CreateTableInput {
+	str := func(name string) types.AttributeDefinition {
+		return types.AttributeDefinition{AttributeName: aws.String(name), AttributeType: types.ScalarAttributeTypeS}
+	}
+	keys := func(hash, rng string) []types.KeySchemaElement {
+		return []types.KeySchemaElement{
+			{AttributeName: aws.String(hash), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String(rng), KeyType: types.KeyTypeRange},
+		}
+	}
+	return &dynamodb.CreateTableInput{
+		TableName:            aws.String(table),
+		BillingMode:          types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{str(dynamo.AttrPK), str(dynamo.AttrSK), str(dynamo.AttrGSI1PK), str(dynamo.AttrGSI1SK)},
+		KeySchema:            keys(dynamo.AttrPK, dynamo.AttrSK),
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
+			IndexName:  aws.String(dynamo.IndexGSI1),
+			KeySchema:  keys(dynamo.AttrGSI1PK, dynamo.AttrGSI1SK),
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		}},
+		StreamSpecification: &types.StreamSpecification{
+			StreamEnabled:  aws.Bool(true),
+			StreamViewType: types.StreamViewTypeNewAndOldImages,
+		},
+	}
+}
+
+// CreateTable creates table as TableDefinition describes (an existing table is fine), waits until
+// it is active, and enables TTL on expiresAt so expired idempotency records are deleted.
+func CreateTable(ctx context.Context, client *dynamodb.Client, table string) error {
+	_, err := client.CreateTable(ctx, TableDefinition(table))
+	var inUse *types.ResourceInUseException
+	if err != nil && !errors.As(err, &inUse) {
+		return fmt.Errorf("dynamosetup: create table %s: %w", table, err)
+	}
+	waiter := dynamodb.NewTableExistsWaiter(client, func(o *dynamodb.TableExistsWaiterOptions) {
+		o.MinDelay = 200 * time.Millisecond
+		o.MaxDelay = 5 * time.Second
+	})
+	if err := waiter.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}, 5*time.Minute); err != nil {
+		return fmt.Errorf("dynamosetup: wait for table %s: %w", table, err)
+	}
+	ttl, err := client.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(table)})
+	if err != nil {
+		return fmt.Errorf("dynamosetup: describe TTL of %s: %w", table, err)
+	}
+	if d := ttl.TimeToLiveDescription; d != nil && aws.ToString(d.AttributeName) == dynamo.AttrExpires &&
+		(d.TimeToLiveStatus == types.TimeToLiveStatusEnabled || d.TimeToLiveStatus == types.TimeToLiveStatusEnabling) {
+		return nil
+	}
+	_, err = client.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+		TableName: aws.String(table),
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{
+			AttributeName: aws.String(dynamo.AttrExpires),
+			Enabled:       aws.Bool(true),
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("dynamosetup: enable TTL on %s: %w", table, err)
+	}
+	return nil
+}
