@@ -36,6 +36,8 @@ const (
 	MaxCompanyLen        = 200
 	MaxAddressFieldLen   = 200
 	MaxEmailLen          = 254
+	MaxEmailLocalLen     = 64
+	MaxDomainLabelLen    = 63
 	MaxCustomFieldKeyLen = 40
 	MaxCustomFieldStrLen = 500
 )
@@ -92,22 +94,53 @@ func ParseCompany(v *fault.ValidationError, path string, raw any) (string, bool)
 }
 
 // ParseEmail validates an email address: a bare local@domain (no display name, no angle
-// brackets, no comments, no white space), at most 254 characters. It is kept as given: uniqueness
-// compares EmailKey.
+// brackets, no comments, no white space), at most 254 characters, with a local part of 1–64
+// characters and a domain a mail server can be found for (see validDomain). It is kept as given:
+// uniqueness compares EmailKey.
 func ParseEmail(v *fault.ValidationError, path string, raw any) (string, bool) {
 	s, ok := ParseString(v, path, raw, 1, MaxEmailLen)
 	if !ok {
 		return "", false
 	}
-	// net/mail accepts whole RFC 5322 mailboxes ("Ann <a@b.c>", "a@b.c (work)"); requiring the
-	// parsed address to be the input itself leaves only the addr-spec.
+	// net/mail checks the RFC 5322 syntax of the local part, but accepts whole mailboxes
+	// ("Ann <a@b.c>", "a@b.c (work)"); requiring the parsed address to be the input itself leaves
+	// only the addr-spec.
 	a, err := mail.ParseAddress(s)
+	local, domain, _ := strings.Cut(s, "@")
 	if err != nil || a.Name != "" || a.Address != s || strings.IndexFunc(s, isSpaceOrControl) >= 0 ||
-		strings.Count(s, "@") != 1 {
+		strings.Count(s, "@") != 1 || utf8.RuneCountInString(local) > MaxEmailLocalLen || !validDomain(domain) {
 		v.Add(path, "must be a valid email address")
 		return "", false
 	}
 	return s, true
+}
+
+// validDomain reports whether domain is a host name of at least two dot-separated labels, each
+// 1–63 characters of letters (any script, for internationalized names, with their combining
+// marks), digits and hyphens, neither starting nor ending with a hyphen, and a last label that is
+// not all digits. That leaves out what net/mail allows but no client means: single-label hosts
+// ("root@localhost"), IP addresses and domain literals ("a@[10.0.0.1]"), and the other atext
+// symbols ("a@b_c.com", "a@b!c.com").
+func validDomain(domain string) bool {
+	labels := strings.Split(domain, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if n := utf8.RuneCountInString(l); n < 1 || n > MaxDomainLabelLen || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for i, r := range l {
+			switch {
+			case r >= '0' && r <= '9', r == '-', unicode.IsLetter(r):
+			case unicode.IsMark(r) && i > 0:
+			default:
+				return false
+			}
+		}
+	}
+	last := labels[len(labels)-1]
+	return strings.Trim(last, "0123456789") != ""
 }
 
 func isSpaceOrControl(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }
