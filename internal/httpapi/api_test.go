@@ -231,6 +231,74 @@ func TestContentTypeAndSize(t *testing.T) {
 	}
 }
 
+// TestContentTypeOnAnyBody checks the Content-Type rule on every route: a request with a body,
+// whatever its method, must declare JSON, and the check comes after auth and before the request.
+func TestContentTypeOnAnyBody(t *testing.T) {
+	e := newEnv(t)
+	cid := e.customer("a@example.com")
+	oid, _ := e.order(keyT1, "t1", "b@example.com")
+	big := `{"x":"` + strings.Repeat("x", httpapi.MaxBodyBytes) + `"}`
+	for _, rt := range httpapi.Routes {
+		base := routeRequest(rt, cid, oid)
+		if base.body == "" {
+			base.body = `{}`
+		}
+		success := http.StatusOK
+		if rt.Name == "create-order" {
+			success = http.StatusCreated
+			base.body = orderBody("c-" + rt.Name + "@example.com")
+		}
+		// Only PUT accepts merge-patch.
+		mergeStatus, mergeCode := http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE"
+		if rt.Method == http.MethodPut {
+			mergeStatus, mergeCode = success, ""
+		}
+		tests := []struct {
+			name        string
+			contentType string
+			body        string
+			key, tenant string
+			wantStatus  int
+			wantCode    string
+		}{
+			{"text/plain", "text/plain", base.body, "", "", 415, "UNSUPPORTED_MEDIA_TYPE"},
+			{"no content type", "-", base.body, "", "", 415, "UNSUPPORTED_MEDIA_TYPE"},
+			{"too large", "", big, "", "", 413, "PAYLOAD_TOO_LARGE"},
+			{"401 before 415", "text/plain", base.body, "nope", "", 401, "UNAUTHORIZED"},
+			{"400 before 415", "text/plain", base.body, "", "-", 400, "INVALID_REQUEST"},
+			{"403 before 415", "text/plain", base.body, keyWithout(rt.Scope), "", 403, "FORBIDDEN"},
+			{"merge-patch", "application/merge-patch+json", base.body, "", "", mergeStatus, mergeCode},
+			{"json", "application/json; charset=utf-8", base.body, "", "", success, ""},
+		}
+		for _, tt := range tests {
+			t.Run(rt.Name+"/"+tt.name, func(t *testing.T) {
+				r := base
+				r.body, r.contentType, r.key, r.tenant = tt.body, tt.contentType, tt.key, tt.tenant
+				if rt.Name == "update-customer" && tt.wantStatus == success {
+					r.body = `{"firstName":"Grace"}`
+				}
+				e.do(r).expect(t, tt.wantStatus, tt.wantCode)
+			})
+		}
+	}
+	// A chunked body has no Content-Length, but is a body all the same.
+	for _, method := range []string{"GET", "DELETE"} {
+		path := "/v1/customers/" + cid
+		hr := httptest.NewRequest(method, path, struct{ *strings.Reader }{strings.NewReader("hello")})
+		hr.ContentLength, hr.TransferEncoding = -1, []string{"chunked"}
+		hr.Header.Set("Authorization", "Bearer "+keyT1)
+		hr.Header.Set("Tenant-ID", "t1")
+		hr.Header.Set("Content-Type", "text/plain")
+		w := httptest.NewRecorder()
+		e.h.ServeHTTP(w, hr)
+		if w.Code != http.StatusUnsupportedMediaType {
+			t.Errorf("%s %s with a chunked text/plain body: status %d, want 415 (body %s)", method, path, w.Code, w.Body)
+		}
+	}
+	// Without a body, no Content-Type is needed.
+	e.do(req{method: "GET", path: "/v1/customers/" + cid, contentType: "-"}).expect(t, http.StatusOK, "")
+}
+
 func TestBodyOver64KiBWithoutContentLength(t *testing.T) {
 	e := newEnv(t)
 	cid := e.customer("a@example.com")

@@ -73,7 +73,8 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 }
 
 // serve runs the checks of API.md "Every request" in their order — key (401), Tenant-ID present
-// (400), tenant and scope granted (403) — and then h.
+// (400), tenant and scope granted (403), Content-Type and size of any body (415, 413) — and
+// then h.
 func (a *API) serve(rt Route, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -82,6 +83,9 @@ func (a *API) serve(rt Route, h handlerFunc) http.Handler {
 		tenant, err := a.authorize(r, rt.Scope)
 		if err == nil {
 			r = r.WithContext(context.WithValue(r.Context(), tenantKey, tenant))
+			err = acceptBody(r, rt.Method == http.MethodPut)
+		}
+		if err == nil {
 			err = h(w, r)
 		}
 		if err != nil {

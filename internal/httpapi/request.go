@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +19,45 @@ const MaxBodyBytes = 64 << 10
 
 const mergePatchJSON = "application/merge-patch+json"
 
+// hasBody reports whether r carries a body: a declared length, or an unknown one (a chunked
+// body, whose length is known only once read).
+func hasBody(r *http.Request) bool {
+	return r.ContentLength > 0 || r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody
+}
+
+// acceptBody applies API.md's Content-Type and size rules to any request with a body, whatever
+// its method (a GET or DELETE may carry one too; it is then ignored), and leaves the body read
+// into memory so that no later step can see a 413 the client should have had first. A request
+// without a body passes as it is. mergePatch also accepts application/merge-patch+json.
+func acceptBody(r *http.Request, mergePatch bool) error {
+	if !hasBody(r) {
+		return nil
+	}
+	if err := mediaType(r.Header.Get("Content-Type"), mergePatch); err != nil {
+		return err
+	}
+	body, err := readLimited(r)
+	if err != nil {
+		return err
+	}
+	r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+	return nil
+}
+
+// mediaType checks a request's Content-Type: application/json, with any parameters, or with
+// mergePatch also application/merge-patch+json.
+func mediaType(ct string, mergePatch bool) error {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || !(mt == "application/json" || mergePatch && mt == mergePatchJSON) {
+		msg := "Content-Type must be application/json"
+		if mergePatch {
+			msg += " or " + mergePatchJSON
+		}
+		return fault.E(fault.UnsupportedMedia, msg)
+	}
+	return nil
+}
+
 // readBody checks the Content-Type of a request that may carry a body and returns the body, at
 // most MaxBodyBytes. A request without a body (no Content-Type, no length) returns nil: the
 // parsers decide whether that is allowed. mergePatch also accepts application/merge-patch+json.
@@ -26,14 +66,14 @@ func readBody(r *http.Request, mergePatch bool) ([]byte, error) {
 	if ct == "" && r.ContentLength == 0 {
 		return nil, nil
 	}
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil || !(mt == "application/json" || mergePatch && mt == mergePatchJSON) {
-		msg := "Content-Type must be application/json"
-		if mergePatch {
-			msg += " or " + mergePatchJSON
-		}
-		return nil, fault.E(fault.UnsupportedMedia, msg)
+	if err := mediaType(ct, mergePatch); err != nil {
+		return nil, err
 	}
+	return readLimited(r)
+}
+
+// readLimited reads r's body, which must hold at most MaxBodyBytes.
+func readLimited(r *http.Request) ([]byte, error) {
 	if r.ContentLength > MaxBodyBytes {
 		return nil, fault.E(fault.TooLarge, "The request body is larger than 64 KiB")
 	}
