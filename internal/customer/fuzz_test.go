@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/flexportal-compat/customers-api/internal/fault"
@@ -90,6 +93,8 @@ func FuzzParsePatch(f *testing.F) {
 		`{"customFields":{"plan":"gold","old":null,"n":1.50,"b":true,"e":1e-130,"x":{}}}`,
 		`{"billingAddress":{"city":{"a":[1,2,{"b":null}]}},"version":1,"foo":"bar"}`,
 		`{"email":"Ann <a@b.c>","phone":"12","status":"x"}`,
+		`{"firstName":"A\u0000nn","customFields":{"memo":"line 1\r\n\tline 2","x\u0001":"y","  ":1,"a[0]":"\u001b"}}`,
+		`{"email":"user@bücher.de"}`, `{"email":"a@b.123"}`, `{"email":"a@-b.com"}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -105,6 +110,9 @@ func FuzzParsePatch(f *testing.F) {
 		if p.Empty() {
 			t.Fatalf("ParsePatch(%q) = empty patch, nil; want an error", body)
 		}
+		if field, bad := controlIn(p); bad {
+			t.Fatalf("ParsePatch(%q) %s = a control character, want none (tab, CR, LF only inside custom field strings)", body, field)
+		}
 		// A validated patch is itself a valid body that parses to the same patch: values are
 		// trimmed, within limits, and nothing was lost or invented.
 		again, err := ParsePatch(patchBody(p), "cust_1")
@@ -115,6 +123,37 @@ func FuzzParsePatch(f *testing.F) {
 			t.Fatalf("ParsePatch(%q) = %s, re-encoded and parsed = %s", body, dump(p), dump(again))
 		}
 	})
+}
+
+// controlIn reports the first field of p holding a control character it may not hold, and whether
+// there is one: none in any single-line field or key, only tab, CR and LF in custom field strings.
+func controlIn(p Patch) (string, bool) {
+	single := map[string]string{}
+	for name, s := range map[string]*string{"email": p.Email, "firstName": p.FirstName, "lastName": p.LastName,
+		"company": p.Company.Value, "phone": p.Phone.Value} {
+		if s != nil {
+			single[name] = *s
+		}
+	}
+	for name, a := range map[string]*Address{"billingAddress": p.BillingAddress.Value, "shippingAddress": p.ShippingAddress.Value} {
+		if a != nil {
+			for i, s := range []string{a.ContactName, a.Company, a.StreetAddress, a.BuildingInfo, a.Locality, a.City, a.AdminArea, a.PostalCode, a.Country} {
+				single[name+"["+strconv.Itoa(i)+"]"] = s
+			}
+		}
+	}
+	for k, val := range p.CustomFields {
+		single["customFields key "+strconv.Quote(k)] = k
+		if s, ok := val.(string); ok && strings.IndexFunc(s, isTextControl) >= 0 {
+			return "customFields." + k, true
+		}
+	}
+	for name, s := range single {
+		if strings.IndexFunc(s, unicode.IsControl) >= 0 {
+			return name, true
+		}
+	}
+	return "", false
 }
 
 // hasDuplicate is the plain reference for duplicateKey: a walk with json.Decoder.Token.

@@ -57,9 +57,24 @@ func Join(path, key string) string {
 // Index returns the JSON path of element i of the array at path: "items[2]".
 func Index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
 
-// ParseString validates a string of minLen to maxLen characters after trimming white space. With minLen 0,
-// an empty string is valid.
+// ParseString validates a single-line string of minLen to maxLen characters after trimming white
+// space, with no control characters (C0, DEL or C1) left inside. With minLen 0, an empty string
+// is valid.
 func ParseString(v *fault.ValidationError, path string, raw any, minLen, maxLen int) (string, bool) {
+	return parseString(v, path, raw, minLen, maxLen, unicode.IsControl)
+}
+
+// ParseText validates free text, as ParseString does, except that tabs and line breaks (CR, LF)
+// may stand inside it: notes, reasons and custom field values may span lines. Every other
+// control character is invalid: NUL and escape sequences have no place in stored text and break
+// the clients and logs that show it.
+func ParseText(v *fault.ValidationError, path string, raw any, minLen, maxLen int) (string, bool) {
+	return parseString(v, path, raw, minLen, maxLen, isTextControl)
+}
+
+func isTextControl(r rune) bool { return unicode.IsControl(r) && r != '\t' && r != '\r' && r != '\n' }
+
+func parseString(v *fault.ValidationError, path string, raw any, minLen, maxLen int, invalid func(rune) bool) (string, bool) {
 	if raw == nil {
 		v.Add(path, IssueNotNull)
 		return "", false
@@ -73,6 +88,8 @@ func ParseString(v *fault.ValidationError, path string, raw any, minLen, maxLen 
 	switch n := utf8.RuneCountInString(s); {
 	case n == 0 && minLen > 0:
 		v.Add(path, IssueEmpty)
+	case strings.IndexFunc(s, invalid) >= 0:
+		v.Add(path, IssueControl)
 	case n < minLen:
 		v.Addf(path, "must be at least %d characters", minLen)
 	case n > maxLen:
@@ -262,8 +279,8 @@ func ParseAddress(v *fault.ValidationError, path string, raw any) (Address, bool
 }
 
 // ParseCustomFields validates a customFields object: at most 50 keys with a non-null value; keys
-// 1–40 characters without control characters and not only white space; values a string (trimmed,
-// 1–500 characters), a number DynamoDB can store exactly (kept as the json.Number literal sent)
+// 1–40 characters without control characters and not only white space; values a string (see
+// ParseText: trimmed, 1–500 characters, may span lines), a number DynamoDB can store exactly (kept as the json.Number literal sent)
 // or a boolean. When allowNull is true (a merge patch) a null value is kept as nil, meaning
 // "remove this key"; otherwise null is invalid. The result is non-nil when ok.
 //
@@ -319,7 +336,7 @@ func ParseCustomFields(v *fault.ValidationError, path string, raw any, allowNull
 			}
 			out[k] = nil
 		case string:
-			s, ok := ParseString(v, at, val, 1, MaxCustomFieldStrLen)
+			s, ok := ParseText(v, at, val, 1, MaxCustomFieldStrLen)
 			valid = valid && ok
 			out[k] = s
 		case json.Number:

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/flexportal-compat/customers-api/internal/fault"
@@ -43,6 +44,7 @@ func FuzzParseInput(f *testing.F) {
 	for _, s := range []string{
 		``, `{}`, `[]`, `{"a":1,"a":2}`, body(),
 		body(`"shippingAddress":null`, `"orderType":"upgrade"`, `"customFields":{"a":1.50,"b":" x ","c":false}`, `"notes":" hi "`),
+		body(`"notes":"line 1\r\n\tline 2"`), body(`"notes":"a\u0000b"`), body(`"notes":" "`),
 		`{"customer":{"email":"Ann <a@b.c>","firstName":" ","lastName":1,"phone":"12"},"billingAddress":{},"items":[{},null,{"sku":"a","quantity":1.5,"contractLength":1e3}]}`,
 		`{"customer":{"email":"a@b.c","firstName":"A","lastName":"B","customerType":"business","company":"C"},"billingAddress":{"contactName":"A","streetAddress":"S","city":"C","country":"US"},"items":[{"sku":"x","quantity":1000,"contractLength":120}],"customFields":{"k":null}}`,
 	} {
@@ -63,8 +65,9 @@ func FuzzParseInput(f *testing.F) {
 		if in.OrderType == "" || in.Customer.CustomerType == "" || in.CustomFields == nil {
 			t.Fatalf("ParseInput(%q) = %+v, want defaults filled in", body, in)
 		}
-		if utf8.RuneCountInString(in.Notes) > MaxNotesLen || strings.TrimSpace(in.Notes) != in.Notes {
-			t.Fatalf("ParseInput(%q) notes = %q, want trimmed, at most %d characters", body, in.Notes, MaxNotesLen)
+		if n := utf8.RuneCountInString(in.Notes); n > MaxNotesLen || strings.TrimSpace(in.Notes) != in.Notes ||
+			strings.IndexFunc(in.Notes, textControl) >= 0 {
+			t.Fatalf("ParseInput(%q) notes = %q, want trimmed, at most %d characters, no control characters but tab, CR, LF", body, in.Notes, MaxNotesLen)
 		}
 		// A validated input is itself a valid body that parses to the same input and hash.
 		b, err := json.Marshal(in)
@@ -81,8 +84,11 @@ func FuzzParseInput(f *testing.F) {
 	})
 }
 
+// textControl reports a control character free text may not hold: any but tab, CR and LF.
+func textControl(r rune) bool { return unicode.IsControl(r) && r != '\t' && r != '\r' && r != '\n' }
+
 func FuzzParseCancel(f *testing.F) {
-	for _, s := range []string{``, ` `, `{}`, `{"reason":" x "}`, `{"reason":null}`, `{"reason":1,"x":2}`, `[]`, `{"reason":"a","reason":"b"}`} {
+	for _, s := range []string{``, ` `, `{}`, `{"reason":" x "}`, `{"reason":null}`, `{"reason":1,"x":2}`, `{"reason":"a\r\n\tb"}`, `{"reason":"\u001b"}`, `{"reason":""}`, `[]`, `{"reason":"a","reason":"b"}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -94,8 +100,8 @@ func FuzzParseCancel(f *testing.F) {
 			}
 			return
 		}
-		if utf8.RuneCountInString(reason) > MaxReasonLen || strings.TrimSpace(reason) != reason {
-			t.Fatalf("ParseCancel(%q) = %q, want trimmed, at most %d characters", body, reason, MaxReasonLen)
+		if utf8.RuneCountInString(reason) > MaxReasonLen || strings.TrimSpace(reason) != reason || strings.IndexFunc(reason, textControl) >= 0 {
+			t.Fatalf("ParseCancel(%q) = %q, want trimmed, at most %d characters, no control characters but tab, CR, LF", body, reason, MaxReasonLen)
 		}
 	})
 }

@@ -34,7 +34,8 @@ const (
 // customer, billingAddress and items are required. For the optional fields (shippingAddress,
 // orderType, customFields, notes, and customer.company, customer.phone, customer.customerType)
 // null is the same as leaving the field out. Defaults are filled in: orderType standard,
-// customer.customerType individual, customFields {}. Notes that are empty after trimming are
+// customer.customerType individual, customFields {}. Notes are free text (customer.ParseText: tabs
+// and line breaks allowed, no other control characters); notes that are empty after trimming are
 // invalid, as every string field is (API.md: "an empty result is invalid"); null notes are absent.
 // Inside customFields null is invalid: there is nothing to remove in a create.
 func ParseInput(body []byte) (Input, error) {
@@ -72,7 +73,7 @@ func ParseInput(body []byte) (Input, error) {
 		case "customFields":
 			in.CustomFields, _ = customer.ParseCustomFields(&v, at, raw, false)
 		case "notes":
-			in.Notes, _ = customer.ParseString(&v, at, raw, 1, MaxNotesLen)
+			in.Notes, _ = customer.ParseText(&v, at, raw, 1, MaxNotesLen)
 		default:
 			v.Add(at, customer.IssueUnknownField)
 		}
@@ -241,9 +242,9 @@ func parseInt(v *fault.ValidationError, path string, raw any, lo, hi int) int {
 }
 
 // ParseCancel parses the optional body of POST /v1/orders/{id}/cancel: nothing at all (also only
-// white space), or an object whose only, optional, key is reason, a string of 1 to 1000
-// characters after trimming (null is no reason; a blank one is invalid, as for every string
-// field). Errors are those of ParseInput.
+// white space), or an object whose only, optional, key is reason, free text (customer.ParseText) of
+// 1 to 1000 characters after trimming (null is no reason; a blank one is invalid, as for every
+// string field). Errors are those of ParseInput.
 func ParseCancel(body []byte) (reason string, err error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return "", nil
@@ -260,7 +261,7 @@ func ParseCancel(body []byte) (reason string, err error) {
 		case key != "reason":
 			v.Add(at, customer.IssueUnknownField)
 		case raw != nil:
-			reason, _ = customer.ParseString(&v, at, raw, 1, MaxReasonLen)
+			reason, _ = customer.ParseText(&v, at, raw, 1, MaxReasonLen)
 		}
 	}
 	if err := v.Err(); err != nil {

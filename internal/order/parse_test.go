@@ -66,6 +66,7 @@ func TestParseInputValid(t *testing.T) {
 				in.CustomFields = map[string]any{"ref": "PO-1", "amount": json.Number("12.50"), "rush": true}
 			}},
 		{"notes trimmed", body(`"notes":"  leave at door "`), func(in *Input) { in.Notes = "leave at door" }},
+		{"tab, CR and LF inside notes", body(`"notes":"line 1\r\n\tline 2\nline 3"`), func(in *Input) { in.Notes = "line 1\r\n\tline 2\nline 3" }},
 		{"notes of 1000 characters", body(`"notes":"` + strings.Repeat("ñ", 1000) + `"`), func(in *Input) { in.Notes = strings.Repeat("ñ", 1000) }},
 		{"items at their limits", `{` + cust + "," + bill + `,"items":[{"sku":"` + strings.Repeat("s", 64) + `","quantity":1000,"contractLength":120},{"sku":" a ","quantity":1,"contractLength":1}]}`,
 			func(in *Input) {
@@ -155,6 +156,15 @@ func TestParseInputInvalid(t *testing.T) {
 				"customFields.obj", "must be a string, number or boolean")},
 		{"51 custom fields", body(`"customFields":{` + manyFields(51) + `}`), fields("customFields", "must have at most 50 keys")},
 		{"notes too long", body(`"notes":"` + strings.Repeat("n", 1001) + `"`), fields("notes", "must be at most 1000 characters")},
+		{"control characters in notes", body(`"notes":"a\u0000b"`), fields("notes", "must not contain control characters")},
+		{"vertical tab in notes", body(`"notes":"a\u000bb"`), fields("notes", "must not contain control characters")},
+		{"control characters in order strings", `{"customer":{"email":"ann@example.com","firstName":"Ann\u0000","lastName":"Lee","company":"A\tB","phone":"555 123\n4"},` +
+			`"billingAddress":{"contactName":"Ann Lee","streetAddress":"1 Main St","city":"Spring\u0000field","country":"US"},` +
+			`"items":[{"sku":"MBP\u000014","quantity":1,"contractLength":1}],"orderType":"standard\u0000","customFields":{"k":"v\u0001"}}`,
+			fields("billingAddress.city", "must not contain control characters", "customFields.k", "must not contain control characters",
+				"customer.company", "must not contain control characters", "customer.firstName", "must not contain control characters",
+				"customer.phone", "must not contain control characters", "items[0].sku", "must not contain control characters",
+				"orderType", "must not contain control characters")},
 		{"blank notes", body(`"notes":" \t\n "`), fields("notes", "must not be empty")},
 		{"empty notes", body(`"notes":""`), fields("notes", "must not be empty")},
 	}
@@ -243,6 +253,9 @@ func TestParseCancel(t *testing.T) {
 		{name: "null reason", body: `{"reason":null}`},
 		{name: "blank reason", body: `{"reason":" \t "}`, kind: fault.Validation, fields: fields("reason", "must not be empty")},
 		{name: "empty reason", body: `{"reason":""}`, kind: fault.Validation, fields: fields("reason", "must not be empty")},
+		{name: "tab, CR and LF inside a reason", body: `{"reason":"moved\r\n\tsee ticket"}`, want: "moved\r\n\tsee ticket"},
+		{name: "control characters in a reason", body: `{"reason":"a\u0000b"}`, kind: fault.Validation, fields: fields("reason", "must not contain control characters")},
+		{name: "escape in a reason", body: `{"reason":"\u001b[31mred"}`, kind: fault.Validation, fields: fields("reason", "must not contain control characters")},
 		{name: "reason of 1000 characters", body: `{"reason":"` + strings.Repeat("r", 1000) + `"}`, want: strings.Repeat("r", 1000)},
 		{name: "reason too long", body: `{"reason":"` + strings.Repeat("r", 1001) + `"}`, kind: fault.Validation, fields: fields("reason", "must be at most 1000 characters")},
 		{name: "reason not a string", body: `{"reason":1}`, kind: fault.Validation, fields: fields("reason", "must be a string")},
