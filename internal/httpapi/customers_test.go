@@ -294,6 +294,9 @@ func TestListQueryParameters(t *testing.T) {
 		{"/v1/orders?sortDir=", "sortDir"},
 		{"/v1/orders?email=a%40example.com", "email"},
 		{"/v1/orders?customerType=business", "customerType"},
+		{"/v1/orders?customerId=cust_x", "customerId"},
+		{"/v1/orders?customerId=" + strings.Repeat("x", 2000), "customerId"},
+		{"/v1/orders?customerId=" + strings.ToLower(missingCustomer), "customerId"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
@@ -306,7 +309,7 @@ func TestListQueryParameters(t *testing.T) {
 	}
 	e.do(req{method: "GET", path: "/v1/customers?%zz=1"}).expect(t, http.StatusBadRequest, "INVALID_REQUEST")
 	for _, ok := range []string{"/v1/customers?limit=1&status=all&customerType=business&sortDir=asc&email=a%40b.co",
-		"/v1/orders?limit=100&status=cancelled&customerId=cust_x&sortDir=desc"} {
+		"/v1/orders?limit=100&status=cancelled&customerId=" + missingCustomer + "&sortDir=desc"} {
 		e.do(req{method: "GET", path: ok}).expect(t, http.StatusOK, "")
 	}
 }

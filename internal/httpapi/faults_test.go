@@ -79,7 +79,7 @@ func TestStoreFailures(t *testing.T) {
 			s := &fakeStore{err: tt.err}
 			h := httpapi.New(s, httpapi.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))}).Handler()
 			for _, rt := range httpapi.Routes {
-				r := routeRequest(rt, "cust_1", "ord_1")
+				r := routeRequest(rt, missingCustomer, missingOrder)
 				r.header = http.Header{"Idempotency-Key": {"k"}}
 				got := serve(t, h, r)
 				got.expect(t, tt.wantStatus, tt.wantCode)

@@ -25,6 +25,12 @@ const (
 	keyRevoked = "secret-revoked" // tenant t1, every scope, revoked
 )
 
+// Ids of the right form that name no record.
+const (
+	missingCustomer = "cust_01JD5X9K3M4N5P6Q7R8S9T0V1W"
+	missingOrder    = "ord_01JD5XA2B3C4D5E6F7G8H9J0KM"
+)
+
 // keyWithout is the secret of a key for t1 holding every scope but s; keyOnly holds only s.
 func keyWithout(s auth.Scope) string { return "secret-t1-without-" + string(s) }
 func keyOnly(s auth.Scope) string    { return "secret-t1-only-" + string(s) }

@@ -74,7 +74,7 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 
 // serve runs the checks of API.md "Every request" in their order — key (401), Tenant-ID present
 // (400), tenant and scope granted (403), Content-Type and size of any body (415, 413) — and
-// then h.
+// then the request: the form of the path ids (404), and h.
 func (a *API) serve(rt Route, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -84,6 +84,9 @@ func (a *API) serve(rt Route, h handlerFunc) http.Handler {
 		if err == nil {
 			r = r.WithContext(context.WithValue(r.Context(), tenantKey, tenant))
 			err = acceptBody(r, rt.Method == http.MethodPut)
+		}
+		if err == nil {
+			err = checkPathIDs(r)
 		}
 		if err == nil {
 			err = h(w, r)

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/flexportal-compat/customers-api/internal/customer"
 	"github.com/flexportal-compat/customers-api/internal/order"
 )
 
@@ -142,8 +143,8 @@ func orderListQuery(q query) (order.ListQuery, string, error) {
 		return lq, "", err
 	}
 	lq.Status = order.Status(status)
-	if lq.CustomerID = q.get("customerId"); len(lq.CustomerID) > 64 {
-		return lq, "", badParam("customerId", "is too long")
+	if lq.CustomerID = q.get("customerId"); lq.CustomerID != "" && !customer.ValidID(lq.CustomerID) {
+		return lq, "", badParam("customerId", "must be a customer id (cust_ and 26 characters)")
 	}
 	if lq.Desc, err = q.desc(); err != nil {
 		return lq, "", err

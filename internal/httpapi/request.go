@@ -11,7 +11,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/flexportal-compat/customers-api/internal/customer"
 	"github.com/flexportal-compat/customers-api/internal/fault"
+	"github.com/flexportal-compat/customers-api/internal/order"
 )
 
 // MaxBodyBytes is the largest request body accepted (64 KiB).
@@ -86,6 +88,19 @@ func readLimited(r *http.Request) ([]byte, error) {
 		return nil, fault.Wrap(fault.BadRequest, "The request body could not be read", err)
 	}
 	return body, nil
+}
+
+// checkPathIDs answers "not found" for a {customerId} or {orderId} of the path that does not have
+// the form of an id: no record can have it, and the store need not be asked (DynamoDB would
+// refuse an over-long key with an error, not report a miss).
+func checkPathIDs(r *http.Request) error {
+	if id := r.PathValue("customerId"); id != "" && !customer.ValidID(id) {
+		return customer.ErrNotFound
+	}
+	if id := r.PathValue("orderId"); id != "" && !order.ValidID(id) {
+		return order.ErrNotFound
+	}
+	return nil
 }
 
 // ifMatch turns an If-Match header into the version the store must find. nil: no header or "*"
