@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -80,6 +82,27 @@ func (a *API) serve(rt Route, h handlerFunc) http.Handler {
 		start := time.Now()
 		r = begin(rw, r)
 		w := &statusRecorder{ResponseWriter: rw}
+		var tenant string
+		defer func() {
+			// A panic is a bug: answer 500 in the contract's shape and keep serving (a Lambda
+			// container would otherwise die with it, and net/http would drop the connection).
+			if v := recover(); v != nil {
+				err := fmt.Errorf("httpapi: %s panicked: %v\n%s", rt.Name, v, debug.Stack())
+				if w.status == 0 {
+					writeError(a.log, w, r, err)
+				} else {
+					a.log.LogAttrs(r.Context(), slog.LevelError, "request failed after its response began",
+						slog.String("requestId", requestIDOf(r.Context())), slog.String("error", err.Error()))
+				}
+			}
+			// The route name, never the URL: query strings may hold emails.
+			a.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+				slog.String("requestId", requestIDOf(r.Context())),
+				slog.String("route", rt.Name),
+				slog.String("tenantId", tenant),
+				slog.Int("status", w.status),
+				slog.Duration("duration", time.Since(start)))
+		}()
 		tenant, err := a.authorize(r, rt.Scope)
 		if err == nil {
 			r = r.WithContext(context.WithValue(r.Context(), tenantKey, tenant))
@@ -94,13 +117,6 @@ func (a *API) serve(rt Route, h handlerFunc) http.Handler {
 		if err != nil {
 			writeError(a.log, w, r, err)
 		}
-		// The route name, never the URL: query strings may hold emails.
-		a.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("requestId", requestIDOf(r.Context())),
-			slog.String("route", rt.Name),
-			slog.String("tenantId", tenant),
-			slog.Int("status", w.status),
-			slog.Duration("duration", time.Since(start)))
 	})
 }
 
