@@ -39,8 +39,9 @@ func (s *Store) GetCustomer(ctx context.Context, tenant, id string) (customer.Cu
 }
 
 // UpdateCustomer applies p. Without an email change it is exactly one UpdateItem and no read:
-// the patch becomes one update expression conditioned on the customer existing (and on ifMatch),
-// and a failed condition's ALL_OLD item tells 404 from 412. An email change reads the customer
+// the patch becomes one update expression conditioned on the customer existing (and on ifMatch,
+// and for status inactive on no pending orders), and a failed condition's ALL_OLD item tells 404
+// from 412 from 409. An email change reads the customer
 // once and moves the email reservation in one transaction.
 func (s *Store) UpdateCustomer(ctx context.Context, tenant, id string, p customer.Patch, ifMatch *int64) (customer.Customer, error) {
 	if p.Email == nil {
@@ -53,6 +54,9 @@ func (s *Store) UpdateCustomer(ctx context.Context, tenant, id string, p custome
 		}
 		if ifMatch != nil && cur.Version != *ifMatch {
 			return customer.Customer{}, fmt.Errorf("dynamo: update customer %s: %w", id, customer.ErrPrecondition)
+		}
+		if deactivates(p) && cur.PendingOrders > 0 {
+			return customer.Customer{}, fmt.Errorf("dynamo: update customer %s: %w", id, customer.ErrPendingOrders)
 		}
 		var c customer.Customer
 		if customer.EmailKey(cur.Email) == customer.EmailKey(*p.Email) {
@@ -124,6 +128,8 @@ func (s *Store) update(ctx context.Context, tenant, id string, p customer.Patch,
 		switch {
 		case ifMatch != nil && old.Version != *ifMatch:
 			return customer.Customer{}, fmt.Errorf("dynamo: update customer %s: %w", id, customer.ErrPrecondition)
+		case deactivates(p) && old.PendingOrders > 0:
+			return customer.Customer{}, fmt.Errorf("dynamo: update customer %s: %w", id, customer.ErrPendingOrders)
 		case g.email != nil && old.Email != *g.email:
 			return customer.Customer{}, errRace
 		}
@@ -188,8 +194,15 @@ func (s *Store) moveEmail(ctx context.Context, tenant string, cur customer.Custo
 		if item == nil {
 			return customer.Customer{}, fmt.Errorf("dynamo: update customer %s: %w", id, customer.ErrNotFound)
 		}
-		if old, err := decodeCustomer(item); err == nil && ifMatch != nil && old.Version != *ifMatch {
+		old, err := decodeCustomer(item)
+		if err != nil {
+			return customer.Customer{}, fmt.Errorf("dynamo: decode customer %s: %w", id, err)
+		}
+		switch {
+		case ifMatch != nil && old.Version != *ifMatch:
 			return customer.Customer{}, fmt.Errorf("dynamo: update customer %s: %w", id, customer.ErrPrecondition)
+		case deactivates(p) && old.PendingOrders > 0:
+			return customer.Customer{}, fmt.Errorf("dynamo: update customer %s: %w", id, customer.ErrPendingOrders)
 		}
 		return customer.Customer{}, errRace
 	}

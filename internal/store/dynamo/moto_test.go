@@ -320,6 +320,13 @@ func TestListCustomersMoto(t *testing.T) {
 		ids = append(ids, newCustomer(t, st, "t1", fmt.Sprintf("c%d@example.com", i)).CustomerID)
 	}
 	newCustomer(t, st, "t2", "other@example.com")
+	c1, err := st.GetCustomer(ctx, "t1", ids[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CancelOrder(ctx, "t1", c1.OrderIDs[0], ""); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := st.UpdateCustomer(ctx, "t1", ids[1], customer.Patch{Status: ptr(customer.Inactive)}, nil); err != nil {
 		t.Fatal(err)
 	}

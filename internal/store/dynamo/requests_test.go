@@ -253,6 +253,42 @@ func TestUpdateConditionFailures(t *testing.T) {
 	}
 }
 
+func TestUpdateInactiveWithPendingOrders(t *testing.T) {
+	busy := storedCustomer()
+	busy.PendingOrders = 2
+	inactive := customer.Inactive
+	tests := []struct {
+		name    string
+		old     *customer.Customer // ALL_OLD, nil when the item does not exist
+		ifMatch *int64
+		want    error
+	}{
+		{"not found", nil, ptr(int64(1)), customer.ErrNotFound},
+		{"stale If-Match first", &busy, ptr(int64(1)), customer.ErrPrecondition},
+		{"pending orders", &busy, ptr(busy.Version), customer.ErrPendingOrders},
+		{"pending orders without If-Match", &busy, nil, customer.ErrPendingOrders},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeClient{updateItem: func(*dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
+				e := &types.ConditionalCheckFailedException{Message: aws.String("The conditional request failed")}
+				if tt.old != nil {
+					e.Item = item(t, *tt.old)
+				}
+				return nil, e
+			}}
+			_, err := fakeStore(f).UpdateCustomer(context.Background(), "t1", "cust_1", customer.Patch{Status: &inactive}, tt.ifMatch)
+			if !errors.Is(err, tt.want) {
+				t.Errorf("UpdateCustomer(status inactive) = %v, want %v", err, tt.want)
+			}
+			checkCalls(t, f, map[string]int{"UpdateItem": 1})
+			if cond := aws.ToString(f.updates[0].ConditionExpression); !strings.Contains(cond, "attribute_not_exists") {
+				t.Errorf("ConditionExpression = %q, want a pendingOrders guard", cond)
+			}
+		})
+	}
+}
+
 func TestUpdateCustomFieldLimit(t *testing.T) {
 	full := storedCustomer()
 	full.CustomFields = map[string]any{}

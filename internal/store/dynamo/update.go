@@ -29,12 +29,13 @@ type guard struct {
 type clause uint8
 
 const (
-	set        clause = iota // SET path = value
-	remove                   // REMOVE path
-	add                      // ADD path value
-	exists                   // condition attribute_exists(path)
-	equal                    // condition path = value
-	sizeAtMost               // condition size(path) <= value
+	set            clause = iota // SET path = value
+	remove                       // REMOVE path
+	add                          // ADD path value
+	exists                       // condition attribute_exists(path)
+	equal                        // condition path = value
+	sizeAtMost                   // condition size(path) <= value
+	atMostOrAbsent               // condition attribute_not_exists(path) OR path <= value
 )
 
 // step is one clause on one path. A custom field's path is customFields.<key>, key being an index
@@ -48,7 +49,8 @@ type step struct {
 
 // plan lists the steps of p at now under g: SET for every value given, REMOVE for every null, one
 // path per custom field key (never the whole map, so concurrent updates of other keys survive),
-// SET updatedAt and ADD version 1; then the condition, attribute_exists(PK) and g.
+// SET updatedAt and ADD version 1; then the condition, attribute_exists(PK) and g, and for
+// status inactive DeactivateCustomer's rule: no pending orders.
 func plan(p customer.Patch, now time.Time, g guard) (steps []step, keys []string) {
 	steps = make([]step, 0, 8+len(p.CustomFields))
 	do := func(c clause, name string, v any) {
@@ -110,6 +112,9 @@ func plan(p customer.Patch, now time.Time, g guard) (steps []step, keys []string
 	}
 	if g.sizeLimit != nil {
 		do(sizeAtMost, "customFields", int64(*g.sizeLimit))
+	}
+	if deactivates(p) {
+		do(atMostOrAbsent, "pendingOrders", int64(0))
 	}
 	return steps, keys
 }
@@ -239,6 +244,8 @@ func buildTemplate(steps []step) (*template, error) {
 			conds = append(conds, path.Equal(mark))
 		case sizeAtMost:
 			conds = append(conds, path.Size().LessThanEqual(mark))
+		case atMostOrAbsent:
+			conds = append(conds, expression.Or(path.AttributeNotExists(), path.LessThanEqual(mark)))
 		}
 	}
 	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(and(conds)).Build()
@@ -294,6 +301,11 @@ func marshalValue(v any) (types.AttributeValue, error) {
 		return &types.AttributeValueMemberBOOL{Value: v}, nil
 	}
 	return attributevalue.Marshal(v)
+}
+
+// deactivates reports whether p sets status inactive, which is refused while orders are pending.
+func deactivates(p customer.Patch) bool {
+	return p.Status != nil && *p.Status == customer.Inactive
 }
 
 // addedKeys is how many custom field keys p sets (not removes).

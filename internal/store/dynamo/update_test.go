@@ -155,6 +155,42 @@ func TestTemplateCacheIsBounded(t *testing.T) {
 	}
 }
 
+// TestInactiveStatusIsConditionedOnNoPendingOrders: status inactive adds DeactivateCustomer's
+// condition, and the shapes with and without it never share a template, whichever is built first.
+func TestInactiveStatusIsConditionedOnNoPendingOrders(t *testing.T) {
+	now := time.Now()
+	const pending = "(attribute_not_exists (<pendingOrders>)) OR (<pendingOrders> <= 0)"
+	for _, order := range [][]customer.Status{{customer.Active, customer.Inactive}, {customer.Inactive, customer.Active}} {
+		// An empty cache each round (other tests may have filled it to its bound, and then
+		// nothing would be remembered), so that the first status's template is cached first.
+		templates.mu.Lock()
+		templates.m = map[string]*template{}
+		templates.mu.Unlock()
+		for _, st := range order {
+			for _, version := range []*int64{nil, new(int64)} {
+				first := "Ada"
+				e, err := customerUpdate(customer.Patch{Status: &st, FirstName: &first}, now, guard{version: version})
+				if err != nil {
+					t.Fatal(err)
+				}
+				update, condition := resolve(t, e)
+				if got, want := strings.Contains(condition, pending), st == customer.Inactive; got != want {
+					t.Errorf("status %s (version pinned %v): condition %q holds %s = %v, want %v", st, version != nil, condition, pending, got, want)
+				}
+				if !strings.Contains(update, "<status> = "+string(st)) || !strings.Contains(condition, "attribute_exists (<PK>)") {
+					t.Errorf("status %s: update %q, condition %q", st, update, condition)
+				}
+			}
+		}
+	}
+	templates.mu.RLock()
+	cached := len(templates.m)
+	templates.mu.RUnlock()
+	if cached != 4 {
+		t.Errorf("template cache holds %d shapes, want 4 (status active and inactive, with and without a version)", cached)
+	}
+}
+
 func popcount(n int) int {
 	c := 0
 	for ; n > 0; n &= n - 1 {

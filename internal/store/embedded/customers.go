@@ -62,10 +62,11 @@ func (s *Store) GetCustomer(ctx context.Context, tenant, id string) (customer.Cu
 }
 
 // UpdateCustomer applies p to the customer and returns it as stored afterwards. It reads the
-// customer, checks ifMatch, applies p with customer.Patch.Apply and, when the email changes other
+// customer, checks ifMatch and (for status inactive) that no order is pending, applies p with customer.Patch.Apply and, when the email changes other
 // than in case, moves the email reservation — all in one transaction.
-// Errors: customer.ErrNotFound, customer.ErrPrecondition, customer.ErrEmailExists, or a
-// *fault.ValidationError when the merged customFields would be too many.
+// Errors: customer.ErrNotFound, customer.ErrPrecondition, customer.ErrPendingOrders,
+// customer.ErrEmailExists, or a *fault.ValidationError when the merged customFields would be too
+// many.
 func (s *Store) UpdateCustomer(ctx context.Context, tenant, id string, p customer.Patch, ifMatch *int64) (customer.Customer, error) {
 	if err := ctx.Err(); err != nil {
 		return customer.Customer{}, fmt.Errorf("embedded: update customer %s: %w", id, err)
@@ -85,6 +86,9 @@ func (s *Store) UpdateCustomer(ctx context.Context, tenant, id string, p custome
 		}
 		if ifMatch != nil && *ifMatch != old.Version {
 			return customer.ErrPrecondition
+		}
+		if p.Status != nil && *p.Status == customer.Inactive && old.PendingOrders > 0 {
+			return customer.ErrPendingOrders
 		}
 		updated, err = p.Apply(old, s.now())
 		if err != nil {

@@ -167,7 +167,12 @@ func TestCreateOrder(t *testing.T) {
 		t.Errorf("after order without shipping: customer shipping %v, order shipping %v; want %v, nil", got.LastShippingAddress, third.ShippingAddress, ship)
 	}
 
-	// Inactive customer: refused, nothing written.
+	// Inactive customer (once no order is pending): refused, nothing written.
+	for _, o := range []order.Order{first, second, third} {
+		if _, err := s.CancelOrder(ctx, "t1", o.OrderID, ""); err != nil {
+			t.Fatalf("CancelOrder(%s) = %v", o.OrderID, err)
+		}
+	}
 	if _, err := s.UpdateCustomer(ctx, "t1", c.CustomerID, customer.Patch{Status: ptr(customer.Inactive)}, nil); err != nil {
 		t.Fatalf("UpdateCustomer(status inactive) = %v", err)
 	}
@@ -406,6 +411,11 @@ func TestListCustomers(t *testing.T) {
 			t.Fatalf("CreateOrder = %v", err)
 		}
 		ids = append(ids, o.Customer.CustomerID)
+		if i == 2 {
+			if _, err := s.CancelOrder(ctx, "t1", o.OrderID, ""); err != nil {
+				t.Fatalf("CancelOrder = %v", err)
+			}
+		}
 	}
 	mustOrder(t, s, "t2", "x@example.com")
 	if _, err := s.UpdateCustomer(ctx, "t1", ids[2], customer.Patch{Status: ptr(customer.Inactive)}, nil); err != nil {

@@ -556,6 +556,7 @@ var deactivateTests = []test{
 	{"Idempotent", testDeactivateAgain},
 	{"IfMatch", testDeactivateIfMatch},
 	{"InactiveCannotOrder", testInactiveCannotOrder},
+	{"UpdateStatusInactive", testUpdateInactivePending},
 }
 
 // testDeactivatePending: a customer with a pending order cannot be deactivated; once every
@@ -645,5 +646,51 @@ func testInactiveCannotOrder(t *testing.T, s Store) {
 	got := update(t, s, tenantA, c.CustomerID, customer.Patch{FirstName: ptr("Dormant")}, nil)
 	if got.Status != customer.Inactive {
 		t.Errorf("status after updating an inactive customer's name = %q, want inactive", got.Status)
+	}
+}
+
+// testUpdateInactivePending: status inactive through UpdateCustomer keeps DeactivateCustomer's
+// rule: refused while an order is pending (after not found and a stale ifMatch, in that order),
+// also together with other changes or an email change, which are then not applied either.
+func testUpdateInactivePending(t *testing.T, s Store) {
+	ctx := t.Context()
+	o := createOrder(t, s, tenantA, newInput("busy@example.com"))
+	id := o.Customer.CustomerID
+	before := getCustomer(t, s, tenantA, id)
+	inactive := ptr(customer.Inactive)
+	tests := []struct {
+		name    string
+		p       customer.Patch
+		ifMatch *int64
+		want    error
+	}{
+		{"status only", customer.Patch{Status: inactive}, nil, customer.ErrPendingOrders},
+		{"current ifMatch", customer.Patch{Status: inactive}, ptr(before.Version), customer.ErrPendingOrders},
+		{"with other fields", customer.Patch{Status: inactive, FirstName: ptr("Gone"), CustomFields: map[string]any{"k": "v"}}, nil, customer.ErrPendingOrders},
+		{"with an email change", customer.Patch{Status: inactive, Email: ptr("gone@example.com")}, nil, customer.ErrPendingOrders},
+		{"with a case-only email change", customer.Patch{Status: inactive, Email: ptr("BUSY@example.com")}, nil, customer.ErrPendingOrders},
+		{"stale ifMatch", customer.Patch{Status: inactive}, ptr(before.Version - 1), customer.ErrPrecondition},
+		{"stale ifMatch with an email change", customer.Patch{Status: inactive, Email: ptr("gone@example.com")}, ptr(before.Version + 1), customer.ErrPrecondition},
+	}
+	for _, tt := range tests {
+		_, err := s.UpdateCustomer(ctx, tenantA, id, tt.p, tt.ifMatch)
+		wantErr(t, "UpdateCustomer("+tt.name+") with a pending order", err, tt.want)
+		unchanged(t, s, tenantA, before)
+	}
+	_, err := s.UpdateCustomer(ctx, tenantA, customer.NewID(time.Now()), customer.Patch{Status: inactive}, ptr(int64(1)))
+	wantErr(t, "UpdateCustomer(missing customer, status inactive)", err, customer.ErrNotFound)
+	// The email stays reserved by the refused customer, not the one the refused patch named.
+	if n := createOrder(t, s, tenantA, newInput("gone@example.com")); n.Customer.CustomerID == id {
+		t.Errorf("order for the refused new email went to customer %s, want a new customer", id)
+	}
+
+	// Status active on a customer with pending orders is no change of rule.
+	update(t, s, tenantA, id, customer.Patch{Status: ptr(customer.Active)}, nil)
+	cancelOrder(t, s, tenantA, o.OrderID)
+	cur := getCustomer(t, s, tenantA, id)
+	got := update(t, s, tenantA, id, customer.Patch{Status: inactive, FirstName: ptr("Idle")}, ptr(cur.Version))
+	if got.Status != customer.Inactive || got.FirstName != "Idle" || got.Version != cur.Version+1 {
+		t.Errorf("UpdateCustomer(inactive) with no pending order: status %q firstName %q version %d, want inactive, Idle, %d",
+			got.Status, got.FirstName, got.Version, cur.Version+1)
 	}
 }

@@ -90,6 +90,9 @@ func (m *memStore) UpdateCustomer(_ context.Context, tenant, id string, p custom
 	if ifMatch != nil && *ifMatch != c.Version {
 		return customer.Customer{}, fmt.Errorf("mem: update customer %s: %w", id, customer.ErrPrecondition)
 	}
+	if p.Status != nil && *p.Status == customer.Inactive && c.PendingOrders > 0 {
+		return customer.Customer{}, fmt.Errorf("mem: update customer %s: %w", id, customer.ErrPendingOrders)
+	}
 	oldKey := customer.EmailKey(c.Email)
 	if p.Email != nil {
 		if holder, ok := m.emails[k(tenant, customer.EmailKey(*p.Email))]; ok && holder != id {
