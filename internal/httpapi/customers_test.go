@@ -82,7 +82,9 @@ func TestIfMatch(t *testing.T) {
 		{"zero", []string{`"0"`}, 412, "PRECONDITION_FAILED"},
 		{"list of stale", []string{`"998", "999"`}, 412, "PRECONDITION_FAILED"},
 		{"current", []string{"CURRENT"}, 200, ""},
-		{"weak current", []string{"W/CURRENT"}, 200, ""},
+		{"weak current", []string{"W/CURRENT"}, 412, "PRECONDITION_FAILED"},
+		{"list of stale and weak current", []string{`"999", W/CURRENT`}, 412, "PRECONDITION_FAILED"},
+		{"weak current and current", []string{"W/CURRENT", "CURRENT"}, 200, ""},
 		{"list with current", []string{`"999", CURRENT`}, 200, ""},
 		{"two headers with current", []string{`"999"`, "CURRENT"}, 200, ""},
 		{"star", []string{"*"}, 200, ""},
@@ -102,11 +104,11 @@ func TestIfMatch(t *testing.T) {
 			}
 		})
 	}
-	// A missing customer is 404 whatever If-Match says.
-	for _, h := range []string{`"1"`, `"abc"`, "*", `"1", "2"`} {
-		got := e.do(req{method: "PUT", path: "/v1/customers/cust_nope", body: `{"lastName":"X"}`, header: http.Header{"If-Match": {h}}})
+	// A missing customer is 404 whatever If-Match says (W/ included).
+	for _, h := range []string{`"1"`, `"abc"`, "*", `"1", "2"`, `W/"1"`} {
+		got := e.do(req{method: "PUT", path: "/v1/customers/" + missingCustomer, body: `{"lastName":"X"}`, header: http.Header{"If-Match": {h}}})
 		got.expect(t, http.StatusNotFound, "CUSTOMER_NOT_FOUND")
-		got = e.do(req{method: "DELETE", path: "/v1/customers/cust_nope", header: http.Header{"If-Match": {h}}})
+		got = e.do(req{method: "DELETE", path: "/v1/customers/" + missingCustomer, header: http.Header{"If-Match": {h}}})
 		got.expect(t, http.StatusNotFound, "CUSTOMER_NOT_FOUND")
 	}
 	// DELETE honours If-Match too.

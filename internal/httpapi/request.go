@@ -106,8 +106,8 @@ func checkPathIDs(r *http.Request) error {
 // ifMatch turns an If-Match header into the version the store must find. nil: no header or "*"
 // (the customer must exist, which every update requires anyway). A list of several tags is
 // resolved by current, which reads the customer's version; it is called only then. A header that
-// can match no version asks for version -1, so that the store answers 404 for a missing customer
-// and 412 for any other.
+// can match no version (weak tags, malformed ones) asks for version -1, so that the store answers
+// 404 for a missing customer and 412 for any other.
 func ifMatch(h []string, current func() (int64, error)) (*int64, error) {
 	if len(h) == 0 {
 		return nil, nil
@@ -119,7 +119,9 @@ func ifMatch(h []string, current func() (int64, error)) (*int64, error) {
 			if tag == "*" {
 				return nil, nil
 			}
-			tag = strings.TrimPrefix(tag, "W/")
+			if strings.HasPrefix(tag, "W/") {
+				continue // If-Match compares strongly (RFC 9110 13.1.1): a weak tag never matches
+			}
 			if len(tag) < 3 || tag[0] != '"' || tag[len(tag)-1] != '"' {
 				continue
 			}

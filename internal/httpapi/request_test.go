@@ -18,7 +18,9 @@ func TestParseIfMatch(t *testing.T) {
 		{[]string{"*"}, 0, 0},
 		{[]string{`"3", *`}, 0, 0},
 		{[]string{`"3"`}, 3, 0},
-		{[]string{`W/"3"`}, 3, 0},
+		{[]string{`W/"3"`}, -1, 0},
+		{[]string{`W/"7"`}, -1, 0},
+		{[]string{`W/"7", *`}, 0, 0},
 		{[]string{` "3" `}, 3, 0},
 		{[]string{`"03"`}, -1, 0},
 		{[]string{`"-3"`}, -1, 0},
@@ -29,7 +31,8 @@ func TestParseIfMatch(t *testing.T) {
 		{[]string{`"99999999999999999999"`}, -1, 0},
 		{[]string{`"3", "x"`}, 3, 0},
 		{[]string{`"3", "7"`}, 7, 1},
-		{[]string{`"3"`, `W/"7"`}, 7, 1},
+		{[]string{`"3"`, `W/"7"`}, 3, 0},
+		{[]string{`"3"`, `W/"7"`, `"7"`}, 7, 1},
 		{[]string{`"3", "4"`}, -1, 1},
 	}
 	for _, tt := range tests {
