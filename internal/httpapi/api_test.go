@@ -73,6 +73,46 @@ func TestAuthChecks(t *testing.T) {
 	}
 }
 
+func TestTenantIDOnce(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		name       string
+		key        string
+		tenant     []string
+		wantStatus int
+		wantCode   string
+	}{
+		{"two headers", keyT1, []string{"t1", "t2"}, 400, "INVALID_REQUEST"},
+		{"the same twice", keyT1, []string{"t1", "t1"}, 400, "INVALID_REQUEST"},
+		{"joined by API Gateway", keyT1, []string{"t1,t2"}, 400, "INVALID_REQUEST"},
+		{"joined with a space", keyT1, []string{"t1, t1"}, 400, "INVALID_REQUEST"},
+		{"401 first", "nope", []string{"t1", "t2"}, 401, "UNAUTHORIZED"},
+		{"once", keyT1, []string{"t1"}, 200, ""},
+	}
+	for _, rt := range httpapi.Routes {
+		if rt.Method != "GET" {
+			continue
+		}
+		for _, tt := range tests {
+			t.Run(rt.Name+"/"+tt.name, func(t *testing.T) {
+				r := routeRequest(rt, missingCustomer, missingOrder)
+				r.key, r.tenant, r.header = tt.key, "-", http.Header{"Tenant-Id": tt.tenant}
+				got := e.do(r)
+				if tt.wantStatus == 200 {
+					if got.Code == 400 || got.Code == 401 || got.Code == 403 {
+						t.Errorf("status %d, want the request served (body %s)", got.Code, got.Body)
+					}
+					return
+				}
+				got.expect(t, tt.wantStatus, tt.wantCode)
+				if tt.wantStatus == 400 && got.errorMessage() != "Tenant-ID must be given once" {
+					t.Errorf("message %q, want %q", got.errorMessage(), "Tenant-ID must be given once")
+				}
+			})
+		}
+	}
+}
+
 func TestScopes(t *testing.T) {
 	e := newEnv(t)
 	cid := e.customer("a@example.com")

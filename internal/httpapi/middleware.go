@@ -130,6 +130,11 @@ func (a *API) authorize(r *http.Request, scope auth.Scope) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// API Gateway joins repeated headers with commas, so "a,b" is two headers as well; either
+	// way the request would name two tenants.
+	if h := r.Header.Values("Tenant-ID"); len(h) > 1 || len(h) == 1 && strings.Contains(h[0], ",") {
+		return "", fault.E(fault.BadRequest, "Tenant-ID must be given once")
+	}
 	tenant := strings.TrimSpace(r.Header.Get("Tenant-ID"))
 	if tenant == "" {
 		return "", fault.E(fault.BadRequest, "The Tenant-ID header is required")
