@@ -137,12 +137,15 @@ func orderListQuery(q query) (order.ListQuery, string, error) {
 	if lq.Limit, err = q.limit(); err != nil {
 		return lq, "", err
 	}
-	status, err := q.oneOf("status", "", string(order.Pending), string(order.Confirmed),
+	// "all" is the default said aloud, as for customers.
+	status, err := q.oneOf("status", "all", "all", string(order.Pending), string(order.Confirmed),
 		string(order.Partial), string(order.Fulfilled), string(order.Cancelled))
 	if err != nil {
 		return lq, "", err
 	}
-	lq.Status = order.Status(status)
+	if status != "all" {
+		lq.Status = order.Status(status)
+	}
 	if lq.CustomerID = q.get("customerId"); lq.CustomerID != "" && !customer.ValidID(lq.CustomerID) {
 		return lq, "", badParam("customerId", "must be a customer id (cust_ and 26 characters)")
 	}
@@ -150,7 +153,7 @@ func orderListQuery(q query) (order.ListQuery, string, error) {
 		return lq, "", err
 	}
 	bound := binding("orders", url.Values{
-		"status":     {status},
+		"status":     {string(lq.Status)}, // "" for all: a cursor made with status=all serves without it
 		"customerId": {lq.CustomerID},
 		"desc":       {boolString(lq.Desc)},
 	})

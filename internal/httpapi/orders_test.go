@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -146,6 +147,18 @@ func TestListOrders(t *testing.T) {
 	got, _ := listAll(t, e, "/v1/orders", "orders", "orderId", 4)
 	if !slices.Equal(got, rev) {
 		t.Errorf("all orders = %v, want %v", got, rev)
+	}
+	// status=all is the documented default, said aloud; a cursor of one serves the other.
+	got, _ = listAll(t, e, "/v1/orders?status=all", "orders", "orderId", 4)
+	if !slices.Equal(got, rev) {
+		t.Errorf("status=all orders = %v, want %v", got, rev)
+	}
+	first := e.do(req{method: "GET", path: "/v1/orders?status=all&limit=2"})
+	first.expect(t, http.StatusOK, "")
+	second := e.do(req{method: "GET", path: "/v1/orders?limit=2&startAfter=" + url.QueryEscape(first.str("nextCursor"))})
+	second.expect(t, http.StatusOK, "")
+	if orders, _ := second.body["orders"].([]any); len(orders) != 2 || orders[0].(map[string]any)["orderId"] != rev[2] {
+		t.Errorf("page after a status=all cursor, without status: %s, want %s first", second.Body, rev[2])
 	}
 	got, _ = listAll(t, e, "/v1/orders?sortDir=asc&status=cancelled", "orders", "orderId", 1)
 	if !slices.Equal(got, []string{all[4]}) {
