@@ -50,7 +50,8 @@ func (s *Store) getKey(ctx context.Context, k map[string]types.AttributeValue) (
 	return key, true, nil
 }
 
-// itemKeys lists the primary keys of every item of k: by hash, by id and one per tenant.
+// itemKeys lists the primary keys of every item of k: by hash, by id and one per tenant. A
+// tenant granted twice gives the same key twice; writeSet makes it one write.
 func itemKeys(k auth.Key) []map[string]types.AttributeValue {
 	keys := []map[string]types.AttributeValue{apiKeyKey(k.Hash), apiKeyIDKey(k.ID)}
 	for _, t := range k.Tenants {
@@ -59,10 +60,33 @@ func itemKeys(k auth.Key) []map[string]types.AttributeValue {
 	return keys
 }
 
-func keyID(k map[string]types.AttributeValue) string {
+// writeSet collects the writes of one transaction, at most one per item: DynamoDB refuses a
+// transaction that touches an item twice. A later write of an item replaces the earlier one in
+// its place.
+type writeSet struct {
+	index map[string]int // item → position in items
+	items []types.TransactWriteItem
+}
+
+// itemID names the item with primary key k.
+func itemID(k map[string]types.AttributeValue) string {
 	pk, _ := k[AttrPK].(*types.AttributeValueMemberS)
 	sk, _ := k[AttrSK].(*types.AttributeValueMemberS)
 	return pk.Value + "\x00" + sk.Value
+}
+
+// put sets the write of the item with primary key k.
+func (w *writeSet) put(k map[string]types.AttributeValue, item types.TransactWriteItem) {
+	if w.index == nil {
+		w.index = map[string]int{}
+	}
+	id := itemID(k)
+	if i, ok := w.index[id]; ok {
+		w.items[i] = item
+		return
+	}
+	w.index[id] = len(w.items)
+	w.items = append(w.items, item)
 }
 
 // PutAPIKey stores k, replacing any key with the same hash or the same id, in one transaction
@@ -78,14 +102,7 @@ func (s *Store) PutAPIKey(ctx context.Context, k auth.Key) error {
 	if err != nil {
 		return fmt.Errorf("dynamo: put API key %s: encode: %w", k.ID, err)
 	}
-	writes := map[string]types.TransactWriteItem{}
-	var order []string
-	add := func(id string, w types.TransactWriteItem) {
-		if _, ok := writes[id]; !ok {
-			order = append(order, id)
-		}
-		writes[id] = w
-	}
+	var writes writeSet
 	for _, lookup := range []map[string]types.AttributeValue{apiKeyKey(k.Hash), apiKeyIDKey(k.ID)} {
 		old, found, err := s.getKey(ctx, lookup)
 		if err != nil {
@@ -95,7 +112,7 @@ func (s *Store) PutAPIKey(ctx context.Context, k auth.Key) error {
 			continue
 		}
 		for _, key := range itemKeys(old) {
-			add(keyID(key), types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(s.table), Key: key}})
+			writes.put(key, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(s.table), Key: key}})
 		}
 	}
 	for _, key := range itemKeys(k) {
@@ -106,20 +123,18 @@ func (s *Store) PutAPIKey(ctx context.Context, k auth.Key) error {
 		for n, v := range key {
 			item[n] = v
 		}
-		add(keyID(key), types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: item}})
+		writes.put(key, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: item}})
 	}
-	items := make([]types.TransactWriteItem, 0, len(order))
-	for _, id := range order {
-		items = append(items, writes[id])
-	}
-	if _, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}); err != nil {
+	if _, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes.items}); err != nil {
 		return fail("put API key "+k.ID, err)
 	}
 	return nil
 }
 
 // RevokeAPIKey marks every item of the key revoked, on condition each still belongs to the key
-// read; a concurrent PutAPIKey makes it read again.
+// read. A transaction conflict (a concurrent write of one of the items) makes it read again; a
+// failed condition does not: the items no longer match the key read, which another read would
+// not repair, so it is an error.
 func (s *Store) RevokeAPIKey(ctx context.Context, id string) error {
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
 		k, found, err := s.getKey(ctx, apiKeyIDKey(id))
@@ -135,9 +150,9 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string) error {
 		if err != nil {
 			return fmt.Errorf("dynamo: revoke API key %s: build: %w", id, err)
 		}
-		var items []types.TransactWriteItem
+		var writes writeSet
 		for _, key := range itemKeys(k) {
-			items = append(items, types.TransactWriteItem{Update: &types.Update{
+			writes.put(key, types.TransactWriteItem{Update: &types.Update{
 				TableName:                 aws.String(s.table),
 				Key:                       key,
 				UpdateExpression:          expr.Update(),
@@ -146,13 +161,21 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string) error {
 				ExpressionAttributeValues: expr.Values(),
 			}})
 		}
-		_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes.items})
 		if err == nil {
 			return nil
 		}
 		reasons, ok := cancelled(err)
-		if !ok || throttled(reasons) {
+		switch {
+		case !ok || throttled(reasons):
 			return fail("revoke API key "+id, err)
+		case cancelledBy(reasons, codeConditionFailed):
+			return fmt.Errorf("dynamo: revoke API key %s: its items no longer match the key read: %w", id, err)
+		case !cancelledBy(reasons, codeConflict):
+			return fmt.Errorf("dynamo: revoke API key %s: %w", id, err)
+		}
+		if attempt == maxAttempts {
+			break
 		}
 		if err := backoff(ctx, attempt); err != nil {
 			return fmt.Errorf("dynamo: revoke API key %s: %w", id, err)

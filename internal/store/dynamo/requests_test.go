@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/flexportal-compat/customers-api/internal/auth"
 	"github.com/flexportal-compat/customers-api/internal/customer"
 	"github.com/flexportal-compat/customers-api/internal/fault"
 	"github.com/flexportal-compat/customers-api/internal/store/dynamo"
@@ -447,5 +448,120 @@ func TestUnreachableEndpointIsUnavailable(t *testing.T) {
 	var fe *fault.Error
 	if !errors.As(err, &fe) || fe.Kind != fault.Unavailable {
 		t.Errorf("GetCustomer on an unreachable endpoint = %v, want fault.Unavailable", err)
+	}
+}
+
+// keyItem is the stored form of k (any of its items: they share the body).
+func keyItem(t *testing.T, k auth.Key) map[string]types.AttributeValue {
+	t.Helper()
+	m, err := attributevalue.MarshalMap(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m["PK"] = &types.AttributeValueMemberS{Value: "APIKEYID#" + k.ID}
+	m["SK"] = &types.AttributeValueMemberS{Value: "APIKEY"}
+	return m
+}
+
+// transactItemKeys lists the PK/SK of every item a transaction writes, in order.
+func transactItemKeys(in *dynamodb.TransactWriteItemsInput) []string {
+	var keys []string
+	for _, w := range in.TransactItems {
+		var k map[string]types.AttributeValue
+		switch {
+		case w.Put != nil:
+			k = w.Put.Item
+		case w.Update != nil:
+			k = w.Update.Key
+		case w.Delete != nil:
+			k = w.Delete.Key
+		case w.ConditionCheck != nil:
+			k = w.ConditionCheck.Key
+		}
+		keys = append(keys, k["PK"].(*types.AttributeValueMemberS).Value+" "+k["SK"].(*types.AttributeValueMemberS).Value)
+	}
+	return keys
+}
+
+// TestAPIKeyWritesTouchEachItemOnce: a key granted a tenant twice is still one item per tenant
+// in the transactions of PutAPIKey (with the old key's deletes) and RevokeAPIKey.
+func TestAPIKeyWritesTouchEachItemOnce(t *testing.T) {
+	k := auth.Key{ID: "key_1", Hash: "h1", Tenants: []string{"t1", "t2", "t1"}, Scopes: auth.AllScopes, Status: auth.StatusActive}
+	want := []string{"APIKEY#h1 APIKEY", "APIKEYID#key_1 APIKEY", "TENANT#t1 APIKEY#key_1", "TENANT#t2 APIKEY#key_1"}
+	f := &fakeClient{
+		getItem: func(*dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
+			return &dynamodb.GetItemOutput{Item: keyItem(t, k)}, nil
+		},
+		transact: func(*dynamodb.TransactWriteItemsInput) (*dynamodb.TransactWriteItemsOutput, error) {
+			return &dynamodb.TransactWriteItemsOutput{}, nil
+		},
+	}
+	st := fakeStore(f)
+	if err := st.PutAPIKey(context.Background(), k); err != nil {
+		t.Fatalf("PutAPIKey: %v", err)
+	}
+	if err := st.RevokeAPIKey(context.Background(), k.ID); err != nil {
+		t.Fatalf("RevokeAPIKey: %v", err)
+	}
+	checkCalls(t, f, map[string]int{"GetItem": 3, "TransactWriteItems": 2})
+	for i, what := range []string{"PutAPIKey", "RevokeAPIKey"} {
+		if got := transactItemKeys(f.transacts[i]); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s transaction items = %v, want %v", what, got, want)
+		}
+	}
+	for _, w := range f.transacts[0].TransactItems {
+		if w.Put == nil {
+			t.Errorf("PutAPIKey of the same key: %+v, want a Put (the Delete of the old item replaced)", w)
+		}
+	}
+}
+
+// TestRevokeAPIKeyRetriesOnlyConflicts: a transaction conflict reads again and retries; a failed
+// condition is an error at once.
+func TestRevokeAPIKeyRetriesOnlyConflicts(t *testing.T) {
+	k := auth.Key{ID: "key_1", Hash: "h1", Tenants: []string{"t1"}, Status: auth.StatusActive}
+	cancel := func(codes ...string) error {
+		e := &types.TransactionCanceledException{Message: aws.String("Transaction cancelled")}
+		for _, c := range codes {
+			e.CancellationReasons = append(e.CancellationReasons, types.CancellationReason{Code: aws.String(c)})
+		}
+		return e
+	}
+	tests := []struct {
+		name      string
+		answers   []error // one per attempt; past the end, success
+		wantCalls int
+		wantErr   bool
+	}{
+		{"conflict, then success", []error{cancel("None", "TransactionConflict", "None")}, 2, false},
+		{"condition failed", []error{cancel("None", "ConditionalCheckFailed", "None")}, 1, true},
+		{"condition failed beside a conflict", []error{cancel("TransactionConflict", "ConditionalCheckFailed", "None")}, 1, true},
+		{"conflicts throughout", []error{
+			cancel("TransactionConflict", "None", "None"), cancel("TransactionConflict", "None", "None"),
+			cancel("TransactionConflict", "None", "None"), cancel("TransactionConflict", "None", "None"),
+			cancel("TransactionConflict", "None", "None"), cancel("TransactionConflict", "None", "None"),
+		}, 5, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := 0
+			f := &fakeClient{
+				getItem: func(*dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
+					return &dynamodb.GetItemOutput{Item: keyItem(t, k)}, nil
+				},
+				transact: func(*dynamodb.TransactWriteItemsInput) (*dynamodb.TransactWriteItemsOutput, error) {
+					n++
+					if n <= len(tt.answers) {
+						return nil, tt.answers[n-1]
+					}
+					return &dynamodb.TransactWriteItemsOutput{}, nil
+				},
+			}
+			err := fakeStore(f).RevokeAPIKey(context.Background(), k.ID)
+			if (err != nil) != tt.wantErr {
+				t.Errorf("RevokeAPIKey = %v, want error %v", err, tt.wantErr)
+			}
+			checkCalls(t, f, map[string]int{"GetItem": tt.wantCalls, "TransactWriteItems": tt.wantCalls})
+		})
 	}
 }

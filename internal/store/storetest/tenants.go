@@ -106,6 +106,7 @@ func testTenantSameEmail(t *testing.T, s Store) {
 var apiKeyTests = []test{
 	{"PutGetRevoke", testAPIKeys},
 	{"ListByTenant", testListAPIKeys},
+	{"TenantGrantedTwice", testAPIKeyTenantTwice},
 }
 
 func key(id, secret string, created string, tenants ...string) auth.Key {
@@ -218,5 +219,32 @@ func testListAPIKeys(t *testing.T, s Store) {
 	}
 	if got, err := s.APIKey(ctx, k3.Hash); err != nil || got.Status != auth.StatusRevoked {
 		t.Errorf("APIKey(key_3) after revocation = status %q, %v; want %q, nil", got.Status, err, auth.StatusRevoked)
+	}
+}
+
+// testAPIKeyTenantTwice: a key that names a tenant twice is stored, listed once under it, and
+// revoked like any other.
+func testAPIKeyTenantTwice(t *testing.T, s Store) {
+	ctx := t.Context()
+	k := key("key_1", "s1", "2026-01-01T00:00:00.000Z", tenantA, tenantB, tenantA)
+	for range 2 { // the second time, replacing itself
+		if err := s.PutAPIKey(ctx, k); err != nil {
+			t.Fatalf("PutAPIKey(tenant twice) error = %v, want nil", err)
+		}
+	}
+	for _, tenant := range []string{tenantA, tenantB} {
+		got, err := s.ListAPIKeys(ctx, tenant)
+		if err != nil || len(got) != 1 || got[0].ID != k.ID {
+			t.Errorf("ListAPIKeys(%s) = %+v, %v; want only %s", tenant, got, err, k.ID)
+		}
+	}
+	if err := s.RevokeAPIKey(ctx, k.ID); err != nil {
+		t.Fatalf("RevokeAPIKey(tenant twice) error = %v, want nil", err)
+	}
+	if got, err := s.APIKey(ctx, k.Hash); err != nil || got.Status != auth.StatusRevoked {
+		t.Errorf("APIKey after revocation = status %q, %v; want %q, nil", got.Status, err, auth.StatusRevoked)
+	}
+	if got, err := s.ListAPIKeys(ctx, tenantA); err != nil || len(got) != 1 || got[0].Status != auth.StatusRevoked {
+		t.Errorf("ListAPIKeys(%s) after revocation = %+v, %v; want %s revoked", tenantA, got, err, k.ID)
 	}
 }
