@@ -28,9 +28,19 @@ type idempotencyRecord struct {
 // CreateOrder finds the customer by email or creates it, and writes the order, the customer
 // change (or the new customer and its email reservation) and the idempotency record in one
 // transaction, so nothing is ever half-written. A lost race re-reads and tries again.
+//
+// When every attempt lost, the answer is order.ErrIdempotencyInUse only if the last one lost on
+// the idempotency record itself (a conflict on it, or its condition failing while the record it
+// found is not readable yet): another request with the same key is in flight. Any other lost race
+// is contention, fault.Unavailable.
 func (s *Store) CreateOrder(ctx context.Context, tenant string, in order.Input, idem order.Idempotency) (order.Order, bool, error) {
+	var err error
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
-		o, replayed, err := s.createOrder(ctx, tenant, in, idem)
+		var (
+			o        order.Order
+			replayed bool
+		)
+		o, replayed, err = s.createOrder(ctx, tenant, in, idem)
 		if !errors.Is(err, errRace) {
 			return o, replayed, err
 		}
@@ -40,7 +50,7 @@ func (s *Store) CreateOrder(ctx context.Context, tenant string, in order.Input, 
 			}
 		}
 	}
-	if idem.Key == "" {
+	if !errors.Is(err, errKeyRace) {
 		return order.Order{}, false, contention("create order")
 	}
 	o, found, err := s.replay(ctx, tenant, idem, nil)
@@ -50,7 +60,11 @@ func (s *Store) CreateOrder(ctx context.Context, tenant string, in order.Input, 
 	return order.Order{}, false, fmt.Errorf("dynamo: create order: %w", order.ErrIdempotencyInUse)
 }
 
-// createOrder is one attempt of CreateOrder; errRace means "read again".
+// errKeyRace is the errRace of an attempt that lost on the idempotency record.
+var errKeyRace = fmt.Errorf("%w: on the idempotency record", errRace)
+
+// createOrder is one attempt of CreateOrder; errRace means "read again" (errKeyRace: the race was
+// on the idempotency record).
 func (s *Store) createOrder(ctx context.Context, tenant string, in order.Input, idem order.Idempotency) (order.Order, bool, error) {
 	now := s.now()
 	custID, err := s.reservedBy(ctx, tenant, in.Customer.Email)
@@ -122,13 +136,17 @@ func (s *Store) createOrder(ctx context.Context, tenant string, in order.Input, 
 	if !ok || throttled(reasons) {
 		return order.Order{}, false, fail("create order", err)
 	}
-	if reason(reasons, idemAt) == codeConditionFailed {
+	switch reason(reasons, idemAt) {
+	case codeConditionFailed:
 		// The key is taken and not expired: replay the first order, or refuse another body.
 		o, found, err := s.replay(ctx, tenant, idem, reasons[idemAt].Item)
 		if err != nil || found {
 			return o, found, err
 		}
-		return order.Order{}, false, errRace
+		return order.Order{}, false, errKeyRace
+	case codeConflict:
+		// Another request is writing this key right now.
+		return order.Order{}, false, errKeyRace
 	}
 	if custID != "" && reason(reasons, 0) == codeConditionFailed {
 		if old, err := decodeCustomer(reasons[0].Item); err == nil && old.Status == customer.Inactive {

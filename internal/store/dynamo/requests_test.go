@@ -20,6 +20,7 @@ import (
 	"github.com/flexportal-compat/customers-api/internal/auth"
 	"github.com/flexportal-compat/customers-api/internal/customer"
 	"github.com/flexportal-compat/customers-api/internal/fault"
+	"github.com/flexportal-compat/customers-api/internal/order"
 	"github.com/flexportal-compat/customers-api/internal/store/dynamo"
 	"github.com/flexportal-compat/customers-api/internal/store/dynamo/dynamosetup"
 )
@@ -562,6 +563,63 @@ func TestRevokeAPIKeyRetriesOnlyConflicts(t *testing.T) {
 				t.Errorf("RevokeAPIKey = %v, want error %v", err, tt.wantErr)
 			}
 			checkCalls(t, f, map[string]int{"GetItem": tt.wantCalls, "TransactWriteItems": tt.wantCalls})
+		})
+	}
+}
+
+// TestCreateOrderInUseOnlyForItsKey: after every attempt lost a race, IDEMPOTENCY_KEY_IN_USE is
+// the answer only when the idempotency record was what conflicted; any other contention is
+// fault.Unavailable, with or without a key.
+func TestCreateOrderInUseOnlyForItsKey(t *testing.T) {
+	// A new customer's transaction: customer, email reservation, order, idempotency record.
+	reasons := func(customer, reservation, idem string) error {
+		return &types.TransactionCanceledException{
+			Message: aws.String("Transaction cancelled"),
+			CancellationReasons: []types.CancellationReason{
+				{Code: aws.String(customer)}, {Code: aws.String(reservation)}, {Code: aws.String("None")}, {Code: aws.String(idem)},
+			},
+		}
+	}
+	tests := []struct {
+		name   string
+		cancel error
+		key    string
+		want   error      // matched with errors.Is, when not nil
+		kind   fault.Kind // else the fault kind
+	}{
+		{"conflict on the record", reasons("None", "None", "TransactionConflict"), "k1", order.ErrIdempotencyInUse, 0},
+		{"record taken, not readable yet", reasons("None", "None", "ConditionalCheckFailed"), "k1", order.ErrIdempotencyInUse, 0},
+		{"conflict on the reservation", reasons("None", "TransactionConflict", "None"), "k1", nil, fault.Unavailable},
+		{"email taken meanwhile", reasons("None", "ConditionalCheckFailed", "None"), "k1", nil, fault.Unavailable},
+		{"conflict on the customer", reasons("TransactionConflict", "None", "None"), "k1", nil, fault.Unavailable},
+		{"conflict without a key", &types.TransactionCanceledException{CancellationReasons: []types.CancellationReason{
+			{Code: aws.String("None")}, {Code: aws.String("TransactionConflict")}, {Code: aws.String("None")},
+		}}, "", nil, fault.Unavailable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeClient{
+				getItem: func(*dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
+					return &dynamodb.GetItemOutput{}, nil // no reservation, no readable record
+				},
+				transact: func(*dynamodb.TransactWriteItemsInput) (*dynamodb.TransactWriteItemsOutput, error) {
+					return nil, tt.cancel
+				},
+			}
+			var idem order.Idempotency
+			if tt.key != "" {
+				idem = order.Idempotency{Key: tt.key, RequestHash: "h1"}
+			}
+			_, _, err := fakeStore(f).CreateOrder(context.Background(), "t1", orderInput("ada@example.com"), idem)
+			switch {
+			case tt.want != nil && !errors.Is(err, tt.want):
+				t.Errorf("CreateOrder = %v, want %v", err, tt.want)
+			case tt.want == nil && (fault.KindOf(err) != tt.kind || errors.Is(err, order.ErrIdempotencyInUse)):
+				t.Errorf("CreateOrder = %v (kind %v), want kind %v", err, fault.KindOf(err), tt.kind)
+			}
+			if n := f.calls["TransactWriteItems"]; n != 5 {
+				t.Errorf("transactions = %d, want 5 attempts", n)
+			}
 		})
 	}
 }
