@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
-	"slices"
 	"strings"
 	"time"
 
@@ -37,7 +36,9 @@ type Options struct {
 	Logger *slog.Logger
 	// CursorKey signs paging cursors. Every process serving the same list route must use the same
 	// key (every Lambda container of the function), or a cursor made by one is refused by another.
-	// Empty: a random key for this process only.
+	// Empty: Handler (one process serving everything) uses a random key for this process only;
+	// RouteHandler refuses a route that pages (Route.Pages), since a Lambda function runs in
+	// many containers.
 	CursorKey []byte
 	// KeyCacheTTL is how long a found API key is trusted without a read (default and max 60 s).
 	KeyCacheTTL time.Duration
@@ -53,6 +54,8 @@ type API struct {
 	log     *slog.Logger
 	auth    *auth.Authenticator
 	cursors cursor.Codec
+	// randomKey is true when no CursorKey was given and cursors hold for this process only.
+	randomKey bool
 }
 
 // New returns the API on s.
@@ -65,7 +68,7 @@ func New(s Store, opts Options) *API {
 	if len(key) == 0 {
 		key = make([]byte, 32)
 		_, _ = rand.Read(key) // never fails: crypto/rand panics rather than return an error
-		a.log.Warn("httpapi: no cursor key configured; list cursors are valid in this process only")
+		a.randomKey = true
 	}
 	a.cursors = cursor.New(key)
 	a.auth = auth.NewAuthenticator(s, auth.CacheOptions{
@@ -108,17 +111,24 @@ func (a *API) handlerFor(name string) handlerFunc {
 
 // Handler returns every route of Routes on one mux, with NotFound as the fallback.
 func (a *API) Handler() http.Handler {
+	if a.randomKey {
+		a.log.Warn("httpapi: no cursor key configured; list cursors are valid in this process only")
+	}
 	return a.mux(Routes)
 }
 
 // RouteHandler returns the route called name alone, with NotFound as the fallback: the handler of
-// that route's Lambda function.
+// that route's Lambda function. A route that pages needs Options.CursorKey.
 func (a *API) RouteHandler(name string) (http.Handler, error) {
-	i := slices.IndexFunc(Routes, func(rt Route) bool { return rt.Name == name })
-	if i < 0 {
+	rt, ok := RouteNamed(name)
+	if !ok {
 		return nil, fmt.Errorf("httpapi: no route named %q", name)
 	}
-	return a.mux(Routes[i : i+1]), nil
+	if rt.Pages && a.randomKey {
+		return nil, fmt.Errorf("httpapi: route %s signs paging cursors and needs a cursor key (Options.CursorKey), "+
+			"the same in every process serving it", name)
+	}
+	return a.mux([]Route{rt}), nil
 }
 
 // mux registers routes by path only and dispatches on the method itself, so that a wrong method

@@ -181,7 +181,7 @@ func TestRouting(t *testing.T) {
 func TestRouteHandler(t *testing.T) {
 	e := newEnv(t)
 	cid := e.customer("a@example.com")
-	api := httpapi.New(e.store, httpapi.Options{Logger: slog.New(slog.DiscardHandler)})
+	api := httpapi.New(e.store, httpapi.Options{Logger: slog.New(slog.DiscardHandler), CursorKey: []byte(strings.Repeat("k", 32))})
 	for _, rt := range httpapi.Routes {
 		t.Run(rt.Name, func(t *testing.T) {
 			h, err := api.RouteHandler(rt.Name)
@@ -205,6 +205,44 @@ func TestRouteHandler(t *testing.T) {
 	}
 	if _, err := api.RouteHandler("no-such-route"); err == nil {
 		t.Errorf("RouteHandler(no-such-route) = nil error, want an error")
+	}
+}
+
+// TestRouteHandlerCursorKey checks that a Lambda function of a list route cannot start without a
+// cursor key (each container would sign with its own random one), and that no other needs one.
+func TestRouteHandlerCursorKey(t *testing.T) {
+	var logs strings.Builder
+	api := httpapi.New(newEnv(t).store, httpapi.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	paging := 0
+	for _, rt := range httpapi.Routes {
+		_, err := api.RouteHandler(rt.Name)
+		if rt.Pages {
+			paging++
+			if err == nil || !strings.Contains(err.Error(), "cursor key") {
+				t.Errorf("RouteHandler(%s) without a cursor key = %v, want an error about the cursor key", rt.Name, err)
+			}
+		} else if err != nil {
+			t.Errorf("RouteHandler(%s) without a cursor key = %v, want no error", rt.Name, err)
+		}
+	}
+	if paging != 2 {
+		t.Errorf("%d routes page, want 2 (list-customers, list-orders)", paging)
+	}
+	if logs.Len() != 0 {
+		t.Errorf("RouteHandler logged %q, want nothing", logs.String())
+	}
+	// One process serving every route may use a random key, and says so.
+	api.Handler()
+	if !strings.Contains(logs.String(), "no cursor key") {
+		t.Errorf("Handler() without a cursor key logged %q, want a warning", logs.String())
+	}
+	for _, name := range []string{"list-customers", "list-orders"} {
+		if rt, ok := httpapi.RouteNamed(name); !ok || !rt.Pages {
+			t.Errorf("RouteNamed(%s) = %+v, %v, want a route that pages", name, rt, ok)
+		}
+	}
+	if _, ok := httpapi.RouteNamed("nope"); ok {
+		t.Errorf("RouteNamed(nope) found a route")
 	}
 }
 

@@ -25,7 +25,7 @@ func TestLambdaEvents(t *testing.T) {
 		Tenants: []string{"tenant-demo"}, Scopes: auth.AllScopes, Status: auth.StatusActive}); err != nil {
 		t.Fatal(err)
 	}
-	api := httpapi.New(e.store, httpapi.Options{Logger: slog.New(slog.DiscardHandler)})
+	api := httpapi.New(e.store, httpapi.Options{Logger: slog.New(slog.DiscardHandler), CursorKey: []byte(strings.Repeat("k", 32))})
 
 	load := func(name string) events.APIGatewayV2HTTPRequest {
 		t.Helper()

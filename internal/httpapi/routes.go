@@ -3,7 +3,11 @@
 // route per function, through aws-lambda-go-api-proxy) and in cmd/local (all routes on one mux).
 package httpapi
 
-import "github.com/flexportal-compat/customers-api/internal/auth"
+import (
+	"slices"
+
+	"github.com/flexportal-compat/customers-api/internal/auth"
+)
 
 // Route is one endpoint of the API. Name is also the function's folder (functions/<Name>) and
 // the stem of its logical id in template.yaml.
@@ -12,17 +16,29 @@ type Route struct {
 	Method  string
 	Pattern string // net/http ServeMux pattern path, with {wildcards}
 	Scope   auth.Scope
+	// Pages is true for a list route, which signs paging cursors: its function needs
+	// Options.CursorKey (CURSOR_SECRET), shared by every container. Other routes need no key.
+	Pages bool
 }
 
 // Routes is the single source of truth for routing: cmd/local mounts all of them, each Lambda
 // serves one, and a test checks template.yaml against it.
 var Routes = []Route{
-	{Name: "list-customers", Method: "GET", Pattern: "/v1/customers", Scope: auth.CustomersRead},
+	{Name: "list-customers", Method: "GET", Pattern: "/v1/customers", Scope: auth.CustomersRead, Pages: true},
 	{Name: "get-customer", Method: "GET", Pattern: "/v1/customers/{customerId}", Scope: auth.CustomersRead},
 	{Name: "update-customer", Method: "PUT", Pattern: "/v1/customers/{customerId}", Scope: auth.CustomersWrite},
 	{Name: "delete-customer", Method: "DELETE", Pattern: "/v1/customers/{customerId}", Scope: auth.CustomersWrite},
 	{Name: "create-order", Method: "POST", Pattern: "/v1/orders", Scope: auth.OrdersWrite},
-	{Name: "list-orders", Method: "GET", Pattern: "/v1/orders", Scope: auth.OrdersRead},
+	{Name: "list-orders", Method: "GET", Pattern: "/v1/orders", Scope: auth.OrdersRead, Pages: true},
 	{Name: "get-order", Method: "GET", Pattern: "/v1/orders/{orderId}", Scope: auth.OrdersRead},
 	{Name: "cancel-order", Method: "POST", Pattern: "/v1/orders/{orderId}/cancel", Scope: auth.OrdersWrite},
+}
+
+// RouteNamed returns the route of Routes called name.
+func RouteNamed(name string) (Route, bool) {
+	i := slices.IndexFunc(Routes, func(rt Route) bool { return rt.Name == name })
+	if i < 0 {
+		return Route{}, false
+	}
+	return Routes[i], true
 }

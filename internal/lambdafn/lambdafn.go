@@ -31,15 +31,17 @@ type Config struct {
 	Table        string     // TABLE_NAME, required
 	Endpoint     string     // DYNAMODB_ENDPOINT: moto or DynamoDB Local; empty in AWS
 	LogLevel     slog.Level // LOG_LEVEL: DEBUG, INFO (default), WARN or ERROR
-	CursorSecret []byte     // CURSOR_SECRET, required: signs the list cursors, same in every container
+	CursorSecret []byte     // CURSOR_SECRET, required by a route that pages: signs its cursors, same in every container
 }
 
 // minCursorSecret is the shortest CURSOR_SECRET accepted: an HMAC key shorter than this would be
 // guessable. The template generates 64 characters.
 const minCursorSecret = 32
 
-// ConfigFromEnv reads a Config through getenv (os.Getenv in a function).
-func ConfigFromEnv(getenv func(string) string) (Config, error) {
+// ConfigFromEnv reads the Config of the function of route rt through getenv (os.Getenv in a
+// function). CURSOR_SECRET is read only for a route that pages (rt.Pages); the template gives it
+// to no other function.
+func ConfigFromEnv(rt httpapi.Route, getenv func(string) string) (Config, error) {
 	c := Config{Table: getenv("TABLE_NAME"), Endpoint: getenv("DYNAMODB_ENDPOINT")}
 	var errs []error
 	if c.Table == "" {
@@ -50,10 +52,12 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		errs = append(errs, err)
 	}
 	c.LogLevel = level
-	if s := getenv("CURSOR_SECRET"); len(s) < minCursorSecret {
-		errs = append(errs, fmt.Errorf("CURSOR_SECRET must be at least %d characters", minCursorSecret))
-	} else {
-		c.CursorSecret = []byte(s)
+	if rt.Pages {
+		if s := getenv("CURSOR_SECRET"); len(s) < minCursorSecret {
+			errs = append(errs, fmt.Errorf("CURSOR_SECRET must be at least %d characters (route %s signs paging cursors)", minCursorSecret, rt.Name))
+		} else {
+			c.CursorSecret = []byte(s)
+		}
 	}
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("lambdafn: configuration: %w", errors.Join(errs...))
@@ -91,7 +95,11 @@ func Adapt(h http.Handler) Handler {
 // logger and DynamoDB client are made once, here, and shared by every invocation of the
 // container; a configuration error fails the init phase, so Lambda reports it.
 func Serve(name string) {
-	cfg, err := ConfigFromEnv(os.Getenv)
+	rt, ok := httpapi.RouteNamed(name)
+	if !ok {
+		exit(slog.New(NewLogHandler(os.Stdout, slog.LevelInfo)), name, fmt.Errorf("lambdafn: no route named %q", name))
+	}
+	cfg, err := ConfigFromEnv(rt, os.Getenv)
 	if err != nil {
 		exit(slog.New(NewLogHandler(os.Stdout, slog.LevelInfo)), name, err)
 	}
