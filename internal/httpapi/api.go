@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"crypto/rand"
 	"fmt"
 	"log/slog"
@@ -12,22 +11,15 @@ import (
 
 	"github.com/flexportal-compat/customers-api/internal/auth"
 	"github.com/flexportal-compat/customers-api/internal/cursor"
-	"github.com/flexportal-compat/customers-api/internal/customer"
-	"github.com/flexportal-compat/customers-api/internal/order"
 )
 
-// Store is what the handlers ask of storage: the methods of storetest.Store they call. Both
-// stores satisfy it; the doc comments of storetest.Store are the behaviour contract.
+// Store is what the API asks of storage: the customer handlers' part, the order handlers' part,
+// and the API-key lookup of the auth middleware. Both stores satisfy it; the doc comments of
+// storetest.Store are the behaviour contract.
 type Store interface {
-	GetCustomer(ctx context.Context, tenant, id string) (customer.Customer, error)
-	UpdateCustomer(ctx context.Context, tenant, id string, p customer.Patch, ifMatch *int64) (customer.Customer, error)
-	DeactivateCustomer(ctx context.Context, tenant, id string, ifMatch *int64) (customer.Customer, error)
-	ListCustomers(ctx context.Context, tenant string, q customer.ListQuery) (customer.Page, error)
-	CreateOrder(ctx context.Context, tenant string, in order.Input, idem order.Idempotency) (o order.Order, replayed bool, err error)
-	GetOrder(ctx context.Context, tenant, id string) (order.Order, error)
-	ListOrders(ctx context.Context, tenant string, q order.ListQuery) (order.Page, error)
-	CancelOrder(ctx context.Context, tenant, id, reason string) (order.Order, error)
-	APIKey(ctx context.Context, hash string) (auth.Key, error)
+	CustomerStore
+	OrderStore
+	auth.KeyStore
 }
 
 // Options configures an API. The zero value works, but see CursorKey.

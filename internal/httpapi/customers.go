@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -10,6 +11,15 @@ import (
 	"github.com/flexportal-compat/customers-api/internal/customer"
 	"github.com/flexportal-compat/customers-api/internal/fault"
 )
+
+// CustomerStore is what the customer handlers ask of storage (see storetest.Store for the
+// errors each returns).
+type CustomerStore interface {
+	GetCustomer(ctx context.Context, tenant, id string) (customer.Customer, error)
+	UpdateCustomer(ctx context.Context, tenant, id string, p customer.Patch, ifMatch *int64) (customer.Customer, error)
+	DeactivateCustomer(ctx context.Context, tenant, id string, ifMatch *int64) (customer.Customer, error)
+	ListCustomers(ctx context.Context, tenant string, q customer.ListQuery) (customer.Page, error)
+}
 
 type updateCustomerResponse struct {
 	Success    bool              `json:"success"`

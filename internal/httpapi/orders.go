@@ -1,12 +1,22 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 
 	"github.com/flexportal-compat/customers-api/internal/customer"
 	"github.com/flexportal-compat/customers-api/internal/order"
 )
+
+// OrderStore is what the order handlers ask of storage (see storetest.Store for the errors each
+// returns).
+type OrderStore interface {
+	CreateOrder(ctx context.Context, tenant string, in order.Input, idem order.Idempotency) (o order.Order, replayed bool, err error)
+	GetOrder(ctx context.Context, tenant, id string) (order.Order, error)
+	ListOrders(ctx context.Context, tenant string, q order.ListQuery) (order.Page, error)
+	CancelOrder(ctx context.Context, tenant, id, reason string) (order.Order, error)
+}
 
 type createOrderResponse struct {
 	Success bool        `json:"success"`
