@@ -15,10 +15,16 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
-for _ in $(seq 1 50); do
+for _ in $(seq 1 100); do
 	grep -q listening "$work/server.out" 2>/dev/null && break
+	kill -0 "$pid" 2>/dev/null || break # exited: no point waiting
 	sleep 0.1
 done
+if ! grep -q listening "$work/server.out" 2>/dev/null; then
+	echo "readme-examples: the server did not print \"listening\" within 10 s" >&2
+	cat "$work/server.out" "$work/server.log" >&2
+	exit 1
+fi
 
 # The block between the markers, minus the fences, pointed at this server.
 sed -n '/<!-- examples:start -->/,/<!-- examples:end -->/p' README.md |
