@@ -11,7 +11,8 @@
 # Environment:
 #   SCHEMATHESIS       the schemathesis executable (default: .tools/venv/bin/schemathesis)
 #   FUZZ_MAX_EXAMPLES  test cases per operation and phase (default 30)
-#   FUZZ_SEED          seed, to replay a run (default: random, printed)
+#   FUZZ_SEED          seed, to replay a run (default: fixed under CI=true so CI is repeatable,
+#                      random otherwise; always printed)
 #   FUZZ_CHECKS        comma-separated schemathesis checks (default: see CHECKS below)
 #   FUZZ_REPORT_DIR    write JUnit and HAR reports of the run there
 #   FUZZ_KEEP          1 keeps the work directory (data file, server log) for inspection
@@ -33,7 +34,13 @@ fi
 # - use_after_free: DELETE deactivates, and a deactivated customer can still be read.
 CHECKS="${FUZZ_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,unsupported_method,allow_header_conformance,ignored_auth,ensure_resource_availability,missing_required_header}"
 max_examples="${FUZZ_MAX_EXAMPLES:-30}"
-seed="${FUZZ_SEED:-$((RANDOM * 32768 + RANDOM))}"
+if [ -n "${FUZZ_SEED:-}" ]; then
+	seed=$FUZZ_SEED
+elif [ "${CI:-}" = true ]; then
+	seed=20261126
+else
+	seed=$((RANDOM * 32768 + RANDOM))
+fi
 
 bin="$root/.tools/bin/customers-local"
 mkdir -p "$(dirname "$bin")"
