@@ -103,8 +103,13 @@ const (
 	IndexArn = "Table/index/GSI1" // !Sub "${Table.Arn}/index/GSI1"
 )
 
+// IndexArnOf is the resource name in Allowed of the table's index name:
+// !Sub "${Table.Arn}/index/<name>" is TableArn + "/index/" + name.
+func IndexArnOf(name string) string { return TableArn + "/index/" + name }
+
 // Allowed returns, for the function with logical id fn, the actions its inline policy statements
-// allow on each resource, keyed TableArn or IndexArn (other resources by their source text).
+// allow on each resource, keyed TableArn or IndexArnOf an index (other resources by their source
+// text).
 func (n Node) Allowed(fn string) map[string][]string {
 	out := map[string][]string{}
 	for _, pol := range n.Path("Resources", fn, "Properties", "Policies").Items() {
@@ -127,8 +132,8 @@ func resourceName(res Node) string {
 	switch {
 	case res.Tag == "!GetAtt" && res.Value == "Table.Arn":
 		return TableArn
-	case res.Tag == "!Sub" && res.Value == "${Table.Arn}/index/GSI1":
-		return IndexArn
+	case res.Tag == "!Sub" && strings.HasPrefix(res.Value, "${Table.Arn}/index/"):
+		return IndexArnOf(strings.TrimPrefix(res.Value, "${Table.Arn}/index/"))
 	}
 	return strings.TrimSpace(res.Tag + " " + res.Value)
 }

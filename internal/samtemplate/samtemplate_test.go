@@ -21,6 +21,9 @@ Resources:
             - Effect: Allow
               Action: dynamodb:Query
               Resource: !Sub "${Table.Arn}/index/GSI1"
+            - Effect: Allow
+              Action: dynamodb:Query
+              Resource: !Sub "${Table.Arn}/index/GSI2"
             - Effect: Deny
               Action: dynamodb:DeleteItem
               Resource: "*"
@@ -36,7 +39,7 @@ func TestAllowed(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := fmt.Sprint(tmpl.Allowed("Fn"))
-	want := "map[!GetAtt Bucket.Arn:[s3:GetObject] Table:[dynamodb:GetItem dynamodb:Query] Table/index/GSI1:[dynamodb:Query]]"
+	want := "map[!GetAtt Bucket.Arn:[s3:GetObject] Table:[dynamodb:GetItem dynamodb:Query] Table/index/GSI1:[dynamodb:Query] Table/index/GSI2:[dynamodb:Query]]"
 	if got != want {
 		t.Errorf("Allowed(Fn) = %s, want %s", got, want)
 	}

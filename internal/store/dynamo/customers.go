@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -93,7 +94,7 @@ func (s *Store) update(ctx context.Context, tenant, id string, p customer.Patch,
 	ifMatch := g.version
 	now := s.now()
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
-		expr, err := customerUpdate(p, now, g)
+		expr, err := customerUpdate(tenant, id, p, now, g)
 		if err != nil {
 			return customer.Customer{}, fmt.Errorf("dynamo: update customer %s: %w", id, err)
 		}
@@ -153,7 +154,7 @@ func (s *Store) moveEmail(ctx context.Context, tenant string, cur customer.Custo
 	if err != nil {
 		return customer.Customer{}, err
 	}
-	expr, err := customerUpdate(p, now, guard{version: &cur.Version, email: &cur.Email})
+	expr, err := customerUpdate(tenant, id, p, now, guard{version: &cur.Version, email: &cur.Email})
 	if err != nil {
 		return customer.Customer{}, fmt.Errorf("dynamo: update customer %s: %w", id, err)
 	}
@@ -229,7 +230,8 @@ func (s *Store) reservation(tenant, email, id string) *types.Put {
 	}
 }
 
-// DeactivateCustomer sets status inactive in one UpdateItem, refused while pendingOrders > 0.
+// DeactivateCustomer sets status inactive (and moves the customer to the inactive GSI2
+// partition) in one UpdateItem, refused while pendingOrders > 0.
 // A failed condition's ALL_OLD item tells which: not found, stale ifMatch, already inactive (a
 // success that changes nothing) or pending orders.
 func (s *Store) DeactivateCustomer(ctx context.Context, tenant, id string, ifMatch *int64) (customer.Customer, error) {
@@ -243,6 +245,8 @@ func (s *Store) DeactivateCustomer(ctx context.Context, tenant, id string, ifMat
 		conds = append(conds, expression.Name("version").Equal(expression.Value(*ifMatch)))
 	}
 	upd := expression.Set(expression.Name("status"), expression.Value(string(customer.Inactive))).
+		Set(expression.Name(AttrGSI2PK), expression.Value(customerStatusPK(tenant, customer.Inactive))).
+		Set(expression.Name(AttrGSI2SK), expression.Value(prefixCustomer+id)).
 		Set(expression.Name("updatedAt"), expression.Value(customer.Timestamp(s.now()))).
 		Add(expression.Name("version"), expression.Value(1))
 	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(and(conds)).Build()
@@ -289,36 +293,45 @@ func (s *Store) DeactivateCustomer(ctx context.Context, tenant, id string, ifMat
 	return c, nil
 }
 
-// ListCustomers returns one page in creation order: one Query when no filter is given.
+// ListCustomers returns one page in creation order. A status (the default list asks for active
+// customers) is a GSI2 partition: one Query per page that reads no customer of another status.
+// Without one, the tenant's customers are queried in the table. A customer type is a filter, so
+// a page with one may take several Queries (see page).
 func (s *Store) ListCustomers(ctx context.Context, tenant string, q customer.ListQuery) (customer.Page, error) {
 	if q.Email != "" {
 		return s.customerByEmail(ctx, tenant, q)
 	}
 	var filters []expression.ConditionBuilder
-	if q.Status != "" {
-		filters = append(filters, expression.Name("status").Equal(expression.Value(string(q.Status))))
-	}
 	if q.Type != "" {
 		filters = append(filters, expression.Name("customerType").Equal(expression.Value(string(q.Type))))
 	}
-	in, err := s.query(tenantPK(tenant), prefixCustomer, q.After, q.Desc, filters)
+	var (
+		in  *dynamodb.QueryInput
+		err error
+	)
+	if q.Status != "" {
+		var after map[string]types.AttributeValue
+		if q.After != "" {
+			after = customerKey(tenant, q.After)
+		}
+		in, err = s.indexQuery(gsi2, customerStatusPK(tenant, q.Status), after, prefixCustomer+q.After, q.Desc, filters)
+	} else {
+		in, err = s.query(tenantPK(tenant), prefixCustomer, q.After, q.Desc, filters)
+	}
 	if err != nil {
 		return customer.Page{}, fmt.Errorf("dynamo: list customers: %w", err)
 	}
-	items, more, err := s.page(ctx, in, q.Limit)
+	items, next, err := s.page(ctx, in, q.Limit, prefixCustomer)
 	if err != nil {
 		return customer.Page{}, fail("list customers", err)
 	}
-	page := customer.Page{Customers: make([]customer.Customer, 0, len(items))}
+	page := customer.Page{Customers: make([]customer.Customer, 0, len(items)), Next: next}
 	for _, item := range items {
 		c, err := decodeCustomer(item)
 		if err != nil {
 			return customer.Page{}, fmt.Errorf("dynamo: list customers: decode: %w", err)
 		}
 		page.Customers = append(page.Customers, c)
-	}
-	if more && len(page.Customers) > 0 {
-		page.Next = page.Customers[len(page.Customers)-1].CustomerID
 	}
 	return page, nil
 }
@@ -397,33 +410,92 @@ func (s *Store) query(pk, prefix, after string, desc bool, filters []expression.
 	return in, nil
 }
 
+// index names a global secondary index and its key attributes.
+type index struct{ name, hash, rng string }
+
+var (
+	gsi1 = index{IndexGSI1, AttrGSI1PK, AttrGSI1SK} // a customer's orders
+	gsi2 = index{IndexGSI2, AttrGSI2PK, AttrGSI2SK} // a tenant's customers of one status
+)
+
+// indexQuery is the Query of partition pk of ix, keeping only the items that pass every filter.
+// after, when not nil, is the table key of the last item of the previous page, whose range key in
+// ix is afterRange. Index reads are eventually consistent: DynamoDB offers nothing else.
+func (s *Store) indexQuery(ix index, pk string, after map[string]types.AttributeValue, afterRange string, desc bool, filters []expression.ConditionBuilder) (*dynamodb.QueryInput, error) {
+	b := expression.NewBuilder().WithKeyCondition(expression.Key(ix.hash).Equal(expression.Value(pk)))
+	if len(filters) > 0 {
+		b = b.WithFilter(and(filters))
+	}
+	expr, err := b.Build()
+	if err != nil {
+		return nil, fmt.Errorf("build query: %w", err)
+	}
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		IndexName:                 aws.String(ix.name),
+		KeyConditionExpression:    expr.KeyCondition(),
+		FilterExpression:          expr.Filter(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ScanIndexForward:          aws.Bool(!desc),
+	}
+	if after != nil {
+		// An index's start key names the index keys and the table keys of the last item.
+		in.ExclusiveStartKey = after
+		in.ExclusiveStartKey[ix.hash] = attrS(pk)
+		in.ExclusiveStartKey[ix.rng] = attrS(afterRange)
+	}
+	return in, nil
+}
+
 // defaultLimit is the page size when the caller gives none.
 const defaultLimit = 50
 
-// page runs in until it has limit+1 items or the partition ends, and returns at most limit items
-// and whether more exist. Without a filter (or when every item passes) that is one Query;
-// a filter is applied after Limit, so a page may need more.
-func (s *Store) page(ctx context.Context, in *dynamodb.QueryInput, limit int) ([]map[string]types.AttributeValue, bool, error) {
+// maxQueriesPerPage bounds the Queries of one page. DynamoDB applies a filter after it reads, so
+// a page whose filter matches little could otherwise read a whole partition. Past the budget the
+// page ends short, and its cursor is the last item read (not the last returned), so the client
+// pages on from there instead of reading the same items again.
+const maxQueriesPerPage = 10
+
+// filteredReadSize is how many items each further Query of a filtered page reads at least: the
+// first reads just one more than the page, which is all an unfiltered page needs.
+const filteredReadSize = 100
+
+// page runs in until it has limit+1 items, the partition ends or maxQueriesPerPage Queries are
+// spent, and returns at most limit items and the id (sort key without prefix) to page on from, ""
+// when the partition has no more. Without a filter (or when every item passes) that is one Query.
+func (s *Store) page(ctx context.Context, in *dynamodb.QueryInput, limit int, prefix string) ([]map[string]types.AttributeValue, string, error) {
 	if limit <= 0 {
 		limit = defaultLimit
 	}
 	in.Limit = aws.Int32(int32(limit + 1))
 	var items []map[string]types.AttributeValue
-	for {
+	for n := 1; ; n++ {
 		out, err := s.client.Query(ctx, in)
 		if err != nil {
-			return nil, false, err
+			return nil, "", err
 		}
 		items = append(items, out.Items...)
-		if len(items) > limit || len(out.LastEvaluatedKey) == 0 {
-			break
+		switch {
+		case len(items) > limit:
+			return items[:limit], idOf(items[limit-1], prefix), nil
+		case len(out.LastEvaluatedKey) == 0:
+			return items, "", nil
+		case n == maxQueriesPerPage:
+			return items, idOf(out.LastEvaluatedKey, prefix), nil
 		}
 		in.ExclusiveStartKey = out.LastEvaluatedKey
+		in.Limit = aws.Int32(int32(max(limit+1, filteredReadSize)))
 	}
-	if len(items) > limit {
-		return items[:limit], true, nil
+}
+
+// idOf is the id in the sort key of item (or of a LastEvaluatedKey): the key without prefix.
+func idOf(item map[string]types.AttributeValue, prefix string) string {
+	sk, _ := item[AttrSK].(*types.AttributeValueMemberS)
+	if sk == nil {
+		return ""
 	}
-	return items, false, nil
+	return strings.TrimPrefix(sk.Value, prefix)
 }
 
 // epoch is t in the seconds DynamoDB's TTL reads.

@@ -16,7 +16,10 @@ const (
 	AttrSK      = "SK"
 	AttrGSI1PK  = "GSI1PK"
 	AttrGSI1SK  = "GSI1SK"
-	IndexGSI1   = "GSI1"
+	IndexGSI1   = "GSI1" // orders by customer
+	AttrGSI2PK  = "GSI2PK"
+	AttrGSI2SK  = "GSI2SK"
+	IndexGSI2   = "GSI2"      // customers by status
 	AttrExpires = "expiresAt" // TTL attribute of idempotency records, epoch seconds
 )
 
@@ -55,6 +58,11 @@ func orderKey(tenant, id string) map[string]types.AttributeValue {
 
 func customerOrdersPK(tenant, customerID string) string {
 	return tenantPK(tenant) + "#CUSTOMER#" + customerID
+}
+
+// customerStatusPK is the GSI2 partition of a tenant's customers with status st.
+func customerStatusPK(tenant string, st customer.Status) string {
+	return tenantPK(tenant) + "#STATUS#" + string(st)
 }
 
 func idempotencyKey(tenant, k string) map[string]types.AttributeValue {
@@ -120,8 +128,9 @@ func decodeOrder(item map[string]types.AttributeValue) (order.Order, error) {
 	return o, nil
 }
 
-// customerItem is the stored form of c. Its slices and map are never NULL, so that
-// SET customFields.#k and list_append(orderIds, ...) always find something to work on.
+// customerItem is the stored form of c, indexed in GSI2 under its status. Its slices and map are
+// never NULL, so that SET customFields.#k and list_append(orderIds, ...) always find something to
+// work on.
 func customerItem(c customer.Customer) (map[string]types.AttributeValue, error) {
 	if c.CustomFields == nil {
 		c.CustomFields = map[string]any{}
@@ -139,6 +148,8 @@ func customerItem(c customer.Customer) (map[string]types.AttributeValue, error) 
 	for k, v := range customerKey(c.TenantID, c.CustomerID) {
 		item[k] = v
 	}
+	item[AttrGSI2PK] = attrS(customerStatusPK(c.TenantID, c.Status))
+	item[AttrGSI2SK] = attrS(prefixCustomer + c.CustomerID)
 	return item, nil
 }
 

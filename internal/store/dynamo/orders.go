@@ -310,6 +310,7 @@ func (s *Store) GetOrder(ctx context.Context, tenant, id string) (order.Order, e
 }
 
 // ListOrders returns one page of orders: a customer's from GSI1, else the tenant's from the table.
+// A status is a filter, so a page with one may take several Queries (see page).
 func (s *Store) ListOrders(ctx context.Context, tenant string, q order.ListQuery) (order.Page, error) {
 	var filters []expression.ConditionBuilder
 	if q.Status != "" {
@@ -322,16 +323,20 @@ func (s *Store) ListOrders(ctx context.Context, tenant string, q order.ListQuery
 	if q.CustomerID == "" {
 		in, err = s.query(tenantPK(tenant), prefixOrder, q.After, q.Desc, filters)
 	} else {
-		in, err = s.customerOrdersQuery(tenant, q, filters)
+		var after map[string]types.AttributeValue
+		if q.After != "" {
+			after = orderKey(tenant, q.After)
+		}
+		in, err = s.indexQuery(gsi1, customerOrdersPK(tenant, q.CustomerID), after, prefixOrder+q.After, q.Desc, filters)
 	}
 	if err != nil {
 		return order.Page{}, fmt.Errorf("dynamo: list orders: %w", err)
 	}
-	items, more, err := s.page(ctx, in, q.Limit)
+	items, next, err := s.page(ctx, in, q.Limit, prefixOrder)
 	if err != nil {
 		return order.Page{}, fail("list orders", err)
 	}
-	page := order.Page{Orders: make([]order.Order, 0, len(items))}
+	page := order.Page{Orders: make([]order.Order, 0, len(items)), Next: next}
 	for _, item := range items {
 		o, err := decodeOrder(item)
 		if err != nil {
@@ -339,39 +344,7 @@ func (s *Store) ListOrders(ctx context.Context, tenant string, q order.ListQuery
 		}
 		page.Orders = append(page.Orders, o)
 	}
-	if more && len(page.Orders) > 0 {
-		page.Next = page.Orders[len(page.Orders)-1].OrderID
-	}
 	return page, nil
-}
-
-// customerOrdersQuery is the GSI1 Query of one customer's orders.
-func (s *Store) customerOrdersQuery(tenant string, q order.ListQuery, filters []expression.ConditionBuilder) (*dynamodb.QueryInput, error) {
-	pk := customerOrdersPK(tenant, q.CustomerID)
-	b := expression.NewBuilder().WithKeyCondition(expression.Key(AttrGSI1PK).Equal(expression.Value(pk)))
-	if len(filters) > 0 {
-		b = b.WithFilter(and(filters))
-	}
-	expr, err := b.Build()
-	if err != nil {
-		return nil, fmt.Errorf("build query: %w", err)
-	}
-	in := &dynamodb.QueryInput{
-		TableName:                 aws.String(s.table),
-		IndexName:                 aws.String(IndexGSI1),
-		KeyConditionExpression:    expr.KeyCondition(),
-		FilterExpression:          expr.Filter(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-		ScanIndexForward:          aws.Bool(!q.Desc),
-	}
-	if q.After != "" {
-		// A GSI's start key names the index keys and the table keys of the last item.
-		in.ExclusiveStartKey = orderKey(tenant, q.After)
-		in.ExclusiveStartKey[AttrGSI1PK] = attrS(pk)
-		in.ExclusiveStartKey[AttrGSI1SK] = attrS(prefixOrder + q.After)
-	}
-	return in, nil
 }
 
 // CancelOrder cancels a pending order: it reads the order (for its customer), then one

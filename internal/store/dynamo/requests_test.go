@@ -429,6 +429,156 @@ func TestUnfilteredListPageIsOneQuery(t *testing.T) {
 	}
 }
 
+// keyValue is the string at attribute name of a key, "" when absent.
+func keyValue(k map[string]types.AttributeValue, name string) string {
+	if v, ok := k[name].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+// TestStatusListIsOneIndexQuery: a list by status (the default list) is one Query of the
+// status's GSI2 partition, without a filter, paging from the last customer's index and table keys.
+func TestStatusListIsOneIndexQuery(t *testing.T) {
+	for _, st := range []customer.Status{customer.Active, customer.Inactive} {
+		var queries []*dynamodb.QueryInput
+		f := &fakeClient{query: func(in *dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
+			queries = append(queries, in)
+			var out dynamodb.QueryOutput
+			for i := range aws.ToInt32(in.Limit) {
+				c := storedCustomer()
+				c.CustomerID, c.Status = fmt.Sprintf("cust_%02d", i), st
+				out.Items = append(out.Items, item(t, c))
+			}
+			out.LastEvaluatedKey = out.Items[len(out.Items)-1]
+			return &out, nil
+		}}
+		page, err := fakeStore(f).ListCustomers(context.Background(), "t1", customer.ListQuery{Limit: 2, Status: st, After: "cust_x"})
+		if err != nil {
+			t.Fatalf("ListCustomers(%s): %v", st, err)
+		}
+		checkCalls(t, f, map[string]int{"Query": 1})
+		if len(page.Customers) != 2 || page.Next != "cust_01" {
+			t.Errorf("ListCustomers(%s) = %d customers, next %q; want 2, cust_01", st, len(page.Customers), page.Next)
+		}
+		in := queries[0]
+		if aws.ToString(in.IndexName) != "GSI2" || in.FilterExpression != nil || aws.ToBool(in.ConsistentRead) {
+			t.Errorf("ListCustomers(%s) query: index %q, filter %q, consistent %v; want GSI2, none, false",
+				st, aws.ToString(in.IndexName), aws.ToString(in.FilterExpression), aws.ToBool(in.ConsistentRead))
+		}
+		wantPK := "TENANT#t1#STATUS#" + string(st)
+		found := false
+		for _, v := range in.ExpressionAttributeValues {
+			if s, ok := v.(*types.AttributeValueMemberS); ok && s.Value == wantPK {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("ListCustomers(%s) key condition values %v, want %s", st, in.ExpressionAttributeValues, wantPK)
+		}
+		start := in.ExclusiveStartKey
+		want := map[string]string{"PK": "TENANT#t1", "SK": "CUSTOMER#cust_x", "GSI2PK": wantPK, "GSI2SK": "CUSTOMER#cust_x"}
+		for name, v := range want {
+			if got := keyValue(start, name); got != v {
+				t.Errorf("ListCustomers(%s) ExclusiveStartKey %s = %q, want %q", st, name, got, v)
+			}
+		}
+	}
+}
+
+// TestFilteredPageIsBounded: a filter that matches little ends the page after a fixed number of
+// Queries, with the cursor on the last customer read, not the last returned.
+func TestFilteredPageIsBounded(t *testing.T) {
+	tests := []struct {
+		name      string
+		matches   map[int]bool // Query call (1-based) → it returns one matching customer
+		wantIDs   []string
+		wantCalls int
+	}{
+		{"nothing matches", nil, nil, 10},
+		{"one match early", map[int]bool{2: true}, []string{"match_2"}, 10},
+		{"page fills", map[int]bool{1: true, 3: true, 4: true}, []string{"match_1", "match_3"}, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := 0
+			var queries []*dynamodb.QueryInput
+			f := &fakeClient{query: func(in *dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
+				n++
+				queries = append(queries, in)
+				var out dynamodb.QueryOutput
+				if tt.matches[n] {
+					c := storedCustomer()
+					c.CustomerID, c.CustomerType = fmt.Sprintf("match_%d", n), customer.Business
+					out.Items = append(out.Items, item(t, c))
+				}
+				// Every Query read more customers than it returned; the last one read:
+				last := storedCustomer()
+				last.CustomerID = fmt.Sprintf("read_%d", n)
+				out.LastEvaluatedKey = item(t, last)
+				return &out, nil
+			}}
+			page, err := fakeStore(f).ListCustomers(context.Background(), "t1", customer.ListQuery{Limit: 2, Type: customer.Business})
+			if err != nil {
+				t.Fatalf("ListCustomers: %v", err)
+			}
+			checkCalls(t, f, map[string]int{"Query": tt.wantCalls})
+			var got []string
+			for _, c := range page.Customers {
+				got = append(got, c.CustomerID)
+			}
+			if !reflect.DeepEqual(got, tt.wantIDs) {
+				t.Errorf("page = %v, want %v", got, tt.wantIDs)
+			}
+			wantNext := fmt.Sprintf("read_%d", tt.wantCalls)
+			if len(tt.wantIDs) == 2 {
+				wantNext = tt.wantIDs[1]
+			}
+			if page.Next != wantNext {
+				t.Errorf("Next = %q, want %q", page.Next, wantNext)
+			}
+			if aws.ToString(queries[0].FilterExpression) == "" || aws.ToString(queries[0].IndexName) != "" {
+				t.Errorf("first query: filter %q index %q, want a filter on the table", aws.ToString(queries[0].FilterExpression), aws.ToString(queries[0].IndexName))
+			}
+		})
+	}
+}
+
+// TestStatusWritesMoveTheIndexKey: every write of a status sets the GSI2 keys in the same request.
+func TestStatusWritesMoveTheIndexKey(t *testing.T) {
+	stored := storedCustomer()
+	f := &fakeClient{updateItem: func(*dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
+		return &dynamodb.UpdateItemOutput{Attributes: item(t, stored)}, nil
+	}}
+	st := fakeStore(f)
+	inactive := customer.Inactive
+	if _, err := st.UpdateCustomer(context.Background(), "t1", "cust_1", customer.Patch{Status: &inactive}, nil); err != nil {
+		t.Fatalf("UpdateCustomer: %v", err)
+	}
+	if _, err := st.DeactivateCustomer(context.Background(), "t1", "cust_1", nil); err != nil {
+		t.Fatalf("DeactivateCustomer: %v", err)
+	}
+	checkCalls(t, f, map[string]int{"UpdateItem": 2})
+	for i, in := range f.updates {
+		got := clauses(t, aws.ToString(in.UpdateExpression), in.ExpressionAttributeNames)["SET"]
+		if !slices.Contains(got, "GSI2PK") || !slices.Contains(got, "GSI2SK") || !slices.Contains(got, "status") {
+			t.Errorf("update %d SET %v, want status, GSI2PK and GSI2SK", i, got)
+		}
+		if !hasString(in.ExpressionAttributeValues, "TENANT#t1#STATUS#inactive") || !hasString(in.ExpressionAttributeValues, "CUSTOMER#cust_1") {
+			t.Errorf("update %d values %v, want the inactive partition and CUSTOMER#cust_1", i, in.ExpressionAttributeValues)
+		}
+	}
+}
+
+func hasString(values map[string]types.AttributeValue, s string) bool {
+	for _, v := range values {
+		if x, ok := v.(*types.AttributeValueMemberS); ok && x.Value == s {
+			return true
+		}
+	}
+	return false
+}
+
 func TestThrottlingIsUnavailable(t *testing.T) {
 	f := &fakeClient{getItem: func(*dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
 		return nil, &types.ProvisionedThroughputExceededException{Message: aws.String("secret AWS detail")}

@@ -181,6 +181,13 @@ func TestRequestCountsMoto(t *testing.T) {
 			_, err := st.ListCustomers(ctx, "t1", customer.ListQuery{Limit: 10})
 			return err
 		}, map[string]int{"Query": 1}},
+		{"default list page (status active)", func() error {
+			p, err := st.ListCustomers(ctx, "t1", customer.ListQuery{Limit: 10, Status: customer.Active})
+			if err == nil && (len(p.Customers) != 1 || p.Customers[0].CustomerID != c.CustomerID) {
+				err = fmt.Errorf("page = %+v, want only %s", p.Customers, c.CustomerID)
+			}
+			return err
+		}, map[string]int{"Query": 1}},
 	}
 	for _, step := range steps {
 		if err := step.do(); err != nil {

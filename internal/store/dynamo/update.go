@@ -47,11 +47,12 @@ type step struct {
 	value  any
 }
 
-// plan lists the steps of p at now under g: SET for every value given, REMOVE for every null, one
-// path per custom field key (never the whole map, so concurrent updates of other keys survive),
-// SET updatedAt and ADD version 1; then the condition, attribute_exists(PK) and g, and for
+// plan lists the steps of p, on customer id of tenant, at now under g: SET for every value given
+// (a status with the GSI2 keys that index the customer under it), REMOVE for every null, one path
+// per custom field key (never the whole map, so concurrent updates of other keys survive), SET
+// updatedAt and ADD version 1; then the condition, attribute_exists(PK) and g, and for
 // status inactive DeactivateCustomer's rule: no pending orders.
-func plan(p customer.Patch, now time.Time, g guard) (steps []step, keys []string) {
+func plan(tenant, id string, p customer.Patch, now time.Time, g guard) (steps []step, keys []string) {
 	steps = make([]step, 0, 8+len(p.CustomFields))
 	do := func(c clause, name string, v any) {
 		steps = append(steps, step{clause: c, name: name, key: -1, value: v})
@@ -89,6 +90,8 @@ func plan(p customer.Patch, now time.Time, g guard) (steps []step, keys []string
 	}
 	if p.Status != nil {
 		do(set, "status", string(*p.Status))
+		do(set, AttrGSI2PK, customerStatusPK(tenant, *p.Status))
+		do(set, AttrGSI2SK, prefixCustomer+id)
 	}
 	address("lastBillingAddress", p.BillingAddress)
 	address("lastShippingAddress", p.ShippingAddress)
@@ -131,18 +134,18 @@ func (e updateExpr) Condition() *string                      { return aws.String
 func (e updateExpr) Names() map[string]string                { return e.names }
 func (e updateExpr) Values() map[string]types.AttributeValue { return e.values }
 
-// customerUpdate is the update expression of p at now under g.
+// customerUpdate is the update expression of p, on customer id of tenant, at now under g.
 //
 // The expression builder spends most of an update's CPU on strings that depend only on which
 // paths the patch touches, not on its values, so each shape is built once (with marked values)
 // and remembered as a template; a request then only marshals its values into the template's
 // placeholders.
-func customerUpdate(p customer.Patch, now time.Time, g guard) (updateExpr, error) {
+func customerUpdate(tenant, id string, p customer.Patch, now time.Time, g guard) (updateExpr, error) {
 	if p.Empty() {
 		// An empty builder fails in the SDK; the HTTP layer rejects {} before it gets here.
 		return updateExpr{}, errors.New("empty patch")
 	}
-	steps, keys := plan(p, now, g)
+	steps, keys := plan(tenant, id, p, now, g)
 	t, err := templates.get(steps)
 	if err != nil {
 		return updateExpr{}, fmt.Errorf("build update: %w", err)

@@ -49,11 +49,11 @@ func TestTemplatesCarryEachRequestsValues(t *testing.T) {
 	}
 	pa, ga := patch("Ada", "plan.tier", "gold", 3)
 	pb, gb := patch("Grace", "seats", json.Number("25"), 7)
-	a, err := customerUpdate(pa, now, ga)
+	a, err := customerUpdate("t1", "cust_1", pa, now, ga)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := customerUpdate(pb, now.Add(time.Second), gb)
+	b, err := customerUpdate("t1", "cust_1", pb, now.Add(time.Second), gb)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestTemplateCacheIsBounded(t *testing.T) {
 				fields[k] = nil
 			}
 		}
-		e, err := customerUpdate(customer.Patch{CustomFields: fields}, now, guard{})
+		e, err := customerUpdate("t1", "cust_1", customer.Patch{CustomFields: fields}, now, guard{})
 		if err != nil {
 			t.Fatalf("shape %d: %v", n, err)
 		}
@@ -169,7 +169,7 @@ func TestInactiveStatusIsConditionedOnNoPendingOrders(t *testing.T) {
 		for _, st := range order {
 			for _, version := range []*int64{nil, new(int64)} {
 				first := "Ada"
-				e, err := customerUpdate(customer.Patch{Status: &st, FirstName: &first}, now, guard{version: version})
+				e, err := customerUpdate("t1", "cust_1", customer.Patch{Status: &st, FirstName: &first}, now, guard{version: version})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -11,6 +11,7 @@ var listCustomerTests = []test{
 	{"Filters", testListCustomers},
 	{"SparseMatches", testListCustomersSparse},
 	{"EmailAfterChange", testListEmailAfterChange},
+	{"StatusAfterChange", testListStatusAfterChange},
 }
 
 // seedCustomers creates n customers in order: business when business(i), deactivated when
@@ -114,4 +115,35 @@ func testListEmailAfterChange(t *testing.T, s Store) {
 	checkCustomerList(t, s, tenantA, customer.ListQuery{Email: "after@EXAMPLE.com"}, []string{c.CustomerID}, 1, 10)
 	n := newCustomer(t, s, tenantA, newInput("before@example.com"))
 	checkCustomerList(t, s, tenantA, customer.ListQuery{Email: "Before@example.com"}, []string{n.CustomerID}, 1, 10)
+}
+
+// testListStatusAfterChange: the status filter follows every write that sets a status:
+// DeactivateCustomer, UpdateCustomer with status alone, with other fields and with an email change.
+func testListStatusAfterChange(t *testing.T, s Store) {
+	ids := make([]string, 5)
+	for i := range ids {
+		ids[i] = idleCustomer(t, s, tenantA, newInput(fmt.Sprintf("s%d@example.com", i))).CustomerID
+	}
+	check := func(active, inactive []string) {
+		t.Helper()
+		checkCustomerList(t, s, tenantA, customer.ListQuery{Status: customer.Active}, active, 1, 2, 10)
+		checkCustomerList(t, s, tenantA, customer.ListQuery{Status: customer.Inactive}, inactive, 1, 10)
+		checkCustomerList(t, s, tenantA, customer.ListQuery{}, ids, 2, 10)
+	}
+	check(ids, nil)
+	inactive := ptr(customer.Inactive)
+	deactivate(t, s, tenantA, ids[0], nil)
+	update(t, s, tenantA, ids[1], customer.Patch{Status: inactive}, nil)
+	update(t, s, tenantA, ids[2], customer.Patch{Status: inactive, FirstName: ptr("Idle"), CustomFields: map[string]any{"k": "v"}}, nil)
+	update(t, s, tenantA, ids[3], customer.Patch{Status: inactive, Email: ptr("moved3@example.com")}, nil)
+	check(pick(ids, 4), pick(ids, 0, 1, 2, 3))
+	update(t, s, tenantA, ids[0], customer.Patch{Status: ptr(customer.Active)}, nil)
+	update(t, s, tenantA, ids[3], customer.Patch{Status: ptr(customer.Active), Email: ptr("back3@example.com")}, nil)
+	update(t, s, tenantA, ids[4], customer.Patch{Status: ptr(customer.Active), LastName: ptr("Same")}, nil)
+	check(pick(ids, 0, 3, 4), pick(ids, 1, 2))
+	// An order for a new customer lists it as active.
+	n := createOrder(t, s, tenantA, newInput("s5@example.com")).Customer.CustomerID
+	ids = append(ids, n)
+	check(pick(ids, 0, 3, 4, 5), pick(ids, 1, 2))
+	checkCustomerList(t, s, tenantB, customer.ListQuery{Status: customer.Active}, nil, 10)
 }

@@ -46,8 +46,8 @@ func Connect(ctx context.Context, endpoint string) (*dynamodb.Client, error) {
 }
 
 // TableDefinition is the table the store needs: on demand, PK/SK strings, GSI1 (orders by
-// customer, all attributes projected), and a stream of new and old images for the events consumer.
-// template.yaml and cmd/admin describe the same table.
+// customer) and GSI2 (customers by status), both projecting all attributes, and a stream of new
+// and old images for the events consumer. template.yaml and cmd/admin describe the same table.
 func TableDefinition(table string) *dynamodb.CreateTableInput {
 	str := func(name string) types.AttributeDefinition {
 		return types.AttributeDefinition{AttributeName: aws.String(name), AttributeType: types.ScalarAttributeTypeS}
@@ -59,15 +59,26 @@ func TableDefinition(table string) *dynamodb.CreateTableInput {
 		}
 	}
 	return &dynamodb.CreateTableInput{
-		TableName:            aws.String(table),
-		BillingMode:          types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{str(dynamo.AttrPK), str(dynamo.AttrSK), str(dynamo.AttrGSI1PK), str(dynamo.AttrGSI1SK)},
-		KeySchema:            keys(dynamo.AttrPK, dynamo.AttrSK),
-		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
-			IndexName:  aws.String(dynamo.IndexGSI1),
-			KeySchema:  keys(dynamo.AttrGSI1PK, dynamo.AttrGSI1SK),
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
-		}},
+		TableName:   aws.String(table),
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			str(dynamo.AttrPK), str(dynamo.AttrSK),
+			str(dynamo.AttrGSI1PK), str(dynamo.AttrGSI1SK),
+			str(dynamo.AttrGSI2PK), str(dynamo.AttrGSI2SK),
+		},
+		KeySchema: keys(dynamo.AttrPK, dynamo.AttrSK),
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{
+			{
+				IndexName:  aws.String(dynamo.IndexGSI1),
+				KeySchema:  keys(dynamo.AttrGSI1PK, dynamo.AttrGSI1SK),
+				Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+			},
+			{
+				IndexName:  aws.String(dynamo.IndexGSI2),
+				KeySchema:  keys(dynamo.AttrGSI2PK, dynamo.AttrGSI2SK),
+				Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+			},
+		},
 		StreamSpecification: &types.StreamSpecification{
 			StreamEnabled:  aws.Bool(true),
 			StreamViewType: types.StreamViewTypeNewAndOldImages,
