@@ -15,15 +15,35 @@ import (
 )
 
 // NewClient returns the DynamoDB client of a function, configured from the environment that Lambda
-// gives every function: AWS_REGION and the role's AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
-// AWS_SESSION_TOKEN. A non-empty endpoint (moto, DynamoDB Local) overrides the service endpoint;
-// then missing credentials and region default to dummies, as emulators ignore signatures.
+// gives every function (see AWSConfig). A non-empty endpoint (moto, DynamoDB Local) overrides the
+// service endpoint.
 //
 // Why not config.LoadDefaultConfig (dynamosetup.Connect): its shared-config, SSO, STS and IMDS support
 // adds about 2 MB to every function binary (the 10 MB budget) and work to every cold start, and a
-// function has no use for it. AWS_CA_BUNDLE, which the default configuration honours, is honoured
-// here too. The SDK's standard retryer is kept.
+// function has no use for it.
 func NewClient(endpoint string, getenv func(string) string) (*dynamodb.Client, error) {
+	cfg, err := awsConfig(endpoint, getenv)
+	if err != nil {
+		return nil, fmt.Errorf("lambdafn: DynamoDB client: %w", err)
+	}
+	return dynamodb.NewFromConfig(cfg), nil
+}
+
+// AWSConfig returns the configuration of a function's AWS SDK clients (any service's
+// NewFromConfig), from the environment that Lambda gives every function: AWS_REGION and the role's
+// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN. A non-empty endpoint (an
+// emulator) overrides the service endpoint; then missing credentials and region default to
+// dummies, as emulators ignore signatures. AWS_CA_BUNDLE, which the SDK's default configuration
+// honours, is honoured here too. The SDK's standard retryer is kept.
+func AWSConfig(endpoint string, getenv func(string) string) (aws.Config, error) {
+	cfg, err := awsConfig(endpoint, getenv)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("lambdafn: AWS configuration: %w", err)
+	}
+	return cfg, nil
+}
+
+func awsConfig(endpoint string, getenv func(string) string) (aws.Config, error) {
 	region := getenv("AWS_REGION")
 	if region == "" {
 		region = getenv("AWS_DEFAULT_REGION")
@@ -58,17 +78,17 @@ func NewClient(endpoint string, getenv func(string) string) (*dynamodb.Client, e
 		})
 	}
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("lambdafn: DynamoDB client: %w", errors.Join(errs...))
+		return aws.Config{}, errors.Join(errs...)
 	}
-	opts := dynamodb.Options{
+	cfg := aws.Config{
 		Region:      region,
 		Credentials: credentials.NewStaticCredentialsProvider(id, secret, token),
 		HTTPClient:  httpClient,
 	}
 	if endpoint != "" {
-		opts.BaseEndpoint = aws.String(endpoint)
+		cfg.BaseEndpoint = aws.String(endpoint)
 	}
-	return dynamodb.New(opts), nil
+	return cfg, nil
 }
 
 // caPool returns the system roots plus the PEM certificates of path.
