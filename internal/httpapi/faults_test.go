@@ -48,8 +48,8 @@ func (f *fakeStore) GetOrder(context.Context, string, string) (order.Order, erro
 func (f *fakeStore) ListOrders(context.Context, string, order.ListQuery) (order.Page, error) {
 	return order.Page{}, f.fail()
 }
-func (f *fakeStore) CancelOrder(context.Context, string, string, string) (order.Order, error) {
-	return order.Order{}, f.fail()
+func (f *fakeStore) CancelOrder(context.Context, string, string, string, order.Idempotency) (order.Order, bool, error) {
+	return order.Order{}, false, f.fail()
 }
 func (f *fakeStore) APIKey(_ context.Context, hash string) (auth.Key, error) {
 	if hash == auth.Hash(keyT1) {

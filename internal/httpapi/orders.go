@@ -15,7 +15,7 @@ type OrderStore interface {
 	CreateOrder(ctx context.Context, tenant string, in order.Input, idem order.Idempotency) (o order.Order, replayed bool, err error)
 	GetOrder(ctx context.Context, tenant, id string) (order.Order, error)
 	ListOrders(ctx context.Context, tenant string, q order.ListQuery) (order.Page, error)
-	CancelOrder(ctx context.Context, tenant, id, reason string) (order.Order, error)
+	CancelOrder(ctx context.Context, tenant, id, reason string, idem order.Idempotency) (o order.Order, replayed bool, err error)
 }
 
 type createOrderResponse struct {
@@ -83,9 +83,15 @@ func (a *API) getOrder(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// cancelOrder is POST /v1/orders/{orderId}/cancel. The body is optional.
+// cancelOrder is POST /v1/orders/{orderId}/cancel. The body is optional. A retry with the
+// Idempotency-Key and reason of the request that cancelled the order answers as that request did
+// (200); the same key with another reason is 422 IDEMPOTENCY_KEY_REUSED.
 func (a *API) cancelOrder(w http.ResponseWriter, r *http.Request) error {
 	ctx, tenant, id := r.Context(), tenantOf(r.Context()), r.PathValue("orderId")
+	key, err := idempotencyKey(r.Header)
+	if err != nil {
+		return err
+	}
 	body, err := readBody(r, false)
 	if err != nil {
 		return err
@@ -94,9 +100,16 @@ func (a *API) cancelOrder(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	o, err := a.store.CancelOrder(ctx, tenant, id, reason)
+	var idem order.Idempotency
+	if key != "" {
+		idem = order.Idempotency{Key: key, RequestHash: order.CancelHash(reason)}
+	}
+	o, replayed, err := a.store.CancelOrder(ctx, tenant, id, reason, idem)
 	if err != nil {
 		return err
+	}
+	if replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
 	}
 	writeJSON(w, http.StatusOK, cancelOrderResponse{Success: true, Message: "Order cancelled", OrderID: o.OrderID})
 	return nil

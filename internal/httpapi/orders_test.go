@@ -72,6 +72,52 @@ func TestCancelOrder(t *testing.T) {
 	}
 }
 
+// TestCancelOrderIdempotencyKey: a cancel retried with the same Idempotency-Key and reason
+// answers 200 as the first did; the same key with another reason is 422; another key or none
+// finds the order already cancelled; a malformed key is refused before anything is done.
+func TestCancelOrderIdempotencyKey(t *testing.T) {
+	e := newEnv(t)
+	oid, _ := e.order(keyT1, "t1", "a@example.com")
+	cancel := func(key, body string) resp {
+		r := req{method: "POST", path: "/v1/orders/" + oid + "/cancel", body: body, contentType: "-"}
+		if body != "" {
+			r.contentType = ""
+		}
+		if key != "-" {
+			r.header = http.Header{"Idempotency-Key": {key}}
+		}
+		return e.do(r)
+	}
+	for _, bad := range []string{"", strings.Repeat("k", 256), "ключ", "a\tb"} {
+		t.Run(fmt.Sprintf("bad key %.12q len %d", bad, len(bad)), func(t *testing.T) {
+			cancel(bad, `{"reason":"moved"}`).expect(t, http.StatusBadRequest, "INVALID_REQUEST")
+		})
+	}
+	if st := e.do(req{method: "GET", path: "/v1/orders/" + oid}).str("status"); st != "pending" {
+		t.Fatalf("status after refused keys = %q, want pending", st)
+	}
+
+	first := cancel("c-1", `{"reason":"moved"}`)
+	first.expect(t, http.StatusOK, "")
+	if first.Header().Get("Idempotent-Replayed") != "" {
+		t.Errorf("first cancel has Idempotent-Replayed %q", first.Header().Get("Idempotent-Replayed"))
+	}
+	for _, body := range []string{`{"reason":"moved"}`, `{ "reason" : " moved " }`} {
+		again := cancel("c-1", body)
+		again.expect(t, http.StatusOK, "")
+		if again.Body.String() != first.Body.String() || again.Header().Get("Idempotent-Replayed") != "true" {
+			t.Errorf("retry %s = %s (Idempotent-Replayed %q), want the first %s and true", body, again.Body, again.Header().Get("Idempotent-Replayed"), first.Body)
+		}
+	}
+	cancel("c-1", `{"reason":"other"}`).expect(t, http.StatusUnprocessableEntity, "IDEMPOTENCY_KEY_REUSED")
+	cancel("c-1", "").expect(t, http.StatusUnprocessableEntity, "IDEMPOTENCY_KEY_REUSED")
+	cancel("c-2", `{"reason":"moved"}`).expect(t, http.StatusConflict, "ALREADY_CANCELLED")
+	cancel("-", `{"reason":"moved"}`).expect(t, http.StatusConflict, "ALREADY_CANCELLED")
+	if got := e.do(req{method: "GET", path: "/v1/orders/" + oid}); got.str("status") != "cancelled" || got.str("cancellationReason") != "moved" {
+		t.Errorf("order after retries = %s, want cancelled with reason moved", got.Body)
+	}
+}
+
 func TestInactiveCustomerOrder(t *testing.T) {
 	e := newEnv(t)
 	cid := e.customer("a@example.com")

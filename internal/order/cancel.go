@@ -1,5 +1,11 @@
 package order
 
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+)
+
 // Cancellable is nil when an order in status s can be cancelled (it is pending), and otherwise
 // the reason it cannot: ErrAlreadyCancelled for a cancelled order, ErrNotCancellable for any
 // other status. Both stores decide with it, so they cannot disagree.
@@ -12,4 +18,43 @@ func Cancellable(s Status) error {
 	default:
 		return ErrNotCancellable
 	}
+}
+
+// CancelHash is the RequestHash of a cancel request: the hex SHA-256 of its (parsed, trimmed)
+// reason, so a retry with the same reason matches and one with another reason does not.
+func CancelHash(reason string) string {
+	sum := sha256.Sum256([]byte(reason))
+	return hex.EncodeToString(sum[:])
+}
+
+// CancelMark is what a cancelled order keeps of the request that cancelled it, so a retry of that
+// request can be answered as the first one was: its Idempotency-Key and RequestHash (both empty
+// when it had no key). Stores keep it beside the order, never in its JSON.
+type CancelMark struct {
+	Key         string
+	RequestHash string
+}
+
+// MarkOf is the mark a cancel request with idem leaves on the order.
+func MarkOf(idem Idempotency) CancelMark {
+	return CancelMark(idem)
+}
+
+// ReplayCancel decides a cancel request with idem on o, which the request with mark cancelled at
+// o.UpdatedAt. replayed is true when idem is that request again within IdempotencyTTL (same key,
+// same hash): the caller answers with o as it stands and writes nothing. The same key with another
+// hash is ErrIdempotencyReused. Otherwise (no key, another key, an expired one, o not cancelled)
+// it is (false, nil) and Cancellable decides.
+func ReplayCancel(o Order, mark CancelMark, idem Idempotency, now time.Time) (replayed bool, err error) {
+	if o.Status != Cancelled || idem.Key == "" || mark.Key != idem.Key {
+		return false, nil
+	}
+	at, err := time.Parse(time.RFC3339, o.UpdatedAt)
+	if err != nil || !now.Before(at.Add(IdempotencyTTL)) {
+		return false, nil
+	}
+	if mark.RequestHash != idem.RequestHash {
+		return false, ErrIdempotencyReused
+	}
+	return true, nil
 }

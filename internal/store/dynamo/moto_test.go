@@ -273,15 +273,15 @@ func TestOrdersMoto(t *testing.T) {
 	}
 
 	for _, o := range []order.Order{first, second} {
-		got, err := st.CancelOrder(ctx, "t1", o.OrderID, "changed my mind")
+		got, _, err := st.CancelOrder(ctx, "t1", o.OrderID, "changed my mind", order.Idempotency{})
 		if err != nil || got.Status != order.Cancelled || got.CancellationReason != "changed my mind" {
 			t.Errorf("CancelOrder = %+v, %v", got, err)
 		}
 	}
-	if _, err := st.CancelOrder(ctx, "t1", first.OrderID, ""); !errors.Is(err, order.ErrAlreadyCancelled) {
+	if _, _, err := st.CancelOrder(ctx, "t1", first.OrderID, "", order.Idempotency{}); !errors.Is(err, order.ErrAlreadyCancelled) {
 		t.Errorf("cancel twice = %v, want %v", err, order.ErrAlreadyCancelled)
 	}
-	if _, err := st.CancelOrder(ctx, "t1", "ord_missing", ""); !errors.Is(err, order.ErrNotFound) {
+	if _, _, err := st.CancelOrder(ctx, "t1", "ord_missing", "", order.Idempotency{}); !errors.Is(err, order.ErrNotFound) {
 		t.Errorf("cancel unknown = %v, want %v", err, order.ErrNotFound)
 	}
 	page, err = st.ListOrders(ctx, "t1", order.ListQuery{Status: order.Cancelled, Desc: true, Limit: 10})
@@ -324,7 +324,7 @@ func TestListCustomersMoto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.CancelOrder(ctx, "t1", c1.OrderIDs[0], ""); err != nil {
+	if _, _, err := st.CancelOrder(ctx, "t1", c1.OrderIDs[0], "", order.Idempotency{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.UpdateCustomer(ctx, "t1", ids[1], customer.Patch{Status: ptr(customer.Inactive)}, nil); err != nil {

@@ -347,31 +347,78 @@ func (s *Store) ListOrders(ctx context.Context, tenant string, q order.ListQuery
 	return page, nil
 }
 
-// CancelOrder cancels a pending order: it reads the order (for its customer), then one
-// transaction sets it cancelled on condition it is still pending and takes it off the customer's
-// pending count, which DeactivateCustomer checks.
-func (s *Store) CancelOrder(ctx context.Context, tenant, id, reasonText string) (order.Order, error) {
+// cancelMark is the part of an order item that records the request that cancelled it.
+type cancelMark struct {
+	Key         string `dynamodbav:"cancelKey"`
+	RequestHash string `dynamodbav:"cancelHash"`
+}
+
+// decodeCancelled decodes an order item and the mark of the request that cancelled it.
+func decodeCancelled(item map[string]types.AttributeValue) (order.Order, order.CancelMark, error) {
+	o, err := decodeOrder(item)
+	if err != nil {
+		return order.Order{}, order.CancelMark{}, err
+	}
+	var m cancelMark
+	if err := unmarshal(item, &m); err != nil {
+		return order.Order{}, order.CancelMark{}, err
+	}
+	return o, order.CancelMark{Key: m.Key, RequestHash: m.RequestHash}, nil
+}
+
+// CancelOrder cancels a pending order: it reads the order (for its customer and, when it is
+// cancelled already, the mark of the request that did it), then one transaction sets it cancelled
+// with idem's mark, on condition it is still pending, and takes it off the customer's pending
+// count, which DeactivateCustomer checks. A retry of the cancelling request is answered from the
+// read (or, when it lost the race, from the ALL_OLD item) and writes nothing.
+func (s *Store) CancelOrder(ctx context.Context, tenant, id, reasonText string, idem order.Idempotency) (order.Order, bool, error) {
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
-		o, err := s.cancelOrder(ctx, tenant, id, reasonText)
+		o, replayed, err := s.cancelOrder(ctx, tenant, id, reasonText, idem)
 		if !errors.Is(err, errRace) {
-			return o, err
+			return o, replayed, err
 		}
 		if attempt < maxAttempts {
 			if err := backoff(ctx, attempt); err != nil {
-				return order.Order{}, fmt.Errorf("dynamo: cancel order %s: %w", id, err)
+				return order.Order{}, false, fmt.Errorf("dynamo: cancel order %s: %w", id, err)
 			}
 		}
 	}
-	return order.Order{}, contention("cancel order " + id)
+	return order.Order{}, false, contention("cancel order " + id)
 }
 
-func (s *Store) cancelOrder(ctx context.Context, tenant, id, reasonText string) (order.Order, error) {
-	o, err := s.GetOrder(ctx, tenant, id)
-	if err != nil {
-		return order.Order{}, err
+// settleCancel answers a cancel of an order that, as read, is o with mark: a replay, or the reason
+// it cannot be cancelled; nil, false when it can.
+func (s *Store) settleCancel(id string, o order.Order, mark order.CancelMark, idem order.Idempotency) (bool, error) {
+	replayed, err := order.ReplayCancel(o, mark, idem, s.now())
+	if err == nil && !replayed {
+		err = order.Cancellable(o.Status)
 	}
-	if err := order.Cancellable(o.Status); err != nil {
-		return order.Order{}, fmt.Errorf("dynamo: cancel order %s: %w", id, err)
+	if err != nil {
+		return false, fmt.Errorf("dynamo: cancel order %s: %w", id, err)
+	}
+	return replayed, nil
+}
+
+func (s *Store) cancelOrder(ctx context.Context, tenant, id, reasonText string, idem order.Idempotency) (order.Order, bool, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            orderKey(tenant, id),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return order.Order{}, false, fail("get order "+id, err)
+	}
+	if out.Item == nil {
+		return order.Order{}, false, fmt.Errorf("dynamo: cancel order %s: %w", id, order.ErrNotFound)
+	}
+	o, mark, err := decodeCancelled(out.Item)
+	if err != nil {
+		return order.Order{}, false, fmt.Errorf("dynamo: decode order %s: %w", id, err)
+	}
+	if replayed, err := s.settleCancel(id, o, mark, idem); err != nil {
+		return order.Order{}, false, err
+	} else if replayed {
+		return o, true, nil
 	}
 	now := s.now()
 	o.Status, o.UpdatedAt = order.Cancelled, customer.Timestamp(now)
@@ -381,16 +428,20 @@ func (s *Store) cancelOrder(ctx context.Context, tenant, id, reasonText string) 
 		o.CancellationReason = reasonText
 		upd = upd.Set(expression.Name("cancellationReason"), expression.Value(reasonText))
 	}
+	if idem.Key != "" {
+		upd = upd.Set(expression.Name("cancelKey"), expression.Value(idem.Key)).
+			Set(expression.Name("cancelHash"), expression.Value(idem.RequestHash))
+	}
 	orderExpr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(
 		expression.Name("status").Equal(expression.Value(string(order.Pending)))).Build()
 	if err != nil {
-		return order.Order{}, fmt.Errorf("dynamo: cancel order %s: build: %w", id, err)
+		return order.Order{}, false, fmt.Errorf("dynamo: cancel order %s: build: %w", id, err)
 	}
 	custExpr, err := expression.NewBuilder().
 		WithUpdate(expression.Add(expression.Name("pendingOrders"), expression.Value(-1))).
 		WithCondition(expression.Name(AttrPK).AttributeExists()).Build()
 	if err != nil {
-		return order.Order{}, fmt.Errorf("dynamo: cancel order %s: build: %w", id, err)
+		return order.Order{}, false, fmt.Errorf("dynamo: cancel order %s: build: %w", id, err)
 	}
 	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Update: &types.Update{
@@ -412,27 +463,29 @@ func (s *Store) cancelOrder(ctx context.Context, tenant, id, reasonText string) 
 		}},
 	}})
 	if err == nil {
-		return o, nil
+		return o, false, nil
 	}
 	reasons, ok := cancelled(err)
 	if !ok || throttled(reasons) {
-		return order.Order{}, fail("cancel order "+id, err)
+		return order.Order{}, false, fail("cancel order "+id, err)
 	}
 	if reason(reasons, 0) == codeConditionFailed {
 		item := reasons[0].Item
 		if item == nil {
-			return order.Order{}, fmt.Errorf("dynamo: cancel order %s: %w", id, order.ErrNotFound)
+			return order.Order{}, false, fmt.Errorf("dynamo: cancel order %s: %w", id, order.ErrNotFound)
 		}
-		old, err := decodeOrder(item)
+		old, mark, err := decodeCancelled(item)
 		if err != nil {
-			return order.Order{}, fmt.Errorf("dynamo: decode order %s: %w", id, err)
+			return order.Order{}, false, fmt.Errorf("dynamo: decode order %s: %w", id, err)
 		}
-		if err := order.Cancellable(old.Status); err != nil {
-			return order.Order{}, fmt.Errorf("dynamo: cancel order %s: %w", id, err)
+		if replayed, err := s.settleCancel(id, old, mark, idem); err != nil {
+			return order.Order{}, false, err
+		} else if replayed {
+			return old, true, nil
 		}
 	}
 	if cancelledBy(reasons, codeConflict) {
-		return order.Order{}, errRace
+		return order.Order{}, false, errRace
 	}
-	return order.Order{}, fmt.Errorf("dynamo: cancel order %s: %w", id, err)
+	return order.Order{}, false, fmt.Errorf("dynamo: cancel order %s: %w", id, err)
 }

@@ -773,3 +773,80 @@ func TestCreateOrderInUseOnlyForItsKey(t *testing.T) {
 		})
 	}
 }
+
+// orderItem is the stored form of o, cancelled by a request with mark when mark.Key is set.
+func orderItem(t *testing.T, o order.Order, mark order.CancelMark) map[string]types.AttributeValue {
+	t.Helper()
+	m, err := attributevalue.MarshalMap(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m["PK"] = &types.AttributeValueMemberS{Value: "TENANT#" + o.TenantID}
+	m["SK"] = &types.AttributeValueMemberS{Value: "ORDER#" + o.OrderID}
+	if mark.Key != "" {
+		m["cancelKey"] = &types.AttributeValueMemberS{Value: mark.Key}
+		m["cancelHash"] = &types.AttributeValueMemberS{Value: mark.RequestHash}
+	}
+	return m
+}
+
+// TestCancelWithKey: a cancel is one read and one transaction that keeps the request's key and
+// hash on the order; its retry is the read alone, also when it lost the race to the first.
+func TestCancelWithKey(t *testing.T) {
+	pending := order.Order{OrderID: "ord_1", TenantID: "t1", Status: order.Pending, Customer: order.Snapshot{CustomerID: "cust_1"},
+		Items: []order.Item{}, CustomFields: map[string]any{}, CreatedAt: "2024-05-06T07:00:00.000Z", UpdatedAt: "2024-05-06T07:00:00.000Z"}
+	done := pending
+	done.Status, done.CancellationReason, done.UpdatedAt = order.Cancelled, "why", customer.Timestamp(fixedNow)
+	idem := order.Idempotency{Key: "k1", RequestHash: order.CancelHash("why")}
+	mark := order.MarkOf(idem)
+	raceLost := &types.TransactionCanceledException{CancellationReasons: []types.CancellationReason{
+		{Code: aws.String("ConditionalCheckFailed"), Item: orderItem(t, done, mark)}, {Code: aws.String("None")},
+	}}
+	tests := []struct {
+		name         string
+		stored       map[string]types.AttributeValue
+		transactErr  error
+		idem         order.Idempotency
+		wantReplayed bool
+		wantErr      error
+		wantCalls    map[string]int
+	}{
+		{"first", orderItem(t, pending, order.CancelMark{}), nil, idem, false, nil, map[string]int{"GetItem": 1, "TransactWriteItems": 1}},
+		{"retry", orderItem(t, done, mark), nil, idem, true, nil, map[string]int{"GetItem": 1}},
+		{"retry that lost the race", orderItem(t, pending, order.CancelMark{}), raceLost, idem, true, nil, map[string]int{"GetItem": 1, "TransactWriteItems": 1}},
+		{"other reason", orderItem(t, done, mark), nil, order.Idempotency{Key: "k1", RequestHash: order.CancelHash("other")}, false, order.ErrIdempotencyReused, map[string]int{"GetItem": 1}},
+		{"other key", orderItem(t, done, mark), nil, order.Idempotency{Key: "k2", RequestHash: idem.RequestHash}, false, order.ErrAlreadyCancelled, map[string]int{"GetItem": 1}},
+		{"other key, lost the race", orderItem(t, pending, order.CancelMark{}), raceLost, order.Idempotency{Key: "k2", RequestHash: idem.RequestHash}, false, order.ErrAlreadyCancelled, map[string]int{"GetItem": 1, "TransactWriteItems": 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeClient{
+				getItem: func(*dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
+					return &dynamodb.GetItemOutput{Item: tt.stored}, nil
+				},
+				transact: func(*dynamodb.TransactWriteItemsInput) (*dynamodb.TransactWriteItemsOutput, error) {
+					if tt.transactErr != nil {
+						return nil, tt.transactErr
+					}
+					return &dynamodb.TransactWriteItemsOutput{}, nil
+				},
+			}
+			got, replayed, err := fakeStore(f).CancelOrder(context.Background(), "t1", "ord_1", "why", tt.idem)
+			if replayed != tt.wantReplayed || !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
+				t.Fatalf("CancelOrder = replayed %v, error %v; want %v, %v", replayed, err, tt.wantReplayed, tt.wantErr)
+			}
+			checkCalls(t, f, tt.wantCalls)
+			if err == nil && !reflect.DeepEqual(got, done) {
+				t.Errorf("CancelOrder = %+v, want %+v", got, done)
+			}
+			if tt.name == "first" {
+				upd := f.transacts[0].TransactItems[0].Update
+				set := clauses(t, aws.ToString(upd.UpdateExpression), upd.ExpressionAttributeNames)["SET"]
+				if !slices.Contains(set, "cancelKey") || !slices.Contains(set, "cancelHash") ||
+					!hasString(upd.ExpressionAttributeValues, "k1") || !hasString(upd.ExpressionAttributeValues, idem.RequestHash) {
+					t.Errorf("order update SET %v values %v, want cancelKey k1 and cancelHash", set, upd.ExpressionAttributeValues)
+				}
+			}
+		})
+	}
+}

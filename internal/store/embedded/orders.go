@@ -203,38 +203,57 @@ func (s *Store) ListOrders(ctx context.Context, tenant string, q order.ListQuery
 	return page, nil
 }
 
-// CancelOrder cancels a pending order, recording reason, and takes it off its customer's count of
-// pending orders in the same transaction. Errors: order.ErrNotFound, order.ErrAlreadyCancelled,
+// orderRecord is an order as stored: the API fields, plus the mark of the request that cancelled
+// it, which the domain type does not carry.
+type orderRecord struct {
+	order.Order
+	CancelKey  string `json:"cancelKey,omitempty"`
+	CancelHash string `json:"cancelHash,omitempty"`
+}
+
+// CancelOrder cancels a pending order, recording reason and idem's mark, and takes it off its
+// customer's count of pending orders in the same transaction. A retry of the cancelling request
+// (order.ReplayCancel) returns the order with replayed = true and writes nothing.
+// Errors: order.ErrNotFound, order.ErrIdempotencyReused, order.ErrAlreadyCancelled,
 // order.ErrNotCancellable.
-func (s *Store) CancelOrder(ctx context.Context, tenant, id, reason string) (order.Order, error) {
+func (s *Store) CancelOrder(ctx context.Context, tenant, id, reason string, idem order.Idempotency) (order.Order, bool, error) {
 	if err := ctx.Err(); err != nil {
-		return order.Order{}, fmt.Errorf("embedded: cancel order %s: %w", id, err)
+		return order.Order{}, false, fmt.Errorf("embedded: cancel order %s: %w", id, err)
 	}
-	var o order.Order
+	var (
+		r        orderRecord
+		replayed bool
+	)
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		tb, ok := readTenant(tx, tenant)
 		if !ok {
 			return order.ErrNotFound
 		}
-		ok, err := get(tb.orders, id, &o)
+		ok, err := get(tb.orders, id, &r)
 		if err != nil {
 			return err
 		}
 		if !ok {
 			return order.ErrNotFound
 		}
-		if err := order.Cancellable(o.Status); err != nil {
+		now := s.now()
+		mark := order.CancelMark{Key: r.CancelKey, RequestHash: r.CancelHash}
+		if replayed, err = order.ReplayCancel(r.Order, mark, idem, now); err != nil || replayed {
 			return err
 		}
-		o.Status = order.Cancelled
-		o.CancellationReason = reason
-		o.UpdatedAt = customer.Timestamp(s.now())
-		if err := put(tb.orders, id, o); err != nil {
+		if err := order.Cancellable(r.Status); err != nil {
+			return err
+		}
+		r.Status = order.Cancelled
+		r.CancellationReason = reason
+		r.UpdatedAt = customer.Timestamp(now)
+		r.CancelKey, r.CancelHash = idem.Key, idem.RequestHash
+		if err := put(tb.orders, id, r); err != nil {
 			return err
 		}
 		// The pending count is internal: the customer's visible fields, version and updatedAt
 		// do not change.
-		c, ok, err := getCustomer(tb, o.Customer.CustomerID)
+		c, ok, err := getCustomer(tb, r.Customer.CustomerID)
 		if err != nil {
 			return err
 		}
@@ -245,7 +264,7 @@ func (s *Store) CancelOrder(ctx context.Context, tenant, id, reason string) (ord
 		return nil
 	})
 	if err != nil {
-		return order.Order{}, fmt.Errorf("embedded: cancel order %s: %w", id, err)
+		return order.Order{}, false, fmt.Errorf("embedded: cancel order %s: %w", id, err)
 	}
-	return o, nil
+	return r.Order, replayed, nil
 }

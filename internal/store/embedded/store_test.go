@@ -169,7 +169,7 @@ func TestCreateOrder(t *testing.T) {
 
 	// Inactive customer (once no order is pending): refused, nothing written.
 	for _, o := range []order.Order{first, second, third} {
-		if _, err := s.CancelOrder(ctx, "t1", o.OrderID, ""); err != nil {
+		if _, _, err := s.CancelOrder(ctx, "t1", o.OrderID, "", order.Idempotency{}); err != nil {
 			t.Fatalf("CancelOrder(%s) = %v", o.OrderID, err)
 		}
 	}
@@ -328,7 +328,7 @@ func TestDeactivateCustomer(t *testing.T) {
 	if _, err := s.DeactivateCustomer(ctx, "t2", id, nil); !errors.Is(err, customer.ErrNotFound) {
 		t.Errorf("DeactivateCustomer(other tenant) = %v, want ErrNotFound", err)
 	}
-	cancelled, err := s.CancelOrder(ctx, "t1", o.OrderID, "changed my mind")
+	cancelled, _, err := s.CancelOrder(ctx, "t1", o.OrderID, "changed my mind", order.Idempotency{})
 	if err != nil || cancelled.Status != order.Cancelled || cancelled.CancellationReason != "changed my mind" {
 		t.Fatalf("CancelOrder = %+v, %v; want cancelled with the reason", cancelled, err)
 	}
@@ -355,7 +355,7 @@ func TestCancelOrder(t *testing.T) {
 	o := mustOrder(t, s, "t1", "ada@example.com")
 	confirmed := mustOrder(t, s, "t1", "ada@example.com")
 	setOrderStatus(t, s, "t1", confirmed.OrderID, order.Confirmed)
-	if _, err := s.CancelOrder(ctx, "t1", o.OrderID, ""); err != nil {
+	if _, _, err := s.CancelOrder(ctx, "t1", o.OrderID, "", order.Idempotency{}); err != nil {
 		t.Fatalf("CancelOrder = %v", err)
 	}
 	tests := []struct {
@@ -369,7 +369,7 @@ func TestCancelOrder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := s.CancelOrder(ctx, tt.tenant, tt.id, "r"); !errors.Is(err, tt.want) {
+			if _, _, err := s.CancelOrder(ctx, tt.tenant, tt.id, "r", order.Idempotency{}); !errors.Is(err, tt.want) {
 				t.Errorf("CancelOrder(%s, %s) = %v, want %v", tt.tenant, tt.id, err, tt.want)
 			}
 		})
@@ -412,7 +412,7 @@ func TestListCustomers(t *testing.T) {
 		}
 		ids = append(ids, o.Customer.CustomerID)
 		if i == 2 {
-			if _, err := s.CancelOrder(ctx, "t1", o.OrderID, ""); err != nil {
+			if _, _, err := s.CancelOrder(ctx, "t1", o.OrderID, "", order.Idempotency{}); err != nil {
 				t.Fatalf("CancelOrder = %v", err)
 			}
 		}
@@ -495,10 +495,10 @@ func TestListOrders(t *testing.T) {
 		}
 	}
 	adaID, _ := s.GetOrder(ctx, "t1", ada[0])
-	if _, err := s.CancelOrder(ctx, "t1", all[1], ""); err != nil {
+	if _, _, err := s.CancelOrder(ctx, "t1", all[1], "", order.Idempotency{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CancelOrder(ctx, "t1", ada[1], ""); err != nil {
+	if _, _, err := s.CancelOrder(ctx, "t1", ada[1], "", order.Idempotency{}); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {

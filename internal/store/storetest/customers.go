@@ -212,7 +212,7 @@ func testNotFound(t *testing.T, s Store) {
 	wantErr(t, "DeactivateCustomer(unknown)", err, customer.ErrNotFound)
 	_, err = s.DeactivateCustomer(ctx, tenantA, id, ptr(int64(1)))
 	wantErr(t, "DeactivateCustomer(unknown, ifMatch 1)", err, customer.ErrNotFound)
-	_, err = s.CancelOrder(ctx, tenantA, order.NewID(time.Now()), "why")
+	_, _, err = s.CancelOrder(ctx, tenantA, order.NewID(time.Now()), "why", order.Idempotency{})
 	wantErr(t, "CancelOrder(unknown)", err, order.ErrNotFound)
 	if got := listCustomers(t, s, tenantA, customer.ListQuery{Limit: 10}); len(got) != 0 {
 		t.Errorf("ListCustomers of an empty store = %v, want none", customerIDs(got))

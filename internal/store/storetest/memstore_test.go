@@ -28,6 +28,7 @@ type memStore struct {
 	emails    map[string]string            // tenant + "/" + EmailKey → customerId
 	orders    map[string]order.Order       // tenant + "/" + orderId
 	idem      map[string]idemRecord        // tenant + "/" + key
+	marks     map[string]order.CancelMark  // tenant + "/" + orderId of a cancelled order
 	keys      map[string]auth.Key          // hash
 }
 
@@ -42,6 +43,7 @@ func newMemStore() *memStore {
 		emails:    map[string]string{},
 		orders:    map[string]order.Order{},
 		idem:      map[string]idemRecord{},
+		marks:     map[string]order.CancelMark{},
 		keys:      map[string]auth.Key{},
 	}
 }
@@ -239,26 +241,33 @@ func (m *memStore) ListOrders(_ context.Context, tenant string, q order.ListQuer
 	return order.Page{Orders: p.items, Next: p.next}, nil
 }
 
-func (m *memStore) CancelOrder(_ context.Context, tenant, id, reason string) (order.Order, error) {
+func (m *memStore) CancelOrder(_ context.Context, tenant, id, reason string, idem order.Idempotency) (order.Order, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	o, ok := m.orders[k(tenant, id)]
+	if !ok {
+		return order.Order{}, false, fmt.Errorf("mem: cancel order %s: %w", id, order.ErrNotFound)
+	}
+	now := time.Now()
+	replayed, err := order.ReplayCancel(o, m.marks[k(tenant, id)], idem, now)
+	if err != nil || replayed {
+		return copyOrder(o), replayed, err
+	}
 	switch {
-	case !ok:
-		return order.Order{}, fmt.Errorf("mem: cancel order %s: %w", id, order.ErrNotFound)
 	case o.Status == order.Cancelled:
-		return order.Order{}, fmt.Errorf("mem: cancel order %s: %w", id, order.ErrAlreadyCancelled)
+		return order.Order{}, false, fmt.Errorf("mem: cancel order %s: %w", id, order.ErrAlreadyCancelled)
 	case o.Status != order.Pending:
-		return order.Order{}, fmt.Errorf("mem: cancel order %s: %w", id, order.ErrNotCancellable)
+		return order.Order{}, false, fmt.Errorf("mem: cancel order %s: %w", id, order.ErrNotCancellable)
 	}
 	o.Status = order.Cancelled
 	o.CancellationReason = reason
-	o.UpdatedAt = customer.Timestamp(time.Now())
+	o.UpdatedAt = customer.Timestamp(now)
 	m.orders[k(tenant, id)] = o
+	m.marks[k(tenant, id)] = order.MarkOf(idem)
 	c := m.customers[k(tenant, o.Customer.CustomerID)]
 	c.PendingOrders--
 	m.customers[k(tenant, c.CustomerID)] = c
-	return copyOrder(o), nil
+	return copyOrder(o), false, nil
 }
 
 func (m *memStore) APIKey(_ context.Context, hash string) (auth.Key, error) {

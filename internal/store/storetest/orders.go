@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,13 +13,15 @@ import (
 var cancelTests = []test{
 	{"Pending", testCancel},
 	{"NoReason", testCancelNoReason},
+	{"IdempotencyKey", testCancelIdempotent},
+	{"ConcurrentRetries", testCancelRetriesConcurrent},
 }
 
 // testCancel: a pending order is cancelled with its reason, once.
 func testCancel(t *testing.T, s Store) {
 	o := createOrder(t, s, tenantA, fullInput("cancel@example.com"))
 	tick()
-	got, err := s.CancelOrder(t.Context(), tenantA, o.OrderID, "Changed my mind")
+	got, _, err := s.CancelOrder(t.Context(), tenantA, o.OrderID, "Changed my mind", order.Idempotency{})
 	if err != nil {
 		t.Fatalf("CancelOrder error = %v, want nil", err)
 	}
@@ -33,11 +36,11 @@ func testCancel(t *testing.T, s Store) {
 	}
 	sameOrder(t, "GetOrder after CancelOrder", getOrder(t, s, tenantA, o.OrderID), got)
 
-	_, err = s.CancelOrder(t.Context(), tenantA, o.OrderID, "Again")
+	_, _, err = s.CancelOrder(t.Context(), tenantA, o.OrderID, "Again", order.Idempotency{})
 	wantErr(t, "CancelOrder of a cancelled order", err, order.ErrAlreadyCancelled)
 	sameOrder(t, "GetOrder after a refused cancel", getOrder(t, s, tenantA, o.OrderID), got)
 
-	_, err = s.CancelOrder(t.Context(), tenantA, order.NewID(time.Now()), "")
+	_, _, err = s.CancelOrder(t.Context(), tenantA, order.NewID(time.Now()), "", order.Idempotency{})
 	wantErr(t, "CancelOrder(unknown)", err, order.ErrNotFound)
 }
 
@@ -52,6 +55,98 @@ func testCancelNoReason(t *testing.T, s Store) {
 	o2 := createOrder(t, s, tenantA, newInput("noreason@example.com"))
 	if st := getOrder(t, s, tenantA, o2.OrderID).Status; st != order.Pending {
 		t.Errorf("other order status = %q, want pending", st)
+	}
+}
+
+// cancelWith cancels with an Idempotency-Key (as the HTTP layer hands it over: the hash of the
+// reason) and returns what the store answered.
+func cancelWith(t *testing.T, s Store, id, reason, key string) (order.Order, bool, error) {
+	t.Helper()
+	return s.CancelOrder(t.Context(), tenantA, id, reason, order.Idempotency{Key: key, RequestHash: order.CancelHash(reason)})
+}
+
+// testCancelIdempotent: a retry of a cancel with the same key and reason answers as the first did
+// and writes nothing; the same key with another reason is refused; another key, or none, finds
+// the order already cancelled.
+func testCancelIdempotent(t *testing.T, s Store) {
+	o := createOrder(t, s, tenantA, newInput("retry@example.com"))
+	other := createOrder(t, s, tenantA, newInput("retry@example.com"))
+	first, replayed, err := cancelWith(t, s, o.OrderID, "Changed my mind", "cancel-1")
+	if err != nil || replayed || first.Status != order.Cancelled {
+		t.Fatalf("CancelOrder(key) = status %q, replayed %v, error %v; want cancelled, false, nil", first.Status, replayed, err)
+	}
+	c := getCustomer(t, s, tenantA, o.Customer.CustomerID)
+	if c.PendingOrders != 1 {
+		t.Errorf("pending orders after one cancel = %d, want 1", c.PendingOrders)
+	}
+	for i := range 2 {
+		tick()
+		again, replayed, err := cancelWith(t, s, o.OrderID, "Changed my mind", "cancel-1")
+		if err != nil || !replayed {
+			t.Fatalf("retry %d: CancelOrder = replayed %v, error %v; want true, nil", i, replayed, err)
+		}
+		sameOrder(t, "replayed cancel", again, first)
+		sameOrder(t, "order after a replayed cancel", getOrder(t, s, tenantA, o.OrderID), first)
+		unchanged(t, s, tenantA, c)
+	}
+	for _, reason := range []string{"Something else", ""} {
+		_, _, err = cancelWith(t, s, o.OrderID, reason, "cancel-1")
+		wantErr(t, fmt.Sprintf("CancelOrder(same key, reason %q)", reason), err, order.ErrIdempotencyReused)
+	}
+	_, _, err = cancelWith(t, s, o.OrderID, "Changed my mind", "cancel-2")
+	wantErr(t, "CancelOrder(another key)", err, order.ErrAlreadyCancelled)
+	_, _, err = s.CancelOrder(t.Context(), tenantA, o.OrderID, "Changed my mind", order.Idempotency{})
+	wantErr(t, "CancelOrder(no key)", err, order.ErrAlreadyCancelled)
+	sameOrder(t, "order after refused cancels", getOrder(t, s, tenantA, o.OrderID), first)
+	unchanged(t, s, tenantA, c)
+
+	// The key belongs to the cancelled order: on another order it is a new request.
+	second, replayed, err := cancelWith(t, s, other.OrderID, "Changed my mind", "cancel-1")
+	if err != nil || replayed || second.OrderID != other.OrderID {
+		t.Errorf("CancelOrder(other order, same key) = %s, replayed %v, error %v; want %s, false, nil", second.OrderID, replayed, err, other.OrderID)
+	}
+	// An order cancelled without a key replays nothing.
+	third := createOrder(t, s, tenantA, newInput("retry@example.com"))
+	cancelOrder(t, s, tenantA, third.OrderID)
+	_, _, err = cancelWith(t, s, third.OrderID, "", "cancel-3")
+	wantErr(t, "CancelOrder(key) of an order cancelled without one", err, order.ErrAlreadyCancelled)
+	if n := getCustomer(t, s, tenantA, c.CustomerID).PendingOrders; n != 0 {
+		t.Errorf("pending orders after three cancels = %d, want 0", n)
+	}
+}
+
+// testCancelRetriesConcurrent: retries of one cancel racing each other all succeed; exactly one
+// of them cancels, and the order's customer loses one pending order.
+func testCancelRetriesConcurrent(t *testing.T, s Store) {
+	o := createOrder(t, s, tenantA, newInput("race@example.com"))
+	createOrder(t, s, tenantA, newInput("race@example.com"))
+	const n = 4
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		cancels  int
+		failures []error
+	)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, replayed, err := s.CancelOrder(t.Context(), tenantA, o.OrderID, "dup", order.Idempotency{Key: "race-1", RequestHash: order.CancelHash("dup")})
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				failures = append(failures, err)
+			} else if !replayed {
+				cancels++
+			}
+		}()
+	}
+	wg.Wait()
+	if len(failures) > 0 || cancels != 1 {
+		t.Errorf("%d concurrent retries: %d cancelled, errors %v; want 1 and none", n, cancels, failures)
+	}
+	if p := getCustomer(t, s, tenantA, o.Customer.CustomerID).PendingOrders; p != 1 {
+		t.Errorf("pending orders = %d, want 1", p)
 	}
 }
 

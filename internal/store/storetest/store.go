@@ -40,9 +40,13 @@ type Store interface {
 	GetOrder(ctx context.Context, tenant, id string) (order.Order, error)
 	// ListOrders returns one page of orders in creation order (q.Desc: newest first).
 	ListOrders(ctx context.Context, tenant string, q order.ListQuery) (order.Page, error)
-	// CancelOrder cancels a pending order. Errors: order.ErrNotFound, order.ErrAlreadyCancelled,
-	// order.ErrNotCancellable.
-	CancelOrder(ctx context.Context, tenant, id, reason string) (order.Order, error)
+	// CancelOrder cancels a pending order, recording reason, and keeps idem (the zero value: no
+	// Idempotency-Key; RequestHash is order.CancelHash of the reason) with it as an
+	// order.CancelMark. A request that order.ReplayCancel finds to be the cancelling one again
+	// returns the order as stored with replayed = true, and writes nothing.
+	// Errors: order.ErrNotFound, order.ErrIdempotencyReused (same key, other reason),
+	// order.ErrAlreadyCancelled, order.ErrNotCancellable.
+	CancelOrder(ctx context.Context, tenant, id, reason string, idem order.Idempotency) (o order.Order, replayed bool, err error)
 
 	// APIKey returns the key whose secret hashes to hash, or auth.ErrKeyNotFound.
 	APIKey(ctx context.Context, hash string) (auth.Key, error)

@@ -213,9 +213,12 @@ func deactivate(t *testing.T, s Store, tenant, id string, ifMatch *int64) custom
 
 func cancelOrder(t *testing.T, s Store, tenant, id string) order.Order {
 	t.Helper()
-	o, err := s.CancelOrder(t.Context(), tenant, id, "")
+	o, replayed, err := s.CancelOrder(t.Context(), tenant, id, "", order.Idempotency{})
 	if err != nil {
 		t.Fatalf("CancelOrder(%s, %s) error = %v, want nil", tenant, id, err)
+	}
+	if replayed {
+		t.Errorf("CancelOrder(%s, %s) without a key: replayed = true, want false", tenant, id)
 	}
 	return o
 }

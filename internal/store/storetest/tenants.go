@@ -50,7 +50,7 @@ func testTenantIsolation(t *testing.T, s Store) {
 		}
 		_, err = s.GetOrder(ctx, x.from, x.o.OrderID)
 		wantErr(t, "GetOrder(other tenant's id)", err, order.ErrNotFound)
-		_, err = s.CancelOrder(ctx, x.from, x.o.OrderID, "intruder")
+		_, _, err = s.CancelOrder(ctx, x.from, x.o.OrderID, "intruder", order.Idempotency{})
 		wantErr(t, "CancelOrder(other tenant's id)", err, order.ErrNotFound)
 		for _, other := range x.others {
 			unchanged(t, s, other.TenantID, other)
