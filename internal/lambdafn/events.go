@@ -1,0 +1,46 @@
+package lambdafn
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/flexportal-compat/customers-api/internal/httpapi"
+	"github.com/flexportal-compat/customers-api/internal/store/dynamo"
+)
+
+// ServeEvents runs the event-driven function called name (one with no HTTP route: a queue or
+// stream consumer) and never returns. The JSON logger (LOG_LEVEL) is made first and becomes the
+// default; build then makes the handler once per container, from the environment (getenv is
+// os.Getenv), so SDK clients are shared by every invocation. An error from build fails the init
+// phase, so Lambda reports it.
+func ServeEvents[In, Out any](name string, build func(log *slog.Logger, getenv func(string) string) (func(context.Context, In) (Out, error), error)) {
+	level, err := parseLevel(os.Getenv("LOG_LEVEL"))
+	log := slog.New(NewLogHandler(os.Stdout, level))
+	if err != nil {
+		exit(log, name, err)
+	}
+	slog.SetDefault(log)
+	h, err := build(log, os.Getenv)
+	if err != nil {
+		exit(log, name, err)
+	}
+	lambda.Start(h)
+}
+
+// StoreFromEnv returns the DynamoDB store of an event-driven function: the table TABLE_NAME
+// (required) through the client NewClient makes (DYNAMODB_ENDPOINT optional).
+func StoreFromEnv(getenv func(string) string) (*dynamo.Store, error) {
+	// No route pages, so no CURSOR_SECRET is read.
+	cfg, err := ConfigFromEnv(httpapi.Route{}, getenv)
+	if err != nil {
+		return nil, err
+	}
+	client, err := NewClient(cfg.Endpoint, getenv)
+	if err != nil {
+		return nil, err
+	}
+	return dynamo.New(client, cfg.Table), nil
+}
