@@ -44,7 +44,7 @@ func rieBinary() string {
 
 // buildFunctions builds every function under functions/ for the host, as Lambda runs them
 // (-tags lambda.norpc), into dir/<name>.
-func buildFunctions(t *testing.T, dir string) {
+func buildFunctions(t testing.TB, dir string) {
 	t.Helper()
 	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", dir+string(filepath.Separator), "./functions/...")
 	cmd.Dir = root
@@ -54,7 +54,7 @@ func buildFunctions(t *testing.T, dir string) {
 }
 
 // freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -172,7 +172,7 @@ type function struct {
 // startFunction runs binary under the emulator rie, bound to 127.0.0.1 (both its invoke API and
 // the runtime API it gives the function), with env added to the test's environment. The process
 // group is killed when the test ends, whatever happens.
-func startFunction(t *testing.T, rie, name, binary string, env []string, calls *recorder) *function {
+func startFunction(t testing.TB, rie, name, binary string, env []string, calls *recorder) *function {
 	t.Helper()
 	invokePort, runtimePort := freePort(t), freePort(t)
 	cmd := exec.Command(rie,
@@ -258,7 +258,7 @@ func (f *function) invoke(t *testing.T, event []byte) events.APIGatewayV2HTTPRes
 }
 
 // event reads events/<name>.json with each old string replaced by its new one.
-func event(t *testing.T, name string, replace ...string) []byte {
+func event(t testing.TB, name string, replace ...string) []byte {
 	t.Helper()
 	src, err := os.ReadFile(filepath.Join(root, "events", name+".json"))
 	if err != nil {

@@ -1,0 +1,107 @@
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// initReport is the emulator's log line for a finished init phase.
+var initReport = regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
+
+// BenchmarkInit measures what DESIGN.md's cold-start target is about: the init duration the
+// Runtime Interface Emulator reports for a function, next to a hello-world Go function built the
+// same way in the same run (target: within 1.5x). Each iteration is a fresh emulator and process,
+// invoked once; the metric is init-ms, the mean of the reported durations.
+//
+//	make rie && go test -run '^$' -bench Init -benchtime 10x ./internal/e2e/
+func BenchmarkInit(b *testing.B) {
+	rie := rieBinary()
+	if rie == "" {
+		b.Skip("the Lambda Runtime Interface Emulator is not installed: make rie")
+	}
+	dir := b.TempDir()
+	buildFunctions(b, dir)
+	hello := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", filepath.Join(dir, "hello"), "./internal/e2e/testdata/hello")
+	hello.Dir = root
+	if out, err := hello.CombinedOutput(); err != nil {
+		b.Fatalf("build hello: %v\n%s", err, out)
+	}
+	// The functions' configuration; nothing is contacted during init. (No LOG_LEVEL: the emulator
+	// reads it too, and would stop printing its INIT REPORT.)
+	// Nor AWS_CA_BUNDLE, which Lambda does not set and which costs ~10 ms of certificate parsing
+	// where a machine sets it.
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_CA_BUNDLE=") && !strings.HasPrefix(kv, "LOG_LEVEL=") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "TABLE_NAME=customers-bench", "DYNAMODB_ENDPOINT=http://127.0.0.1:9",
+		"CURSOR_SECRET="+strings.Repeat("s", 32), "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=bench",
+		"AWS_SECRET_ACCESS_KEY=bench")
+	for _, name := range []string{"hello", "update-customer", "list-customers", "create-order"} {
+		b.Run(name, func(b *testing.B) {
+			var total float64
+			for b.Loop() {
+				total += initOnce(b, rie, filepath.Join(dir, name), env)
+			}
+			b.ReportMetric(total/float64(b.N), "init-ms")
+		})
+	}
+}
+
+// initOnce starts binary under a fresh emulator on 127.0.0.1, invokes it once (init runs before
+// the first invocation), stops it, and returns the init duration the emulator reported in ms.
+func initOnce(b *testing.B, rie, binary string, env []string) float64 {
+	b.Helper()
+	port := freePort(b)
+	cmd := exec.Command(rie, "--runtime-interface-emulator-address", fmt.Sprintf("127.0.0.1:%d", port),
+		"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", freePort(b)), binary)
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr, cmd.Env = out, out, env
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		b.Fatalf("start %s: %v", binary, err)
+	}
+	defer func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+	}()
+	url := fmt.Sprintf("http://127.0.0.1:%d/2015-03-31/functions/function/invocations", port)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		// Any event will do: init is over before the handler sees it.
+		resp, err := http.Post(url, "application/json", bytes.NewReader([]byte(`{}`)))
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("%s: no answer from the emulator: %v\n%s", binary, err, out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for {
+		if m := initReport.FindStringSubmatch(out.String()); m != nil {
+			ms, err := strconv.ParseFloat(m[1], 64)
+			if err != nil {
+				b.Fatalf("%s: %q: %v", binary, m[0], err)
+			}
+			return ms
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("%s: no INIT REPORT from the emulator:\n%s", binary, out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
