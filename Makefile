@@ -9,9 +9,9 @@ VENV := $(TOOLS)/venv
 STATICCHECK_VERSION := v0.8.2
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: test run tools lint unit test-go bench readme-examples fuzz-api clean
+.PHONY: test run tools lint unit test-go bench bench-smoke readme-examples fuzz-api clean
 
-test: tools lint test-go build-arm64 check-size cfn-lint sam-build readme-examples fuzz-api
+test: tools lint test-go build-arm64 check-size cfn-lint sam-build readme-examples fuzz-api bench-smoke
 
 run:
 	$(GO) run ./cmd/local
@@ -43,8 +43,16 @@ unit:
 test-go: $(VENV)/.installed rie
 	AWS_LAMBDA_RIE=$(TOOLS)/bin/aws-lambda-rie scripts/with-moto.sh $(GO) test -race -count=1 ./...
 
-bench:
+# Benchmarks: the update handler against a bare adapter round trip (target: within 2x), and the
+# init duration of functions under the emulator against a hello-world function (target: 1.5x).
+bench: rie
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+# A short run of the same benchmarks in CI, so their numbers are in every CI log and the code
+# behind them keeps working. Timing is not asserted: these machines are shared and noisy.
+bench-smoke: rie
+	$(GO) test -run='^$$' -bench='UpdateHandler|BareAdapter' -benchmem -benchtime=2000x ./internal/lambdafn/
+	$(GO) test -run='^$$' -bench=Init -benchtime=5x ./internal/e2e/
 
 # The README's curl examples, verbatim, against a fresh local server.
 readme-examples:
