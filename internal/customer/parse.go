@@ -51,7 +51,7 @@ func DecodeBody(body []byte) (map[string]any, error) {
 // so {"a":1,"\u0061":2} is a duplicate too. It is a scan of the bytes rather than a walk with
 // json.Decoder.Token, which costs several times a plain decode.
 func duplicateKey(doc []byte) (string, bool) {
-	s := dupScanner{doc: doc}
+	s := dupScanner{doc: doc, stack: make([]pathSeg, 0, 8)}
 	s.value()
 	if !s.dup {
 		return "", false
@@ -61,7 +61,7 @@ func duplicateKey(doc []byte) (string, bool) {
 		if seg.index >= 0 {
 			path = Index(path, seg.index)
 		} else {
-			path = Join(path, seg.key)
+			path = Join(path, string(seg.key))
 		}
 	}
 	return path, true
@@ -75,8 +75,8 @@ type dupScanner struct {
 }
 
 type pathSeg struct {
-	key   string
-	index int // -1 for an object member
+	key   []byte // unescaped
+	index int    // -1 for an object member
 }
 
 func (s *dupScanner) skipSpace() {
@@ -122,8 +122,10 @@ func (s *dupScanner) value() {
 
 func (s *dupScanner) object() {
 	s.i++ // '{'
+	// The keys of a small object are searched linearly, as byte slices of doc where they need no
+	// unescaping, so that a typical body costs no allocation here.
 	var (
-		few  [16]string // the keys of a small object, searched linearly
+		few  [16][]byte
 		n    int
 		many map[string]struct{}
 	)
@@ -138,25 +140,27 @@ func (s *dupScanner) object() {
 			s.skipSpace()
 		}
 		raw := s.str()
-		key := string(raw[1 : len(raw)-1])
+		key := raw[1 : len(raw)-1]
 		if bytes.IndexByte(raw, '\\') >= 0 {
-			_ = json.Unmarshal(raw, &key) // valid by json.Valid
+			var unescaped string
+			_ = json.Unmarshal(raw, &unescaped) // valid by json.Valid
+			key = []byte(unescaped)
 		}
 		seen := false
 		if many != nil {
-			_, seen = many[key]
-			many[key] = struct{}{}
+			_, seen = many[string(key)]
+			many[string(key)] = struct{}{}
 		} else {
-			seen = slices.Contains(few[:n], key)
+			seen = slices.ContainsFunc(few[:n], func(k []byte) bool { return bytes.Equal(k, key) })
 			if n < len(few) {
 				few[n] = key
 				n++
 			} else {
 				many = make(map[string]struct{}, 2*len(few))
 				for _, k := range few {
-					many[k] = struct{}{}
+					many[string(k)] = struct{}{}
 				}
-				many[key] = struct{}{}
+				many[string(key)] = struct{}{}
 			}
 		}
 		s.stack = append(s.stack, pathSeg{key: key, index: -1})
