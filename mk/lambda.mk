@@ -1,8 +1,9 @@
 # Lambda packaging targets, included by the top-level Makefile.
 #
 # `sam build` (BuildMethod: makefile) calls `make build-<LogicalId>` with ARTIFACTS_DIR set; every
-# other target is for humans and CI. The function list is internal/httpapi.Routes plus not-found;
-# internal/lambdafn's template test checks that template.yaml and this file agree with it.
+# other target is for humans and CI. The function list is internal/httpapi.Routes plus not-found
+# and the event-driven functions (crm-sync, change-events); internal/lambdafn's template test
+# checks that template.yaml and this file agree with it.
 
 GO ?= go
 LAMBDA_TOOLS := $(CURDIR)/.tools
@@ -18,7 +19,9 @@ LAMBDA_FUNCTIONS := \
 	ListOrdersFunction:list-orders \
 	GetOrderFunction:get-order \
 	CancelOrderFunction:cancel-order \
-	NotFoundFunction:not-found
+	NotFoundFunction:not-found \
+	CrmSyncFunction:crm-sync \
+	ChangeEventsFunction:change-events
 
 LAMBDA_NAMES := $(foreach f,$(LAMBDA_FUNCTIONS),$(word 2,$(subst :, ,$(f))))
 

@@ -23,6 +23,20 @@ const root = "../.."
 // notFoundID is the logical id of the $default route's function.
 const notFoundID = "NotFoundFunction"
 
+// eventFunction is a function that no HTTP route serves: a queue or stream consumer.
+type eventFunction struct {
+	name      string // folder under functions/; logicalID(name) in template.yaml
+	eventType string // the Type of its one event in template.yaml
+}
+
+// eventFunctions are every event-driven function. Each must be in template.yaml with exactly one
+// event, of its type, and in mk/lambda.mk, and its main must call lambdafn.ServeEvents; a
+// function in the template that is neither a route nor listed here is an error.
+var eventFunctions = []eventFunction{
+	{"crm-sync", "SQS"},
+	{"change-events", "DynamoDB"},
+}
+
 // logicalID returns the logical id of route name's function: "update-customer" →
 // "UpdateCustomerFunction".
 func logicalID(name string) string {
@@ -33,9 +47,10 @@ func logicalID(name string) string {
 	return b.String() + "Function"
 }
 
-// checkRoutes returns every way in which the template's functions and HttpApi events differ from
-// routes: a route without its function or event, a function or event without its route.
-func checkRoutes(tmpl samtemplate.Node, routes []httpapi.Route) []string {
+// checkRoutes returns every way in which the template's functions and their events differ from
+// routes and eventFns: a route without its function or HttpApi event, an event function without
+// its function or with other events than one of its type, a function that is neither.
+func checkRoutes(tmpl samtemplate.Node, routes []httpapi.Route, eventFns []eventFunction) []string {
 	var problems []string
 	resources := tmpl.Get("Resources")
 	if resources.Node == nil {
@@ -91,16 +106,37 @@ func checkRoutes(tmpl samtemplate.Node, routes []httpapi.Route) []string {
 			}
 			continue
 		}
-		if _, ok := byID[id]; !ok {
-			problems = append(problems, fmt.Sprintf("function %s has no route in httpapi.Routes", id))
+		if _, ok := byID[id]; ok {
+			continue
+		}
+		k := slices.IndexFunc(eventFns, func(f eventFunction) bool { return logicalID(f.name) == id })
+		if k < 0 {
+			problems = append(problems, fmt.Sprintf("function %s has no route in httpapi.Routes and is not an event function", id))
+			continue
+		}
+		if len(events) != 1 || events[0].Get("Type").Str() != eventFns[k].eventType {
+			var types []string
+			for _, ev := range events {
+				types = append(types, ev.Get("Type").Str())
+			}
+			problems = append(problems, fmt.Sprintf("%s: events of types %v, want exactly one %s event", id, types, eventFns[k].eventType))
+		}
+		if got := values[i].Path("Metadata", "BuildMethod").Str(); got != "makefile" {
+			problems = append(problems, fmt.Sprintf("%s: Metadata.BuildMethod %q, want makefile", id, got))
+		}
+	}
+	for _, f := range eventFns {
+		id := logicalID(f.name)
+		if resources.Get(id).Get("Type").Str() != "AWS::Serverless::Function" {
+			problems = append(problems, fmt.Sprintf("event function %s: no AWS::Serverless::Function %s", f.name, id))
 		}
 	}
 	return problems
 }
 
-// checkWiring returns every route whose folder, main or Make target does not serve it, and every
-// folder under functions/ that is not a route.
-func checkWiring(routes []httpapi.Route, functionsDir, makefile string) []string {
+// checkWiring returns every route or event function whose folder, main or Make target does not
+// serve it, and every folder under functions/ that is neither.
+func checkWiring(routes []httpapi.Route, eventFns []eventFunction, functionsDir, makefile string) []string {
 	var problems []string
 	mk, err := os.ReadFile(makefile)
 	if err != nil {
@@ -109,6 +145,9 @@ func checkWiring(routes []httpapi.Route, functionsDir, makefile string) []string
 	want := map[string]string{"not-found": "lambdafn.ServeNotFound()"}
 	for _, r := range routes {
 		want[r.Name] = fmt.Sprintf("lambdafn.Serve(%q)", r.Name)
+	}
+	for _, f := range eventFns {
+		want[f.name] = fmt.Sprintf("lambdafn.ServeEvents(%q", f.name)
 	}
 	for name, call := range want {
 		id := notFoundID
@@ -131,7 +170,7 @@ func checkWiring(routes []httpapi.Route, functionsDir, makefile string) []string
 	}
 	for _, d := range dirs {
 		if _, ok := want[d.Name()]; d.IsDir() && !ok {
-			problems = append(problems, fmt.Sprintf("functions/%s is not a route of httpapi.Routes", d.Name()))
+			problems = append(problems, fmt.Sprintf("functions/%s is not a route of httpapi.Routes nor an event function", d.Name()))
 		}
 	}
 	slices.Sort(problems)
@@ -153,10 +192,10 @@ func readTemplate(t *testing.T) samtemplate.Node {
 
 func TestTemplateMatchesRoutes(t *testing.T) {
 	tmpl := readTemplate(t)
-	for _, p := range checkRoutes(tmpl, httpapi.Routes) {
+	for _, p := range checkRoutes(tmpl, httpapi.Routes, eventFunctions) {
 		t.Error(p)
 	}
-	for _, p := range checkWiring(httpapi.Routes, filepath.Join(root, "functions"), filepath.Join(root, "mk", "lambda.mk")) {
+	for _, p := range checkWiring(httpapi.Routes, eventFunctions, filepath.Join(root, "functions"), filepath.Join(root, "mk", "lambda.mk")) {
 		t.Error(p)
 	}
 }
@@ -169,20 +208,27 @@ func TestCheckRoutesFindsDrift(t *testing.T) {
 		t.Fatal(err)
 	}
 	extra := append(slices.Clone(httpapi.Routes), httpapi.Route{Name: "merge-customers", Method: "POST", Pattern: "/v1/customers/merge"})
+	extraEvents := append(slices.Clone(eventFunctions), eventFunction{"crm-export", "Schedule"})
 	tests := []struct {
-		name   string
-		edit   func(string) string
-		routes []httpapi.Route
-		want   string
+		name     string
+		edit     func(string) string
+		routes   []httpapi.Route
+		eventFns []eventFunction
+		want     string
 	}{
-		{"route without function", nil, extra, "no resource MergeCustomersFunction"},
-		{"function without route", nil, httpapi.Routes[1:], "function ListCustomersFunction has no route"},
+		{"route without function", nil, extra, eventFunctions, "no resource MergeCustomersFunction"},
+		{"function without route", nil, httpapi.Routes[1:], eventFunctions, "function ListCustomersFunction has no route"},
 		{"wrong method", func(s string) string {
 			return strings.Replace(s, "Method: PUT", "Method: PATCH", 1)
-		}, httpapi.Routes, "HttpApi event PATCH /v1/customers/{customerId}, want PUT"},
+		}, httpapi.Routes, eventFunctions, "HttpApi event PATCH /v1/customers/{customerId}, want PUT"},
 		{"wrong path", func(s string) string {
 			return strings.Replace(s, "Path: /v1/orders/{orderId}/cancel", "Path: /v1/orders/{id}/cancel", 1)
-		}, httpapi.Routes, "want POST /v1/orders/{orderId}/cancel"},
+		}, httpapi.Routes, eventFunctions, "want POST /v1/orders/{orderId}/cancel"},
+		{"event function without function", nil, httpapi.Routes, extraEvents, "event function crm-export: no AWS::Serverless::Function CrmExportFunction"},
+		{"undeclared event function", nil, httpapi.Routes, eventFunctions[:1], "function ChangeEventsFunction has no route in httpapi.Routes and is not an event function"},
+		{"event of another type", func(s string) string {
+			return strings.Replace(s, "Type: DynamoDB", "Type: Kinesis", 1)
+		}, httpapi.Routes, eventFunctions, "ChangeEventsFunction: events of types [Kinesis], want exactly one DynamoDB event"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -194,7 +240,7 @@ func TestCheckRoutesFindsDrift(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := checkRoutes(tmpl, tt.routes)
+			got := checkRoutes(tmpl, tt.routes, tt.eventFns)
 			if !slices.ContainsFunc(got, func(p string) bool { return strings.Contains(p, tt.want) }) {
 				t.Errorf("checkRoutes = %q, want a problem containing %q", got, tt.want)
 			}
