@@ -150,11 +150,16 @@ func customerUpdate(tenant, id string, p customer.Patch, now time.Time, g guard)
 	if err != nil {
 		return updateExpr{}, fmt.Errorf("build update: %w", err)
 	}
-	e := updateExpr{update: t.update, condition: t.condition, names: maps.Clone(t.names),
+	e := updateExpr{update: t.update, condition: t.condition, names: t.names,
 		values: make(map[string]types.AttributeValue, len(t.placeholders))}
-	for alias, name := range e.names {
-		if i, ok := keyIndex(name); ok {
-			e.names[alias] = keys[i]
+	if len(keys) > 0 {
+		// The template's names are shared by every request of its shape: copy before putting
+		// this request's custom field keys in place of the stand-ins.
+		e.names = maps.Clone(t.names)
+		for alias, name := range e.names {
+			if i, ok := keyIndex(name); ok {
+				e.names[alias] = keys[i]
+			}
 		}
 	}
 	for i, ph := range t.placeholders {
@@ -190,21 +195,21 @@ const maxTemplates = 1024
 var templates = templateCache{m: map[string]*template{}}
 
 func (c *templateCache) get(steps []step) (*template, error) {
-	var b strings.Builder
+	buf := make([]byte, 0, 256) // on the stack for the usual patch
 	for _, s := range steps {
-		b.WriteByte(byte(s.clause))
-		b.WriteString(s.name)
-		b.WriteByte(0)
-		b.WriteString(strconv.Itoa(s.key))
-		b.WriteByte(0)
+		buf = append(buf, byte(s.clause))
+		buf = append(buf, s.name...)
+		buf = append(buf, 0)
+		buf = strconv.AppendInt(buf, int64(s.key), 10)
+		buf = append(buf, 0)
 	}
-	shape := b.String()
 	c.mu.RLock()
-	t, ok := c.m[shape]
+	t, ok := c.m[string(buf)] // a lookup by string(buf) does not copy buf
 	c.mu.RUnlock()
 	if ok {
 		return t, nil
 	}
+	shape := string(buf)
 	t, err := buildTemplate(steps)
 	if err != nil {
 		return nil, err
