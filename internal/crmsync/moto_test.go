@@ -1,0 +1,156 @@
+package crmsync_test
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/flexportal-compat/customers-api/internal/crmsync"
+	"github.com/flexportal-compat/customers-api/internal/customer"
+	"github.com/flexportal-compat/customers-api/internal/lambdafn"
+	"github.com/flexportal-compat/customers-api/internal/order"
+	"github.com/flexportal-compat/customers-api/internal/store/dynamo"
+	"github.com/flexportal-compat/customers-api/internal/store/dynamo/dynamosetup"
+)
+
+// TestCRMSyncMoto runs the consumer on a batch received from a real FIFO queue, against a real
+// table (both on moto): a name change, an email change (the transaction path), a change with a
+// stale ifMatch, and one more change after it. The first two are applied and read back; the
+// stale one and the one after it are reported for a retry, and not applied.
+func TestCRMSyncMoto(t *testing.T) {
+	endpoint := os.Getenv("DYNAMODB_ENDPOINT")
+	if endpoint == "" {
+		t.Skip("DYNAMODB_ENDPOINT not set: no moto server (make test starts one)")
+	}
+	ctx := context.Background()
+	ddb, err := dynamosetup.Connect(ctx, endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := fmt.Sprintf("crmsync-%d", time.Now().UnixNano())
+	if err := dynamosetup.CreateTable(ctx, ddb, table); err != nil {
+		t.Fatal(err)
+	}
+	store := dynamo.New(ddb, table)
+	const tenant = "tenant-crm"
+	o, _, err := store.CreateOrder(ctx, tenant, order.Input{
+		Customer: order.NewCustomer{Email: "ada@example.com", FirstName: "Ada", LastName: "Lovelace"},
+		BillingAddress: customer.Address{
+			ContactName: "Ada", StreetAddress: "1 Main St", City: "London", Country: "GB",
+		},
+		Items: []order.Item{{SKU: "LAPTOP-1", Quantity: 1, ContractLength: 12}},
+	}, order.Idempotency{})
+	if err != nil {
+		t.Fatalf("CreateOrder: %v", err)
+	}
+	id := o.Customer.CustomerID
+	before, err := store.GetCustomer(ctx, tenant, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The queue, as template.yaml makes it, and the CRM's messages.
+	cfg, err := lambdafn.AWSConfig(endpoint, os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := sqs.NewFromConfig(cfg)
+	created, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{
+		QueueName:  aws.String(fmt.Sprintf("crm-changes-%d.fifo", time.Now().UnixNano())),
+		Attributes: map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true"},
+	})
+	if err != nil {
+		t.Fatalf("CreateQueue: %v", err)
+	}
+	url := created.QueueUrl
+	t.Cleanup(func() { _, _ = q.DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: url}) })
+	attrs, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: url, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodies := []string{
+		fmt.Sprintf(`{"tenantId":%q,"customerId":%q,"changes":{"firstName":"Augusta","customFields":{"crmId":"CRM-1"}},"ifMatch":%d}`, tenant, id, before.Version),
+		fmt.Sprintf(`{"tenantId":%q,"customerId":%q,"changes":{"email":"augusta@example.com"}}`, tenant, id),
+		fmt.Sprintf(`{"tenantId":%q,"customerId":%q,"changes":{"lastName":"King"},"ifMatch":%d}`, tenant, id, before.Version),
+		fmt.Sprintf(`{"tenantId":%q,"customerId":%q,"changes":{"company":"Analytical Engines"}}`, tenant, id),
+	}
+	for _, b := range bodies {
+		_, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: url, MessageBody: aws.String(b), MessageGroupId: aws.String(tenant + "#" + id)})
+		if err != nil {
+			t.Fatalf("SendMessage: %v", err)
+		}
+	}
+
+	// The batch as Lambda's poller would hand it over.
+	var ev events.SQSEvent
+	for len(ev.Records) < len(bodies) {
+		out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+			QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
+			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
+		})
+		if err != nil {
+			t.Fatalf("ReceiveMessage: %v", err)
+		}
+		if len(out.Messages) == 0 {
+			t.Fatalf("received %d messages, want %d", len(ev.Records), len(bodies))
+		}
+		for _, m := range out.Messages {
+			sum := md5.Sum([]byte(aws.ToString(m.Body)))
+			if got := hex.EncodeToString(sum[:]); got != aws.ToString(m.MD5OfBody) {
+				t.Errorf("MD5OfBody %s, want %s", aws.ToString(m.MD5OfBody), got)
+			}
+			ev.Records = append(ev.Records, events.SQSMessage{
+				MessageId: aws.ToString(m.MessageId), ReceiptHandle: aws.ToString(m.ReceiptHandle),
+				Body: aws.ToString(m.Body), Md5OfBody: aws.ToString(m.MD5OfBody), Attributes: m.Attributes,
+				EventSource: "aws:sqs", EventSourceARN: attrs.Attributes["QueueArn"], AWSRegion: cfg.Region,
+			})
+		}
+	}
+	if g := ev.Records[0].Attributes["MessageGroupId"]; g != tenant+"#"+id {
+		t.Errorf("MessageGroupId %q, want %q", g, tenant+"#"+id)
+	}
+
+	h := crmsync.New(store, slog.New(slog.DiscardHandler))
+	resp, err := h.Handle(ctx, ev)
+	if err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	var failed []string
+	for _, f := range resp.BatchItemFailures {
+		failed = append(failed, f.ItemIdentifier)
+	}
+	if want := []string{ev.Records[2].MessageId, ev.Records[3].MessageId}; !slices.Equal(failed, want) {
+		t.Errorf("failures = %v, want the stale change and the one after it %v", failed, want)
+	}
+
+	got, err := store.GetCustomer(ctx, tenant, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.FirstName != "Augusta" || got.Email != "augusta@example.com" || got.CustomFields["crmId"] != "CRM-1" ||
+		got.LastName != "Lovelace" || got.Company != "" || got.Version != before.Version+2 {
+		t.Errorf("customer after the batch = %+v, want firstName Augusta, email augusta@example.com, customFields.crmId CRM-1, lastName and company unchanged, version %d",
+			got, before.Version+2)
+	}
+	// The email moved with its reservation: an order for the old email makes a new customer
+	// rather than finding this one.
+	o2, _, err := store.CreateOrder(ctx, tenant, order.Input{
+		Customer:       order.NewCustomer{Email: "ada@example.com", FirstName: "Other", LastName: "Customer"},
+		BillingAddress: customer.Address{ContactName: "O", StreetAddress: "2 Main St", City: "London", Country: "GB"},
+		Items:          []order.Item{{SKU: "LAPTOP-1", Quantity: 1, ContractLength: 12}},
+	}, order.Idempotency{})
+	if err != nil || o2.Customer.CustomerID == id {
+		t.Errorf("CreateOrder for the old email ada@example.com: customer %s, %v, want a new customer", o2.Customer.CustomerID, err)
+	}
+}
