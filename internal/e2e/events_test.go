@@ -1,0 +1,227 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/flexportal-compat/customers-api/internal/customer"
+	"github.com/flexportal-compat/customers-api/internal/lambdafn"
+	"github.com/flexportal-compat/customers-api/internal/order"
+	"github.com/flexportal-compat/customers-api/internal/samtemplate"
+	"github.com/flexportal-compat/customers-api/internal/store/dynamo"
+	"github.com/flexportal-compat/customers-api/internal/store/dynamo/dynamosetup"
+)
+
+// TestEventFunctions runs the event-driven functions under the Runtime Interface Emulator with
+// their events/ files: crm-sync applies events/crm-sync.json to a customer on a moto table (read
+// back), and reports a batch for an unknown customer as failed; change-events publishes
+// events/change-events.json to an event bus on moto, whose rule delivers to a queue, and answers
+// with a checkpoint when the bus does not exist.
+func TestEventFunctions(t *testing.T) {
+	endpoint := os.Getenv("DYNAMODB_ENDPOINT")
+	if endpoint == "" {
+		t.Skip("DYNAMODB_ENDPOINT not set: no emulator (make e2e / make test start moto)")
+	}
+	rie := rieBinary()
+	if rie == "" {
+		t.Skip("AWS Lambda Runtime Interface Emulator not found (set AWS_LAMBDA_RIE, or run make rie to install .tools/bin/aws-lambda-rie)")
+	}
+	ctx := context.Background()
+	bin := t.TempDir()
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bin+string(filepath.Separator), "./functions/crm-sync", "./functions/change-events")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	baseEnv := []string{
+		"LOG_LEVEL=INFO", "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
+		"AWS_LAMBDA_FUNCTION_TIMEOUT=30",
+	}
+
+	t.Run("crm-sync", func(t *testing.T) {
+		table := fmt.Sprintf("e2e-crm-%d", time.Now().UnixNano())
+		client, err := dynamosetup.Connect(ctx, endpoint)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := dynamosetup.CreateTable(ctx, client, table); err != nil {
+			t.Fatal(err)
+		}
+		store := dynamo.New(client, table)
+		o, _, err := store.CreateOrder(ctx, placeholderTenant, order.Input{
+			Customer:       order.NewCustomer{Email: "ada@example.com", FirstName: "Ada", LastName: "Lovelace"},
+			BillingAddress: customer.Address{ContactName: "Ada", StreetAddress: "1 Main St", City: "London", Country: "GB"},
+			Items:          []order.Item{{SKU: "LAPTOP-1", Quantity: 1, ContractLength: 12}},
+		}, order.Idempotency{})
+		if err != nil {
+			t.Fatalf("CreateOrder: %v", err)
+		}
+		id := o.Customer.CustomerID
+		calls := &recorder{}
+		fn := startFunction(t, rie, "crm-sync", filepath.Join(bin, "crm-sync"), append(slices.Clone(baseEnv),
+			"TABLE_NAME="+table, "DYNAMODB_ENDPOINT="+recordingProxy(t, endpoint, calls), "AWS_LAMBDA_FUNCTION_NAME=crm-sync"), calls)
+
+		var resp events.SQSEventResponse
+		fn.invokeJSON(t, event(t, "crm-sync", placeholderCustomer, id), &resp)
+		if len(resp.BatchItemFailures) != 0 {
+			t.Errorf("crm-sync: failures %+v, want none", resp.BatchItemFailures)
+		}
+		c, err := store.GetCustomer(ctx, placeholderTenant, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.FirstName != "Augusta Ada" || c.Company != "Analytical Engines Ltd" || c.Phone != "+44 20 7946 0958" ||
+			c.CustomFields["crmId"] != "CRM-0042" || fmt.Sprint(c.CustomFields["tier"]) != "3" || c.Version != 3 {
+			t.Errorf("customer after crm-sync = %+v, want both changes of events/crm-sync.json applied in order, version 3", c)
+		}
+
+		// An unknown customer: the first message fails, the second is not processed; both retried.
+		var failed events.SQSEventResponse
+		fn.invokeJSON(t, event(t, "crm-sync", placeholderCustomer, "cust_01JD5X9K3M4N5P6Q7R8S9T0V1Z"), &failed)
+		var ids []string
+		for _, f := range failed.BatchItemFailures {
+			ids = append(ids, f.ItemIdentifier)
+		}
+		if want := []string{"059f36b4-87a3-44ab-83d2-661975830a7d", "2e1424d4-f796-459a-8184-9c92662be6da"}; !slices.Equal(ids, want) {
+			t.Errorf("crm-sync for an unknown customer: failures %v, want %v", ids, want)
+		}
+		if out := fn.output.String(); !strings.Contains(out, `"kind":"customer_not_found"`) || strings.Contains(out, "7946 0958") {
+			t.Errorf("crm-sync log: want the permanent failure's kind, and no phone number:\n%s", out)
+		}
+
+		tmpl, err := samtemplate.Read(filepath.Join(root, "template.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		allowed := tmpl.Allowed(logicalID("crm-sync"))
+		for _, u := range calls.list() {
+			action, res, _ := strings.Cut(u, "@")
+			if !slices.Contains(allowed[res], action) {
+				t.Errorf("CrmSyncFunction called %s on %s, which its policy does not allow (allowed: %v)", action, res, allowed)
+			}
+		}
+	})
+
+	t.Run("change-events", func(t *testing.T) {
+		cfg, err := lambdafn.AWSConfig(endpoint, os.Getenv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eb, q := eventbridge.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
+		suffix := time.Now().UnixNano()
+		bus := fmt.Sprintf("e2e-customers-%d", suffix)
+		if _, err := eb.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(bus)}); err != nil {
+			t.Fatalf("CreateEventBus: %v", err)
+		}
+		queue, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(fmt.Sprintf("e2e-customer-events-%d", suffix))})
+		if err != nil {
+			t.Fatalf("CreateQueue: %v", err)
+		}
+		t.Cleanup(func() { _, _ = q.DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: queue.QueueUrl}) })
+		qa, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: queue.QueueUrl,
+			AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := eb.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("all"), EventBusName: aws.String(bus),
+			EventPattern: aws.String(`{"source":["flexportal.customers"]}`)}); err != nil {
+			t.Fatalf("PutRule: %v", err)
+		}
+		if _, err := eb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("all"), EventBusName: aws.String(bus),
+			Targets: []ebtypes.Target{{Id: aws.String("queue"), Arn: aws.String(qa.Attributes["QueueArn"])}}}); err != nil {
+			t.Fatalf("PutTargets: %v", err)
+		}
+
+		fn := startFunction(t, rie, "change-events", filepath.Join(bin, "change-events"), append(slices.Clone(baseEnv),
+			"EVENT_BUS_NAME="+bus, "EVENTBRIDGE_ENDPOINT="+endpoint, "AWS_LAMBDA_FUNCTION_NAME=change-events"), &recorder{})
+		var resp events.DynamoDBEventResponse
+		fn.invokeJSON(t, event(t, "change-events"), &resp)
+		if len(resp.BatchItemFailures) != 0 {
+			t.Errorf("change-events: failures %+v, want none", resp.BatchItemFailures)
+		}
+		var kinds []string
+		for range 10 {
+			out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: queue.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+			if err != nil {
+				t.Fatalf("ReceiveMessage: %v", err)
+			}
+			for _, m := range out.Messages {
+				var e struct {
+					DetailType string `json:"detail-type"`
+					Detail     struct {
+						ChangedFields []string `json:"changedFields"`
+					} `json:"detail"`
+				}
+				if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &e); err != nil {
+					t.Fatalf("delivered %s: %v", aws.ToString(m.Body), err)
+				}
+				kinds = append(kinds, e.DetailType+" "+strings.Join(e.Detail.ChangedFields, ","))
+			}
+			if len(kinds) >= 3 && len(out.Messages) == 0 {
+				break
+			}
+		}
+		slices.Sort(kinds)
+		want := []string{
+			"customer.created createdAt,customFields,customerId,customerType,email,firstName,lastBillingAddress,lastName,lastShippingAddress,orderIds,phone,rentalIds,status,tenantId,totalDevicesRented,totalMonthlyRevenue,totalOrders",
+			"customer.deactivated status",
+			"customer.updated customFields,firstName,phone",
+		}
+		if !slices.Equal(kinds, want) {
+			t.Errorf("delivered %q, want %q", kinds, want)
+		}
+
+		// A bus that does not exist: nothing is published, Lambda is told to retry from the first record.
+		missing := startFunction(t, rie, "change-events-no-bus", filepath.Join(bin, "change-events"), append(slices.Clone(baseEnv),
+			"EVENT_BUS_NAME=no-such-bus", "EVENTBRIDGE_ENDPOINT="+endpoint, "AWS_LAMBDA_FUNCTION_NAME=change-events"), &recorder{})
+		var checkpoint events.DynamoDBEventResponse
+		missing.invokeJSON(t, event(t, "change-events"), &checkpoint)
+		if len(checkpoint.BatchItemFailures) != 1 || checkpoint.BatchItemFailures[0].ItemIdentifier != "4421584500000000017450439091" {
+			t.Errorf("change-events without its bus: failures %+v, want the first record's sequence number", checkpoint.BatchItemFailures)
+		}
+	})
+}
+
+// invokeJSON sends payload to the function, as an event source would, and decodes its response
+// into out.
+func (f *function) invokeJSON(t *testing.T, payload []byte, out any) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.url, bytes.NewReader(payload))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := invokeClient.Do(req)
+	if err != nil {
+		t.Fatalf("invoke %s: %v", f.name, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("invoke %s: status %d, %v: %s", f.name, resp.StatusCode, err, body)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(out); err != nil {
+		t.Fatalf("invoke %s: response %s: %v", f.name, body, err)
+	}
+}
