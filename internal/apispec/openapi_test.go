@@ -7,10 +7,14 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/flexportal-compat/customers-api/internal/customer"
+	"github.com/flexportal-compat/customers-api/internal/fault"
 	"github.com/flexportal-compat/customers-api/internal/httpapi"
+	"github.com/flexportal-compat/customers-api/internal/order"
 )
 
 // specPath is openapi.yaml at the repository root, relative to this package.
@@ -23,6 +27,9 @@ type document struct {
 	Paths      map[string]pathItem `yaml:"paths"`
 	Components struct {
 		Parameters      map[string]parameter `yaml:"parameters"`
+		Headers         map[string]header    `yaml:"headers"`
+		Responses       map[string]response  `yaml:"responses"`
+		Schemas         map[string]schema    `yaml:"schemas"`
 		SecuritySchemes map[string]struct {
 			Type   string `yaml:"type"`
 			Scheme string `yaml:"scheme"`
@@ -42,7 +49,27 @@ type operation struct {
 		Required bool           `yaml:"required"`
 		Content  map[string]any `yaml:"content"`
 	} `yaml:"requestBody"`
-	Responses map[string]any `yaml:"responses"`
+	Responses map[string]response `yaml:"responses"`
+}
+
+// response is a response object, or a reference to one in #/components/responses.
+type response struct {
+	Ref     string            `yaml:"$ref"`
+	Headers map[string]header `yaml:"headers"`
+}
+
+// header is a header object, or a reference to one in #/components/headers.
+type header struct {
+	Ref      string `yaml:"$ref"`
+	Required bool   `yaml:"required"`
+	Schema   schema `yaml:"schema"`
+}
+
+// schema is the part of a schema object these tests read.
+type schema struct {
+	Pattern   string `yaml:"pattern"`
+	MinLength *int   `yaml:"minLength"`
+	MaxLength *int   `yaml:"maxLength"`
 }
 
 type parameter struct {
@@ -50,6 +77,7 @@ type parameter struct {
 	Name     string `yaml:"name"`
 	In       string `yaml:"in"`
 	Required bool   `yaml:"required"`
+	Schema   schema `yaml:"schema"`
 }
 
 // httpMethods are the keys of an OpenAPI path item that are operations.
@@ -90,6 +118,41 @@ func (d document) resolve(t *testing.T, p parameter) parameter {
 		t.Fatalf("parameter reference %q resolves to nothing", p.Ref)
 	}
 	return got
+}
+
+// response follows a #/components/responses reference.
+func (d document) response(t *testing.T, r response) response {
+	t.Helper()
+	if r.Ref == "" {
+		return r
+	}
+	name, ok := strings.CutPrefix(r.Ref, "#/components/responses/")
+	if !ok {
+		t.Fatalf("response reference %q is not to #/components/responses", r.Ref)
+	}
+	got, ok := d.Components.Responses[name]
+	if !ok {
+		t.Fatalf("response reference %q resolves to nothing", r.Ref)
+	}
+	return got
+}
+
+// header returns the header called name of r (resolved), and whether r declares it.
+func (d document) header(t *testing.T, r response, name string) (header, bool) {
+	t.Helper()
+	h, ok := d.response(t, r).Headers[name]
+	if !ok || h.Ref == "" {
+		return h, ok
+	}
+	ref, ok := strings.CutPrefix(h.Ref, "#/components/headers/")
+	if !ok {
+		t.Fatalf("header reference %q is not to #/components/headers", h.Ref)
+	}
+	got, ok := d.Components.Headers[ref]
+	if !ok {
+		t.Fatalf("header reference %q resolves to nothing", h.Ref)
+	}
+	return got, true
 }
 
 // params returns the parameters of an operation, path-level ones included, resolved.
@@ -165,16 +228,22 @@ func TestEveryRouteInSpec(t *testing.T) {
 			if !slices.Equal(pathParams, wantPath) {
 				t.Errorf("path parameters = %v, want %v", pathParams, wantPath)
 			}
-			want := []string{"400", "401", "403", "500", "503"}
+			// Any request with a body has its Content-Type and size checked, whatever the method.
+			want := []string{"400", "401", "403", "413", "415", "500", "503"}
 			if len(wantPath) > 0 {
 				want = append(want, "404")
 			}
 			if op.RequestBody != nil {
-				want = append(want, "413", "415", "422")
+				want = append(want, "422")
 			}
 			for _, status := range want {
 				if _, ok := op.Responses[status]; !ok {
 					t.Errorf("responses[%s] is missing", status)
+				}
+			}
+			for status, resp := range op.Responses {
+				if h, ok := doc.header(t, resp, "X-Request-Id"); !ok || !h.Required {
+					t.Errorf("responses[%s] X-Request-Id: declared %v, required %v; want both", status, ok, h.Required)
 				}
 			}
 			var success []string
@@ -218,6 +287,7 @@ func TestWriteOperationsTakeTheirHeaders(t *testing.T) {
 		{"put", "/v1/customers/{customerId}", "If-Match"},
 		{"delete", "/v1/customers/{customerId}", "If-Match"},
 		{"post", "/v1/orders", "Idempotency-Key"},
+		{"post", "/v1/orders/{orderId}/cancel", "Idempotency-Key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
@@ -244,5 +314,130 @@ func TestWriteOperationsTakeTheirHeaders(t *testing.T) {
 	want := []string{"application/json", "application/merge-patch+json"}
 	if !slices.Equal(got, want) {
 		t.Errorf("PUT media types = %v, want %v", got, want)
+	}
+}
+
+// TestResponseHeaders checks the headers httpapi sets on some responses: ETag on every customer
+// response, Location on a created order, Idempotent-Replayed (optional) where a replay can
+// happen, Retry-After on 503 and Allow on 405.
+func TestResponseHeaders(t *testing.T) {
+	doc := load(t)
+	tests := []struct {
+		method, path, status, header string
+		required                     bool
+	}{
+		{"get", "/v1/customers/{customerId}", "200", "ETag", true},
+		{"put", "/v1/customers/{customerId}", "200", "ETag", true},
+		{"delete", "/v1/customers/{customerId}", "200", "ETag", true},
+		{"post", "/v1/orders", "201", "Location", true},
+		{"post", "/v1/orders", "201", "Idempotent-Replayed", false},
+		{"post", "/v1/orders/{orderId}/cancel", "200", "Idempotent-Replayed", false},
+		{"get", "/v1/customers", "503", "Retry-After", true},
+		{"post", "/v1/orders", "503", "Retry-After", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path+" "+tt.status+" "+tt.header, func(t *testing.T) {
+			resp, ok := doc.Paths[tt.path].Operations[tt.method].Responses[tt.status]
+			if !ok {
+				t.Fatalf("no %s response", tt.status)
+			}
+			h, ok := doc.header(t, resp, tt.header)
+			if !ok || h.Required != tt.required {
+				t.Errorf("declared %v, required %v; want declared, required %v", ok, h.Required, tt.required)
+			}
+		})
+	}
+	if h, ok := doc.header(t, doc.Components.Responses["MethodNotAllowed"], "Allow"); !ok || !h.Required {
+		t.Errorf("MethodNotAllowed Allow: declared %v, required %v; want both", ok, h.Required)
+	}
+}
+
+// TestIDPatterns checks the id patterns of openapi.yaml against the service's own rule
+// (customer.ValidID, order.ValidID), and that the path parameters leave them out, so that
+// fuzzers also send ids of other forms (404).
+func TestIDPatterns(t *testing.T) {
+	doc := load(t)
+	now := time.Now()
+	tests := []struct {
+		name  string
+		re    string
+		valid func(string) bool
+		ids   []string
+	}{
+		{"CustomerId", doc.Components.Schemas["CustomerId"].Pattern, customer.ValidID, []string{
+			customer.NewID(now), "cust_" + customer.NewULID(now.Add(time.Hour)), "cust_7ZZZZZZZZZZZZZZZZZZZZZZZZZ",
+			"cust_8ZZZZZZZZZZZZZZZZZZZZZZZZZ", "cust_01ARZ3NDEKTSV4RRFFQ69G5FAI", "cust_01arz3ndektsv4rrffq69g5fav",
+			"cust_01ARZ3NDEKTSV4RRFFQ69G5FA", "ord_01ARZ3NDEKTSV4RRFFQ69G5FAV", "cust_", "",
+		}},
+		{"OrderId", doc.Components.Schemas["OrderId"].Pattern, order.ValidID, []string{
+			order.NewID(now), "ord_7ZZZZZZZZZZZZZZZZZZZZZZZZZ", "ord_8ZZZZZZZZZZZZZZZZZZZZZZZZZ",
+			"ord_01ARZ3NDEKTSV4RRFFQ69G5FAVX", "ord_01ARZ3NDEKTSV4RRFFQ69G5FAL", "cust_01ARZ3NDEKTSV4RRFFQ69G5FAV",
+		}},
+		{"Location", strings.Replace(doc.Components.Headers["Location"].Schema.Pattern, "/v1/orders/", "", 1), order.ValidID, []string{
+			order.NewID(now), "ord_8ZZZZZZZZZZZZZZZZZZZZZZZZZ", "/v1/orders/" + order.NewID(now),
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			re, err := regexp.Compile(tt.re)
+			if err != nil {
+				t.Fatalf("pattern %q: %v", tt.re, err)
+			}
+			for _, id := range tt.ids {
+				if got, want := re.MatchString(id), tt.valid(id); got != want {
+					t.Errorf("pattern %q matches %q: %v, want %v (the service's rule)", tt.re, id, got, want)
+				}
+			}
+		})
+	}
+	for _, name := range []string{"CustomerID", "OrderID"} {
+		if p := doc.Components.Parameters[name]; p.Schema.Pattern != "" {
+			t.Errorf("parameter %s has pattern %q; want none, so that other ids are tried (404)", name, p.Schema.Pattern)
+		}
+	}
+}
+
+// TestStringPatterns checks the string patterns of openapi.yaml against the service's parsers
+// on values whose treatment does not depend on the regular expression dialect (Go's \s is ASCII
+// only, ECMA 262's and Python's are Unicode): a value the schema accepts must be accepted by the
+// parser, and one the parser accepts untrimmed must match the pattern; so control characters and
+// blank values are refused by both.
+func TestStringPatterns(t *testing.T) {
+	doc := load(t)
+	values := []string{
+		"Ada", " Ada ", "Ada Lovelace", "a\tb", "a\nb", "a\r\nb", "\tAda\n", "a\x00b", "a\x1bb",
+		"a\x7fb", "a\u0085b", "a\u009fb", "a\u00a0b", "Zoë", "東京", "", " ", "\t\n", "a\vb", "a\fb",
+	}
+	tests := []struct {
+		schema string
+		parse  func(*fault.ValidationError, string, any) (string, bool)
+	}{
+		{"Name", customer.ParseName},
+		{"Text200", customer.ParseCompany},
+		{"Text1000", func(v *fault.ValidationError, path string, raw any) (string, bool) {
+			return customer.ParseText(v, path, raw, 1, order.MaxNotesLen)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.schema, func(t *testing.T) {
+			sc, ok := doc.Components.Schemas[tt.schema]
+			if !ok || sc.Pattern == "" {
+				t.Fatalf("schema %s: present %v, pattern %q; want a pattern", tt.schema, ok, sc.Pattern)
+			}
+			re, err := regexp.Compile(sc.Pattern)
+			if err != nil {
+				t.Fatalf("pattern %q: %v", sc.Pattern, err)
+			}
+			for _, s := range values {
+				var v fault.ValidationError
+				_, parsed := tt.parse(&v, "f", s)
+				got := re.MatchString(s)
+				// Never more permissive than the parser; as permissive on values that need no
+				// trimming (the schema cannot say that surrounding white space is trimmed).
+				if got && !parsed || !got && parsed && s == strings.TrimSpace(s) {
+					t.Errorf("pattern matches %q: %v, want %v (the parser: %v)", s, got, parsed, v.Fields)
+				}
+			}
+		})
 	}
 }
