@@ -1,8 +1,9 @@
 """Schemathesis hooks for scripts/fuzz-api.sh (loaded through SCHEMATHESIS_HOOKS).
 
 OpenAPI 3.0 has no `propertyNames`, so openapi.yaml cannot say that custom field keys are 1-40
-characters without control characters, `[` or `]`, and JSON Schema cannot say that a number must
-be 0 or of a magnitude DynamoDB stores exactly (1e-130 up to below 1e126, at most 38 digits).
+characters, none of them a control character, and not only white space (keys are never trimmed;
+any other character, `.`, `[` and `]` included, is fine), and JSON Schema cannot say that a number
+must be 0 or of a magnitude DynamoDB stores exactly (1e-130 up to below 1e126, at most 38 digits).
 Left alone, most generated PUT /v1/customers and POST /v1/orders bodies break one of those rules
 and end in 422 before reaching the store. This hook repairs those keys (and, in positive cases,
 those numbers), so that cases exercise the update and order paths, and negative cases fail for
@@ -12,8 +13,9 @@ It also points most generated customer and order ids at the records fuzz-api.sh 
 (FUZZ_CUSTOMER_IDS, FUZZ_ORDER_IDS: space-separated): schemathesis' dictionaries reach only the
 fuzzing phase, and without this the coverage phase sends every body to customer "0" (404). Cases
 of the coverage phase that target the id parameter itself, and stateful cases (which follow
-links), keep their ids. It makes the Idempotency-Key of a positive POST /v1/orders depend on the
-body, so that equal bodies replay and different bodies do not collide on one generated key, and
+links), keep their ids. It makes the Idempotency-Key of a positive POST /v1/orders or cancel
+depend on the body, so that equal bodies replay and different bodies do not collide on one
+generated key (422 IDEMPOTENCY_KEY_REUSED is documented, but would hide the paths behind it), and
 turns most generated If-Match values of positive cases (always stale) into `*`.
 """
 
@@ -35,12 +37,18 @@ SEEDED = {
 MAX_KEY_LEN = 40
 
 
+def _is_space(ch):
+    """Go's unicode.IsSpace, which the service's strings.TrimSpace trims (str.isspace differs)."""
+    return ch in "\t\n\v\f\r \x85\xa0" or unicodedata.category(ch) in ("Zs", "Zl", "Zp")
+
+
 def _valid_key(key):
+    """customer.ParseCustomFields' key rule: 1-40 characters (code points), none of them a control
+    character (category Cc, Go's unicode.IsControl), not only white space. Never trimmed."""
     return (
         1 <= len(key) <= MAX_KEY_LEN
-        and "[" not in key
-        and "]" not in key
         and not any(unicodedata.category(ch) == "Cc" for ch in key)
+        and not all(_is_space(ch) for ch in key)
     )
 
 
@@ -107,9 +115,10 @@ def _use_seeded_ids(case, meta):
 
 def _body_bound_idempotency_key(case):
     key = case.headers.get("Idempotency-Key") if case.headers else None
-    if not key or not isinstance(case.body, dict):
+    if not key:
         return
-    digest = hashlib.sha256(json.dumps(case.body, sort_keys=True).encode()).hexdigest()[:16]
+    body = case.body if isinstance(case.body, (dict, list, str, int, float, bool)) else None
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
     case.headers["Idempotency-Key"] = f"{key[:200].strip() or 'k'}-{digest}"
 
 
@@ -129,7 +138,7 @@ def map_case(context, case):
         body["customFields"] = _repair(body["customFields"], numbers=positive)
     if not positive:
         return case
-    if case.method.upper() == "POST" and case.path == "/v1/orders":
+    if case.method.upper() == "POST" and case.path in ("/v1/orders", "/v1/orders/{orderId}/cancel"):
         _body_bound_idempotency_key(case)
     if case.headers and case.headers.get("If-Match") not in (None, "*") and _fingerprint(case) % 3:
         case.headers["If-Match"] = "*"
