@@ -132,9 +132,10 @@ func (s *Store) PutAPIKey(ctx context.Context, k auth.Key) error {
 }
 
 // RevokeAPIKey marks every item of the key revoked, on condition each still belongs to the key
-// read. A transaction conflict (a concurrent write of one of the items) makes it read again; a
-// failed condition does not: the items no longer match the key read, which another read would
-// not repair, so it is an error.
+// read. A transaction conflict (a concurrent write of one of the items) or a failed condition (a
+// concurrent PutAPIKey changed the hash or took a tenant away, so the items no longer match the
+// key read) makes it read the key again and retry, up to maxAttempts: only a key that the fresh
+// read no longer finds is auth.ErrKeyNotFound.
 func (s *Store) RevokeAPIKey(ctx context.Context, id string) error {
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
 		k, found, err := s.getKey(ctx, apiKeyIDKey(id))
@@ -169,9 +170,7 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string) error {
 		switch {
 		case !ok || throttled(reasons):
 			return fail("revoke API key "+id, err)
-		case cancelledBy(reasons, codeConditionFailed):
-			return fmt.Errorf("dynamo: revoke API key %s: its items no longer match the key read: %w", id, err)
-		case !cancelledBy(reasons, codeConflict):
+		case !cancelledBy(reasons, codeConditionFailed) && !cancelledBy(reasons, codeConflict):
 			return fmt.Errorf("dynamo: revoke API key %s: %w", id, err)
 		}
 		if attempt == maxAttempts {

@@ -667,10 +667,14 @@ func TestAPIKeyWritesTouchEachItemOnce(t *testing.T) {
 	}
 }
 
-// TestRevokeAPIKeyRetriesOnlyConflicts: a transaction conflict reads again and retries; a failed
-// condition is an error at once.
-func TestRevokeAPIKeyRetriesOnlyConflicts(t *testing.T) {
-	k := auth.Key{ID: "key_1", Hash: "h1", Tenants: []string{"t1"}, Status: auth.StatusActive}
+// TestRevokeAPIKeyRereadsAfterLostRaces: a transaction conflict or a failed condition (a
+// concurrent PutAPIKey rotated the hash or took a tenant away) reads the key again and revokes
+// what the fresh read finds; only a key the fresh read no longer finds is auth.ErrKeyNotFound,
+// and a race lost on every attempt is fault.Unavailable.
+func TestRevokeAPIKeyRereadsAfterLostRaces(t *testing.T) {
+	k := auth.Key{ID: "key_1", Hash: "h1", Tenants: []string{"t1", "t2"}, Status: auth.StatusActive}
+	rotated := k
+	rotated.Hash, rotated.Tenants = "h2", []string{"t1"}
 	cancel := func(codes ...string) error {
 		e := &types.TransactionCanceledException{Message: aws.String("Transaction cancelled")}
 		for _, c := range codes {
@@ -678,27 +682,43 @@ func TestRevokeAPIKeyRetriesOnlyConflicts(t *testing.T) {
 		}
 		return e
 	}
+	conditionFailed := cancel("ConditionalCheckFailed", "None", "None", "ConditionalCheckFailed")
 	tests := []struct {
 		name      string
-		answers   []error // one per attempt; past the end, success
+		reads     []*auth.Key // one per read; past the end, the last; nil: the key is gone
+		answers   []error     // one per attempt; past the end, success
 		wantCalls int
-		wantErr   bool
+		wantErr   error    // matched with errors.Is, when not nil
+		busy      bool     // else, fault.Unavailable when true, success when false
+		wantLast  []string // the items of the last transaction
 	}{
-		{"conflict, then success", []error{cancel("None", "TransactionConflict", "None")}, 2, false},
-		{"condition failed", []error{cancel("None", "ConditionalCheckFailed", "None")}, 1, true},
-		{"condition failed beside a conflict", []error{cancel("TransactionConflict", "ConditionalCheckFailed", "None")}, 1, true},
-		{"conflicts throughout", []error{
-			cancel("TransactionConflict", "None", "None"), cancel("TransactionConflict", "None", "None"),
-			cancel("TransactionConflict", "None", "None"), cancel("TransactionConflict", "None", "None"),
-			cancel("TransactionConflict", "None", "None"), cancel("TransactionConflict", "None", "None"),
-		}, 5, true},
+		{"conflict, then success", []*auth.Key{&k}, []error{cancel("None", "TransactionConflict", "None", "None")}, 2, nil, false,
+			[]string{"APIKEY#h1 APIKEY", "APIKEYID#key_1 APIKEY", "TENANT#t1 APIKEY#key_1", "TENANT#t2 APIKEY#key_1"}},
+		{"hash rotated and tenant removed meanwhile", []*auth.Key{&k, &rotated}, []error{conditionFailed}, 2, nil, false,
+			[]string{"APIKEY#h2 APIKEY", "APIKEYID#key_1 APIKEY", "TENANT#t1 APIKEY#key_1"}},
+		{"condition failed beside a conflict", []*auth.Key{&k, &rotated}, []error{cancel("TransactionConflict", "ConditionalCheckFailed", "None", "None")}, 2, nil, false,
+			[]string{"APIKEY#h2 APIKEY", "APIKEYID#key_1 APIKEY", "TENANT#t1 APIKEY#key_1"}},
+		{"key gone meanwhile", []*auth.Key{&k, nil}, []error{conditionFailed}, 2, auth.ErrKeyNotFound, false, nil},
+		{"condition failed throughout", []*auth.Key{&k}, []error{
+			conditionFailed, conditionFailed, conditionFailed, conditionFailed, conditionFailed, conditionFailed,
+		}, 5, nil, true, nil},
+		{"conflicts throughout", []*auth.Key{&k}, []error{
+			cancel("TransactionConflict", "None", "None", "None"), cancel("TransactionConflict", "None", "None", "None"),
+			cancel("TransactionConflict", "None", "None", "None"), cancel("TransactionConflict", "None", "None", "None"),
+			cancel("TransactionConflict", "None", "None", "None"), cancel("TransactionConflict", "None", "None", "None"),
+		}, 5, nil, true, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			n := 0
+			reads, n := 0, 0
 			f := &fakeClient{
 				getItem: func(*dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
-					return &dynamodb.GetItemOutput{Item: keyItem(t, k)}, nil
+					reads++
+					cur := tt.reads[min(reads, len(tt.reads))-1]
+					if cur == nil {
+						return &dynamodb.GetItemOutput{}, nil
+					}
+					return &dynamodb.GetItemOutput{Item: keyItem(t, *cur)}, nil
 				},
 				transact: func(*dynamodb.TransactWriteItemsInput) (*dynamodb.TransactWriteItemsOutput, error) {
 					n++
@@ -709,10 +729,31 @@ func TestRevokeAPIKeyRetriesOnlyConflicts(t *testing.T) {
 				},
 			}
 			err := fakeStore(f).RevokeAPIKey(context.Background(), k.ID)
-			if (err != nil) != tt.wantErr {
-				t.Errorf("RevokeAPIKey = %v, want error %v", err, tt.wantErr)
+			switch {
+			case tt.wantErr != nil && !errors.Is(err, tt.wantErr):
+				t.Errorf("RevokeAPIKey = %v, want %v", err, tt.wantErr)
+			case tt.wantErr == nil && tt.busy && fault.KindOf(err) != fault.Unavailable:
+				t.Errorf("RevokeAPIKey = %v (kind %v), want kind %v", err, fault.KindOf(err), fault.Unavailable)
+			case tt.wantErr == nil && !tt.busy && err != nil:
+				t.Errorf("RevokeAPIKey = %v, want success", err)
 			}
-			checkCalls(t, f, map[string]int{"GetItem": tt.wantCalls, "TransactWriteItems": tt.wantCalls})
+			wantTransacts := tt.wantCalls
+			if tt.wantErr != nil {
+				wantTransacts-- // the last read finds nothing to write
+			}
+			checkCalls(t, f, map[string]int{"GetItem": tt.wantCalls, "TransactWriteItems": wantTransacts})
+			if tt.wantLast != nil {
+				last := f.transacts[len(f.transacts)-1]
+				if got := transactItemKeys(last); !reflect.DeepEqual(got, tt.wantLast) {
+					t.Errorf("last transaction items = %v, want %v", got, tt.wantLast)
+				}
+				want := tt.reads[len(tt.reads)-1].Hash
+				for _, w := range last.TransactItems {
+					if !hasString(w.Update.ExpressionAttributeValues, want) {
+						t.Errorf("update of %v conditioned on %v, want hash %s", w.Update.Key, w.Update.ExpressionAttributeValues, want)
+					}
+				}
+			}
 		})
 	}
 }
