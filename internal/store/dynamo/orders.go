@@ -176,10 +176,14 @@ func (s *Store) refuseInactive(ctx context.Context, tenant string, idem order.Id
 // customer is still active and still has every field the order's snapshot took, rather than the
 // whole version: orders (ADD, list_append) and updates of other fields (custom fields, addresses)
 // then commute instead of making each other retry, and the snapshot is still exactly the customer
-// as it stood when the order was written.
+// as it stood when the order was written. Like every write of a customer it also sets the GSI2
+// keys (of the active partition, which its condition requires), so the status index is kept in
+// step by whatever write touches the customer last.
 func (s *Store) recordOrder(tenant string, cur customer.Customer, orderID string, in order.Input, now time.Time) (*types.Update, error) {
 	upd := expression.Set(expression.Name("lastBillingAddress"), expression.Value(in.BillingAddress)).
 		Set(expression.Name("updatedAt"), expression.Value(customer.Timestamp(now))).
+		Set(expression.Name(AttrGSI2PK), expression.Value(customerStatusPK(tenant, customer.Active))).
+		Set(expression.Name(AttrGSI2SK), expression.Value(prefixCustomer+cur.CustomerID)).
 		Set(expression.Name("orderIds"), expression.ListAppend(
 			expression.IfNotExists(expression.Name("orderIds"), expression.Value([]string{})),
 			expression.Value([]string{orderID}))).

@@ -570,6 +570,124 @@ func TestStatusWritesMoveTheIndexKey(t *testing.T) {
 	}
 }
 
+// assignments resolves the SET clause of an update expression: attribute path (elements joined
+// by "/", as in clauses) → the string or number it is set to, or the operand as written when it is
+// not a single value (list_append(...), if_not_exists(...)).
+func assignments(t *testing.T, expr string, names map[string]string, values map[string]types.AttributeValue) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for line := range strings.Lines(expr) {
+		rest, ok := strings.CutPrefix(strings.TrimSpace(line), "SET ")
+		if !ok {
+			continue
+		}
+		// Split at the commas outside parentheses: list_append(a, b) is one operand.
+		var actions []string
+		depth, start := 0, 0
+		for i, r := range rest {
+			switch r {
+			case '(':
+				depth++
+			case ')':
+				depth--
+			case ',':
+				if depth == 0 {
+					actions = append(actions, rest[start:i])
+					start = i + 1
+				}
+			}
+		}
+		actions = append(actions, rest[start:])
+		for _, action := range actions {
+			path, operand, ok := strings.Cut(strings.TrimSpace(action), " = ")
+			if !ok {
+				t.Fatalf("SET action %q of %q is not path = operand", action, expr)
+			}
+			var parts []string
+			for alias := range strings.SplitSeq(path, ".") {
+				name, ok := names[alias]
+				if !ok {
+					t.Fatalf("update expression %q uses undefined name %s", expr, alias)
+				}
+				parts = append(parts, name)
+			}
+			v := operand
+			switch x := values[operand].(type) {
+			case *types.AttributeValueMemberS:
+				v = x.Value
+			case *types.AttributeValueMemberN:
+				v = x.Value
+			}
+			out[strings.Join(parts, "/")] = v
+		}
+	}
+	return out
+}
+
+// checkIndexKeys fails unless set (from assignments) sets the GSI2 keys of customer id in status
+// st of tenant t1.
+func checkIndexKeys(t *testing.T, what string, set map[string]string, id string, st customer.Status) {
+	t.Helper()
+	wantPK, wantSK := "TENANT#t1#STATUS#"+string(st), "CUSTOMER#"+id
+	if set["GSI2PK"] != wantPK || set["GSI2SK"] != wantSK {
+		t.Errorf("%s sets GSI2PK %q, GSI2SK %q; want %q, %q", what, set["GSI2PK"], set["GSI2SK"], wantPK, wantSK)
+	}
+}
+
+// TestOrderWritesKeepTheIndexKey: the order transaction indexes the customer it writes in GSI2,
+// under status active: the Put of a new customer and the Update of an existing one alike.
+func TestOrderWritesKeepTheIndexKey(t *testing.T) {
+	stored := storedCustomer()
+	for _, existing := range []bool{false, true} {
+		t.Run(fmt.Sprintf("existing customer %v", existing), func(t *testing.T) {
+			f := &fakeClient{
+				getItem: func(in *dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
+					switch sk := keyValue(in.Key, "SK"); {
+					case !existing:
+						return &dynamodb.GetItemOutput{}, nil
+					case strings.HasPrefix(sk, "EMAIL#"):
+						return &dynamodb.GetItemOutput{Item: map[string]types.AttributeValue{
+							"customerId": &types.AttributeValueMemberS{Value: stored.CustomerID},
+							"email":      &types.AttributeValueMemberS{Value: stored.Email},
+						}}, nil
+					case sk == "CUSTOMER#"+stored.CustomerID:
+						return &dynamodb.GetItemOutput{Item: item(t, stored)}, nil
+					}
+					return nil, errUnexpected
+				},
+				transact: func(*dynamodb.TransactWriteItemsInput) (*dynamodb.TransactWriteItemsOutput, error) {
+					return &dynamodb.TransactWriteItemsOutput{}, nil
+				},
+			}
+			o, _, err := fakeStore(f).CreateOrder(context.Background(), "t1", orderInput(stored.Email), order.Idempotency{})
+			if err != nil {
+				t.Fatalf("CreateOrder: %v", err)
+			}
+			if len(f.transacts) != 1 {
+				t.Fatalf("transactions = %d, want 1", len(f.transacts))
+			}
+			id := o.Customer.CustomerID
+			w := f.transacts[0].TransactItems[0]
+			switch {
+			case existing && w.Update != nil:
+				if id != stored.CustomerID {
+					t.Errorf("order for customer %s, want %s", id, stored.CustomerID)
+				}
+				checkIndexKeys(t, "the customer Update", assignments(t, aws.ToString(w.Update.UpdateExpression),
+					w.Update.ExpressionAttributeNames, w.Update.ExpressionAttributeValues), id, customer.Active)
+			case !existing && w.Put != nil:
+				if got := keyValue(w.Put.Item, "SK"); got != "CUSTOMER#"+id {
+					t.Fatalf("first write puts %s, want CUSTOMER#%s", got, id)
+				}
+				set := map[string]string{"GSI2PK": keyValue(w.Put.Item, "GSI2PK"), "GSI2SK": keyValue(w.Put.Item, "GSI2SK")}
+				checkIndexKeys(t, "the customer Put", set, id, customer.Active)
+			default:
+				t.Fatalf("first write of the transaction = %+v, want the customer's", w)
+			}
+		})
+	}
+}
+
 func hasString(values map[string]types.AttributeValue, s string) bool {
 	for _, v := range values {
 		if x, ok := v.(*types.AttributeValueMemberS); ok && x.Value == s {
