@@ -231,27 +231,16 @@ func (s *Store) reservation(tenant, email, id string) *types.Put {
 }
 
 // DeactivateCustomer sets status inactive (and moves the customer to the inactive GSI2
-// partition) in one UpdateItem, refused while pendingOrders > 0.
+// partition) in one UpdateItem: the update of the patch {status: inactive}, so its conditions
+// (the customer exists, ifMatch, no pending orders) are UpdateCustomer's, with one more: the
+// customer is not inactive already, which leaves an inactive customer as it is.
 // A failed condition's ALL_OLD item tells which: not found, stale ifMatch, already inactive (a
 // success that changes nothing) or pending orders.
 func (s *Store) DeactivateCustomer(ctx context.Context, tenant, id string, ifMatch *int64) (customer.Customer, error) {
-	conds := []expression.ConditionBuilder{
-		expression.Name(AttrPK).AttributeExists(),
-		expression.Name("status").NotEqual(expression.Value(string(customer.Inactive))),
-		expression.Or(expression.Name("pendingOrders").AttributeNotExists(),
-			expression.Name("pendingOrders").LessThanEqual(expression.Value(0))),
-	}
-	if ifMatch != nil {
-		conds = append(conds, expression.Name("version").Equal(expression.Value(*ifMatch)))
-	}
-	upd := expression.Set(expression.Name("status"), expression.Value(string(customer.Inactive))).
-		Set(expression.Name(AttrGSI2PK), expression.Value(customerStatusPK(tenant, customer.Inactive))).
-		Set(expression.Name(AttrGSI2SK), expression.Value(prefixCustomer+id)).
-		Set(expression.Name("updatedAt"), expression.Value(customer.Timestamp(s.now()))).
-		Add(expression.Name("version"), expression.Value(1))
-	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(and(conds)).Build()
+	inactive := customer.Inactive
+	expr, err := customerUpdate(tenant, id, customer.Patch{Status: &inactive}, s.now(), guard{version: ifMatch, notStatus: &inactive})
 	if err != nil {
-		return customer.Customer{}, fmt.Errorf("dynamo: deactivate customer %s: build: %w", id, err)
+		return customer.Customer{}, fmt.Errorf("dynamo: deactivate customer %s: %w", id, err)
 	}
 	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                           aws.String(s.table),

@@ -1,10 +1,12 @@
 package dynamo_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -684,6 +686,105 @@ func TestOrderWritesKeepTheIndexKey(t *testing.T) {
 			default:
 				t.Fatalf("first write of the transaction = %+v, want the customer's", w)
 			}
+		})
+	}
+}
+
+// resolved substitutes names (as <name>) and values (strings and numbers as they are) into expr,
+// so a condition can be read whatever aliases the builder chose.
+func resolved(expr string, names map[string]string, values map[string]types.AttributeValue) string {
+	subst := map[string]string{}
+	for alias, name := range names {
+		subst[alias] = "<" + name + ">"
+	}
+	for ph, av := range values {
+		switch v := av.(type) {
+		case *types.AttributeValueMemberS:
+			subst[ph] = v.Value
+		case *types.AttributeValueMemberN:
+			subst[ph] = v.Value
+		default:
+			subst[ph] = fmt.Sprintf("%v", av)
+		}
+	}
+	// Longer aliases first, so that #10 is not read as #1 followed by 0.
+	aliases := slices.SortedFunc(maps.Keys(subst), func(a, b string) int { return cmp.Compare(len(b), len(a)) })
+	r := make([]string, 0, 2*len(aliases))
+	for _, a := range aliases {
+		r = append(r, a, subst[a])
+	}
+	return strings.NewReplacer(r...).Replace(expr)
+}
+
+// The pending-orders rule of a deactivation, as resolved shows it.
+const pendingGuard = "(attribute_not_exists (<pendingOrders>)) OR (<pendingOrders> <= 0)"
+
+// TestDeactivateIsOneConditionalUpdate: DeactivateCustomer is one UpdateItem conditioned on the
+// customer existing, not being inactive already, having no pending orders and (with ifMatch) its
+// version; a failed condition's ALL_OLD item tells which, an inactive customer being a success
+// that writes nothing.
+func TestDeactivateIsOneConditionalUpdate(t *testing.T) {
+	active := storedCustomer()
+	busy := storedCustomer()
+	busy.PendingOrders = 1
+	inactive := storedCustomer()
+	inactive.Status = customer.Inactive
+	tests := []struct {
+		name    string
+		old     *customer.Customer // ALL_OLD of a failed condition, nil when the item does not exist
+		fails   bool               // whether the condition fails
+		ifMatch *int64
+		want    *customer.Customer // the result on success
+		wantErr error
+	}{
+		{"active", nil, false, nil, &inactive, nil},
+		{"active, current If-Match", nil, false, ptr(active.Version), &inactive, nil},
+		{"not found", nil, true, ptr(int64(1)), nil, customer.ErrNotFound},
+		{"already inactive", &inactive, true, nil, &inactive, nil},
+		{"already inactive, current If-Match", &inactive, true, ptr(inactive.Version), &inactive, nil},
+		{"already inactive, stale If-Match", &inactive, true, ptr(int64(1)), nil, customer.ErrPrecondition},
+		{"stale If-Match", &active, true, ptr(int64(1)), nil, customer.ErrPrecondition},
+		{"pending orders", &busy, true, nil, nil, customer.ErrPendingOrders},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeClient{updateItem: func(*dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
+				if !tt.fails {
+					return &dynamodb.UpdateItemOutput{Attributes: item(t, inactive)}, nil
+				}
+				e := &types.ConditionalCheckFailedException{Message: aws.String("The conditional request failed")}
+				if tt.old != nil {
+					e.Item = item(t, *tt.old)
+				}
+				return nil, e
+			}}
+			got, err := fakeStore(f).DeactivateCustomer(context.Background(), "t1", "cust_1", tt.ifMatch)
+			if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
+				t.Fatalf("DeactivateCustomer = %v, want %v", err, tt.wantErr)
+			}
+			if tt.want != nil && !reflect.DeepEqual(got, *tt.want) {
+				t.Errorf("DeactivateCustomer = %+v, want %+v", got, *tt.want)
+			}
+			checkCalls(t, f, map[string]int{"UpdateItem": 1})
+			in := f.updates[0]
+			cond := resolved(aws.ToString(in.ConditionExpression), in.ExpressionAttributeNames, in.ExpressionAttributeValues)
+			want := []string{"attribute_exists (<PK>)", "<status> <> inactive", pendingGuard}
+			if tt.ifMatch != nil {
+				want = append(want, fmt.Sprintf("<version> = %d", *tt.ifMatch))
+			}
+			for _, w := range want {
+				if !strings.Contains(cond, w) {
+					t.Errorf("condition %q lacks %q", cond, w)
+				}
+			}
+			if tt.ifMatch == nil && strings.Contains(cond, "<version>") {
+				t.Errorf("condition %q without If-Match is on the version", cond)
+			}
+			set := assignments(t, aws.ToString(in.UpdateExpression), in.ExpressionAttributeNames, in.ExpressionAttributeValues)
+			if set["status"] != "inactive" || set["updatedAt"] != customer.Timestamp(fixedNow) {
+				t.Errorf("update sets %v, want status inactive and updatedAt %s", set, customer.Timestamp(fixedNow))
+			}
+			checkIndexKeys(t, "DeactivateCustomer", set, "cust_1", customer.Inactive)
 		})
 	}
 }

@@ -23,6 +23,10 @@ type guard struct {
 	version   *int64  // version = :v (If-Match, or a state the caller has checked)
 	email     *string // email = :old (the email the caller read)
 	sizeLimit *int    // size(customFields) <= :max, so the merged result cannot pass 50 keys
+
+	// notStatus: status <> :s, so that a customer already in that status is not written at all
+	// (DeactivateCustomer of an inactive customer changes nothing, not even its version).
+	notStatus *customer.Status
 }
 
 // clause is one part of a customer update expression or of its condition.
@@ -34,6 +38,7 @@ const (
 	add                          // ADD path value
 	exists                       // condition attribute_exists(path)
 	equal                        // condition path = value
+	notEqual                     // condition path <> value
 	sizeAtMost                   // condition size(path) <= value
 	atMostOrAbsent               // condition attribute_not_exists(path) OR path <= value
 )
@@ -51,7 +56,7 @@ type step struct {
 // (a status with the GSI2 keys that index the customer under it), REMOVE for every null, one path
 // per custom field key (never the whole map, so concurrent updates of other keys survive), SET
 // updatedAt and ADD version 1; then the condition, attribute_exists(PK) and g, and for
-// status inactive DeactivateCustomer's rule: no pending orders.
+// status inactive the rule of UpdateCustomer and DeactivateCustomer alike: no pending orders.
 func plan(tenant, id string, p customer.Patch, now time.Time, g guard) (steps []step, keys []string) {
 	steps = make([]step, 0, 8+len(p.CustomFields))
 	do := func(c clause, name string, v any) {
@@ -115,6 +120,9 @@ func plan(tenant, id string, p customer.Patch, now time.Time, g guard) (steps []
 	}
 	if g.sizeLimit != nil {
 		do(sizeAtMost, "customFields", int64(*g.sizeLimit))
+	}
+	if g.notStatus != nil {
+		do(notEqual, "status", string(*g.notStatus))
 	}
 	if deactivates(p) {
 		do(atMostOrAbsent, "pendingOrders", int64(0))
@@ -250,6 +258,8 @@ func buildTemplate(steps []step) (*template, error) {
 			conds = append(conds, path.AttributeExists())
 		case equal:
 			conds = append(conds, path.Equal(mark))
+		case notEqual:
+			conds = append(conds, path.NotEqual(mark))
 		case sizeAtMost:
 			conds = append(conds, path.Size().LessThanEqual(mark))
 		case atMostOrAbsent:
