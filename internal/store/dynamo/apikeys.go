@@ -60,35 +60,6 @@ func itemKeys(k auth.Key) []map[string]types.AttributeValue {
 	return keys
 }
 
-// writeSet collects the writes of one transaction, at most one per item: DynamoDB refuses a
-// transaction that touches an item twice. A later write of an item replaces the earlier one in
-// its place.
-type writeSet struct {
-	index map[string]int // item → position in items
-	items []types.TransactWriteItem
-}
-
-// itemID names the item with primary key k.
-func itemID(k map[string]types.AttributeValue) string {
-	pk, _ := k[AttrPK].(*types.AttributeValueMemberS)
-	sk, _ := k[AttrSK].(*types.AttributeValueMemberS)
-	return pk.Value + "\x00" + sk.Value
-}
-
-// put sets the write of the item with primary key k.
-func (w *writeSet) put(k map[string]types.AttributeValue, item types.TransactWriteItem) {
-	if w.index == nil {
-		w.index = map[string]int{}
-	}
-	id := itemID(k)
-	if i, ok := w.index[id]; ok {
-		w.items[i] = item
-		return
-	}
-	w.index[id] = len(w.items)
-	w.items = append(w.items, item)
-}
-
 // PutAPIKey stores k, replacing any key with the same hash or the same id, in one transaction
 // that also removes the items the replaced key no longer has (a tenant taken away).
 func (s *Store) PutAPIKey(ctx context.Context, k auth.Key) error {

@@ -113,6 +113,35 @@ func conditionFailed(err error) (map[string]types.AttributeValue, bool) {
 	return nil, false
 }
 
+// writeSet collects the writes of one transaction, at most one per item: DynamoDB refuses a
+// transaction that touches an item twice. A later write of an item replaces the earlier one in
+// its place.
+type writeSet struct {
+	index map[string]int // item → position in items
+	items []types.TransactWriteItem
+}
+
+// itemID names the item with primary key k.
+func itemID(k map[string]types.AttributeValue) string {
+	pk, _ := k[AttrPK].(*types.AttributeValueMemberS)
+	sk, _ := k[AttrSK].(*types.AttributeValueMemberS)
+	return pk.Value + "\x00" + sk.Value
+}
+
+// put sets the write of the item with primary key k.
+func (w *writeSet) put(k map[string]types.AttributeValue, item types.TransactWriteItem) {
+	if w.index == nil {
+		w.index = map[string]int{}
+	}
+	id := itemID(k)
+	if i, ok := w.index[id]; ok {
+		w.items[i] = item
+		return
+	}
+	w.index[id] = len(w.items)
+	w.items = append(w.items, item)
+}
+
 // cancelled returns the cancellation reasons of a cancelled transaction, one per item in order.
 func cancelled(err error) ([]types.CancellationReason, bool) {
 	var tce *types.TransactionCanceledException
