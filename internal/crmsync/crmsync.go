@@ -2,13 +2,15 @@
 // update path as PUT /v1/customers/{id}: customer.ParsePatch, then the store's UpdateCustomer (one
 // UpdateItem when the email does not change).
 //
-// A batch is answered with a partial batch response: every message that failed, and — the queue
-// being FIFO, with a message group per tenant and customer — every message after the first
-// failure, unprocessed, so that no change of a customer is applied before an earlier one. Failures
-// are retried by SQS; a permanent one (a malformed message, invalid changes, an unknown customer, a
-// stale ifMatch, a taken email) fails again on each receive and reaches the dead-letter queue
-// after the queue's maxReceiveCount, and is logged as such (kind, tenant, customer and message id;
-// never the body, an email or a phone number).
+// A batch is answered with a partial batch response. A change that cannot succeed however often it
+// is retried (a malformed message, invalid changes, an unknown customer, a stale ifMatch, a taken
+// email) is not retried: the handler sends it to the dead-letter queue itself and reports it done,
+// so it holds up nothing. A change that failed for a reason that may pass (the table unavailable,
+// an unexplained error) is reported failed, and so is every later message of its message group in
+// the batch, unprocessed: the queue being FIFO with a message group per tenant and customer, no
+// change of a customer is applied before an earlier one. Other groups of the batch go on.
+// Every failure is logged (kind, tenant, customer and message id; never the body, an email or a
+// phone number).
 package crmsync
 
 import (
@@ -16,9 +18,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/flexportal-compat/customers-api/internal/customer"
 	"github.com/flexportal-compat/customers-api/internal/fault"
@@ -30,15 +37,38 @@ type Store interface {
 	UpdateCustomer(ctx context.Context, tenant, id string, p customer.Patch, ifMatch *int64) (customer.Customer, error)
 }
 
+// Sender is the part of *sqs.Client the handler calls, to move rejected changes to the
+// dead-letter queue; tests fake it.
+type Sender interface {
+	SendMessage(ctx context.Context, in *sqs.SendMessageInput, optFns ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
+}
+
+// Config is the consumer's configuration.
+type Config struct {
+	DeadLetterQueueURL string // DEAD_LETTER_QUEUE_URL, required: the FIFO queue of rejected changes
+}
+
+// ConfigFromEnv reads the Config through getenv.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c := Config{DeadLetterQueueURL: getenv("DEAD_LETTER_QUEUE_URL")}
+	if c.DeadLetterQueueURL == "" {
+		return Config{}, errors.New("crmsync: configuration: DEAD_LETTER_QUEUE_URL is required")
+	}
+	return c, nil
+}
+
 // Handler consumes batches of the CRM queue.
 type Handler struct {
 	store Store
+	dlq   Sender
+	cfg   Config
 	log   *slog.Logger
 }
 
-// New returns the handler applying changes to s, logging to log.
-func New(s Store, log *slog.Logger) *Handler {
-	return &Handler{store: s, log: log}
+// New returns the handler applying changes to s, sending rejected ones through dlq to the
+// dead-letter queue of cfg, logging to log.
+func New(s Store, dlq Sender, cfg Config, log *slog.Logger) *Handler {
+	return &Handler{store: s, dlq: dlq, cfg: cfg, log: log}
 }
 
 // reserve is the time kept, before the invocation's deadline, to answer: a message not started by
@@ -56,28 +86,39 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 		defer cancel()
 	}
 	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
+	fail := func(m events.SQSMessage) {
+		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
+	}
+	// The message groups with a failed message in this batch, and the id of that message.
+	blocked := map[string]string{}
 	for i, msg := range ev.Records {
 		if err := work.Err(); err != nil {
 			h.log.WarnContext(ctx, "CRM sync: out of time; the rest of the batch is left for a retry",
 				slog.Int("unprocessed", len(ev.Records)-i), slog.String("messageId", msg.MessageId))
-			resp.BatchItemFailures = append(resp.BatchItemFailures, failures(ev.Records[i:])...)
-			break
-		}
-		if err := h.apply(work, ctx, msg); err != nil {
-			resp.BatchItemFailures = append(resp.BatchItemFailures, failures(ev.Records[i:])...)
-			if rest := len(ev.Records) - i - 1; rest > 0 {
-				h.log.WarnContext(ctx, "CRM sync: later messages of the batch not processed after a failure (FIFO order); they are retried",
-					slog.Int("unprocessed", rest), slog.String("failedMessageId", msg.MessageId))
+			for _, m := range ev.Records[i:] {
+				fail(m)
 			}
 			break
+		}
+		group := msg.Attributes["MessageGroupId"]
+		if failed, ok := blocked[group]; ok {
+			h.log.WarnContext(ctx, "CRM sync: message not processed after a failure in its message group (FIFO order); it is retried",
+				slog.String("messageId", msg.MessageId), slog.String("failedMessageId", failed))
+			fail(msg)
+			continue
+		}
+		if !h.process(work, ctx, msg) {
+			fail(msg)
+			blocked[group] = msg.MessageId
 		}
 	}
 	return resp, nil
 }
 
-// apply applies one message through the update path, logging the outcome on logCtx (the
-// invocation's context, which carries the request id).
-func (h *Handler) apply(ctx, logCtx context.Context, msg events.SQSMessage) error {
+// process applies one message through the update path, or moves it to the dead-letter queue when
+// it cannot succeed, and reports whether the message is done with. It logs the outcome on logCtx
+// (the invocation's context, which carries the request id).
+func (h *Handler) process(ctx, logCtx context.Context, msg events.SQSMessage) bool {
 	attrs := []slog.Attr{
 		slog.String("messageId", msg.MessageId),
 		slog.String("receiveCount", msg.Attributes["ApproximateReceiveCount"]),
@@ -88,7 +129,7 @@ func (h *Handler) apply(ctx, logCtx context.Context, msg events.SQSMessage) erro
 		err = h.update(ctx, m)
 	}
 	if err == nil {
-		return nil
+		return true
 	}
 	kind := kindName(err)
 	attrs = append(attrs, slog.String("kind", kind), slog.String("error", err.Error()))
@@ -100,15 +141,81 @@ func (h *Handler) apply(ctx, logCtx context.Context, msg events.SQSMessage) erro
 		}
 		attrs = append(attrs, slog.Any("fields", fields))
 	}
-	if Permanent(err) {
-		attrs = append(attrs, slog.Bool("permanent", true))
-		h.log.LogAttrs(logCtx, slog.LevelError,
-			"CRM sync: change rejected; it fails on every receive and goes to the dead-letter queue after maxReceiveCount", attrs...)
-	} else {
+	if !Permanent(err) {
 		attrs = append(attrs, slog.Bool("permanent", false))
 		h.log.LogAttrs(logCtx, slog.LevelWarn, "CRM sync: change failed; it is retried", attrs...)
+		return false
 	}
-	return err
+	attrs = append(attrs, slog.Bool("permanent", true))
+	if dlqErr := h.deadLetter(ctx, msg, kind, err); dlqErr != nil {
+		attrs = append(attrs, slog.String("deadLetterError", dlqErr.Error()))
+		h.log.LogAttrs(logCtx, slog.LevelError,
+			"CRM sync: change rejected, and not sent to the dead-letter queue; it is retried", attrs...)
+		return false
+	}
+	h.log.LogAttrs(logCtx, slog.LevelError, "CRM sync: change rejected; sent to the dead-letter queue", attrs...)
+	return true
+}
+
+// Message attributes of a change sent to the dead-letter queue, besides the sender's own.
+const (
+	AttrFailureKind   = "FailureKind"   // kindName of the failure, e.g. customer_not_found
+	AttrFailureReason = "FailureReason" // the error, which names fields but holds no value of the body
+	AttrMessageID     = "SourceMessageId"
+	AttrSentTimestamp = "SourceSentTimestamp" // when the CRM sent it, epoch milliseconds
+)
+
+// maxAttributes is the number of message attributes SQS takes on one message.
+const maxAttributes = 10
+
+// deadLetter sends msg, rejected with cause of kind, to the dead-letter queue: the body unchanged,
+// in the same message group, deduplicated on the message id (so a batch delivered again after the
+// send does not send it twice), with the sender's message attributes and the failure's.
+func (h *Handler) deadLetter(ctx context.Context, msg events.SQSMessage, kind string, cause error) error {
+	str := func(v string) sqstypes.MessageAttributeValue {
+		return sqstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
+	}
+	attrs := map[string]sqstypes.MessageAttributeValue{
+		AttrFailureKind:   str(kind),
+		AttrFailureReason: str(clip(cause.Error(), 1000)),
+		AttrMessageID:     str(msg.MessageId),
+	}
+	if sent := msg.Attributes["SentTimestamp"]; sent != "" {
+		attrs[AttrSentTimestamp] = sqstypes.MessageAttributeValue{DataType: aws.String("Number"), StringValue: aws.String(sent)}
+	}
+	var dropped []string
+	for _, name := range slices.Sorted(maps.Keys(msg.MessageAttributes)) {
+		if _, ours := attrs[name]; ours {
+			dropped = append(dropped, name)
+			continue
+		}
+		if len(attrs) == maxAttributes {
+			dropped = append(dropped, name)
+			continue
+		}
+		a := msg.MessageAttributes[name]
+		attrs[name] = sqstypes.MessageAttributeValue{DataType: aws.String(a.DataType), StringValue: a.StringValue, BinaryValue: a.BinaryValue}
+	}
+	if len(dropped) > 0 {
+		h.log.WarnContext(ctx, "CRM sync: message attributes not kept in the dead-letter queue (name taken, or over SQS's 10)",
+			slog.String("messageId", msg.MessageId), slog.Any("attributes", dropped))
+	}
+	group := msg.Attributes["MessageGroupId"]
+	if group == "" {
+		// Only a FIFO queue's messages have one, and the dead-letter queue, being FIFO, needs one.
+		group = "crm-sync"
+	}
+	_, err := h.dlq.SendMessage(ctx, &sqs.SendMessageInput{
+		QueueUrl:               aws.String(h.cfg.DeadLetterQueueURL),
+		MessageBody:            aws.String(msg.Body),
+		MessageGroupId:         aws.String(group),
+		MessageDeduplicationId: aws.String(msg.MessageId),
+		MessageAttributes:      attrs,
+	})
+	if err != nil {
+		return fmt.Errorf("crmsync: send message %s to the dead-letter queue: %w", msg.MessageId, err)
+	}
+	return nil
 }
 
 // update is the PUT path: the changes validated as a PUT body for the customer, then one store
@@ -163,13 +270,4 @@ func kindName(err error) string {
 		return n
 	}
 	return fmt.Sprintf("kind_%d", fault.KindOf(err))
-}
-
-// failures lists msgs as batch item failures.
-func failures(msgs []events.SQSMessage) []events.SQSBatchItemFailure {
-	out := make([]events.SQSBatchItemFailure, len(msgs))
-	for i, m := range msgs {
-		out[i] = events.SQSBatchItemFailure{ItemIdentifier: m.MessageId}
-	}
-	return out
 }

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/flexportal-compat/customers-api/internal/customer"
 	"github.com/flexportal-compat/customers-api/internal/fault"
@@ -56,13 +58,21 @@ func body(id, changes string) string {
 	return fmt.Sprintf(`{"tenantId":%q,"customerId":%q,"changes":%s}`, tenant, id, changes)
 }
 
-// batch is an SQS event of bodies, message ids m1, m2, ...
+// batch is an SQS event of bodies, message ids m1, m2, ..., each in the message group of its
+// customer (<tenant>#<customerId>; custA's when the body names none).
 func batch(bodies ...string) events.SQSEvent {
 	var ev events.SQSEvent
 	for i, b := range bodies {
+		var m struct{ CustomerID string }
+		if json.Unmarshal([]byte(b), &m) != nil || m.CustomerID == "" {
+			m.CustomerID = custA
+		}
 		ev.Records = append(ev.Records, events.SQSMessage{
 			MessageId: fmt.Sprintf("m%d", i+1), Body: b,
-			Attributes: map[string]string{"ApproximateReceiveCount": "1", "MessageGroupId": tenant + "#" + custA},
+			Attributes: map[string]string{
+				"ApproximateReceiveCount": "1", "MessageGroupId": tenant + "#" + m.CustomerID,
+				"SentTimestamp": fmt.Sprint(1795728600000 + i), "MessageDeduplicationId": fmt.Sprint("crm-change-", i+1),
+			},
 		})
 	}
 	return ev
@@ -76,9 +86,30 @@ func failedIDs(r events.SQSEventResponse) []string {
 	return out
 }
 
+// fakeDLQ records the messages sent to the dead-letter queue and answers them with err.
+type fakeDLQ struct {
+	sent []*sqs.SendMessageInput
+	err  error
+}
+
+func (q *fakeDLQ) SendMessage(_ context.Context, in *sqs.SendMessageInput, _ ...func(*sqs.Options)) (*sqs.SendMessageOutput, error) {
+	q.sent = append(q.sent, in)
+	if q.err != nil {
+		return nil, q.err
+	}
+	return &sqs.SendMessageOutput{MessageId: aws.String("dlq-" + aws.ToString(in.MessageDeduplicationId))}, nil
+}
+
+const dlqURL = "https://sqs.us-east-1.amazonaws.com/123456789012/crm-dlq.fifo"
+
 func newHandler(s Store) (*Handler, *bytes.Buffer) {
+	h, _, logs := newHandlerDLQ(s, &fakeDLQ{})
+	return h, logs
+}
+
+func newHandlerDLQ(s Store, q *fakeDLQ) (*Handler, *fakeDLQ, *bytes.Buffer) {
 	var logs bytes.Buffer
-	return New(s, slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))), &logs
+	return New(s, q, Config{DeadLetterQueueURL: dlqURL}, slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))), q, &logs
 }
 
 // TestHandleEventsFile applies events/crm-sync.json, exactly as Lambda delivers it: both changes,
@@ -117,9 +148,10 @@ func TestHandleEventsFile(t *testing.T) {
 	}
 }
 
-// TestHandleFailures sends each kind of failing message between two good ones: the failing one
-// and the one after it are reported (FIFO), the one before is applied, and the log says whether
-// the failure is permanent, without the message's personal data.
+// TestHandleFailures sends each kind of failing message between two good ones of the same
+// customer. A permanent failure is sent to the dead-letter queue and reported done, so the message
+// after it is applied; a transient one is reported failed with the message after it, unprocessed
+// (FIFO). The log says whether the failure is permanent, without the message's personal data.
 func TestHandleFailures(t *testing.T) {
 	good := body(custA, `{"firstName":"Ada"}`)
 	storeErr := func(err error) func(call) error {
@@ -137,7 +169,7 @@ func TestHandleFailures(t *testing.T) {
 		store     func(call) error
 		wantKind  string
 		permanent bool
-		updates   int // updates reaching the store, the failing one included
+		updates   int // updates reaching the store up to the failing one included
 	}{
 		{"not JSON", `{"tenantId":`, nil, "malformed_message", true, 1},
 		{"not an object", `["ada.secret@example.com"]`, nil, "malformed_message", true, 1},
@@ -163,16 +195,27 @@ func TestHandleFailures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			store := &fakeStore{update: tt.store}
-			h, logs := newHandler(store)
-			resp, err := h.Handle(context.Background(), batch(good, tt.body, good))
+			h, dlq, logs := newHandlerDLQ(store, &fakeDLQ{})
+			ev := batch(good, tt.body, good)
+			resp, err := h.Handle(context.Background(), ev)
 			if err != nil {
 				t.Fatalf("Handle error = %v, want nil (partial batch response)", err)
 			}
-			if got := failedIDs(resp); !slices.Equal(got, []string{"m2", "m3"}) {
-				t.Errorf("failures = %v, want [m2 m3]", got)
+			wantFailed, wantUpdates, wantSent := []string{"m2", "m3"}, tt.updates, 0
+			if tt.permanent {
+				wantFailed, wantUpdates, wantSent = []string{}, tt.updates+1, 1
 			}
-			if len(store.calls) != tt.updates {
-				t.Errorf("%d updates reached the store, want %d (the message after the failure is not processed)", len(store.calls), tt.updates)
+			if got := failedIDs(resp); !slices.Equal(got, wantFailed) {
+				t.Errorf("failures = %v, want %v", got, wantFailed)
+			}
+			if len(store.calls) != wantUpdates {
+				t.Errorf("%d updates reached the store, want %d", len(store.calls), wantUpdates)
+			}
+			if len(dlq.sent) != wantSent {
+				t.Fatalf("%d messages sent to the dead-letter queue, want %d", len(dlq.sent), wantSent)
+			}
+			if tt.permanent {
+				checkDeadLetter(t, dlq.sent[0], ev.Records[1], tt.wantKind)
 			}
 			line := logLine(t, logs, "m2")
 			if line["kind"] != tt.wantKind || line["permanent"] != tt.permanent {
@@ -192,8 +235,31 @@ func TestHandleFailures(t *testing.T) {
 				if strings.Contains(logs.String(), secret) {
 					t.Errorf("the log holds %q from a message:\n%s", secret, logs)
 				}
+				if tt.permanent && strings.Contains(aws.ToString(dlq.sent[0].MessageAttributes[AttrFailureReason].StringValue), secret) {
+					t.Errorf("the dead-letter message's %s holds %q", AttrFailureReason, secret)
+				}
 			}
 		})
+	}
+}
+
+// checkDeadLetter checks that in sends msg to the dead-letter queue: its body unchanged, in its
+// message group, deduplicated on its message id, with the failure's kind and the message's id and
+// sent time as attributes.
+func checkDeadLetter(t *testing.T, in *sqs.SendMessageInput, msg events.SQSMessage, kind string) {
+	t.Helper()
+	if aws.ToString(in.QueueUrl) != dlqURL || aws.ToString(in.MessageBody) != msg.Body ||
+		aws.ToString(in.MessageGroupId) != msg.Attributes["MessageGroupId"] || aws.ToString(in.MessageDeduplicationId) != msg.MessageId {
+		t.Errorf("sent to the dead-letter queue: queue %s, group %s, deduplication id %s, body %s; want %s, %s, %s and the body unchanged",
+			aws.ToString(in.QueueUrl), aws.ToString(in.MessageGroupId), aws.ToString(in.MessageDeduplicationId), aws.ToString(in.MessageBody),
+			dlqURL, msg.Attributes["MessageGroupId"], msg.MessageId)
+	}
+	str := func(name string) string { return aws.ToString(in.MessageAttributes[name].StringValue) }
+	if str(AttrFailureKind) != kind || str(AttrMessageID) != msg.MessageId || str(AttrSentTimestamp) != msg.Attributes["SentTimestamp"] ||
+		str(AttrFailureReason) == "" {
+		t.Errorf("dead-letter attributes %s %q, %s %q, %s %q, %s %q; want %q, %q, %q and a reason",
+			AttrFailureKind, str(AttrFailureKind), AttrMessageID, str(AttrMessageID), AttrSentTimestamp, str(AttrSentTimestamp),
+			AttrFailureReason, str(AttrFailureReason), kind, msg.MessageId, msg.Attributes["SentTimestamp"])
 	}
 }
 
@@ -213,33 +279,100 @@ func logLine(t *testing.T, logs *bytes.Buffer, id string) map[string]any {
 	return nil
 }
 
-// TestHandleStopsAtFirstFailure checks the FIFO rule: after a failure nothing more of the batch is
-// applied — not even another customer's change — and everything from the failure on is reported.
-func TestHandleStopsAtFirstFailure(t *testing.T) {
-	store := &fakeStore{update: func(c call) error {
-		if c.patch.FirstName != nil && *c.patch.FirstName == "Fail" {
-			return customer.ErrNotFound
+// TestHandleMessageGroups checks the FIFO rule per message group: after a transient failure
+// nothing more of that group is applied, and its later messages are reported with it, while the
+// other groups of the batch go on. A permanent failure holds up nothing.
+func TestHandleMessageGroups(t *testing.T) {
+	failWith := func(err error) func(call) error {
+		return func(c call) error {
+			if c.patch.FirstName != nil && *c.patch.FirstName == "Fail" {
+				return err
+			}
+			return nil
 		}
-		return nil
-	}}
-	h, _ := newHandler(store)
+	}
 	ev := batch(
 		body(custA, `{"firstName":"One"}`),
 		body(custB, `{"firstName":"Two"}`),
 		body(custA, `{"firstName":"Fail"}`),
 		body(custB, `{"firstName":"Four"}`),
 		body(custA, `{"firstName":"Five"}`),
+		body(custB, `{"firstName":"Six"}`),
 	)
+	tests := []struct {
+		name    string
+		err     error
+		dlqErr  error
+		failed  []string
+		applied []string // first names reaching the store, in order
+		sent    int
+	}{
+		{"transient", fault.Wrap(fault.Unavailable, "unavailable", errors.New("ThrottlingException")), nil,
+			[]string{"m3", "m5"}, []string{"One", "Two", "Fail", "Four", "Six"}, 0},
+		{"permanent", customer.ErrNotFound, nil,
+			[]string{}, []string{"One", "Two", "Fail", "Four", "Five", "Six"}, 1},
+		{"permanent, dead-letter queue down", customer.ErrNotFound, errors.New("connection reset"),
+			[]string{"m3", "m5"}, []string{"One", "Two", "Fail", "Four", "Six"}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := &fakeStore{update: failWith(tt.err)}
+			h, dlq, logs := newHandlerDLQ(store, &fakeDLQ{err: tt.dlqErr})
+			resp, err := h.Handle(context.Background(), ev)
+			if err != nil {
+				t.Fatalf("Handle error = %v, want nil", err)
+			}
+			if got := failedIDs(resp); !slices.Equal(got, tt.failed) {
+				t.Errorf("failures = %v, want %v", got, tt.failed)
+			}
+			var applied []string
+			for _, c := range store.calls {
+				applied = append(applied, *c.patch.FirstName)
+			}
+			if !slices.Equal(applied, tt.applied) {
+				t.Errorf("updates = %v, want %v", applied, tt.applied)
+			}
+			if len(dlq.sent) != tt.sent {
+				t.Errorf("%d messages sent to the dead-letter queue, want %d", len(dlq.sent), tt.sent)
+			}
+			if tt.dlqErr != nil && !strings.Contains(logs.String(), "connection reset") {
+				t.Errorf("the dead-letter queue's error is not logged:\n%s", logs)
+			}
+		})
+	}
+}
+
+// TestDeadLetterAttributes: the sender's message attributes go to the dead-letter queue with the
+// failure's, up to SQS's 10; those that do not fit, or whose name is taken, are logged as dropped.
+func TestDeadLetterAttributes(t *testing.T) {
+	ev := batch(body(custA, `{}`))
+	ev.Records[0].MessageAttributes = map[string]events.SQSMessageAttribute{
+		"traceId":       {DataType: "String", StringValue: aws.String("trace-1")},
+		"crmRevision":   {DataType: "Number", StringValue: aws.String("42")},
+		"signature":     {DataType: "Binary", BinaryValue: []byte{1, 2}},
+		AttrFailureKind: {DataType: "String", StringValue: aws.String("forged")},
+	}
+	for i := range 6 {
+		ev.Records[0].MessageAttributes[fmt.Sprint("z", i)] = events.SQSMessageAttribute{DataType: "String", StringValue: aws.String("v")}
+	}
+	h, dlq, logs := newHandlerDLQ(&fakeStore{}, &fakeDLQ{})
 	resp, _ := h.Handle(context.Background(), ev)
-	if got := failedIDs(resp); !slices.Equal(got, []string{"m3", "m4", "m5"}) {
-		t.Errorf("failures = %v, want [m3 m4 m5]", got)
+	if len(resp.BatchItemFailures) != 0 || len(dlq.sent) != 1 {
+		t.Fatalf("failures %v, %d sent to the dead-letter queue, want none and 1", failedIDs(resp), len(dlq.sent))
 	}
-	var applied []string
-	for _, c := range store.calls {
-		applied = append(applied, *c.patch.FirstName)
+	checkDeadLetter(t, dlq.sent[0], ev.Records[0], "validation")
+	got := dlq.sent[0].MessageAttributes
+	if len(got) != maxAttributes {
+		t.Errorf("%d message attributes, want %d", len(got), maxAttributes)
 	}
-	if !slices.Equal(applied, []string{"One", "Two", "Fail"}) {
-		t.Errorf("updates = %v, want [One Two Fail]", applied)
+	if aws.ToString(got["traceId"].StringValue) != "trace-1" || aws.ToString(got["crmRevision"].DataType) != "Number" ||
+		!bytes.Equal(got["signature"].BinaryValue, []byte{1, 2}) {
+		t.Errorf("sender's attributes kept = %v, want traceId, crmRevision and signature", got)
+	}
+	for _, dropped := range []string{`"z3"`, `"z4"`, `"z5"`, `"` + AttrFailureKind + `"`} {
+		if !strings.Contains(logs.String(), dropped) {
+			t.Errorf("the log does not name the dropped attribute %s:\n%s", dropped, logs)
+		}
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"slices"
 	"testing"
 	"time"
 
@@ -26,8 +25,9 @@ import (
 
 // TestCRMSyncMoto runs the consumer on a batch received from a real FIFO queue, against a real
 // table (both on moto): a name change, an email change (the transaction path), a change with a
-// stale ifMatch, and one more change after it. The first two are applied and read back; the
-// stale one and the one after it are reported for a retry, and not applied.
+// stale ifMatch, and one more change after it. The stale one is not applied but moved to the
+// dead-letter queue (a FIFO queue on moto too), read back there; the others are applied and read
+// back, and no message is reported failed.
 func TestCRMSyncMoto(t *testing.T) {
 	endpoint := os.Getenv("DYNAMODB_ENDPOINT")
 	if endpoint == "" {
@@ -75,6 +75,14 @@ func TestCRMSyncMoto(t *testing.T) {
 	}
 	url := created.QueueUrl
 	t.Cleanup(func() { _, _ = q.DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: url}) })
+	dead, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{
+		QueueName:  aws.String(fmt.Sprintf("crm-changes-dlq-%d.fifo", time.Now().UnixNano())),
+		Attributes: map[string]string{"FifoQueue": "true"},
+	})
+	if err != nil {
+		t.Fatalf("CreateQueue: %v", err)
+	}
+	t.Cleanup(func() { _, _ = q.DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: dead.QueueUrl}) })
 	attrs, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: url, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
 	if err != nil {
 		t.Fatal(err)
@@ -121,17 +129,32 @@ func TestCRMSyncMoto(t *testing.T) {
 		t.Errorf("MessageGroupId %q, want %q", g, tenant+"#"+id)
 	}
 
-	h := crmsync.New(store, slog.New(slog.DiscardHandler))
+	h := crmsync.New(store, q, crmsync.Config{DeadLetterQueueURL: aws.ToString(dead.QueueUrl)}, slog.New(slog.DiscardHandler))
 	resp, err := h.Handle(ctx, ev)
 	if err != nil {
 		t.Fatalf("Handle: %v", err)
 	}
-	var failed []string
-	for _, f := range resp.BatchItemFailures {
-		failed = append(failed, f.ItemIdentifier)
+	if len(resp.BatchItemFailures) != 0 {
+		t.Errorf("failures = %+v, want none (the stale change is in the dead-letter queue)", resp.BatchItemFailures)
 	}
-	if want := []string{ev.Records[2].MessageId, ev.Records[3].MessageId}; !slices.Equal(failed, want) {
-		t.Errorf("failures = %v, want the stale change and the one after it %v", failed, want)
+	out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+		QueueUrl: dead.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
+		MessageAttributeNames:       []string{"All"},
+		MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
+	})
+	if err != nil {
+		t.Fatalf("ReceiveMessage from the dead-letter queue: %v", err)
+	}
+	if len(out.Messages) != 1 {
+		t.Fatalf("%d messages in the dead-letter queue, want 1 (the stale change)", len(out.Messages))
+	}
+	dl := out.Messages[0]
+	if aws.ToString(dl.Body) != bodies[2] || dl.Attributes["MessageGroupId"] != tenant+"#"+id ||
+		dl.Attributes["MessageDeduplicationId"] != ev.Records[2].MessageId ||
+		aws.ToString(dl.MessageAttributes[crmsync.AttrFailureKind].StringValue) != "precondition_failed" ||
+		aws.ToString(dl.MessageAttributes[crmsync.AttrMessageID].StringValue) != ev.Records[2].MessageId {
+		t.Errorf("dead-letter message: body %s, attributes %v, message attributes %v; want the stale change in group %s, deduplicated on %s, kind precondition_failed",
+			aws.ToString(dl.Body), dl.Attributes, dl.MessageAttributes, tenant+"#"+id, ev.Records[2].MessageId)
 	}
 
 	got, err := store.GetCustomer(ctx, tenant, id)
@@ -139,9 +162,9 @@ func TestCRMSyncMoto(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.FirstName != "Augusta" || got.Email != "augusta@example.com" || got.CustomFields["crmId"] != "CRM-1" ||
-		got.LastName != "Lovelace" || got.Company != "" || got.Version != before.Version+2 {
-		t.Errorf("customer after the batch = %+v, want firstName Augusta, email augusta@example.com, customFields.crmId CRM-1, lastName and company unchanged, version %d",
-			got, before.Version+2)
+		got.LastName != "Lovelace" || got.Company != "Analytical Engines" || got.Version != before.Version+3 {
+		t.Errorf("customer after the batch = %+v, want firstName Augusta, email augusta@example.com, customFields.crmId CRM-1, lastName unchanged, company Analytical Engines, version %d",
+			got, before.Version+3)
 	}
 	// The email moved with its reservation: an order for the old email makes a new customer
 	// rather than finding this one.

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,7 +35,8 @@ import (
 
 // TestEventFunctions runs the event-driven functions under the Runtime Interface Emulator with
 // their events/ files: crm-sync applies events/crm-sync.json to a customer on a moto table (read
-// back), and reports a batch for an unknown customer as failed; change-events publishes
+// back), and moves a batch for an unknown customer to its dead-letter queue (a FIFO queue on moto,
+// read back); change-events publishes
 // events/change-events.json to an event bus on moto, whose rule delivers to a queue, and answers
 // with a checkpoint when the bus does not exist.
 func TestEventFunctions(t *testing.T) {
@@ -75,9 +79,24 @@ func TestEventFunctions(t *testing.T) {
 			t.Fatalf("CreateOrder: %v", err)
 		}
 		id := o.Customer.CustomerID
+		cfg, err := lambdafn.AWSConfig(endpoint, os.Getenv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := sqs.NewFromConfig(cfg)
+		dead, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{
+			QueueName:  aws.String(fmt.Sprintf("e2e-crm-dlq-%d.fifo", time.Now().UnixNano())),
+			Attributes: map[string]string{"FifoQueue": "true"},
+		})
+		if err != nil {
+			t.Fatalf("CreateQueue: %v", err)
+		}
+		t.Cleanup(func() { _, _ = q.DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: dead.QueueUrl}) })
 		calls := &recorder{}
+		sqsEndpoint := sqsProxy(t, endpoint, calls, map[string]string{aws.ToString(dead.QueueUrl): "!GetAtt CrmChangesDeadLetterQueue.Arn"})
 		fn := startFunction(t, rie, "crm-sync", filepath.Join(bin, "crm-sync"), append(slices.Clone(baseEnv),
-			"TABLE_NAME="+table, "DYNAMODB_ENDPOINT="+recordingProxy(t, endpoint, calls), "AWS_LAMBDA_FUNCTION_NAME=crm-sync"), calls)
+			"TABLE_NAME="+table, "DYNAMODB_ENDPOINT="+recordingProxy(t, endpoint, calls), "AWS_LAMBDA_FUNCTION_NAME=crm-sync",
+			"DEAD_LETTER_QUEUE_URL="+aws.ToString(dead.QueueUrl), "SQS_ENDPOINT="+sqsEndpoint), calls)
 
 		var resp events.SQSEventResponse
 		fn.invokeJSON(t, event(t, "crm-sync", placeholderCustomer, id), &resp)
@@ -93,15 +112,32 @@ func TestEventFunctions(t *testing.T) {
 			t.Errorf("customer after crm-sync = %+v, want both changes of events/crm-sync.json applied in order, version 3", c)
 		}
 
-		// An unknown customer: the first message fails, the second is not processed; both retried.
+		// An unknown customer: both changes cannot succeed; they go to the dead-letter queue, in
+		// order, and none is reported failed (which would have SQS deliver them again).
 		var failed events.SQSEventResponse
 		fn.invokeJSON(t, event(t, "crm-sync", placeholderCustomer, "cust_01JD5X9K3M4N5P6Q7R8S9T0V1Z"), &failed)
-		var ids []string
-		for _, f := range failed.BatchItemFailures {
-			ids = append(ids, f.ItemIdentifier)
+		if len(failed.BatchItemFailures) != 0 {
+			t.Errorf("crm-sync for an unknown customer: failures %+v, want none", failed.BatchItemFailures)
 		}
-		if want := []string{"059f36b4-87a3-44ab-83d2-661975830a7d", "2e1424d4-f796-459a-8184-9c92662be6da"}; !slices.Equal(ids, want) {
-			t.Errorf("crm-sync for an unknown customer: failures %v, want %v", ids, want)
+		var dlq []string
+		for len(dlq) < 2 {
+			out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: dead.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
+				MessageAttributeNames: []string{"All"}})
+			if err != nil {
+				t.Fatalf("ReceiveMessage: %v", err)
+			}
+			if len(out.Messages) == 0 {
+				break
+			}
+			for _, m := range out.Messages {
+				dlq = append(dlq, aws.ToString(m.MessageAttributes["SourceMessageId"].StringValue)+" "+aws.ToString(m.MessageAttributes["FailureKind"].StringValue))
+				if !strings.Contains(aws.ToString(m.Body), "cust_01JD5X9K3M4N5P6Q7R8S9T0V1Z") {
+					t.Errorf("dead-letter message body %s, want the change for the unknown customer", aws.ToString(m.Body))
+				}
+			}
+		}
+		if want := []string{"059f36b4-87a3-44ab-83d2-661975830a7d customer_not_found", "2e1424d4-f796-459a-8184-9c92662be6da customer_not_found"}; !slices.Equal(dlq, want) {
+			t.Errorf("crm-sync for an unknown customer: dead-letter queue holds %v, want %v", dlq, want)
 		}
 		if out := fn.output.String(); !strings.Contains(out, `"kind":"customer_not_found"`) || strings.Contains(out, "7946 0958") {
 			t.Errorf("crm-sync log: want the permanent failure's kind, and no phone number:\n%s", out)
@@ -117,6 +153,9 @@ func TestEventFunctions(t *testing.T) {
 			if !slices.Contains(allowed[res], action) {
 				t.Errorf("CrmSyncFunction called %s on %s, which its policy does not allow (allowed: %v)", action, res, allowed)
 			}
+		}
+		if !slices.Contains(calls.list(), "sqs:SendMessage@!GetAtt CrmChangesDeadLetterQueue.Arn") {
+			t.Errorf("CrmSyncFunction's calls %v: no sqs:SendMessage to the dead-letter queue recorded", calls.list())
 		}
 	})
 
@@ -198,6 +237,37 @@ func TestEventFunctions(t *testing.T) {
 			t.Errorf("change-events without its bus: failures %+v, want the first record's sequence number", checkpoint.BatchItemFailures)
 		}
 	})
+}
+
+// sqsProxy forwards to the SQS emulator at target, recording every request in rec as
+// "sqs:<Action>@<queue>", the queue named as queues names its URL (as the template names it).
+func sqsProxy(t *testing.T, target string, rec *recorder, queues map[string]string) string {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatalf("endpoint %q: %v", target, err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		// The SDK speaks SQS's JSON protocol: the action in X-Amz-Target, the queue in the body.
+		var in struct{ QueueUrl string }
+		_ = json.Unmarshal(body, &in)
+		_, action, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
+		queue, ok := queues[in.QueueUrl]
+		if !ok {
+			queue = "unknown queue " + in.QueueUrl
+		}
+		rec.add("sqs:" + action + "@" + queue)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
 
 // invokeJSON sends payload to the function, as an event source would, and decodes its response

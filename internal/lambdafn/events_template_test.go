@@ -11,8 +11,9 @@ import (
 )
 
 // TestTemplateCrmSync checks the CRM queue and its consumer: FIFO with content-based
-// deduplication and encryption, a FIFO dead-letter queue after 3 receives, batches of 10 with
-// partial batch responses, and the update path's table actions only (those of PUT).
+// deduplication and encryption, a FIFO dead-letter queue after 10 receives (transient failures are
+// retried) whose URL the function is given, batches of 10 with partial batch responses, the
+// update path's table actions only (those of PUT), and sending to the dead-letter queue only.
 func TestTemplateCrmSync(t *testing.T) {
 	tmpl := readTemplate(t)
 	ev := tmpl.Path("Resources", "CrmSyncFunction", "Properties", "Events", "CrmChanges")
@@ -28,7 +29,7 @@ func TestTemplateCrmSync(t *testing.T) {
 		{tmpl.Path("Resources", "CrmChangesQueue", "Properties", "FifoQueue"), "queue FifoQueue", "true"},
 		{tmpl.Path("Resources", "CrmChangesQueue", "Properties", "ContentBasedDeduplication"), "queue ContentBasedDeduplication", "true"},
 		{tmpl.Path("Resources", "CrmChangesQueue", "Properties", "KmsMasterKeyId"), "queue KmsMasterKeyId", "alias/aws/sqs"},
-		{tmpl.Path("Resources", "CrmChangesQueue", "Properties", "RedrivePolicy", "maxReceiveCount"), "queue maxReceiveCount", "3"},
+		{tmpl.Path("Resources", "CrmChangesQueue", "Properties", "RedrivePolicy", "maxReceiveCount"), "queue maxReceiveCount", "10"},
 		{tmpl.Path("Resources", "CrmChangesDeadLetterQueue", "Properties", "FifoQueue"), "dead-letter queue FifoQueue", "true"},
 		{tmpl.Path("Resources", "CrmChangesDeadLetterQueue", "Properties", "KmsMasterKeyId"), "dead-letter queue KmsMasterKeyId", "alias/aws/sqs"},
 	}
@@ -43,10 +44,17 @@ func TestTemplateCrmSync(t *testing.T) {
 	if got := strs(ev.Path("Properties", "FunctionResponseTypes")); !slices.Equal(got, []string{"ReportBatchItemFailures"}) {
 		t.Errorf("FunctionResponseTypes = %v, want [ReportBatchItemFailures]", got)
 	}
-	// Exactly what PUT may do.
+	// Exactly what PUT may do, and sending to the dead-letter queue.
+	const deadLetterArn = "!GetAtt CrmChangesDeadLetterQueue.Arn"
 	got, want := tmpl.Allowed("CrmSyncFunction"), tmpl.Allowed(logicalID("update-customer"))
-	if len(got) != 1 || !sameSet(got[samtemplate.TableArn], want[samtemplate.TableArn]) {
-		t.Errorf("CrmSyncFunction allows %v, want only %v on the table (UpdateCustomerFunction's)", got, want[samtemplate.TableArn])
+	if len(got) != 2 || !sameSet(got[samtemplate.TableArn], want[samtemplate.TableArn]) ||
+		!slices.Equal(got[deadLetterArn], []string{"sqs:SendMessage"}) {
+		t.Errorf("CrmSyncFunction allows %v, want only %v on the table (UpdateCustomerFunction's) and sqs:SendMessage on %s",
+			got, want[samtemplate.TableArn], deadLetterArn)
+	}
+	env := tmpl.Path("Resources", "CrmSyncFunction", "Properties", "Environment", "Variables", "DEAD_LETTER_QUEUE_URL")
+	if env.Tag != "!Ref" || env.Value != "CrmChangesDeadLetterQueue" {
+		t.Errorf("CrmSyncFunction DEAD_LETTER_QUEUE_URL = %s %s, want !Ref CrmChangesDeadLetterQueue", env.Tag, env.Value)
 	}
 	timeout := tmpl.Path("Resources", "CrmSyncFunction", "Properties", "Timeout").Str()
 	visibility := tmpl.Path("Resources", "CrmChangesQueue", "Properties", "VisibilityTimeout").Str()
