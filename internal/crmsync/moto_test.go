@@ -25,9 +25,11 @@ import (
 
 // TestCRMSyncMoto runs the consumer on a batch received from a real FIFO queue, against a real
 // table (both on moto): a name change, an email change (the transaction path), a change with a
-// stale ifMatch, and one more change after it. The stale one is not applied but moved to the
-// dead-letter queue (a FIFO queue on moto too), read back there; the others are applied and read
-// back, and no message is reported failed.
+// stale ifMatch, and three more: company X, Y, then X again. The stale one is not applied but moved
+// to the dead-letter queue (a FIFO queue on moto too), read back there; the others are applied and
+// read back — the revert to X included, as the queue deduplicates on the sender's
+// MessageDeduplicationId, not on content — and no message is reported failed. A message without a
+// MessageDeduplicationId is refused.
 func TestCRMSyncMoto(t *testing.T) {
 	endpoint := os.Getenv("DYNAMODB_ENDPOINT")
 	if endpoint == "" {
@@ -67,8 +69,9 @@ func TestCRMSyncMoto(t *testing.T) {
 	}
 	q := sqs.NewFromConfig(cfg)
 	created, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{
-		QueueName:  aws.String(fmt.Sprintf("crm-changes-%d.fifo", time.Now().UnixNano())),
-		Attributes: map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true"},
+		QueueName: aws.String(fmt.Sprintf("crm-changes-%d.fifo", time.Now().UnixNano())),
+		Attributes: map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "false", "DeduplicationScope": "messageGroup",
+			"FifoThroughputLimit": "perMessageGroupId"},
 	})
 	if err != nil {
 		t.Fatalf("CreateQueue: %v", err)
@@ -92,12 +95,18 @@ func TestCRMSyncMoto(t *testing.T) {
 		fmt.Sprintf(`{"tenantId":%q,"customerId":%q,"changes":{"email":"augusta@example.com"}}`, tenant, id),
 		fmt.Sprintf(`{"tenantId":%q,"customerId":%q,"changes":{"lastName":"King"},"ifMatch":%d}`, tenant, id, before.Version),
 		fmt.Sprintf(`{"tenantId":%q,"customerId":%q,"changes":{"company":"Analytical Engines"}}`, tenant, id),
+		fmt.Sprintf(`{"tenantId":%q,"customerId":%q,"changes":{"company":"Difference Engines"}}`, tenant, id),
+		fmt.Sprintf(`{"tenantId":%q,"customerId":%q,"changes":{"company":"Analytical Engines"}}`, tenant, id),
 	}
-	for _, b := range bodies {
-		_, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: url, MessageBody: aws.String(b), MessageGroupId: aws.String(tenant + "#" + id)})
+	for i, b := range bodies {
+		_, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: url, MessageBody: aws.String(b), MessageGroupId: aws.String(tenant + "#" + id),
+			MessageDeduplicationId: aws.String(fmt.Sprint("crm-change-", i))})
 		if err != nil {
 			t.Fatalf("SendMessage: %v", err)
 		}
+	}
+	if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: url, MessageBody: aws.String(bodies[0]), MessageGroupId: aws.String(tenant + "#" + id)}); err == nil {
+		t.Errorf("SendMessage without MessageDeduplicationId succeeded, want it refused")
 	}
 
 	// The batch as Lambda's poller would hand it over.
@@ -162,9 +171,9 @@ func TestCRMSyncMoto(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.FirstName != "Augusta" || got.Email != "augusta@example.com" || got.CustomFields["crmId"] != "CRM-1" ||
-		got.LastName != "Lovelace" || got.Company != "Analytical Engines" || got.Version != before.Version+3 {
-		t.Errorf("customer after the batch = %+v, want firstName Augusta, email augusta@example.com, customFields.crmId CRM-1, lastName unchanged, company Analytical Engines, version %d",
-			got, before.Version+3)
+		got.LastName != "Lovelace" || got.Company != "Analytical Engines" || got.Version != before.Version+5 {
+		t.Errorf("customer after the batch = %+v, want firstName Augusta, email augusta@example.com, customFields.crmId CRM-1, lastName unchanged, company Analytical Engines (reverted), version %d",
+			got, before.Version+5)
 	}
 	// The email moved with its reservation: an order for the old email makes a new customer
 	// rather than finding this one.
