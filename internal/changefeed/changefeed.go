@@ -5,8 +5,8 @@
 //   - customer.deactivated: a customer's status became inactive;
 //   - customer.updated: any other change of a field the API shows.
 //
-// Every event's detail is a Detail: the customer as the API shows it, which of its fields changed
-// and their previous values. Other items of the table (email reservations, orders, idempotency
+// Every event's detail is a Detail: the customer as the API shows it (but for its order and rental
+// id lists), which of its fields changed and their previous values. Other items of the table (email reservations, orders, idempotency
 // records, API keys) and changes of internal attributes only (pendingOrders, index keys) publish
 // nothing.
 //
@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -53,14 +54,23 @@ const DefaultSource = "flexportal.customers"
 // updatedAt, which every change moves, are not listed. Previous holds the value each of them had
 // before (null when the field was absent). For customer.created, ChangedFields lists every field
 // the new customer has, and Previous maps each of them to null.
+//
+// Customer is the customer as GET shows it, without the Unlisted fields; Previous never holds
+// them either, though ChangedFields names them when they change.
 type Detail struct {
 	TenantID      string                     `json:"tenantId"`
 	CustomerID    string                     `json:"customerId"`
 	Version       int64                      `json:"version"`
 	ChangedFields []string                   `json:"changedFields"`
 	Previous      map[string]json.RawMessage `json:"previous"`
-	Customer      customer.Customer          `json:"customer"`
+	Customer      map[string]json.RawMessage `json:"customer"`
 }
+
+// Unlisted are the customer's fields an event leaves out of Customer and Previous: the ids of all
+// its orders and rentals, which grow without bound. Twice in one event (new and previous), a
+// customer with a few thousand orders would go over EventBridge's 256 KB per event; a consumer
+// reads them with GET /v1/customers/{customerId}.
+var Unlisted = []string{"orderIds", "rentalIds"}
 
 // Config is the publisher's configuration.
 type Config struct {
@@ -117,10 +127,11 @@ const reserve = 500 * time.Millisecond
 
 // pending is an event to publish, with the stream record it comes from.
 type pending struct {
-	seq   string // the record's sequence number: the checkpoint if it fails
-	key   logKey
-	entry ebtypes.PutEventsRequestEntry
-	size  int
+	seq     string // the record's sequence number: the checkpoint if it fails
+	key     logKey
+	version int64
+	entry   ebtypes.PutEventsRequestEntry
+	size    int
 }
 
 // logKey names a record's customer in the log.
@@ -153,6 +164,14 @@ func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.D
 					slog.String("eventId", rec.EventID), slog.String("error", err.Error()))...)
 			stop = rec.Change.SequenceNumber
 			break
+		}
+		if ok && p.size > maxRequestBytes {
+			// EventBridge would refuse it however often it is sent: publishing it is given up, and
+			// it holds up neither the shard nor the batch (no checkpoint on it).
+			h.log.LogAttrs(ctx, slog.LevelError, "change events: event over EventBridge's size limit; not published",
+				append(p.key.attrs(), slog.Int64("version", p.version), slog.Int("size", p.size), slog.Int("maxSize", maxRequestBytes),
+					slog.String("detailType", aws.ToString(p.entry.DetailType)), slog.String("sequenceNumber", p.seq))...)
+			continue
 		}
 		if ok {
 			queue = append(queue, p)
@@ -195,9 +214,6 @@ func batchLen(queue []pending) int {
 // publish sends batch in one PutEvents. It returns how many of its first entries were published
 // before the first failure, and that failure.
 func (h *Handler) publish(ctx context.Context, batch []pending) (int, error) {
-	if batch[0].size > maxRequestBytes {
-		return 0, fmt.Errorf("changefeed: event of %d bytes, over the %d bytes of a PutEvents", batch[0].size, maxRequestBytes)
-	}
 	entries := make([]ebtypes.PutEventsRequestEntry, len(batch))
 	for i, p := range batch {
 		entries[i] = p.entry
@@ -249,6 +265,7 @@ func (h *Handler) event(rec events.DynamoDBEventRecord) (pending, bool, error) {
 	if err != nil {
 		return p, false, fmt.Errorf("changefeed: encode detail: %w", err)
 	}
+	p.version = d.Version
 	p.entry = ebtypes.PutEventsRequestEntry{
 		EventBusName: aws.String(h.cfg.Bus),
 		Source:       aws.String(h.cfg.Source),
@@ -288,11 +305,11 @@ func created(newImage map[string]events.DynamoDBAttributeValue) (Detail, error) 
 	if err != nil {
 		return Detail{}, err
 	}
-	d := detailOf(c)
+	d := detailOf(c, fields)
 	for name := range fields {
 		if !bookkeeping[name] {
 			d.ChangedFields = append(d.ChangedFields, name)
-			d.Previous[name] = null
+			d.setPrevious(name, null)
 		}
 	}
 	slices.Sort(d.ChangedFields)
@@ -318,17 +335,17 @@ func modified(oldImage, newImage map[string]events.DynamoDBAttributeValue) (Deta
 	if err != nil {
 		return Detail{}, "", err
 	}
-	d := detailOf(c)
+	d := detailOf(c, after)
 	for name, v := range after {
 		if prev, ok := before[name]; !bookkeeping[name] && (!ok || !bytes.Equal(prev, v)) {
 			d.ChangedFields = append(d.ChangedFields, name)
-			d.Previous[name] = valueOr(prev, ok)
+			d.setPrevious(name, valueOr(prev, ok))
 		}
 	}
 	for name, prev := range before {
 		if _, ok := after[name]; !ok && !bookkeeping[name] {
 			d.ChangedFields = append(d.ChangedFields, name)
-			d.Previous[name] = prev
+			d.setPrevious(name, prev)
 		}
 	}
 	if len(d.ChangedFields) == 0 {
@@ -354,10 +371,22 @@ func valueOr(v json.RawMessage, ok bool) json.RawMessage {
 	return v
 }
 
-func detailOf(c customer.Customer) Detail {
+// detailOf is the detail of customer c, whose JSON fields are fields, with no change yet.
+func detailOf(c customer.Customer, fields map[string]json.RawMessage) Detail {
+	shown := maps.Clone(fields)
+	for _, name := range Unlisted {
+		delete(shown, name)
+	}
 	return Detail{
 		TenantID: c.TenantID, CustomerID: c.CustomerID, Version: c.Version,
-		ChangedFields: []string{}, Previous: map[string]json.RawMessage{}, Customer: c,
+		ChangedFields: []string{}, Previous: map[string]json.RawMessage{}, Customer: shown,
+	}
+}
+
+// setPrevious records the previous value of field name, unless it is one of the Unlisted.
+func (d *Detail) setPrevious(name string, v json.RawMessage) {
+	if !slices.Contains(Unlisted, name) {
+		d.Previous[name] = v
 	}
 }
 

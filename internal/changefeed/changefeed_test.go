@@ -120,7 +120,7 @@ func TestHandleEventsFile(t *testing.T) {
 	}{
 		{Created,
 			`["createdAt","customFields","customerId","customerType","email","firstName","lastBillingAddress","lastName","lastShippingAddress","orderIds","phone","rentalIds","status","tenantId","totalDevicesRented","totalMonthlyRevenue","totalOrders"]`,
-			`{"createdAt":null,"customFields":null,"customerId":null,"customerType":null,"email":null,"firstName":null,"lastBillingAddress":null,"lastName":null,"lastShippingAddress":null,"orderIds":null,"phone":null,"rentalIds":null,"status":null,"tenantId":null,"totalDevicesRented":null,"totalMonthlyRevenue":null,"totalOrders":null}`},
+			`{"createdAt":null,"customFields":null,"customerId":null,"customerType":null,"email":null,"firstName":null,"lastBillingAddress":null,"lastName":null,"lastShippingAddress":null,"phone":null,"status":null,"tenantId":null,"totalDevicesRented":null,"totalMonthlyRevenue":null,"totalOrders":null}`},
 		{Updated, `["customFields","firstName","phone"]`,
 			`{"customFields":{"legacyId":"L-1815"},"firstName":"Ada","phone":"+44 20 7946 0000"}`},
 		{Deactivated, `["status"]`, `{"status":"active"}`},
@@ -137,7 +137,7 @@ func TestHandleEventsFile(t *testing.T) {
 			t.Errorf("%s tenantId, customerId = %v, %v, want tenant-demo, cust_01JD5X9K3M4N5P6Q7R8S9T0V1W", tt.kind, d["tenantId"], d["customerId"])
 		}
 		c, _ := d["customer"].(map[string]any)
-		for _, internal := range []string{"pendingOrders", "PK", "SK", "GSI2PK"} {
+		for _, internal := range []string{"pendingOrders", "PK", "SK", "GSI2PK", "orderIds", "rentalIds"} {
 			if _, ok := c[internal]; ok {
 				t.Errorf("%s customer has internal attribute %s: %v", tt.kind, internal, c)
 			}
@@ -225,7 +225,7 @@ func TestHandleKinds(t *testing.T) {
 			Updated, `["customFields"]`, `{"customFields":{}}`},
 		{"order counted", record(1, "MODIFY", item(attrs{"pendingOrders": n("0")}), v2(attrs{"pendingOrders": n("1"), "totalOrders": n("1"),
 			"orderIds": events.NewListAttribute([]events.DynamoDBAttributeValue{s("ord_01JD5XA2B3C4D5E6F7G8H9J0KM")})})),
-			Updated, `["orderIds","totalOrders"]`, `{"orderIds":[],"totalOrders":0}`},
+			Updated, `["orderIds","totalOrders"]`, `{"totalOrders":0}`},
 		{"deactivated", record(1, "MODIFY", item(nil), v2(inactive)), Deactivated, `["status"]`, `{"status":"active"}`},
 		{"deactivated with another change", record(1, "MODIFY", item(nil), v2(attrs{"status": s("inactive"), "firstName": s("Augusta")})),
 			Deactivated, `["firstName","status"]`, `{"firstName":"Ada","status":"active"}`},
@@ -409,6 +409,115 @@ func TestHandleSplitsBySize(t *testing.T) {
 	}
 	if len(resp.BatchItemFailures) != 0 || !slices.Equal(sizes, []int{4, 2}) {
 		t.Errorf("PutEvents sizes %v, checkpoint %v, want [4 2] and none", sizes, checkpoint(resp))
+	}
+}
+
+// orderIDs returns a list attribute of n order ids.
+func orderIDs(n int) events.DynamoDBAttributeValue {
+	ids := make([]events.DynamoDBAttributeValue, n)
+	for i := range ids {
+		ids[i] = s(fmt.Sprintf("ord_01JD5XA2B3C4D5E6F7G8H%05d", i))
+	}
+	return events.NewListAttribute(ids)
+}
+
+// TestHandleManyOrders: a customer with thousands of orders gets an order more. Its order ids,
+// twice in the event (customer and previous), would exceed EventBridge's 256 KB; the event leaves
+// them out of both, names orderIds as changed, and is published.
+func TestHandleManyOrders(t *testing.T) {
+	const orders = 5000 // about 180 KB of ids
+	old := item(attrs{"orderIds": orderIDs(orders), "totalOrders": n(fmt.Sprint(orders))})
+	upd := item(attrs{"orderIds": orderIDs(orders + 1), "totalOrders": n(fmt.Sprint(orders + 1)), "version": n("2")})
+	bus := &fakeBus{}
+	h, _ := newHandler(bus)
+	resp, err := h.Handle(context.Background(), events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{
+		record(1, "INSERT", nil, old), record(2, "MODIFY", old, upd)}})
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("Handle = %v, %v, want no checkpoint", checkpoint(resp), err)
+	}
+	got := bus.published()
+	if len(got) != 2 {
+		t.Fatalf("published %d events, want 2", len(got))
+	}
+	for _, e := range got {
+		if size := len(aws.ToString(e.Detail)); size > 4096 {
+			t.Errorf("%s detail of %d bytes, want the order ids left out", aws.ToString(e.DetailType), size)
+		}
+	}
+	d := detailOfEntry(t, got[1])
+	if c, p := jsonOf(d["changedFields"]), jsonOf(d["previous"]); c != `["orderIds","totalOrders"]` || p != `{"totalOrders":5000}` {
+		t.Errorf("changedFields %s, previous %s, want [orderIds totalOrders], {totalOrders 5000}", c, p)
+	}
+	if c := d["customer"].(map[string]any); c["totalOrders"] != json.Number("5001") || c["orderIds"] != nil || c["rentalIds"] != nil {
+		t.Errorf("customer %v, want totalOrders 5001 and no orderIds or rentalIds", c)
+	}
+}
+
+// TestHandleOversizedEvent: an event still over EventBridge's limit (a large custom field, in the
+// customer and in previous) can never be published. It is logged — tenant, customer, version and
+// size, no value — and skipped: the events around it are published, and it is never the checkpoint,
+// which would block the shard on it.
+func TestHandleOversizedEvent(t *testing.T) {
+	big := func(c string) events.DynamoDBAttributeValue {
+		return events.NewMapAttribute(attrs{"notes": s(strings.Repeat(c, 130*1024))})
+	}
+	oversized := record(2, "MODIFY", item(attrs{"customFields": big("a")}), item(attrs{"customFields": big("b"), "version": n("7")}))
+	recs := append(updates(4)[:1], oversized)
+	recs = append(recs, updates(4)[2:]...)
+	tests := []struct {
+		name       string
+		answer     func(int, []ebtypes.PutEventsRequestEntry) (*eventbridge.PutEventsOutput, error)
+		published  []string
+		checkpoint []string
+	}{
+		{"skipped", nil, []string{"Ada1", "Ada3", "Ada4"}, []string{}},
+		{"a later event refused", func(_ int, entries []ebtypes.PutEventsRequestEntry) (*eventbridge.PutEventsOutput, error) {
+			out := accepted(entries)
+			if len(entries) > 1 {
+				out.FailedEntryCount = 1
+				out.Entries[1] = ebtypes.PutEventsResultEntry{ErrorCode: aws.String("ThrottlingException")}
+			}
+			return out, nil
+		}, []string{"Ada1"}, []string{"3"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bus := &fakeBus{answer: tt.answer}
+			h, logs := newHandler(bus)
+			resp, err := h.Handle(context.Background(), events.DynamoDBEvent{Records: recs})
+			if err != nil || !slices.Equal(checkpoint(resp), tt.checkpoint) {
+				t.Errorf("Handle = %v, %v, want checkpoint %v", checkpoint(resp), err, tt.checkpoint)
+			}
+			for _, c := range bus.calls {
+				for _, e := range c {
+					if len(aws.ToString(e.Detail)) > maxRequestBytes {
+						t.Errorf("an entry of %d bytes was sent", len(aws.ToString(e.Detail)))
+					}
+				}
+			}
+			// The entries accepted: up to the refused one, if any.
+			sent := firstNames(t, bus.published())
+			if tt.answer != nil {
+				sent = sent[:len(tt.published)]
+			}
+			if !slices.Equal(sent, tt.published) {
+				t.Errorf("published %v, want %v", sent, tt.published)
+			}
+			var line map[string]any
+			for l := range strings.Lines(logs.String()) {
+				var rec map[string]any
+				if err := json.Unmarshal([]byte(l), &rec); err == nil && rec["size"] != nil {
+					line = rec
+				}
+			}
+			if line == nil || line["level"] != "ERROR" || line["tenantId"] != "t1" || line["customerId"] != "cust_01JD5X9K3M4N5P6Q7R8S9T0V1W" ||
+				line["version"] != float64(7) || line["size"].(float64) <= maxRequestBytes || line["sequenceNumber"] != "2" {
+				t.Errorf("log of the oversized event = %v, want ERROR with tenantId t1, the customer, version 7, its size and sequence number 2", line)
+			}
+			if strings.Contains(logs.String(), "aaaa") || strings.Contains(logs.String(), "bbbb") {
+				t.Errorf("the log holds a custom field's value")
+			}
+		})
 	}
 }
 

@@ -170,12 +170,20 @@ func TestChangeEventsMoto(t *testing.T) {
 	for i, w := range wants {
 		g := got[i]
 		if g.DetailType != w.kind || g.Source != changefeed.DefaultSource || g.Detail.Version != w.version ||
-			g.Detail.CustomerID != id || g.Detail.TenantID != tenant || g.Detail.Customer.Version != w.version {
+			g.Detail.CustomerID != id || g.Detail.TenantID != tenant || customerOf(t, g.Detail).Version != w.version {
 			t.Errorf("event %d = %s from %s, version %d of %s/%s, want %s from %s, version %d of %s/%s", i,
 				g.DetailType, g.Source, g.Detail.Version, g.Detail.TenantID, g.Detail.CustomerID, w.kind, changefeed.DefaultSource, w.version, tenant, id)
 		}
+		for _, name := range changefeed.Unlisted {
+			_, inCustomer := g.Detail.Customer[name]
+			_, inPrevious := g.Detail.Previous[name]
+			if inCustomer || inPrevious {
+				t.Errorf("%s v%d: %s in customer %v, in previous %v, want in neither", w.kind, w.version, name, inCustomer, inPrevious)
+			}
+		}
 		if w.changed == nil {
-			if !slices.Contains(g.Detail.ChangedFields, "email") || string(g.Detail.Previous["email"]) != "null" {
+			if !slices.Contains(g.Detail.ChangedFields, "email") || !slices.Contains(g.Detail.ChangedFields, "orderIds") ||
+				string(g.Detail.Previous["email"]) != "null" {
 				t.Errorf("created: changedFields %v, previous %v, want every field, previously null", g.Detail.ChangedFields, g.Detail.Previous)
 			}
 			continue
@@ -185,9 +193,23 @@ func TestChangeEventsMoto(t *testing.T) {
 			t.Errorf("%s v%d: changedFields %v, previous %s, want %v, %s", w.kind, w.version, g.Detail.ChangedFields, prev, w.changed, w.previous)
 		}
 	}
-	if c := got[3].Detail.Customer; c.Status != customer.Inactive || c.Email != "augusta@example.com" || c.FirstName != "Augusta" {
+	if c := customerOf(t, got[3].Detail); c.Status != customer.Inactive || c.Email != "augusta@example.com" || c.FirstName != "Augusta" {
 		t.Errorf("deactivated customer = %+v, want inactive Augusta, augusta@example.com", c)
 	}
+}
+
+// customerOf decodes the customer of d.
+func customerOf(t *testing.T, d changefeed.Detail) customer.Customer {
+	t.Helper()
+	b, err := json.Marshal(d.Customer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c customer.Customer
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatalf("customer of the event: %v", err)
+	}
+	return c
 }
 
 // readStream returns every record of the table's stream as a Lambda DynamoDB event: built from
