@@ -26,7 +26,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -121,10 +120,6 @@ const (
 	maxRequestBytes = 256 * 1024
 )
 
-// reserve is the time kept, before the invocation's deadline, to answer with a checkpoint rather
-// than time out, which would make Lambda retry the whole batch.
-const reserve = 500 * time.Millisecond
-
 // pending is an event to publish, with the stream record it comes from.
 type pending struct {
 	seq     string // the record's sequence number: the checkpoint if it fails
@@ -144,14 +139,9 @@ func (k logKey) attrs() []slog.Attr {
 // Handle publishes the events of a batch of stream records, in order. When something fails it
 // answers with the sequence number of the first record whose event was not published (or that
 // could not be read), so Lambda retries from there; it never returns an error, which would retry
-// the whole batch.
+// the whole batch. Publishing stops when ctx is done: lambdafn.ServeEvents sets ctx's deadline a
+// little before the invocation's, so the checkpoint is still sent.
 func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-	work := ctx
-	if dl, ok := ctx.Deadline(); ok {
-		var cancel context.CancelFunc
-		work, cancel = context.WithDeadline(ctx, dl.Add(-reserve))
-		defer cancel()
-	}
 	resp := events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{}}
 
 	var queue []pending
@@ -181,7 +171,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.D
 	published := 0
 	for len(queue) > 0 {
 		n := batchLen(queue)
-		sent, err := h.publish(work, queue[:n])
+		sent, err := h.publish(ctx, queue[:n])
 		published += sent
 		if err != nil {
 			p := queue[sent]

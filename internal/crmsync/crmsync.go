@@ -20,7 +20,6 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -71,20 +70,11 @@ func New(s Store, dlq Sender, cfg Config, log *slog.Logger) *Handler {
 	return &Handler{store: s, dlq: dlq, cfg: cfg, log: log}
 }
 
-// reserve is the time kept, before the invocation's deadline, to answer: a message not started by
-// then is reported failed (and retried) rather than cut off by the timeout, which would make SQS
-// redeliver the whole batch, changes already applied included.
-const reserve = 500 * time.Millisecond
-
 // Handle applies the messages of a batch in order and reports the failed and unprocessed ones.
-// It never returns an error: that would fail the whole batch, successes included.
+// It never returns an error: that would fail the whole batch, successes included. Once ctx is done
+// it starts no more messages, and reports the rest failed (retried): lambdafn.ServeEvents sets
+// ctx's deadline a little before the invocation's, so the answer is still sent.
 func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
-	work := ctx
-	if dl, ok := ctx.Deadline(); ok {
-		var cancel context.CancelFunc
-		work, cancel = context.WithDeadline(ctx, dl.Add(-reserve))
-		defer cancel()
-	}
 	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
 	fail := func(m events.SQSMessage) {
 		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
@@ -92,7 +82,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	// The message groups with a failed message in this batch, and the id of that message.
 	blocked := map[string]string{}
 	for i, msg := range ev.Records {
-		if err := work.Err(); err != nil {
+		if err := ctx.Err(); err != nil {
 			h.log.WarnContext(ctx, "CRM sync: out of time; the rest of the batch is left for a retry",
 				slog.Int("unprocessed", len(ev.Records)-i), slog.String("messageId", msg.MessageId))
 			for _, m := range ev.Records[i:] {
@@ -107,7 +97,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 			fail(msg)
 			continue
 		}
-		if !h.process(work, ctx, msg) {
+		if !h.process(ctx, msg) {
 			fail(msg)
 			blocked[group] = msg.MessageId
 		}
@@ -116,9 +106,8 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 }
 
 // process applies one message through the update path, or moves it to the dead-letter queue when
-// it cannot succeed, and reports whether the message is done with. It logs the outcome on logCtx
-// (the invocation's context, which carries the request id).
-func (h *Handler) process(ctx, logCtx context.Context, msg events.SQSMessage) bool {
+// it cannot succeed, and reports whether the message is done with. It logs the outcome.
+func (h *Handler) process(ctx context.Context, msg events.SQSMessage) bool {
 	attrs := []slog.Attr{
 		slog.String("messageId", msg.MessageId),
 		slog.String("receiveCount", msg.Attributes["ApproximateReceiveCount"]),
@@ -143,17 +132,17 @@ func (h *Handler) process(ctx, logCtx context.Context, msg events.SQSMessage) bo
 	}
 	if !Permanent(err) {
 		attrs = append(attrs, slog.Bool("permanent", false))
-		h.log.LogAttrs(logCtx, slog.LevelWarn, "CRM sync: change failed; it is retried", attrs...)
+		h.log.LogAttrs(ctx, slog.LevelWarn, "CRM sync: change failed; it is retried", attrs...)
 		return false
 	}
 	attrs = append(attrs, slog.Bool("permanent", true))
 	if dlqErr := h.deadLetter(ctx, msg, kind, err); dlqErr != nil {
 		attrs = append(attrs, slog.String("deadLetterError", dlqErr.Error()))
-		h.log.LogAttrs(logCtx, slog.LevelError,
+		h.log.LogAttrs(ctx, slog.LevelError,
 			"CRM sync: change rejected, and not sent to the dead-letter queue; it is retried", attrs...)
 		return false
 	}
-	h.log.LogAttrs(logCtx, slog.LevelError, "CRM sync: change rejected; sent to the dead-letter queue", attrs...)
+	h.log.LogAttrs(ctx, slog.LevelError, "CRM sync: change rejected; sent to the dead-letter queue", attrs...)
 	return true
 }
 

@@ -1,8 +1,10 @@
 package lambdafn
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestStoreFromEnv(t *testing.T) {
@@ -39,5 +41,28 @@ func TestAWSConfig(t *testing.T) {
 	}
 	if _, err := AWSConfig("", func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), "AWS_REGION") {
 		t.Errorf("AWSConfig without environment error = %v, want AWS_REGION named", err)
+	}
+}
+
+// TestWithReserve: the handler's deadline is Reserve before the invocation's; without one (a test
+// calling the handler) there is none.
+func TestWithReserve(t *testing.T) {
+	var got time.Time
+	var has bool
+	h := WithReserve(func(ctx context.Context, in int) (int, error) {
+		got, has = ctx.Deadline()
+		return in + 1, nil
+	})
+	deadline := time.Now().Add(time.Minute)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	if out, err := h(ctx, 1); out != 2 || err != nil {
+		t.Errorf("handler = %d, %v, want 2, nil", out, err)
+	}
+	if !has || !got.Equal(deadline.Add(-Reserve)) {
+		t.Errorf("handler deadline = %v (%v), want %v", got, has, deadline.Add(-Reserve))
+	}
+	if _, _ = h(context.Background(), 1); has {
+		t.Errorf("handler without an invocation deadline has deadline %v, want none", got)
 	}
 }
