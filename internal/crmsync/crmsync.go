@@ -115,6 +115,12 @@ func (h *Handler) process(ctx context.Context, msg events.SQSMessage) bool {
 	m, err := ParseMessage([]byte(msg.Body))
 	if err == nil {
 		attrs = append(attrs, slog.String("tenantId", m.TenantID), slog.String("customerId", m.CustomerID))
+		if msg.Attributes["MessageGroupId"] != m.TenantID+"#"+m.CustomerID {
+			// SQS orders messages within a group only. The group id is not logged: the sender
+			// chose it, and it might hold personal data.
+			h.log.LogAttrs(ctx, slog.LevelWarn,
+				"CRM sync: MessageGroupId is not <tenantId>#<customerId>; this customer's changes may be applied out of order", attrs...)
+		}
 		err = h.update(ctx, m)
 	}
 	if err == nil {

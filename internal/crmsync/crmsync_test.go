@@ -376,6 +376,52 @@ func TestDeadLetterAttributes(t *testing.T) {
 	}
 }
 
+// TestHandleMessageGroupID: a message whose MessageGroupId is not <tenantId>#<customerId> is
+// applied, with a warning naming it (ordering per customer depends on the group); one whose group
+// is right is not warned about.
+func TestHandleMessageGroupID(t *testing.T) {
+	const warning = "MessageGroupId is not <tenantId>#<customerId>"
+	tests := []struct {
+		name  string
+		group string
+		warn  bool
+	}{
+		{"per customer", tenant + "#" + custA, false},
+		{"per tenant", tenant, true},
+		{"another customer", tenant + "#" + custB, true},
+		{"another tenant", "tenant-other#" + custA, true},
+		{"none", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := batch(body(custA, `{"firstName":"A"}`))
+			ev.Records[0].Attributes["MessageGroupId"] = tt.group
+			store := &fakeStore{}
+			h, logs := newHandler(store)
+			resp, _ := h.Handle(context.Background(), ev)
+			if len(resp.BatchItemFailures) != 0 || len(store.calls) != 1 {
+				t.Fatalf("failures %v, %d updates, want none and 1", failedIDs(resp), len(store.calls))
+			}
+			var warned bool
+			for l := range strings.Lines(logs.String()) {
+				var rec map[string]any
+				if err := json.Unmarshal([]byte(l), &rec); err != nil {
+					t.Fatal(err)
+				}
+				if strings.Contains(fmt.Sprint(rec["msg"]), warning) {
+					warned = true
+					if rec["level"] != "WARN" || rec["messageId"] != "m1" || rec["tenantId"] != tenant || rec["customerId"] != custA {
+						t.Errorf("warning %v, want WARN with messageId m1, tenantId and customerId", rec)
+					}
+				}
+			}
+			if warned != tt.warn {
+				t.Errorf("group %q: warned %v, want %v:\n%s", tt.group, warned, tt.warn, logs)
+			}
+		})
+	}
+}
+
 func TestHandleIfMatch(t *testing.T) {
 	store := &fakeStore{}
 	h, _ := newHandler(store)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/flexportal-compat/customers-api/internal/auth"
 	"github.com/flexportal-compat/customers-api/internal/customer"
 	"github.com/flexportal-compat/customers-api/internal/fault"
 )
@@ -39,8 +40,9 @@ const maxTenantLen = 200
 var ErrMalformed = errors.New("crmsync: malformed message")
 
 // ParseMessage strictly decodes the body of a message: one JSON object (no duplicate keys at any
-// depth) with exactly the fields tenantId (a non-empty string without surrounding white space or
-// control characters, at most 200 characters), customerId (a customer id, cust_ + ULID),
+// depth) with exactly the fields tenantId (a tenant id as auth.ParseTenant reads a Tenant-ID
+// header — not empty, no comma — already trimmed, without control characters, at most 200
+// characters), customerId (a customer id, cust_ + ULID),
 // changes (a JSON object) and optionally ifMatch (a version, an integer ≥ 1; null is the same as
 // absent). Any other field or type fails with an error wrapping ErrMalformed, whose text names
 // fields but never echoes values. The changes themselves are validated by customer.ParsePatch.
@@ -66,7 +68,7 @@ func ParseMessage(body []byte) (Message, error) {
 	case !ok:
 		problems = append(problems, "tenantId must be a string")
 	case !validTenant(t):
-		problems = append(problems, fmt.Sprintf("tenantId must be 1 to %d characters, without surrounding white space or control characters", maxTenantLen))
+		problems = append(problems, fmt.Sprintf("tenantId must be 1 to %d characters, without surrounding white space, commas or control characters", maxTenantLen))
 	default:
 		m.TenantID = t
 	}
@@ -108,12 +110,10 @@ func ParseMessage(body []byte) (Message, error) {
 }
 
 // validTenant reports whether t can be a tenant id: what the HTTP API would take from a Tenant-ID
-// header (trimmed, no control characters), bounded.
+// header, as it stands (not to be trimmed), without control characters, bounded.
 func validTenant(t string) bool {
-	if t == "" || len(t) > maxTenantLen || strings.TrimSpace(t) != t {
-		return false
-	}
-	return !strings.ContainsFunc(t, unicode.IsControl)
+	id, err := auth.ParseTenant(t)
+	return err == nil && id == t && len(t) <= maxTenantLen && !strings.ContainsFunc(t, unicode.IsControl)
 }
 
 // version returns the integer ≥ 1 that v (a json.Number) holds.

@@ -31,6 +31,8 @@ func TestParseMessage(t *testing.T) {
 		{"tenantId empty", `{"tenantId":"","customerId":"` + id + `","changes":{}}`, 0, "", "tenantId must be 1 to 200"},
 		{"tenantId padded", `{"tenantId":" t1","customerId":"` + id + `","changes":{}}`, 0, "", "tenantId must be 1 to 200"},
 		{"tenantId control character", `{"tenantId":"t\u00001","customerId":"` + id + `","changes":{}}`, 0, "", "tenantId must be 1 to 200"},
+		{"tenantId with a comma", `{"tenantId":"t1,t2","customerId":"` + id + `","changes":{}}`, 0, "", "tenantId must be 1 to 200"},
+		{"tenantId blank", `{"tenantId":"  ","customerId":"` + id + `","changes":{}}`, 0, "", "tenantId must be 1 to 200"},
 		{"tenantId too long", `{"tenantId":"` + strings.Repeat("t", 201) + `","customerId":"` + id + `","changes":{}}`, 0, "", "tenantId must be 1 to 200"},
 		{"customerId missing", `{"tenantId":"t1","changes":{}}`, 0, "", "customerId must be a string"},
 		{"customerId a number", `{"tenantId":"t1","customerId":1,"changes":{}}`, 0, "", "customerId must be a string"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -132,11 +133,14 @@ func (a *API) authorize(r *http.Request, scope auth.Scope) (string, error) {
 	}
 	// API Gateway joins repeated headers with commas, so "a,b" is two headers as well; either
 	// way the request would name two tenants.
-	if h := r.Header.Values("Tenant-ID"); len(h) > 1 || len(h) == 1 && strings.Contains(h[0], ",") {
+	if len(r.Header.Values("Tenant-ID")) > 1 {
 		return "", fault.E(fault.BadRequest, "Tenant-ID must be given once")
 	}
-	tenant := strings.TrimSpace(r.Header.Get("Tenant-ID"))
-	if tenant == "" {
+	tenant, err := auth.ParseTenant(r.Header.Get("Tenant-ID"))
+	switch {
+	case errors.Is(err, auth.ErrTenantNotOneOnly):
+		return "", fault.E(fault.BadRequest, "Tenant-ID must be given once")
+	case err != nil:
 		return "", fault.E(fault.BadRequest, "The Tenant-ID header is required")
 	}
 	if !key.Granted(tenant, scope) {
