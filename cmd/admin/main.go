@@ -204,7 +204,11 @@ func createKey(ctx context.Context, t *target, args []string, stdout, stderr io.
 	}
 	var granted []string
 	for _, tn := range tenants {
-		if tn = strings.TrimSpace(tn); tn != "" && !slices.Contains(granted, tn) {
+		tn = strings.TrimSpace(tn)
+		if !auth.ValidTenant(tn) {
+			return fmt.Errorf("%w: tenant %q: want 1-%d characters of letters, digits and . _ : -", errUsage, tn, auth.MaxTenantLen)
+		}
+		if !slices.Contains(granted, tn) {
 			granted = append(granted, tn)
 		}
 	}

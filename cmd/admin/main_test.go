@@ -144,6 +144,8 @@ func TestUsageErrors(t *testing.T) {
 		{"no table", nil, []string{"create-table"}, "no table"},
 		{"no tenant", map[string]string{"TABLE_NAME": "x"}, []string{"apikey", "create", "--scopes", "all"}, "--tenant"},
 		{"no scopes", map[string]string{"TABLE_NAME": "x"}, []string{"apikey", "create", "--tenant", "t"}, "no scope"},
+		{"bad tenant", map[string]string{"TABLE_NAME": "x"}, []string{"apikey", "create", "--tenant", "a#CUSTOMER#b", "--scopes", "all"}, `tenant "a#CUSTOMER#b"`},
+		{"blank tenant", map[string]string{"TABLE_NAME": "x"}, []string{"apikey", "create", "--tenant", " ", "--scopes", "all"}, `tenant ""`},
 		{"bad scope", map[string]string{"TABLE_NAME": "x"}, []string{"apikey", "create", "--tenant", "t", "--scopes", "admin"}, `unknown scope "admin"`},
 		{"revoke without id", map[string]string{"TABLE_NAME": "x"}, []string{"apikey", "revoke"}, "one KEY-ID"},
 		{"list without tenant", map[string]string{"TABLE_NAME": "x"}, []string{"apikey", "list"}, "--tenant"},

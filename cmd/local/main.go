@@ -87,6 +87,9 @@ func (k *keyFlags) Set(s string) error {
 	if !ok || tenant == "" || key == "" {
 		return errors.New("want TENANT=KEY")
 	}
+	if !auth.ValidTenant(tenant) {
+		return fmt.Errorf("tenant %q: want 1-%d characters of letters, digits and . _ : -", tenant, auth.MaxTenantLen)
+	}
 	*k = append(*k, keySpec{Key: key, Tenants: []string{tenant}, Scopes: auth.AllScopes})
 	return nil
 }
@@ -239,8 +242,13 @@ func readKeys(path string) ([]keySpec, error) {
 		return nil, fmt.Errorf("read keys %s: %w", path, err)
 	}
 	for i, k := range specs {
-		if k.Key == "" || len(k.Tenants) == 0 || slices.Contains(k.Tenants, "") {
+		if k.Key == "" || len(k.Tenants) == 0 {
 			return nil, fmt.Errorf("read keys %s: entry %d: key and tenants are required", path, i)
+		}
+		for _, t := range k.Tenants {
+			if !auth.ValidTenant(t) {
+				return nil, fmt.Errorf("read keys %s: entry %d: tenant %q: want 1-%d characters of letters, digits and . _ : -", path, i, t, auth.MaxTenantLen)
+			}
 		}
 		if len(k.Scopes) == 0 {
 			specs[i].Scopes = auth.AllScopes

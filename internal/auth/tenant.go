@@ -25,3 +25,23 @@ func ParseTenant(s string) (string, error) {
 	}
 	return t, nil
 }
+
+// MaxTenantLen is the longest tenant id a key can be granted.
+const MaxTenantLen = 64
+
+// ValidTenant reports whether t may be granted to a key: 1–64 characters of ASCII letters,
+// digits and . _ : - . Tenant ids lead every data key (TENANT#<t>#...), so a tenant never holds
+// the # that separates key parts, and they appear in headers, so they are plain ASCII.
+func ValidTenant(t string) bool {
+	if t == "" || len(t) > MaxTenantLen {
+		return false
+	}
+	for _, c := range []byte(t) {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == ':', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
