@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -27,23 +28,26 @@ func DecodeBody(body []byte) (map[string]any, error) {
 	if !utf8.Valid(body) {
 		return nil, fault.E(fault.BadRequest, "Request body is not valid UTF-8")
 	}
-	// json.Valid also rejects trailing data after the first value.
-	if !json.Valid(body) {
-		return nil, fault.E(fault.BadRequest, "Request body is not valid JSON")
-	}
-	if b := bytes.TrimLeft(body, " \t\r\n"); b[0] != '{' {
-		return nil, fault.E(fault.BadRequest, "Request body must be a JSON object")
-	}
-	if path, dup := duplicateKey(body); dup {
-		return nil, fault.E(fault.BadRequest, fmt.Sprintf("Request body has a duplicate key: %q", clip(path, 100)))
-	}
-	var obj map[string]any
+	// The decoder checks the whole first value before decoding it (no separate json.Valid pass);
+	// anything but white space after it is trailing data.
+	var obj any
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if err := dec.Decode(&obj); err != nil {
 		return nil, fault.Wrap(fault.BadRequest, "Request body is not valid JSON", err)
 	}
-	return obj, nil
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fault.E(fault.BadRequest, "Request body is not valid JSON")
+	}
+	m, ok := obj.(map[string]any)
+	if !ok {
+		return nil, fault.E(fault.BadRequest, "Request body must be a JSON object")
+	}
+	// Only now is body known to be valid JSON, which the scan relies on.
+	if path, dup := duplicateKey(body); dup {
+		return nil, fault.E(fault.BadRequest, fmt.Sprintf("Request body has a duplicate key: %q", clip(path, 100)))
+	}
+	return m, nil
 }
 
 // duplicateKey reports whether a JSON document, already known to be valid, holds the same key twice
