@@ -98,16 +98,7 @@ func (s *Store) update(ctx context.Context, tenant, id string, p customer.Patch,
 		if err != nil {
 			return customer.Customer{}, fmt.Errorf("dynamo: update customer %s: %w", id, err)
 		}
-		out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                           aws.String(s.table),
-			Key:                                 customerKey(tenant, id),
-			UpdateExpression:                    expr.Update(),
-			ConditionExpression:                 expr.Condition(),
-			ExpressionAttributeNames:            expr.Names(),
-			ExpressionAttributeValues:           expr.Values(),
-			ReturnValues:                        types.ReturnValueAllNew,
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		})
+		out, err := s.updateItem(ctx, tenant, id, expr)
 		if err == nil {
 			c, err := decodeCustomer(out.Attributes)
 			if err != nil {
@@ -242,16 +233,7 @@ func (s *Store) DeactivateCustomer(ctx context.Context, tenant, id string, ifMat
 	if err != nil {
 		return customer.Customer{}, fmt.Errorf("dynamo: deactivate customer %s: %w", id, err)
 	}
-	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                           aws.String(s.table),
-		Key:                                 customerKey(tenant, id),
-		UpdateExpression:                    expr.Update(),
-		ConditionExpression:                 expr.Condition(),
-		ExpressionAttributeNames:            expr.Names(),
-		ExpressionAttributeValues:           expr.Values(),
-		ReturnValues:                        types.ReturnValueAllNew,
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
+	out, err := s.updateItem(ctx, tenant, id, expr)
 	item := map[string]types.AttributeValue(nil)
 	if err == nil {
 		item = out.Attributes
@@ -489,3 +471,18 @@ func idOf(item map[string]types.AttributeValue, prefix string) string {
 
 // epoch is t in the seconds DynamoDB's TTL reads.
 func epoch(t time.Time) int64 { return t.Unix() }
+
+// updateItem sends expr as the one UpdateItem of a customer: ALL_NEW on success, and ALL_OLD on a
+// failed condition, so that the caller tells why without a second read.
+func (s *Store) updateItem(ctx context.Context, tenant, id string, expr updateExpr) (*dynamodb.UpdateItemOutput, error) {
+	return s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                           aws.String(s.table),
+		Key:                                 customerKey(tenant, id),
+		UpdateExpression:                    expr.Update(),
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+}

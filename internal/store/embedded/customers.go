@@ -30,6 +30,20 @@ func getCustomer(tb tenantBuckets, id string) (customer.Customer, bool, error) {
 	return c, true, nil
 }
 
+// findCustomer returns the tenant's buckets and the customer id, or customer.ErrNotFound when the
+// tenant or the customer does not exist.
+func findCustomer(tx *bolt.Tx, tenant, id string) (tenantBuckets, customer.Customer, error) {
+	tb, ok := readTenant(tx, tenant)
+	if !ok {
+		return tb, customer.Customer{}, customer.ErrNotFound
+	}
+	c, ok, err := getCustomer(tb, id)
+	if err == nil && !ok {
+		err = customer.ErrNotFound
+	}
+	return tb, c, err
+}
+
 func putCustomer(tb tenantBuckets, c customer.Customer) error {
 	return put(tb.customers, c.CustomerID, customerRecord{Customer: c, PendingOrders: c.PendingOrders})
 }
@@ -41,19 +55,9 @@ func (s *Store) GetCustomer(ctx context.Context, tenant, id string) (customer.Cu
 	}
 	var c customer.Customer
 	err := s.db.View(func(tx *bolt.Tx) error {
-		tb, ok := readTenant(tx, tenant)
-		if !ok {
-			return customer.ErrNotFound
-		}
 		var err error
-		c, ok, err = getCustomer(tb, id)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return customer.ErrNotFound
-		}
-		return nil
+		_, c, err = findCustomer(tx, tenant, id)
+		return err
 	})
 	if err != nil {
 		return customer.Customer{}, fmt.Errorf("embedded: get customer %s: %w", id, err)
@@ -73,16 +77,9 @@ func (s *Store) UpdateCustomer(ctx context.Context, tenant, id string, p custome
 	}
 	var updated customer.Customer
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		tb, ok := readTenant(tx, tenant)
-		if !ok {
-			return customer.ErrNotFound
-		}
-		old, ok, err := getCustomer(tb, id)
+		tb, old, err := findCustomer(tx, tenant, id)
 		if err != nil {
 			return err
-		}
-		if !ok {
-			return customer.ErrNotFound
 		}
 		if ifMatch != nil && *ifMatch != old.Version {
 			return customer.ErrPrecondition
@@ -125,18 +122,11 @@ func (s *Store) DeactivateCustomer(ctx context.Context, tenant, id string, ifMat
 	}
 	var c customer.Customer
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		tb, ok := readTenant(tx, tenant)
-		if !ok {
-			return customer.ErrNotFound
-		}
-		var err error
-		c, ok, err = getCustomer(tb, id)
+		tb, found, err := findCustomer(tx, tenant, id)
 		if err != nil {
 			return err
 		}
-		if !ok {
-			return customer.ErrNotFound
-		}
+		c = found
 		if ifMatch != nil && *ifMatch != c.Version {
 			return customer.ErrPrecondition
 		}
