@@ -281,6 +281,8 @@ func TestListQueryParameters(t *testing.T) {
 		{"/v1/customers?limit=0", "limit"},
 		{"/v1/customers?limit=101", "limit"},
 		{"/v1/customers?limit=abc", "limit"},
+		{"/v1/customers?limit=%2B5", "limit"},
+		{"/v1/customers?limit=05", "limit"},
 		{"/v1/customers?limit=1.5", "limit"},
 		{"/v1/customers?limit=", "limit"},
 		{"/v1/customers?limit=1&limit=2", "limit"},

@@ -215,8 +215,9 @@ func (q query) limit() (int, error) {
 	if s == "" {
 		return 50, nil
 	}
+	// Plain decimal digits only: "+5" and "05" are not how a client that means 5 writes it.
 	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > 100 {
+	if err != nil || n < 1 || n > 100 || s[0] < '1' || s[0] > '9' {
 		return 0, badParam("limit", "must be an integer from 1 to 100")
 	}
 	return n, nil

@@ -93,6 +93,12 @@ func transient(err error) bool {
 	if errors.As(err, &send) {
 		return true
 	}
+	// Any other 5xx answer the SDK gave up retrying (a proxy's, or one it could not parse) is the
+	// database being unavailable too.
+	var resp *smithyhttp.ResponseError
+	if errors.As(err, &resp) && resp.HTTPStatusCode() >= 500 {
+		return true
+	}
 	var netErr net.Error
 	return errors.As(err, &netErr)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"reflect"
 	"slices"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/flexportal-compat/customers-api/internal/auth"
 	"github.com/flexportal-compat/customers-api/internal/customer"
@@ -853,6 +855,27 @@ func TestThrottlingIsUnavailable(t *testing.T) {
 	var fe *fault.Error
 	if !errors.As(err, &fe) || fe.Kind != fault.Unavailable || strings.Contains(fe.Message, "AWS") {
 		t.Errorf("GetCustomer under throttling = %v, want fault.Unavailable with a client-safe message", err)
+	}
+}
+
+func TestServerErrorIsUnavailable(t *testing.T) {
+	answer := func(status int) error {
+		return &smithyhttp.ResponseError{
+			Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status}},
+			Err:      errors.New("not JSON: <html>"),
+		}
+	}
+	for _, tt := range []struct {
+		status int
+		want   fault.Kind
+	}{{500, fault.Unavailable}, {502, fault.Unavailable}, {400, fault.Internal}} {
+		f := &fakeClient{getItem: func(*dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
+			return nil, answer(tt.status)
+		}}
+		_, err := fakeStore(f).GetCustomer(context.Background(), "t1", "cust_1")
+		if got := fault.KindOf(err); got != tt.want {
+			t.Errorf("GetCustomer on an HTTP %d answer: kind %v (%v), want %v", tt.status, got, err, tt.want)
+		}
 	}
 }
 
