@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -43,7 +44,10 @@ func DecodeBody(body []byte) (map[string]any, error) {
 	if !ok {
 		return nil, fault.E(fault.BadRequest, "Request body must be a JSON object")
 	}
-	// Only now is body known to be valid JSON, which the scan relies on.
+	// Only now is body known to be valid JSON, which the scans rely on.
+	if loneSurrogate(body) {
+		return nil, fault.E(fault.BadRequest, "Request body escapes half of a UTF-16 surrogate pair")
+	}
 	if path, dup := duplicateKey(body); dup {
 		return nil, fault.E(fault.BadRequest, fmt.Sprintf("Request body has a duplicate key: %q", clip(path, 100)))
 	}
@@ -194,6 +198,47 @@ func (s *dupScanner) str() []byte {
 	}
 	s.i++
 	return s.doc[start:s.i]
+}
+
+// loneSurrogate reports whether a valid JSON document has a \u escape of half a UTF-16
+// surrogate pair without the other half, which encoding/json would turn into U+FFFD without a
+// word. In valid JSON every backslash starts an escape inside a string, so the bytes can be
+// scanned without tracking strings.
+func loneSurrogate(doc []byte) bool {
+	if bytes.IndexByte(doc, '\\') < 0 {
+		return false
+	}
+	hex4 := func(b []byte) rune {
+		n, err := strconv.ParseUint(string(b), 16, 16)
+		if err != nil {
+			return -1
+		}
+		return rune(n)
+	}
+	for i := 0; i < len(doc); i++ {
+		if doc[i] != '\\' {
+			continue
+		}
+		i++ // the escaped character
+		if doc[i] != 'u' {
+			continue
+		}
+		r := hex4(doc[i+1 : i+5])
+		i += 4
+		switch {
+		case r >= 0xD800 && r < 0xDC00: // high half: a low half must follow
+			if i+6 < len(doc) && doc[i+1] == '\\' && doc[i+2] == 'u' {
+				if low := hex4(doc[i+3 : i+7]); low >= 0xDC00 && low < 0xE000 {
+					i += 6
+					continue
+				}
+			}
+			return true
+		case r >= 0xDC00 && r < 0xE000: // a low half alone
+			return true
+		}
+	}
+	return false
 }
 
 // clip shortens s to at most n runes, so that an error message never echoes a huge key.
