@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCreateOrderResponse(t *testing.T) {
@@ -219,5 +220,91 @@ func TestListOrders(t *testing.T) {
 	empty := e.do(req{method: "GET", path: "/v1/orders?status=fulfilled"})
 	if got := empty.Body.String(); got != `{"orders":[],"count":0,"limit":50,"hasMore":false,"nextCursor":null}`+"\n" {
 		t.Errorf("empty list = %s", got)
+	}
+}
+
+// TestIdempotencyWindow moves the store's clock: within 24 h a retry with the same key and body
+// answers with the first response (status and body) and creates nothing, and another body is
+// IDEMPOTENCY_KEY_REUSED; after 24 h the key is free again, whatever the body. The steps run in
+// order on one key.
+func TestIdempotencyWindow(t *testing.T) {
+	e := newEnv(t)
+	start := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	now := start
+	e.store.Now = func() time.Time { return now }
+	bodyA, bodyB := orderBody("a@example.com"), orderBody("b@example.com")
+	post := func(body string) resp {
+		return e.do(req{method: "POST", path: "/v1/orders", body: body, header: http.Header{"Idempotency-Key": {"window-1"}}})
+	}
+	first := post(bodyA)
+	first.expect(t, http.StatusCreated, "")
+	latest := first // the response the key currently replays
+	steps := []struct {
+		name       string
+		at         time.Duration // since start
+		body       string
+		wantStatus int
+		wantCode   string
+		wantReplay bool // the latest first response, again
+		wantOrders float64
+	}{
+		{"at once", 0, bodyA, 201, "", true, 1},
+		{"an hour later", time.Hour, bodyA, 201, "", true, 1},
+		{"a second before 24 h", 24*time.Hour - time.Second, bodyA, 201, "", true, 1},
+		{"another body a second before 24 h", 24*time.Hour - time.Second, bodyB, 422, "IDEMPOTENCY_KEY_REUSED", false, 1},
+		{"a second after 24 h, another body", 24*time.Hour + time.Second, bodyB, 201, "", false, 2},
+		{"then that body replays", 25 * time.Hour, bodyB, 201, "", true, 2},
+		{"and the first body is refused", 25 * time.Hour, bodyA, 422, "IDEMPOTENCY_KEY_REUSED", false, 2},
+		{"two days later, the first body", 49 * time.Hour, bodyA, 201, "", false, 3},
+	}
+	for _, st := range steps {
+		now = start.Add(st.at)
+		got := post(st.body)
+		got.expect(t, st.wantStatus, st.wantCode)
+		replayed := got.Header().Get("Idempotent-Replayed") == "true"
+		switch {
+		case st.wantReplay && (!replayed || got.Body.String() != latest.Body.String()):
+			t.Errorf("%s: body %s (Idempotent-Replayed %v), want the first response %s replayed", st.name, got.Body, replayed, latest.Body)
+		case !st.wantReplay && replayed:
+			t.Errorf("%s: Idempotent-Replayed = true, want a new request", st.name)
+		case !st.wantReplay && st.wantStatus == 201:
+			if got.str("orderId") == latest.str("orderId") {
+				t.Errorf("%s: orderId %s, the expired key's order; want a new order", st.name, got.str("orderId"))
+			}
+			latest = got
+		}
+		if n := e.do(req{method: "GET", path: "/v1/orders"}).body["count"]; n != st.wantOrders {
+			t.Errorf("%s: %v orders, want %v", st.name, n, st.wantOrders)
+		}
+	}
+}
+
+// TestCancelIdempotencyWindow: a cancel retried with its Idempotency-Key replays within 24 h of
+// the cancel; after that, it is a new request and finds the order already cancelled.
+func TestCancelIdempotencyWindow(t *testing.T) {
+	e := newEnv(t)
+	start := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	now := start
+	e.store.Now = func() time.Time { return now }
+	oid, _ := e.order(keyT1, "t1", "a@example.com")
+	tests := []struct {
+		name       string
+		at         time.Duration
+		wantStatus int
+		wantCode   string
+		wantReplay bool
+	}{
+		{"first", 0, 200, "", false},
+		{"a second before 24 h", 24*time.Hour - time.Second, 200, "", true},
+		{"a second after 24 h", 24*time.Hour + time.Second, 409, "ALREADY_CANCELLED", false},
+	}
+	for _, tt := range tests {
+		now = start.Add(tt.at)
+		got := e.do(req{method: "POST", path: "/v1/orders/" + oid + "/cancel", body: `{"reason":"moved"}`,
+			header: http.Header{"Idempotency-Key": {"cancel-window"}}})
+		got.expect(t, tt.wantStatus, tt.wantCode)
+		if replayed := got.Header().Get("Idempotent-Replayed") == "true"; replayed != tt.wantReplay {
+			t.Errorf("%s: Idempotent-Replayed %v, want %v", tt.name, replayed, tt.wantReplay)
+		}
 	}
 }
