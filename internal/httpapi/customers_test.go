@@ -7,10 +7,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestUpdateCustomerResponse(t *testing.T) {
@@ -355,5 +358,118 @@ func TestConcurrentUpdatesOfDifferentFields(t *testing.T) {
 	fields, _ := got.body["customFields"].(map[string]any)
 	if len(fields) != n || got.str("company") != "Acme" {
 		t.Errorf("after %d concurrent updates: customFields %v, company %q; want %d keys and Acme", n, fields, got.str("company"), n)
+	}
+}
+
+// jsonType names the JSON type of a decoded value as the tables below write it.
+func jsonType(v any) string {
+	switch v.(type) {
+	case string:
+		return "string"
+	case float64:
+		return "number"
+	case bool:
+		return "boolean"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	case nil:
+		return "null"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// checkFields checks that obj holds every required key with its JSON type, optional keys only
+// with theirs, and no other key.
+func checkFields(t *testing.T, what string, obj map[string]any, required, optional map[string]string) {
+	t.Helper()
+	for k, typ := range required {
+		if v, ok := obj[k]; !ok || jsonType(v) != typ {
+			t.Errorf("%s: %s = %v (%s), want a %s", what, k, v, jsonType(v), typ)
+		}
+	}
+	for k, v := range obj {
+		if _, ok := required[k]; ok {
+			continue
+		}
+		if typ, ok := optional[k]; !ok || jsonType(v) != typ {
+			t.Errorf("%s: unexpected field %s = %v (%s)", what, k, v, jsonType(v))
+		}
+	}
+}
+
+var (
+	idPattern      = regexp.MustCompile(`^(cust|ord)_[0-9A-HJKMNP-TV-Z]{26}$`)
+	customerFields = map[string]string{
+		"customerId": "string", "tenantId": "string", "email": "string", "firstName": "string", "lastName": "string",
+		"customerType": "string", "status": "string", "customFields": "object", "totalOrders": "number",
+		"totalDevicesRented": "number", "totalMonthlyRevenue": "number", "orderIds": "array", "rentalIds": "array",
+		"createdAt": "string", "updatedAt": "string", "version": "number",
+	}
+	customerOptional = map[string]string{"company": "string", "phone": "string", "lastBillingAddress": "object", "lastShippingAddress": "object"}
+	orderFields      = map[string]string{
+		"orderId": "string", "tenantId": "string", "status": "string", "orderType": "string", "customer": "object",
+		"billingAddress": "object", "items": "array", "customFields": "object", "createdAt": "string", "updatedAt": "string",
+	}
+	orderOptional = map[string]string{"shippingAddress": "object", "notes": "string", "cancellationReason": "string"}
+)
+
+// TestCustomerAndOrderFields checks the Customer and Order objects of API.md on the wire, on a
+// clock that is neither UTC nor on a millisecond: ids of the documented form, timestamps RFC 3339
+// in UTC with exactly milliseconds, version 1 on creation and +1 on every change, ETag "<version>",
+// createdAt kept.
+func TestCustomerAndOrderFields(t *testing.T) {
+	e := newEnv(t)
+	zone := time.FixedZone("UTC+5", 5*3600)
+	now := time.Date(2030, 3, 4, 5, 6, 7, 123456789, zone)
+	e.store.Now = func() time.Time { return now }
+
+	created := e.do(req{method: "POST", path: "/v1/orders", body: orderBody("Ada@Example.com")})
+	created.expect(t, http.StatusCreated, "")
+	o, _ := created.body["order"].(map[string]any)
+	checkFields(t, "created order", o, orderFields, orderOptional)
+	oid, cid := created.str("orderId"), created.str("order", "customer", "customerId")
+	if !idPattern.MatchString(oid) || !strings.HasPrefix(oid, "ord_") || !idPattern.MatchString(cid) || !strings.HasPrefix(cid, "cust_") {
+		t.Errorf("orderId %q, customerId %q, want ord_ and cust_ with a 26-character ULID", oid, cid)
+	}
+	const createdAt = "2030-03-04T00:06:07.123Z"
+	if o["createdAt"] != createdAt || o["updatedAt"] != createdAt || o["status"] != "pending" {
+		t.Errorf("order createdAt %v updatedAt %v status %v, want %s, %s, pending", o["createdAt"], o["updatedAt"], o["status"], createdAt, createdAt)
+	}
+	if g := e.do(req{method: "GET", path: "/v1/orders/" + oid}); !reflect.DeepEqual(g.body, o) {
+		t.Errorf("GET order = %s, want the created order %v", g.Body, o)
+	}
+
+	steps := []struct {
+		name      string
+		r         req
+		at        time.Time
+		updatedAt string
+	}{
+		{"created", req{method: "GET", path: "/v1/customers/" + cid}, now, createdAt},
+		{"updated", req{method: "PUT", path: "/v1/customers/" + cid, body: `{"lastName":"King"}`},
+			time.Date(2030, 3, 4, 23, 59, 59, 999999999, time.UTC), "2030-03-04T23:59:59.999Z"},
+		{"ordered again", req{method: "POST", path: "/v1/orders", body: orderBody("ada@example.com")},
+			time.Date(2030, 3, 5, 1, 0, 0, 1, zone), "2030-03-04T20:00:00.000Z"},
+		{"status set again", req{method: "PUT", path: "/v1/customers/" + cid, body: `{"status":"active"}`},
+			time.Date(2030, 3, 6, 0, 0, 0, 500000, time.UTC), "2030-03-06T00:00:00.000Z"},
+	}
+	for i, st := range steps {
+		now = st.at
+		e.do(st.r).expect(t, map[string]int{"GET": 200, "PUT": 200, "POST": 201}[st.r.method], "")
+		g := e.do(req{method: "GET", path: "/v1/customers/" + cid})
+		g.expect(t, http.StatusOK, "")
+		checkFields(t, st.name+" customer", g.body, customerFields, customerOptional)
+		wantVersion := float64(i + 1)
+		if g.body["version"] != wantVersion || g.Header().Get("ETag") != fmt.Sprintf(`"%d"`, i+1) {
+			t.Errorf("%s: version %v ETag %s, want %v and \"%d\"", st.name, g.body["version"], g.Header().Get("ETag"), wantVersion, i+1)
+		}
+		if g.str("createdAt") != createdAt || g.str("updatedAt") != st.updatedAt {
+			t.Errorf("%s: createdAt %s updatedAt %s, want %s and %s", st.name, g.str("createdAt"), g.str("updatedAt"), createdAt, st.updatedAt)
+		}
+		if g.str("email") != "Ada@Example.com" || g.str("status") != "active" || g.str("customerType") != "individual" {
+			t.Errorf("%s: email %q status %q customerType %q, want the email as given, active, individual", st.name, g.str("email"), g.str("status"), g.str("customerType"))
+		}
 	}
 }
