@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -471,5 +472,124 @@ func TestCustomerAndOrderFields(t *testing.T) {
 		if g.str("email") != "Ada@Example.com" || g.str("status") != "active" || g.str("customerType") != "individual" {
 			t.Errorf("%s: email %q status %q customerType %q, want the email as given, active, individual", st.name, g.str("email"), g.str("status"), g.str("customerType"))
 		}
+	}
+}
+
+// normJSON re-encodes JSON text so that two texts of the same value compare equal ("" stays "").
+func normJSON(t *testing.T, s string) string {
+	t.Helper()
+	if s == "" {
+		return ""
+	}
+	var v any
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		t.Fatalf("bad JSON in test table %q: %v", s, err)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// customFieldsBody returns a PUT body setting n custom fields named prefix0…prefixN-1, plus extra
+// members of the customFields object.
+func customFieldsBody(prefix string, n int, extra ...string) string {
+	members := slices.Clone(extra)
+	for i := range n {
+		members = append(members, fmt.Sprintf(`"%s%d":%d`, prefix, i, i))
+	}
+	return `{"customFields":{` + strings.Join(members, ",") + `}}`
+}
+
+// TestUpdateCustomerRules walks one customer (who has a pending order) through the PUT rules of
+// API.md. The steps run in order; want lists fields of the customer afterwards as JSON text, ""
+// meaning the field is absent. A refused step must change nothing (same ETag).
+func TestUpdateCustomerRules(t *testing.T) {
+	e := newEnv(t)
+	_, cid := e.order(keyT1, "t1", "a@example.com")
+	path := "/v1/customers/" + cid
+	const (
+		full  = `{"contactName":"Ada","company":"AE Ltd","streetAddress":"1 St","buildingInfo":"Fl 2","locality":"Soho","city":"London","adminArea":"LDN","postalCode":"W1","country":"GB"}`
+		plain = `{"contactName":"Bob","streetAddress":"2 Rd","city":"Paris","country":"FR"}`
+	)
+	type step struct {
+		name       string
+		body       string
+		wantStatus int
+		wantCode   string
+		wantField  string // the failing field of a 422 VALIDATION_ERROR
+		want       map[string]string
+	}
+	steps := []step{
+		{"trimmed", `{"firstName":"  Grace \t"}`, 200, "", "", map[string]string{"firstName": `"Grace"`, "lastName": `"Lovelace"`, "email": `"a@example.com"`}},
+		{"100 characters, not bytes", `{"lastName":"` + strings.Repeat("é", 100) + `"}`, 200, "", "", map[string]string{"lastName": `"` + strings.Repeat("é", 100) + `"`, "firstName": `"Grace"`}},
+		{"101 characters", `{"lastName":"` + strings.Repeat("é", 101) + `"}`, 422, "VALIDATION_ERROR", "lastName", nil},
+		{"blank after trimming", `{"firstName":"  "}`, 422, "VALIDATION_ERROR", "firstName", nil},
+		{"wrong JSON type", `{"firstName":1}`, 422, "VALIDATION_ERROR", "firstName", nil},
+		{"optional fields set", `{"company":" Acme ","phone":"+44 20 7946 0000"}`, 200, "", "", map[string]string{"company": `"Acme"`, "phone": `"+44 20 7946 0000"`}},
+		{"null removes an optional field", `{"company":null}`, 200, "", "", map[string]string{"company": "", "phone": `"+44 20 7946 0000"`}},
+		{"null phone", `{"phone":null}`, 200, "", "", map[string]string{"phone": ""}},
+		{"billing address set", `{"billingAddress":` + full + `}`, 200, "", "", map[string]string{"lastBillingAddress": full}},
+		{"billing address replaced whole", `{"billingAddress":` + plain + `}`, 200, "", "", map[string]string{"lastBillingAddress": plain}},
+		{"address with an unknown key", `{"shippingAddress":{"contactName":"A","streetAddress":"S","city":"C","country":"X","zip":"1"}}`, 422, "VALIDATION_ERROR", "shippingAddress.zip", nil},
+		{"address missing a required key", `{"shippingAddress":{"contactName":"A","streetAddress":"S","country":"X"}}`, 422, "VALIDATION_ERROR", "shippingAddress.city", nil},
+		{"shipping address set", `{"shippingAddress":` + full + `}`, 200, "", "", map[string]string{"lastShippingAddress": full, "lastBillingAddress": plain}},
+		{"null removes an address", `{"shippingAddress":null}`, 200, "", "", map[string]string{"lastShippingAddress": "", "lastBillingAddress": plain}},
+		{"null billing address", `{"billingAddress":null}`, 200, "", "", map[string]string{"lastBillingAddress": ""}},
+		{"custom fields set", `{"customFields":{"plan":"silver","old":"x","seats":3}}`, 200, "", "", map[string]string{"customFields": `{"plan":"silver","old":"x","seats":3}`}},
+		{"custom fields merged", `{"customFields":{"plan":"gold","old":null}}`, 200, "", "", map[string]string{"customFields": `{"plan":"gold","seats":3}`}},
+		{"50 custom fields in the result", customFieldsBody("k", 48), 200, "", "", nil},
+		{"51 custom fields in the result", `{"customFields":{"one":"more"}}`, 422, "VALIDATION_ERROR", "customFields", nil},
+		{"51 set, 1 removed", `{"customFields":{"one":"more","plan":null}}`, 200, "", "", nil},
+		{"customerId of the path is ignored", `{"customerId":"` + cid + `","customerType":"business"}`, 200, "", "", map[string]string{"customerType": `"business"`}},
+		{"only the customerId of the path", `{"customerId":"` + cid + `"}`, 422, "VALIDATION_ERROR", "body", nil},
+		{"another customerId", `{"customerId":"` + missingCustomer + `","firstName":"X"}`, 422, "VALIDATION_ERROR", "customerId", nil},
+		{"nothing to change", `{}`, 422, "VALIDATION_ERROR", "body", nil},
+		{"unknown field", `{"nickname":"Al"}`, 422, "VALIDATION_ERROR", "nickname", nil},
+		{"bad enum", `{"status":"deleted"}`, 422, "VALIDATION_ERROR", "status", nil},
+		{"bad email", `{"email":"Ada <a@example.com>"}`, 422, "VALIDATION_ERROR", "email", nil},
+		{"own email in another case, stored as given", `{"email":"A@Example.COM"}`, 200, "", "", map[string]string{"email": `"A@Example.COM"`}},
+		{"inactive while an order is pending", `{"status":"inactive","firstName":"Gone"}`, 409, "CUSTOMER_HAS_PENDING_ORDERS", "", map[string]string{"status": `"active"`, "firstName": `"Grace"`}},
+	}
+	for _, required := range []string{"email", "firstName", "lastName", "customerType", "status"} {
+		steps = append(steps, step{"null " + required, `{"` + required + `":null}`, 422, "VALIDATION_ERROR", required, nil})
+	}
+	for _, ro := range []string{"tenantId", "createdAt", "updatedAt", "version", "totalOrders", "totalDevicesRented",
+		"totalMonthlyRevenue", "orderIds", "rentalIds", "lastBillingAddress", "lastShippingAddress"} {
+		steps = append(steps, step{"read-only " + ro, `{"` + ro + `":null,"firstName":"X"}`, 422, "VALIDATION_ERROR", ro, nil})
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			before := e.do(req{method: "GET", path: path})
+			got := e.do(req{method: "PUT", path: path, body: st.body})
+			got.expect(t, st.wantStatus, st.wantCode)
+			if st.wantField != "" {
+				var parsed struct {
+					Error struct{ Details []struct{ Field string } }
+				}
+				_ = json.Unmarshal(got.Body.Bytes(), &parsed)
+				if d := parsed.Error.Details; len(d) != 1 || d[0].Field != st.wantField {
+					t.Errorf("details %+v, want the one field %q", d, st.wantField)
+				}
+			}
+			after := e.do(req{method: "GET", path: path})
+			if st.wantStatus >= 400 && after.Body.String() != before.Body.String() {
+				t.Errorf("a refused PUT changed the customer:\n got %s\nwant %s", after.Body, before.Body)
+			}
+			if v, _ := before.body["version"].(float64); st.wantStatus == 200 && after.body["version"] != v+1 {
+				t.Errorf("version %v after an update of version %v, want %v", after.body["version"], v, v+1)
+			}
+			for field, want := range st.want {
+				gotJSON := ""
+				if v, ok := after.body[field]; ok {
+					b, _ := json.Marshal(v)
+					gotJSON = string(b)
+				}
+				if gotJSON != normJSON(t, want) {
+					t.Errorf("%s = %s, want %s", field, gotJSON, cmp.Or(want, "(absent)"))
+				}
+			}
+		})
+	}
+	if n := len(e.do(req{method: "GET", path: path}).body["customFields"].(map[string]any)); n != 50 {
+		t.Errorf("customFields has %d keys at the end, want 50", n)
 	}
 }
