@@ -3,6 +3,8 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -487,6 +489,57 @@ func TestScopeConstants(t *testing.T) {
 	for _, rt := range httpapi.Routes {
 		if !slices.Contains(auth.AllScopes, rt.Scope) {
 			t.Errorf("route %s has scope %q, not one of %v", rt.Name, rt.Scope, auth.AllScopes)
+		}
+	}
+}
+
+// padTo pads a JSON object body with white space before its closing brace to exactly n bytes.
+func padTo(body string, n int) string {
+	return body[:len(body)-1] + strings.Repeat(" ", n-len(body)) + "}"
+}
+
+// TestBodyLimitIs64KiB: a body of exactly 64 KiB is served; one byte more is 413, on every
+// route that takes a body, with a declared length and with a chunked one.
+func TestBodyLimitIs64KiB(t *testing.T) {
+	e := newEnv(t)
+	cid := e.customer("a@example.com")
+	tests := []struct {
+		name, method, path, body string
+		success                  int
+	}{
+		{"update-customer", "PUT", "/v1/customers/" + cid, `{"firstName":"Grace"}`, 200},
+		{"create-order", "POST", "/v1/orders", orderBody("b@example.com"), 201},
+		{"cancel-order", "POST", "/v1/orders/ORDER/cancel", `{"reason":"moved"}`, 200},
+	}
+	for _, tt := range tests {
+		for _, chunked := range []bool{false, true} {
+			for _, size := range []int{httpapi.MaxBodyBytes, httpapi.MaxBodyBytes + 1} {
+				t.Run(fmt.Sprintf("%s %d bytes chunked %v", tt.name, size, chunked), func(t *testing.T) {
+					path := tt.path
+					if strings.Contains(path, "ORDER") {
+						oid, _ := e.order(keyT1, "t1", "c@example.com")
+						path = strings.Replace(path, "ORDER", oid, 1)
+					}
+					body := padTo(tt.body, size)
+					var rd io.Reader = strings.NewReader(body)
+					if chunked {
+						rd = struct{ io.Reader }{rd} // no length known to httptest
+					}
+					hr := httptest.NewRequest(tt.method, path, rd)
+					hr.Header.Set("Authorization", "Bearer "+keyT1)
+					hr.Header.Set("Tenant-ID", "t1")
+					hr.Header.Set("Content-Type", "application/json")
+					w := httptest.NewRecorder()
+					e.h.ServeHTTP(w, hr)
+					want := tt.success
+					if size > httpapi.MaxBodyBytes {
+						want = http.StatusRequestEntityTooLarge
+					}
+					if w.Code != want {
+						t.Errorf("%d-byte body: status %d, want %d (body %.200s)", size, w.Code, want, w.Body)
+					}
+				})
+			}
 		}
 	}
 }
