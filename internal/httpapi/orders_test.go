@@ -308,3 +308,64 @@ func TestCancelIdempotencyWindow(t *testing.T) {
 		}
 	}
 }
+
+// TestListOrderCursors: an orders cursor is tamper-evident and serves only the tenant and the
+// filters (status, customerId, sortDir) it was made for; the limit may change between pages.
+func TestListOrderCursors(t *testing.T) {
+	e := newEnv(t)
+	var cid string
+	var ofA []string // newest first
+	for i := range 3 {
+		var oid string
+		oid, cid = e.order(keyT1, "t1", "a@example.com")
+		ofA = append([]string{oid}, ofA...)
+		e.order(keyT1, "t1", fmt.Sprintf("b%d@example.com", i))
+	}
+	e.order(keyT2, "t2", "a@example.com")
+	base := "/v1/orders?status=pending&customerId=" + cid
+	first := e.do(req{method: "GET", path: base + "&limit=1"})
+	first.expect(t, http.StatusOK, "")
+	cursor := first.str("nextCursor")
+	if cursor == "" {
+		t.Fatalf("no cursor: %s", first.Body)
+	}
+	tampered := []byte(cursor)
+	tampered[len(tampered)/2] ^= 1
+	q := url.QueryEscape
+	tests := []struct {
+		name, path, key, tenant string
+		wantStatus              int
+	}{
+		{"same query", base + "&limit=1&startAfter=" + q(cursor), "", "", 200},
+		{"other limit", base + "&limit=5&startAfter=" + q(cursor), "", "", 200},
+		{"default sortDir said aloud", base + "&sortDir=desc&startAfter=" + q(cursor), "", "", 200},
+		{"tampered", base + "&startAfter=" + q(string(tampered)), "", "", 400},
+		{"truncated", base + "&startAfter=" + q(cursor[:len(cursor)-2]), "", "", 400},
+		{"other tenant", base + "&startAfter=" + q(cursor), keyT2, "t2", 400},
+		{"without status", "/v1/orders?customerId=" + cid + "&startAfter=" + q(cursor), "", "", 400},
+		{"other status", "/v1/orders?status=cancelled&customerId=" + cid + "&startAfter=" + q(cursor), "", "", 400},
+		{"without customerId", "/v1/orders?status=pending&startAfter=" + q(cursor), "", "", 400},
+		{"other customerId", "/v1/orders?status=pending&customerId=" + missingCustomer + "&startAfter=" + q(cursor), "", "", 400},
+		{"other sortDir", base + "&sortDir=asc&startAfter=" + q(cursor), "", "", 400},
+		{"customers endpoint", "/v1/customers?startAfter=" + q(cursor), "", "", 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := e.do(req{method: "GET", path: tt.path, key: tt.key, tenant: tt.tenant})
+			code := ""
+			if tt.wantStatus == 400 {
+				code = "INVALID_REQUEST"
+			}
+			got.expect(t, tt.wantStatus, code)
+			if tt.wantStatus == 400 && !strings.Contains(got.errorMessage(), "startAfter") {
+				t.Errorf("message %q does not name startAfter", got.errorMessage())
+			}
+			if tt.wantStatus == 200 {
+				orders, _ := got.body["orders"].([]any)
+				if len(orders) == 0 || orders[0].(map[string]any)["orderId"] != ofA[1] {
+					t.Errorf("page after the cursor: %s, want %s first", got.Body, ofA[1])
+				}
+			}
+		})
+	}
+}
