@@ -122,6 +122,7 @@ func TestIfMatch(t *testing.T) {
 	if d.Header().Get("ETag") != current() {
 		t.Errorf("DELETE ETag %q, want the new version %q", d.Header().Get("ETag"), current())
 	}
+	e.do(req{method: "DELETE", path: path, header: http.Header{"If-Match": {"*"}}}).expect(t, 200, "")
 }
 
 func TestCustomerConflicts(t *testing.T) {
@@ -591,5 +592,35 @@ func TestUpdateCustomerRules(t *testing.T) {
 	}
 	if n := len(e.do(req{method: "GET", path: path}).body["customFields"].(map[string]any)); n != 50 {
 		t.Errorf("customFields has %d keys at the end, want 50", n)
+	}
+}
+
+// TestListDefaultLimit: without limit a page holds 50 items; limit=100 holds up to 100.
+func TestListDefaultLimit(t *testing.T) {
+	e := newEnv(t)
+	for i := range 51 {
+		e.order(keyT1, "t1", fmt.Sprintf("c%02d@example.com", i))
+	}
+	tests := []struct {
+		path, field string
+		wantItems   int
+		wantLimit   float64
+		wantMore    bool
+	}{
+		{"/v1/customers", "customers", 50, 50, true},
+		{"/v1/customers?limit=100", "customers", 51, 100, false},
+		{"/v1/orders", "orders", 50, 50, true},
+		{"/v1/orders?limit=100", "orders", 51, 100, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			got := e.do(req{method: "GET", path: tt.path})
+			got.expect(t, http.StatusOK, "")
+			items, _ := got.body[tt.field].([]any)
+			if len(items) != tt.wantItems || got.body["count"] != float64(tt.wantItems) || got.body["limit"] != tt.wantLimit || got.body["hasMore"] != tt.wantMore {
+				t.Errorf("%d %s, count %v, limit %v, hasMore %v; want %d, %d, %v, %v",
+					len(items), tt.field, got.body["count"], got.body["limit"], got.body["hasMore"], tt.wantItems, tt.wantItems, tt.wantLimit, tt.wantMore)
+			}
+		})
 	}
 }
