@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flexportal-compat/customers-api/internal/auth"
 )
 
 func TestCreateOrderResponse(t *testing.T) {
@@ -365,6 +368,85 @@ func TestListOrderCursors(t *testing.T) {
 				if len(orders) == 0 || orders[0].(map[string]any)["orderId"] != ofA[1] {
 					t.Errorf("page after the cursor: %s, want %s first", got.Body, ofA[1])
 				}
+			}
+		})
+	}
+}
+
+// TestOrderSnapshot: an order for a known email (in any case) keeps the customer's profile and
+// snapshots the record as it stands, changing only the last addresses, totalOrders and orderIds;
+// later customer updates never change an order already made.
+func TestOrderSnapshot(t *testing.T) {
+	e := newEnv(t)
+	first := e.do(req{method: "POST", path: "/v1/orders", body: `{"customer":{"email":"ada@example.com","firstName":"Ada","lastName":"Lovelace","company":"AE","phone":"+44 1234 567"},` +
+		`"billingAddress":{"contactName":"Ada","streetAddress":"1 St","city":"London","country":"GB"},` +
+		`"shippingAddress":{"contactName":"Ada","streetAddress":"2 St","city":"Bath","country":"GB"},"items":[{"sku":"A","quantity":1,"contractLength":12}]}`})
+	first.expect(t, http.StatusCreated, "")
+	cid := first.str("order", "customer", "customerId")
+	before := e.do(req{method: "GET", path: "/v1/customers/" + cid})
+
+	second := e.do(req{method: "POST", path: "/v1/orders", body: `{"customer":{"email":"ADA@Example.com","firstName":"Someone","lastName":"Else","customerType":"business"},` +
+		`"billingAddress":{"contactName":"Bob","streetAddress":"3 Rd","city":"Paris","country":"FR"},"items":[{"sku":"B","quantity":2,"contractLength":24}]}`})
+	second.expect(t, http.StatusCreated, "")
+	wantSnapshot := map[string]any{"customerId": cid, "email": "ada@example.com", "firstName": "Ada", "lastName": "Lovelace",
+		"company": "AE", "phone": "+44 1234 567", "customerType": "individual"}
+	if got := second.body["order"].(map[string]any)["customer"]; !reflect.DeepEqual(got, wantSnapshot) {
+		t.Errorf("second order's customer = %v, want the record %v", got, wantSnapshot)
+	}
+	after := e.do(req{method: "GET", path: "/v1/customers/" + cid})
+	for _, k := range []string{"email", "firstName", "lastName", "company", "phone", "customerType", "status", "createdAt", "customFields", "lastShippingAddress"} {
+		if !reflect.DeepEqual(after.body[k], before.body[k]) {
+			t.Errorf("customer %s after an order = %v, want unchanged %v", k, after.body[k], before.body[k])
+		}
+	}
+	wantBilling := map[string]any{"contactName": "Bob", "streetAddress": "3 Rd", "city": "Paris", "country": "FR"}
+	wantIDs := []any{first.str("orderId"), second.str("orderId")}
+	if !reflect.DeepEqual(after.body["lastBillingAddress"], wantBilling) || after.body["totalOrders"] != 2.0 || !reflect.DeepEqual(after.body["orderIds"], wantIDs) {
+		t.Errorf("customer after a second order: lastBillingAddress %v totalOrders %v orderIds %v, want %v, 2, %v",
+			after.body["lastBillingAddress"], after.body["totalOrders"], after.body["orderIds"], wantBilling, wantIDs)
+	}
+
+	e.do(req{method: "PUT", path: "/v1/customers/" + cid, body: `{"email":"new@example.com","firstName":"Augusta","company":null,` +
+		`"billingAddress":{"contactName":"C","streetAddress":"4 Ave","city":"Rome","country":"IT"},"shippingAddress":null}`}).expect(t, http.StatusOK, "")
+	for _, o := range []resp{first, second} {
+		got := e.do(req{method: "GET", path: "/v1/orders/" + o.str("orderId")})
+		if want := o.body["order"]; !reflect.DeepEqual(got.body, want) {
+			t.Errorf("order after a customer update = %s, want as made %v", got.Body, want)
+		}
+	}
+}
+
+// TestRefusedOrderWritesNothing: an order refused for any reason leaves no customer, no order and
+// no change to an existing customer.
+func TestRefusedOrderWritesNothing(t *testing.T) {
+	e := newEnv(t)
+	gone := e.customer("gone@example.com")
+	e.do(req{method: "DELETE", path: "/v1/customers/" + gone}).expect(t, http.StatusOK, "")
+	e.do(req{method: "POST", path: "/v1/orders", body: orderBody("k@example.com"), header: http.Header{"Idempotency-Key": {"used"}}}).expect(t, http.StatusCreated, "")
+	invalid := strings.Replace(orderBody("new@example.com"), `"quantity":1`, `"quantity":0`, 1)
+	tests := []struct {
+		name       string
+		r          req
+		wantStatus int
+		wantCode   string
+	}{
+		{"invalid body", req{method: "POST", path: "/v1/orders", body: invalid}, 422, "VALIDATION_ERROR"},
+		{"inactive customer", req{method: "POST", path: "/v1/orders", body: orderBody("GONE@example.com")}, 409, "CUSTOMER_INACTIVE"},
+		{"reused key", req{method: "POST", path: "/v1/orders", body: orderBody("new@example.com"), header: http.Header{"Idempotency-Key": {"used"}}}, 422, "IDEMPOTENCY_KEY_REUSED"},
+		{"bad key", req{method: "POST", path: "/v1/orders", body: orderBody("new@example.com"), header: http.Header{"Idempotency-Key": {""}}}, 400, "INVALID_REQUEST"},
+		{"no scope", req{method: "POST", path: "/v1/orders", body: orderBody("new@example.com"), key: keyWithout(auth.OrdersWrite)}, 403, "FORBIDDEN"},
+	}
+	snapshot := func() string {
+		c := e.do(req{method: "GET", path: "/v1/customers?status=all&limit=100"})
+		o := e.do(req{method: "GET", path: "/v1/orders?limit=100"})
+		return c.Body.String() + o.Body.String()
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := snapshot()
+			e.do(tt.r).expect(t, tt.wantStatus, tt.wantCode)
+			if after := snapshot(); after != before {
+				t.Errorf("a refused order changed the data:\n got %s\nwant %s", after, before)
 			}
 		})
 	}
