@@ -18,6 +18,7 @@ var createOrderTests = []test{
 	{"ExistingCustomer", testCreateOrderExistingCustomer},
 	{"SnapshotFollowsUpdates", testSnapshotFollowsUpdates},
 	{"NotFound", testNotFound},
+	{"IDsAndTimestamps", testIDsAndTimestamps},
 }
 
 // testCreateOrderNewCustomer: an order for an unknown email creates the customer from the body.
@@ -692,5 +693,71 @@ func testUpdateInactivePending(t *testing.T, s Store) {
 	if got.Status != customer.Inactive || got.FirstName != "Idle" || got.Version != cur.Version+1 {
 		t.Errorf("UpdateCustomer(inactive) with no pending order: status %q firstName %q version %d, want inactive, Idle, %d",
 			got.Status, got.FirstName, got.Version, cur.Version+1)
+	}
+}
+
+// testIDsAndTimestamps: ids are time-ordered (a later customer or order has a greater id), and
+// every write leaves createdAt as it was and an updatedAt in RFC 3339 UTC with milliseconds, not
+// before the one it replaces; version starts at 1 and every change of the customer adds 1.
+func testIDsAndTimestamps(t *testing.T, s Store) {
+	var lastCustomer, lastOrder string
+	for i := range 3 {
+		tick()
+		o := createOrder(t, s, tenantA, newInput(fmt.Sprintf("seq%d@example.com", i)))
+		checkID(t, "orderId", o.OrderID, "ord_")
+		checkID(t, "customerId", o.Customer.CustomerID, "cust_")
+		if o.OrderID <= lastOrder || o.Customer.CustomerID <= lastCustomer {
+			t.Errorf("order %d: orderId %s customerId %s, want greater than the earlier %s and %s",
+				i, o.OrderID, o.Customer.CustomerID, lastOrder, lastCustomer)
+		}
+		lastOrder, lastCustomer = o.OrderID, o.Customer.CustomerID
+	}
+
+	first := createOrder(t, s, tenantA, newInput("stamps@example.com"))
+	c := getCustomer(t, s, tenantA, first.Customer.CustomerID)
+	checkTimestamp(t, "createdAt", c.CreatedAt)
+	if c.Version != 1 || c.UpdatedAt != c.CreatedAt || first.UpdatedAt != first.CreatedAt {
+		t.Errorf("new customer: version %d updatedAt %s createdAt %s, order updatedAt %s createdAt %s; want version 1 and updatedAt = createdAt",
+			c.Version, c.UpdatedAt, c.CreatedAt, first.UpdatedAt, first.CreatedAt)
+	}
+	id := c.CustomerID
+	var second order.Order
+	writes := []struct {
+		name string
+		fn   func()
+	}{
+		{"UpdateCustomer", func() { update(t, s, tenantA, id, customer.Patch{FirstName: ptr("Stamp")}, nil) }},
+		{"CreateOrder for the customer", func() { second = createOrder(t, s, tenantA, newInput("STAMPS@example.com")) }},
+		{"UpdateCustomer with an email change", func() { update(t, s, tenantA, id, customer.Patch{Email: ptr("moved.stamps@example.com")}, nil) }},
+		{"CancelOrder, then DeactivateCustomer", func() {
+			cancelOrder(t, s, tenantA, first.OrderID)
+			cancelOrder(t, s, tenantA, second.OrderID)
+			deactivate(t, s, tenantA, id, nil)
+		}},
+		{"UpdateCustomer reactivating", func() { update(t, s, tenantA, id, customer.Patch{Status: ptr(customer.Active)}, nil) }},
+	}
+	prev := c
+	for _, w := range writes {
+		tick()
+		w.fn()
+		got := getCustomer(t, s, tenantA, id)
+		checkTimestamp(t, w.name+": updatedAt", got.UpdatedAt)
+		if got.CreatedAt != c.CreatedAt {
+			t.Errorf("%s: createdAt = %s, want unchanged %s", w.name, got.CreatedAt, c.CreatedAt)
+		}
+		if got.UpdatedAt <= prev.UpdatedAt {
+			t.Errorf("%s: updatedAt = %s, want later than %s", w.name, got.UpdatedAt, prev.UpdatedAt)
+		}
+		if got.Version != prev.Version+1 {
+			t.Errorf("%s: version = %d, want %d", w.name, got.Version, prev.Version+1)
+		}
+		prev = got
+	}
+	for _, o := range []order.Order{first, second} {
+		got := getOrder(t, s, tenantA, o.OrderID)
+		checkTimestamp(t, "cancelled order updatedAt", got.UpdatedAt)
+		if got.CreatedAt != o.CreatedAt || got.UpdatedAt <= o.UpdatedAt {
+			t.Errorf("cancelled order: createdAt %s updatedAt %s, want createdAt %s and a later updatedAt than %s", got.CreatedAt, got.UpdatedAt, o.CreatedAt, o.UpdatedAt)
+		}
 	}
 }
