@@ -12,6 +12,7 @@ var listCustomerTests = []test{
 	{"SparseMatches", testListCustomersSparse},
 	{"EmailAfterChange", testListEmailAfterChange},
 	{"StatusAfterChange", testListStatusAfterChange},
+	{"CursorAfterChange", testListCursorAfterChange},
 }
 
 // seedCustomers creates n customers in order: business when business(i), deactivated when
@@ -146,4 +147,52 @@ func testListStatusAfterChange(t *testing.T, s Store) {
 	ids = append(ids, n)
 	check(pick(ids, 0, 3, 4, 5), pick(ids, 1, 2))
 	checkCustomerList(t, s, tenantB, customer.ListQuery{Status: customer.Active}, nil, 10)
+}
+
+// testListCursorAfterChange: a page's cursor still serves when the customer it ends on no longer
+// matches the filter (deactivated, or of another type): the following pages hold every match
+// created after it, exactly once, in order.
+func testListCursorAfterChange(t *testing.T, s Store) {
+	ids := make([]string, 6)
+	for i := range ids {
+		in := newInput(fmt.Sprintf("cur%d@example.com", i))
+		in.Customer.CustomerType = customer.Business
+		ids[i] = idleCustomer(t, s, tenantA, in).CustomerID
+	}
+	tests := []struct {
+		name   string
+		q      customer.ListQuery
+		change func(id string)
+	}{
+		{"deactivated", customer.ListQuery{Status: customer.Active}, func(id string) { deactivate(t, s, tenantA, id, nil) }},
+		{"type changed", customer.ListQuery{Type: customer.Business}, func(id string) {
+			update(t, s, tenantA, id, customer.Patch{CustomerType: ptr(customer.Individual)}, nil)
+		}},
+	}
+	for _, tt := range tests {
+		for _, desc := range []bool{false, true} {
+			// Reset: every customer active and business.
+			for _, id := range ids {
+				update(t, s, tenantA, id, customer.Patch{Status: ptr(customer.Active), CustomerType: ptr(customer.Business)}, nil)
+			}
+			q := tt.q
+			q.Limit, q.Desc = 2, desc
+			seq := ids
+			if desc {
+				seq = reversed(ids)
+			}
+			p, err := s.ListCustomers(t.Context(), tenantA, q)
+			if err != nil {
+				t.Fatalf("%s: ListCustomers(%+v) error = %v, want nil", tt.name, q, err)
+			}
+			sameIDs(t, fmt.Sprintf("%s: first page of ListCustomers(%+v)", tt.name, q), customerIDs(p.Customers), seq[:2])
+			if p.Next == "" {
+				t.Fatalf("%s: ListCustomers(%+v) first page has no cursor", tt.name, q)
+			}
+			tt.change(seq[1]) // the customer the page ends on; seq[0] still matches, on the page before
+			q.After = p.Next
+			rest := listCustomers(t, s, tenantA, q)
+			sameIDs(t, fmt.Sprintf("%s: pages after a cursor whose customer changed, ListCustomers(%+v)", tt.name, q), customerIDs(rest), seq[2:])
+		}
+	}
 }
