@@ -551,3 +551,48 @@ func TestBodyLimitIs64KiB(t *testing.T) {
 		}
 	}
 }
+
+// TestScopesOfEachEndpoint pins the scopes of API.md independently of the route table: a key
+// holding only the endpoint's scope is served, a key holding any other single scope is 403.
+func TestScopesOfEachEndpoint(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		method, path string
+		scope        auth.Scope
+	}{
+		{"GET", "/v1/customers", "customers:read"},
+		{"GET", "/v1/customers/{customerId}", "customers:read"},
+		{"PUT", "/v1/customers/{customerId}", "customers:write"},
+		{"DELETE", "/v1/customers/{customerId}", "customers:write"},
+		{"GET", "/v1/orders", "orders:read"},
+		{"GET", "/v1/orders/{orderId}", "orders:read"},
+		{"POST", "/v1/orders", "orders:write"},
+		{"POST", "/v1/orders/{orderId}/cancel", "orders:write"},
+	}
+	if len(tests) != len(httpapi.Routes) {
+		t.Errorf("%d endpoints here, %d routes: every route needs its scope from API.md here", len(tests), len(httpapi.Routes))
+	}
+	n := 0 // a fresh customer per request, so a DELETE or cancel is never a no-op
+	for _, tt := range tests {
+		for _, held := range auth.AllScopes {
+			t.Run(tt.method+" "+tt.path+" with "+string(held), func(t *testing.T) {
+				n++
+				cid := e.customer(fmt.Sprintf("c%d@example.com", n))
+				oid, _ := e.order(keyT1, "t1", "o@example.com")
+				r := req{method: tt.method, path: strings.NewReplacer("{customerId}", cid, "{orderId}", oid).Replace(tt.path), key: keyOnly(held)}
+				switch {
+				case tt.method == "PUT":
+					r.body = `{"firstName":"Grace"}`
+				case tt.method == "POST" && tt.path == "/v1/orders":
+					r.body = orderBody("p@example.com")
+				}
+				got := e.do(r)
+				if held != tt.scope {
+					got.expect(t, http.StatusForbidden, "FORBIDDEN")
+				} else if got.Code >= 400 {
+					t.Errorf("status %d with the scope %s, want success (body %s)", got.Code, held, got.Body)
+				}
+			})
+		}
+	}
+}
