@@ -596,3 +596,48 @@ func TestScopesOfEachEndpoint(t *testing.T) {
 		}
 	}
 }
+
+// TestChecksComeBeforeTheRequest: whatever is wrong with the request itself (query, body, path
+// id, headers), the key is checked first (401), then Tenant-ID (400), then tenant and scope (403).
+func TestChecksComeBeforeTheRequest(t *testing.T) {
+	e := newEnv(t)
+	cid := e.customer("a@example.com")
+	bad := []struct {
+		name  string
+		r     req
+		scope auth.Scope
+	}{
+		{"bad query parameter", req{method: "GET", path: "/v1/customers?limit=0"}, auth.CustomersRead},
+		{"unknown query parameter", req{method: "GET", path: "/v1/orders?page=2"}, auth.OrdersRead},
+		{"bad cursor", req{method: "GET", path: "/v1/customers?startAfter=nope"}, auth.CustomersRead},
+		{"malformed customer id", req{method: "GET", path: "/v1/customers/cust_1"}, auth.CustomersRead},
+		{"missing customer", req{method: "DELETE", path: "/v1/customers/" + missingCustomer}, auth.CustomersWrite},
+		{"missing order", req{method: "POST", path: "/v1/orders/" + missingOrder + "/cancel"}, auth.OrdersWrite},
+		{"body not JSON", req{method: "PUT", path: "/v1/customers/" + cid, body: `{"firstName":`}, auth.CustomersWrite},
+		{"invalid body", req{method: "POST", path: "/v1/orders", body: `{}`}, auth.OrdersWrite},
+		{"stale If-Match", req{method: "PUT", path: "/v1/customers/" + cid, body: `{"firstName":"X"}`, header: http.Header{"If-Match": {`"99"`}}}, auth.CustomersWrite},
+		{"bad Idempotency-Key", req{method: "POST", path: "/v1/orders", body: orderBody("b@example.com"), header: http.Header{"Idempotency-Key": {""}}}, auth.OrdersWrite},
+	}
+	type check struct {
+		name        string
+		key, tenant string
+		wantStatus  int
+		wantCode    string
+	}
+	for _, b := range bad {
+		checks := []check{
+			{"no key", "-", "", 401, "UNAUTHORIZED"},
+			{"revoked key and no tenant", keyRevoked, "-", 401, "UNAUTHORIZED"},
+			{"no tenant", "", "-", 400, "INVALID_REQUEST"},
+			{"tenant not granted", "", "t2", 403, "FORBIDDEN"},
+			{"scope not held", keyWithout(b.scope), "", 403, "FORBIDDEN"},
+		}
+		for _, c := range checks {
+			t.Run(b.name+"/"+c.name, func(t *testing.T) {
+				r := b.r
+				r.key, r.tenant = c.key, c.tenant
+				e.do(r).expect(t, c.wantStatus, c.wantCode)
+			})
+		}
+	}
+}

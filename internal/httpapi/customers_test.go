@@ -128,9 +128,16 @@ func TestIfMatch(t *testing.T) {
 func TestCustomerConflicts(t *testing.T) {
 	e := newEnv(t)
 	a := e.customer("a@example.com")
-	e.customer("b@example.com")
-	e.do(req{method: "PUT", path: "/v1/customers/" + a, body: `{"email":"B@Example.com"}`}).
-		expect(t, http.StatusConflict, "EMAIL_ALREADY_EXISTS")
+	b := e.customer("b@example.com")
+	conflict := e.do(req{method: "PUT", path: "/v1/customers/" + a, body: `{"email":"B@Example.com"}`})
+	conflict.expect(t, http.StatusConflict, "EMAIL_ALREADY_EXISTS")
+	// The answer names neither the customer holding the email nor its data.
+	if body := conflict.Body.String(); strings.Contains(body, b) || strings.Contains(strings.ToLower(body), "b@example.com") {
+		t.Errorf("EMAIL_ALREADY_EXISTS body %s shows the other customer", body)
+	}
+	if got := e.do(req{method: "GET", path: "/v1/customers/" + a}); got.str("email") != "a@example.com" {
+		t.Errorf("email after a refused change = %q, want a@example.com", got.str("email"))
+	}
 	_, c := e.order(keyT1, "t1", "c@example.com")
 	e.do(req{method: "DELETE", path: "/v1/customers/" + c}).expect(t, http.StatusConflict, "CUSTOMER_HAS_PENDING_ORDERS")
 	// Another tenant may use the same email.
