@@ -160,6 +160,11 @@ func TestIdempotency(t *testing.T) {
 	if list.body["count"] != 1.0 {
 		t.Errorf("orders after replays: count %v, want 1", list.body["count"])
 	}
+	// The replay is the first response as it was, also once the order has changed.
+	e.do(req{method: "POST", path: "/v1/orders/" + first.str("orderId") + "/cancel"}).expect(t, http.StatusOK, "")
+	if again := post("k-1", orderBody("a@example.com")); again.Code != http.StatusCreated || again.Body.String() != first.Body.String() {
+		t.Errorf("replay after a cancel = %d %s, want 201 and the first response %s", again.Code, again.Body, first.Body)
+	}
 	// Keys are scoped to the tenant.
 	other := post("k-1", orderBody("a@example.com"), "t2")
 	other.expect(t, http.StatusCreated, "")

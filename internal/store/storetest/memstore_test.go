@@ -33,8 +33,8 @@ type memStore struct {
 }
 
 type idemRecord struct {
-	hash    string
-	orderID string
+	hash  string
+	order order.Order // the first response, replayed as it was
 }
 
 func newMemStore() *memStore {
@@ -184,7 +184,7 @@ func (m *memStore) CreateOrder(_ context.Context, tenant string, in order.Input,
 			if r.hash != idem.RequestHash {
 				return order.Order{}, false, fmt.Errorf("mem: create order: %w", order.ErrIdempotencyReused)
 			}
-			return copyOrder(m.orders[k(tenant, r.orderID)]), true, nil
+			return copyOrder(r.order), true, nil
 		}
 	}
 	now := time.Now()
@@ -211,7 +211,7 @@ func (m *memStore) CreateOrder(_ context.Context, tenant string, in order.Input,
 	m.emails[k(tenant, customer.EmailKey(c.Email))] = c.CustomerID
 	m.orders[k(tenant, o.OrderID)] = copyOrder(o)
 	if idem.Key != "" {
-		m.idem[k(tenant, idem.Key)] = idemRecord{hash: idem.RequestHash, orderID: o.OrderID}
+		m.idem[k(tenant, idem.Key)] = idemRecord{hash: idem.RequestHash, order: copyOrder(o)}
 	}
 	return copyOrder(o), false, nil
 }

@@ -202,12 +202,14 @@ func testIdempotencyReplay(t *testing.T, s Store) {
 	if n := getCustomer(t, s, tenantA, c.CustomerID).TotalOrders; n != 2 {
 		t.Errorf("totalOrders = %d, want 2", n)
 	}
-	// The first key still replays its own order, also after that order changed.
+	// The first key still replays its own order, also after that order changed: the first
+	// response, as it was (API.md: "returns the first response").
 	cancelOrder(t, s, tenantA, first.OrderID)
 	again, replayed, err := s.CreateOrder(ctx, tenantA, in, idem)
 	if err != nil || !replayed || again.OrderID != first.OrderID {
 		t.Errorf("retry after cancel: CreateOrder = %s, replayed %v, error %v; want %s, true, nil", again.OrderID, replayed, err, first.OrderID)
 	}
+	sameOrder(t, "order replayed after it was cancelled", again, first)
 	if n := len(listOrders(t, s, tenantA, order.ListQuery{Limit: 10})); n != 2 {
 		t.Errorf("orders = %d, want 2", n)
 	}
