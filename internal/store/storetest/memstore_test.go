@@ -30,11 +30,21 @@ type memStore struct {
 	idem      map[string]idemRecord        // tenant + "/" + key
 	marks     map[string]order.CancelMark  // tenant + "/" + orderId of a cancelled order
 	keys      map[string]auth.Key          // hash
+	// Now is the clock, as the real stores have it; nil means time.Now.
+	Now func() time.Time
+}
+
+func (m *memStore) now() time.Time {
+	if m.Now != nil {
+		return m.Now()
+	}
+	return time.Now()
 }
 
 type idemRecord struct {
-	hash  string
-	order order.Order // the first response, replayed as it was
+	hash    string
+	order   order.Order // the first response, replayed as it was
+	expires time.Time
 }
 
 func newMemStore() *memStore {
@@ -101,7 +111,7 @@ func (m *memStore) UpdateCustomer(_ context.Context, tenant, id string, p custom
 			return customer.Customer{}, fmt.Errorf("mem: update customer %s: %w", id, customer.ErrEmailExists)
 		}
 	}
-	n, err := p.Apply(copyCustomer(c), time.Now())
+	n, err := p.Apply(copyCustomer(c), m.now())
 	if err != nil {
 		return customer.Customer{}, fmt.Errorf("mem: update customer %s: %w", id, err)
 	}
@@ -127,7 +137,7 @@ func (m *memStore) DeactivateCustomer(_ context.Context, tenant, id string, ifMa
 	}
 	c.Status = customer.Inactive
 	c.Version++
-	c.UpdatedAt = customer.Timestamp(time.Now())
+	c.UpdatedAt = customer.Timestamp(m.now())
 	m.customers[k(tenant, id)] = c
 	return copyCustomer(c), nil
 }
@@ -180,14 +190,14 @@ func (m *memStore) CreateOrder(_ context.Context, tenant string, in order.Input,
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if idem.Key != "" {
-		if r, ok := m.idem[k(tenant, idem.Key)]; ok {
+		if r, ok := m.idem[k(tenant, idem.Key)]; ok && m.now().Before(r.expires) {
 			if r.hash != idem.RequestHash {
 				return order.Order{}, false, fmt.Errorf("mem: create order: %w", order.ErrIdempotencyReused)
 			}
 			return copyOrder(r.order), true, nil
 		}
 	}
-	now := time.Now()
+	now := m.now()
 	var c customer.Customer
 	if id, ok := m.emails[k(tenant, customer.EmailKey(in.Customer.Email))]; ok {
 		c = copyCustomer(m.customers[k(tenant, id)])
@@ -211,7 +221,7 @@ func (m *memStore) CreateOrder(_ context.Context, tenant string, in order.Input,
 	m.emails[k(tenant, customer.EmailKey(c.Email))] = c.CustomerID
 	m.orders[k(tenant, o.OrderID)] = copyOrder(o)
 	if idem.Key != "" {
-		m.idem[k(tenant, idem.Key)] = idemRecord{hash: idem.RequestHash, order: copyOrder(o)}
+		m.idem[k(tenant, idem.Key)] = idemRecord{hash: idem.RequestHash, order: copyOrder(o), expires: now.Add(order.IdempotencyTTL)}
 	}
 	return copyOrder(o), false, nil
 }
@@ -248,7 +258,7 @@ func (m *memStore) CancelOrder(_ context.Context, tenant, id, reason string, ide
 	if !ok {
 		return order.Order{}, false, fmt.Errorf("mem: cancel order %s: %w", id, order.ErrNotFound)
 	}
-	now := time.Now()
+	now := m.now()
 	replayed, err := order.ReplayCancel(o, m.marks[k(tenant, id)], idem, now)
 	if err != nil || replayed {
 		return copyOrder(o), replayed, err

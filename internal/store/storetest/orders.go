@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ var cancelTests = []test{
 	{"NoReason", testCancelNoReason},
 	{"IdempotencyKey", testCancelIdempotent},
 	{"ConcurrentRetries", testCancelRetriesConcurrent},
+	{"IdempotencyWindow", testCancelWindow},
 }
 
 // testCancel: a pending order is cancelled with its reason, once.
@@ -154,6 +156,7 @@ var idempotencyTests = []test{
 	{"Replay", testIdempotencyReplay},
 	{"PerTenant", testIdempotencyTenants},
 	{"NoKey", testNoKey},
+	{"Window", testIdempotencyWindow},
 }
 
 // testIdempotencyReplay: the same key and hash replays the first order and writes nothing; the
@@ -353,4 +356,96 @@ func testListOrdersSparse(t *testing.T, s Store) {
 			sameIDs(t, fmt.Sprintf("ListOrders(%+v)", q), orderIDs(listOrders(t, s, tenantA, q)), want)
 		}
 	}
+}
+
+// setClock makes s read the time from now, through the exported field Now func() time.Time that
+// both stores (and the reference store) have for tests. The Store interface has no clock, so a
+// store without that field cannot be given one: the test is skipped, saying so.
+func setClock(t *testing.T, s Store, now func() time.Time) {
+	t.Helper()
+	v := reflect.ValueOf(s)
+	if v.Kind() == reflect.Pointer && v.Elem().Kind() == reflect.Struct {
+		f := v.Elem().FieldByName("Now")
+		if f.IsValid() && f.CanSet() && f.Type() == reflect.TypeOf(now) {
+			f.Set(reflect.ValueOf(now))
+			return
+		}
+	}
+	t.Skipf("%T has no exported field Now func() time.Time to move its clock", s)
+}
+
+// testIdempotencyWindow: a key replays its first order within order.IdempotencyTTL (24 h) and
+// refuses another body; after that it is free, whatever the body, and then replays the new order.
+func testIdempotencyWindow(t *testing.T, s Store) {
+	start := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	now := start
+	setClock(t, s, func() time.Time { return now })
+	ctx := t.Context()
+	in, other := newInput("window@example.com"), newInput("other.window@example.com")
+	h1 := order.Idempotency{Key: "window", RequestHash: "h1"}
+	h2 := order.Idempotency{Key: "window", RequestHash: "h2"}
+	first, replayed, err := s.CreateOrder(ctx, tenantA, in, h1)
+	if err != nil || replayed {
+		t.Fatalf("first CreateOrder = replayed %v, error %v; want false, nil", replayed, err)
+	}
+	latest := first
+	steps := []struct {
+		name       string
+		at         time.Duration
+		in         order.Input
+		idem       order.Idempotency
+		want       error
+		wantReplay bool
+		wantOrders int
+	}{
+		{"same body a second before 24 h", order.IdempotencyTTL - time.Second, in, h1, nil, true, 1},
+		{"other body a second before 24 h", order.IdempotencyTTL - time.Second, other, h2, order.ErrIdempotencyReused, false, 1},
+		{"other body a second after 24 h", order.IdempotencyTTL + time.Second, other, h2, nil, false, 2},
+		{"that body again", order.IdempotencyTTL + time.Hour, other, h2, nil, true, 2},
+		{"the first body again", order.IdempotencyTTL + time.Hour, in, h1, order.ErrIdempotencyReused, false, 2},
+	}
+	for _, st := range steps {
+		now = start.Add(st.at)
+		o, replayed, err := s.CreateOrder(ctx, tenantA, st.in, st.idem)
+		switch {
+		case st.want != nil:
+			wantErr(t, st.name+": CreateOrder", err, st.want)
+		case err != nil:
+			t.Errorf("%s: CreateOrder error = %v, want nil", st.name, err)
+		case replayed != st.wantReplay:
+			t.Errorf("%s: CreateOrder replayed = %v, want %v", st.name, replayed, st.wantReplay)
+		case st.wantReplay:
+			sameOrder(t, st.name+": replayed order", o, latest)
+		default:
+			if o.OrderID == latest.OrderID {
+				t.Errorf("%s: order %s, the expired key's; want a new order", st.name, o.OrderID)
+			}
+			latest = o
+		}
+		if n := len(listOrders(t, s, tenantA, order.ListQuery{Limit: 10})); n != st.wantOrders {
+			t.Errorf("%s: %d orders, want %d", st.name, n, st.wantOrders)
+		}
+	}
+}
+
+// testCancelWindow: a cancel retried with its key replays within 24 h of the cancel; after that
+// it is a new request, which finds the order already cancelled.
+func testCancelWindow(t *testing.T, s Store) {
+	start := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	now := start
+	setClock(t, s, func() time.Time { return now })
+	o := createOrder(t, s, tenantA, newInput("cancel.window@example.com"))
+	first, replayed, err := cancelWith(t, s, o.OrderID, "moved", "cw")
+	if err != nil || replayed {
+		t.Fatalf("CancelOrder = replayed %v, error %v; want false, nil", replayed, err)
+	}
+	now = start.Add(order.IdempotencyTTL - time.Second)
+	again, replayed, err := cancelWith(t, s, o.OrderID, "moved", "cw")
+	if err != nil || !replayed {
+		t.Errorf("retry a second before 24 h: replayed %v, error %v; want true, nil", replayed, err)
+	}
+	sameOrder(t, "replayed cancel", again, first)
+	now = start.Add(order.IdempotencyTTL + time.Second)
+	_, _, err = cancelWith(t, s, o.OrderID, "moved", "cw")
+	wantErr(t, "retry a second after 24 h", err, order.ErrAlreadyCancelled)
 }
