@@ -161,6 +161,11 @@ func TestParsePatchValid(t *testing.T) {
 		{"51 custom fields, one of them null", `{"customFields":{` + customFieldsJSON(50) + `,"gone":null}}`,
 			Patch{CustomFields: customFieldsMap(50, "gone")}},
 		{"customerId equal to the path id is ignored", `{"customerId":"cust_1","firstName":"Ann"}`, Patch{FirstName: ptr("Ann")}},
+		{"company of 200 characters, 400 bytes", `{"company":"` + strings.Repeat("ß", 200) + `"}`, Patch{Company: Optional[string]{Set: true, Value: ptr(strings.Repeat("ß", 200))}}},
+		{"address parts of 200 characters, 600 bytes", `{"billingAddress":{"contactName":"` + strings.Repeat("日", 200) + `","streetAddress":"1 Main St","city":"Springfield","country":"US"}}`,
+			Patch{BillingAddress: Optional[Address]{Set: true, Value: &Address{ContactName: strings.Repeat("日", 200), StreetAddress: "1 Main St", City: "Springfield", Country: "US"}}}},
+		{"custom field value of 500 characters, 1000 bytes", `{"customFields":{"note":" ` + strings.Repeat("é", 500) + ` "}}`,
+			Patch{CustomFields: map[string]any{"note": strings.Repeat("é", 500)}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -239,6 +244,8 @@ func TestParsePatchInvalid(t *testing.T) {
 		{"too long", `{"firstName":"` + long(101) + `","lastName":"` + strings.Repeat("é", 101) + `","company":"` + long(201) + `"}`,
 			fields("company", "must be at most 200 characters", "firstName", "must be at most 100 characters", "lastName", "must be at most 100 characters")},
 		{"email of 255 characters", `{"email":"` + long(243) + `@example.com"}`, fields("email", "must be at most 254 characters")},
+		{"201 characters of several bytes", `{"company":"` + strings.Repeat("ß", 201) + `","billingAddress":{"contactName":"` + strings.Repeat("日", 201) + `","streetAddress":"S","city":"C","country":"US"},"customFields":{"note":"` + strings.Repeat("é", 501) + `"}}`,
+			fields("billingAddress.contactName", "must be at most 200 characters", "company", "must be at most 200 characters", "customFields.note", "must be at most 500 characters")},
 		{"email with display name", `{"email":"Ann <ann@example.com>"}`, fields("email", "must be a valid email address")},
 		{"email in angle brackets", `{"email":"<ann@example.com>"}`, fields("email", "must be a valid email address")},
 		{"email with comment", `{"email":"ann@example.com (work)"}`, fields("email", "must be a valid email address")},
