@@ -325,7 +325,10 @@ func TestListQueryParameters(t *testing.T) {
 	}
 	e.do(req{method: "GET", path: "/v1/customers?%zz=1"}).expect(t, http.StatusBadRequest, "INVALID_REQUEST")
 	for _, ok := range []string{"/v1/customers?limit=1&status=all&customerType=business&sortDir=asc&email=a%40b.co",
-		"/v1/orders?limit=100&status=cancelled&customerId=" + missingCustomer + "&sortDir=desc"} {
+		"/v1/customers?status=active&customerType=individual", "/v1/customers?status=inactive",
+		"/v1/orders?limit=100&status=cancelled&customerId=" + missingCustomer + "&sortDir=desc",
+		"/v1/orders?status=pending", "/v1/orders?status=confirmed", "/v1/orders?status=partial",
+		"/v1/orders?status=fulfilled", "/v1/orders?status=all&sortDir=asc"} {
 		e.do(req{method: "GET", path: ok}).expect(t, http.StatusOK, "")
 	}
 }
