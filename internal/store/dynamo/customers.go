@@ -110,19 +110,11 @@ func (s *Store) update(ctx context.Context, tenant, id string, p customer.Patch,
 		if !ok {
 			return customer.Customer{}, fail("update customer "+id, err)
 		}
-		if oldItem == nil {
-			return customer.Customer{}, fmt.Errorf("dynamo: update customer %s: %w", id, customer.ErrNotFound)
-		}
-		old, err := decodeCustomer(oldItem)
+		old, err := refusal(oldItem, ifMatch, p)
 		if err != nil {
-			return customer.Customer{}, fmt.Errorf("dynamo: decode customer %s: %w", id, err)
+			return customer.Customer{}, fmt.Errorf("dynamo: update customer %s: %w", id, err)
 		}
-		switch {
-		case ifMatch != nil && old.Version != *ifMatch:
-			return customer.Customer{}, fmt.Errorf("dynamo: update customer %s: %w", id, customer.ErrPrecondition)
-		case deactivates(p) && old.PendingOrders > 0:
-			return customer.Customer{}, fmt.Errorf("dynamo: update customer %s: %w", id, customer.ErrPendingOrders)
-		case g.email != nil && old.Email != *g.email:
+		if g.email != nil && old.Email != *g.email {
 			return customer.Customer{}, errRace
 		}
 		// The size guard (or an earlier pin) failed: the old item tells the exact merged result.
@@ -182,19 +174,8 @@ func (s *Store) moveEmail(ctx context.Context, tenant string, cur customer.Custo
 		return customer.Customer{}, fail("update customer "+id, err)
 	}
 	if reason(reasons, 0) == codeConditionFailed {
-		item := reasons[0].Item
-		if item == nil {
-			return customer.Customer{}, fmt.Errorf("dynamo: update customer %s: %w", id, customer.ErrNotFound)
-		}
-		old, err := decodeCustomer(item)
-		if err != nil {
-			return customer.Customer{}, fmt.Errorf("dynamo: decode customer %s: %w", id, err)
-		}
-		switch {
-		case ifMatch != nil && old.Version != *ifMatch:
-			return customer.Customer{}, fmt.Errorf("dynamo: update customer %s: %w", id, customer.ErrPrecondition)
-		case deactivates(p) && old.PendingOrders > 0:
-			return customer.Customer{}, fmt.Errorf("dynamo: update customer %s: %w", id, customer.ErrPendingOrders)
+		if _, err := refusal(reasons[0].Item, ifMatch, p); err != nil {
+			return customer.Customer{}, fmt.Errorf("dynamo: update customer %s: %w", id, err)
 		}
 		return customer.Customer{}, errRace
 	}
@@ -485,4 +466,24 @@ func (s *Store) updateItem(ctx context.Context, tenant, id string, expr updateEx
 		ReturnValues:                        types.ReturnValueAllNew,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
+}
+
+// refusal tells why a customer update with ifMatch and p was refused, from the ALL_OLD item of
+// its failed condition (nil: there is no such customer): customer.ErrNotFound,
+// customer.ErrPrecondition or customer.ErrPendingOrders. With none of these it returns the old
+// customer and no error, for the caller to judge the guards only it knows.
+func refusal(item map[string]types.AttributeValue, ifMatch *int64, p customer.Patch) (customer.Customer, error) {
+	if item == nil {
+		return customer.Customer{}, customer.ErrNotFound
+	}
+	old, err := decodeCustomer(item)
+	switch {
+	case err != nil:
+		return customer.Customer{}, fmt.Errorf("decode: %w", err)
+	case ifMatch != nil && old.Version != *ifMatch:
+		return customer.Customer{}, customer.ErrPrecondition
+	case deactivates(p) && old.PendingOrders > 0:
+		return customer.Customer{}, customer.ErrPendingOrders
+	}
+	return old, nil
 }
