@@ -282,21 +282,7 @@ func sqsProxy(t *testing.T, target string, rec *recorder, queues map[string]stri
 // into out.
 func (f *function) invokeJSON(t *testing.T, payload []byte, out any) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.url, bytes.NewReader(payload))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := invokeClient.Do(req)
-	if err != nil {
-		t.Fatalf("invoke %s: %v", f.name, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("invoke %s: status %d, %v: %s", f.name, resp.StatusCode, err, body)
-	}
+	body := f.post(t, payload)
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(out); err != nil {

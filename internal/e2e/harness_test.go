@@ -229,12 +229,13 @@ func startFunction(t testing.TB, rie, name, binary string, env []string, calls *
 
 var invokeClient = &http.Client{Timeout: 60 * time.Second}
 
-// invoke sends event to the function, as API Gateway would, and returns its response.
-func (f *function) invoke(t *testing.T, event []byte) events.APIGatewayV2HTTPResponse {
+// post sends payload to the function through the emulator's invoke API and returns what the
+// function answered.
+func (f *function) post(t *testing.T, payload []byte) []byte {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.url, bytes.NewReader(event))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.url, bytes.NewReader(payload))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,6 +251,13 @@ func (f *function) invoke(t *testing.T, event []byte) events.APIGatewayV2HTTPRes
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("invoke %s: emulator status %d: %s", f.name, resp.StatusCode, body)
 	}
+	return body
+}
+
+// invoke sends event to the function, as API Gateway would, and returns its response.
+func (f *function) invoke(t *testing.T, event []byte) events.APIGatewayV2HTTPResponse {
+	t.Helper()
+	body := f.post(t, event)
 	var out events.APIGatewayV2HTTPResponse
 	if err := json.Unmarshal(body, &out); err != nil || out.StatusCode == 0 {
 		t.Fatalf("invoke %s: not an HTTP API response (%v): %s", f.name, err, body)
