@@ -109,3 +109,18 @@ type Page struct {
 // EmailKey is the form in which emails are compared and reserved: lower-cased, so that uniqueness
 // per tenant is case-insensitive while the customer keeps the email as given.
 func EmailKey(email string) string { return strings.ToLower(email) }
+
+// Normalized returns c with its collections never nil, so that it is shown and stored as {} and
+// [] rather than null (and SET customFields.#k or list_append always find something to work on).
+func (c Customer) Normalized() Customer {
+	if c.CustomFields == nil {
+		c.CustomFields = map[string]any{}
+	}
+	if c.OrderIDs == nil {
+		c.OrderIDs = []string{}
+	}
+	if c.RentalIDs == nil {
+		c.RentalIDs = []string{}
+	}
+	return c
+}

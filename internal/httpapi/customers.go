@@ -61,7 +61,7 @@ func (a *API) updateCustomer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c = normalizeCustomer(c)
+	c = c.Normalized()
 	w.Header().Set("ETag", customer.ETag(c.Version))
 	writeJSON(w, http.StatusOK, updateCustomerResponse{
 		Success: true, Message: "Customer updated", CustomerID: c.CustomerID, Customer: c,
@@ -75,7 +75,7 @@ func (a *API) getCustomer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c = normalizeCustomer(c)
+	c = c.Normalized()
 	w.Header().Set("ETag", customer.ETag(c.Version))
 	writeJSON(w, http.StatusOK, c)
 	return nil
@@ -126,7 +126,7 @@ func (a *API) listCustomers(w http.ResponseWriter, r *http.Request) error {
 		HasMore:   page.Next != "",
 	}
 	for _, c := range page.Customers {
-		resp.Customers = append(resp.Customers, normalizeCustomer(c))
+		resp.Customers = append(resp.Customers, c.Normalized())
 	}
 	if page.Next != "" {
 		next := a.cursors.Encode(tenant, bound, page.Next)
@@ -178,20 +178,6 @@ func (a *API) customerVersion(r *http.Request, id string) func() (int64, error) 
 		c, err := a.store.GetCustomer(r.Context(), tenantOf(r.Context()), id)
 		return c.Version, err
 	}
-}
-
-// normalizeCustomer makes the JSON of c carry [] and {} rather than null.
-func normalizeCustomer(c customer.Customer) customer.Customer {
-	if c.CustomFields == nil {
-		c.CustomFields = map[string]any{}
-	}
-	if c.OrderIDs == nil {
-		c.OrderIDs = []string{}
-	}
-	if c.RentalIDs == nil {
-		c.RentalIDs = []string{}
-	}
-	return c
 }
 
 func invalidCursor(err error) error {

@@ -68,7 +68,7 @@ func (a *API) createOrder(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Location", "/v1/orders/"+o.OrderID)
 	writeJSON(w, http.StatusCreated, createOrderResponse{
-		Success: true, Message: "Order created", OrderID: o.OrderID, Order: normalizeOrder(o),
+		Success: true, Message: "Order created", OrderID: o.OrderID, Order: o.Normalized(),
 	})
 	return nil
 }
@@ -79,7 +79,7 @@ func (a *API) getOrder(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, normalizeOrder(o))
+	writeJSON(w, http.StatusOK, o.Normalized())
 	return nil
 }
 
@@ -142,7 +142,7 @@ func (a *API) listOrders(w http.ResponseWriter, r *http.Request) error {
 		HasMore: page.Next != "",
 	}
 	for _, o := range page.Orders {
-		resp.Orders = append(resp.Orders, normalizeOrder(o))
+		resp.Orders = append(resp.Orders, o.Normalized())
 	}
 	if page.Next != "" {
 		next := a.cursors.Encode(tenant, bound, page.Next)
@@ -181,15 +181,4 @@ func orderListQuery(q query) (order.ListQuery, string, error) {
 		"desc":       {boolString(lq.Desc)},
 	})
 	return lq, bound, nil
-}
-
-// normalizeOrder makes the JSON of o carry [] and {} rather than null.
-func normalizeOrder(o order.Order) order.Order {
-	if o.Items == nil {
-		o.Items = []order.Item{}
-	}
-	if o.CustomFields == nil {
-		o.CustomFields = map[string]any{}
-	}
-	return o
 }

@@ -199,3 +199,15 @@ func New(tenant, id string, in Input, snap Snapshot, now time.Time) Order {
 	}
 	return o
 }
+
+// Normalized returns o with its collections never nil, so that it is shown as {} and [] rather
+// than null.
+func (o Order) Normalized() Order {
+	if o.Items == nil {
+		o.Items = []Item{}
+	}
+	if o.CustomFields == nil {
+		o.CustomFields = map[string]any{}
+	}
+	return o
+}

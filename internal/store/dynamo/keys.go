@@ -107,13 +107,7 @@ func decodeCustomer(item map[string]types.AttributeValue) (customer.Customer, er
 		return customer.Customer{}, err
 	}
 	c.CustomFields = jsonNumbers(c.CustomFields)
-	if c.OrderIDs == nil {
-		c.OrderIDs = []string{}
-	}
-	if c.RentalIDs == nil {
-		c.RentalIDs = []string{}
-	}
-	return c, nil
+	return c.Normalized(), nil
 }
 
 func decodeOrder(item map[string]types.AttributeValue) (order.Order, error) {
@@ -122,26 +116,14 @@ func decodeOrder(item map[string]types.AttributeValue) (order.Order, error) {
 		return order.Order{}, err
 	}
 	o.CustomFields = jsonNumbers(o.CustomFields)
-	if o.Items == nil {
-		o.Items = []order.Item{}
-	}
-	return o, nil
+	return o.Normalized(), nil
 }
 
 // customerItem is the stored form of c, indexed in GSI2 under its status. Its slices and map are
 // never NULL, so that SET customFields.#k and list_append(orderIds, ...) always find something to
 // work on.
 func customerItem(c customer.Customer) (map[string]types.AttributeValue, error) {
-	if c.CustomFields == nil {
-		c.CustomFields = map[string]any{}
-	}
-	if c.OrderIDs == nil {
-		c.OrderIDs = []string{}
-	}
-	if c.RentalIDs == nil {
-		c.RentalIDs = []string{}
-	}
-	item, err := attributevalue.MarshalMap(c)
+	item, err := attributevalue.MarshalMap(c.Normalized())
 	if err != nil {
 		return nil, err
 	}

@@ -287,10 +287,7 @@ func (s *Store) replay(ctx context.Context, tenant string, idem order.Idempotenc
 	}
 	o := rec.Order
 	o.CustomFields = jsonNumbers(o.CustomFields)
-	if o.Items == nil {
-		o.Items = []order.Item{}
-	}
-	return o, true, nil
+	return o.Normalized(), true, nil
 }
 
 // GetOrder returns the order, or order.ErrNotFound: one consistent GetItem.
