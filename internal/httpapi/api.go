@@ -75,32 +75,6 @@ func cleanPath(p string) bool {
 	return p == "/" || strings.HasPrefix(p, "/") && path.Clean(p) == strings.TrimSuffix(p, "/")
 }
 
-// handlerFunc is the one shape of a handler: it writes a success response itself and returns
-// any failure, which serve renders through the one error writer.
-type handlerFunc func(w http.ResponseWriter, r *http.Request) error
-
-func (a *API) handlerFor(name string) handlerFunc {
-	switch name {
-	case "list-customers":
-		return a.listCustomers
-	case "get-customer":
-		return a.getCustomer
-	case "update-customer":
-		return a.updateCustomer
-	case "delete-customer":
-		return a.deleteCustomer
-	case "create-order":
-		return a.createOrder
-	case "list-orders":
-		return a.listOrders
-	case "get-order":
-		return a.getOrder
-	case "cancel-order":
-		return a.cancelOrder
-	}
-	return nil
-}
-
 // Handler returns every route of Routes on one mux, with NotFound as the fallback.
 func (a *API) Handler() http.Handler {
 	if a.randomKey {
@@ -131,15 +105,14 @@ func (a *API) mux(routes []Route) http.Handler {
 	byPattern := map[string]map[string]http.Handler{}
 	var patterns []string
 	for _, rt := range routes {
-		h := a.handlerFor(rt.Name)
-		if h == nil {
+		if rt.handle == nil {
 			panic("httpapi: route " + rt.Name + " has no handler")
 		}
 		if byPattern[rt.Pattern] == nil {
 			byPattern[rt.Pattern] = map[string]http.Handler{}
 			patterns = append(patterns, rt.Pattern)
 		}
-		byPattern[rt.Pattern][rt.Method] = a.serve(rt, h)
+		byPattern[rt.Pattern][rt.Method] = a.serve(rt)
 	}
 	mux := http.NewServeMux()
 	for _, p := range patterns {

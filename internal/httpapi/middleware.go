@@ -77,8 +77,8 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 
 // serve runs the checks of API.md "Every request" in their order — key (401), Tenant-ID present
 // (400), tenant and scope granted (403), Content-Type and size of any body (415, 413) — and
-// then the request: the form of the path ids (404), and h.
-func (a *API) serve(rt Route, h handlerFunc) http.Handler {
+// then the request: the form of the path ids (404), and the route's handler.
+func (a *API) serve(rt Route) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		r = begin(rw, r)
@@ -113,7 +113,7 @@ func (a *API) serve(rt Route, h handlerFunc) http.Handler {
 			err = checkPathIDs(r)
 		}
 		if err == nil {
-			err = h(w, r)
+			err = rt.handle(a, w, r)
 		}
 		if err != nil {
 			writeError(a.log, w, r, err)

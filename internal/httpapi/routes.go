@@ -4,6 +4,7 @@
 package httpapi
 
 import (
+	"net/http"
 	"slices"
 
 	"github.com/flexportal-compat/customers-api/internal/auth"
@@ -19,19 +20,27 @@ type Route struct {
 	// Pages is true for a list route, which signs paging cursors: its function needs
 	// Options.CursorKey (CURSOR_SECRET), shared by every container. Other routes need no key.
 	Pages bool
+
+	// handle serves the route once serve has authorized the request. A Route made outside this
+	// package has none and cannot be served.
+	handle handlerFunc
 }
+
+// handlerFunc is the one shape of a handler: a method of *API that writes a success response
+// itself and returns any failure, which serve renders through the one error writer.
+type handlerFunc func(a *API, w http.ResponseWriter, r *http.Request) error
 
 // Routes is the single source of truth for routing: cmd/local mounts all of them, each Lambda
 // serves one, and a test checks template.yaml against it.
 var Routes = []Route{
-	{Name: "list-customers", Method: "GET", Pattern: "/v1/customers", Scope: auth.CustomersRead, Pages: true},
-	{Name: "get-customer", Method: "GET", Pattern: "/v1/customers/{customerId}", Scope: auth.CustomersRead},
-	{Name: "update-customer", Method: "PUT", Pattern: "/v1/customers/{customerId}", Scope: auth.CustomersWrite},
-	{Name: "delete-customer", Method: "DELETE", Pattern: "/v1/customers/{customerId}", Scope: auth.CustomersWrite},
-	{Name: "create-order", Method: "POST", Pattern: "/v1/orders", Scope: auth.OrdersWrite},
-	{Name: "list-orders", Method: "GET", Pattern: "/v1/orders", Scope: auth.OrdersRead, Pages: true},
-	{Name: "get-order", Method: "GET", Pattern: "/v1/orders/{orderId}", Scope: auth.OrdersRead},
-	{Name: "cancel-order", Method: "POST", Pattern: "/v1/orders/{orderId}/cancel", Scope: auth.OrdersWrite},
+	{Name: "list-customers", Method: "GET", Pattern: "/v1/customers", Scope: auth.CustomersRead, Pages: true, handle: (*API).listCustomers},
+	{Name: "get-customer", Method: "GET", Pattern: "/v1/customers/{customerId}", Scope: auth.CustomersRead, handle: (*API).getCustomer},
+	{Name: "update-customer", Method: "PUT", Pattern: "/v1/customers/{customerId}", Scope: auth.CustomersWrite, handle: (*API).updateCustomer},
+	{Name: "delete-customer", Method: "DELETE", Pattern: "/v1/customers/{customerId}", Scope: auth.CustomersWrite, handle: (*API).deleteCustomer},
+	{Name: "create-order", Method: "POST", Pattern: "/v1/orders", Scope: auth.OrdersWrite, handle: (*API).createOrder},
+	{Name: "list-orders", Method: "GET", Pattern: "/v1/orders", Scope: auth.OrdersRead, Pages: true, handle: (*API).listOrders},
+	{Name: "get-order", Method: "GET", Pattern: "/v1/orders/{orderId}", Scope: auth.OrdersRead, handle: (*API).getOrder},
+	{Name: "cancel-order", Method: "POST", Pattern: "/v1/orders/{orderId}/cancel", Scope: auth.OrdersWrite, handle: (*API).cancelOrder},
 }
 
 // RouteNamed returns the route of Routes called name.
