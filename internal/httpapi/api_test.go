@@ -301,6 +301,9 @@ func TestContentTypeAndSize(t *testing.T) {
 		{"PUT no body at all", req{method: "PUT", path: put, contentType: "-"}, 400, "INVALID_REQUEST"},
 		{"PUT two objects", req{method: "PUT", path: put, body: `{"firstName":"A"}{}`}, 400, "INVALID_REQUEST"},
 		{"POST order empty", req{method: "POST", path: "/v1/orders", contentType: "application/json"}, 400, "INVALID_REQUEST"},
+		// The Content-Type rule is for requests with a body: without one, the parser answers.
+		{"PUT text/plain without a body", req{method: "PUT", path: put, contentType: "text/plain"}, 400, "INVALID_REQUEST"},
+		{"POST order text/plain without a body", req{method: "POST", path: "/v1/orders", contentType: "text/plain"}, 400, "INVALID_REQUEST"},
 		{"POST order not JSON", req{method: "POST", path: "/v1/orders", body: `nope`}, 400, "INVALID_REQUEST"},
 		{"POST order duplicate keys", req{method: "POST", path: "/v1/orders", body: `{"notes":"a","notes":"b"}`}, 400, "INVALID_REQUEST"},
 	}

@@ -43,12 +43,8 @@ type listCustomersResponse struct {
 }
 
 // updateCustomer is PUT /v1/customers/{customerId}.
-func (a *API) updateCustomer(w http.ResponseWriter, r *http.Request) error {
+func (a *API) updateCustomer(w http.ResponseWriter, r *http.Request, body []byte) error {
 	ctx, tenant, id := r.Context(), tenantOf(r.Context()), r.PathValue("customerId")
-	body, err := readBody(r, true)
-	if err != nil {
-		return err
-	}
 	p, err := customer.ParsePatch(body, id)
 	if err != nil {
 		return err
@@ -70,7 +66,7 @@ func (a *API) updateCustomer(w http.ResponseWriter, r *http.Request) error {
 }
 
 // getCustomer is GET /v1/customers/{customerId}.
-func (a *API) getCustomer(w http.ResponseWriter, r *http.Request) error {
+func (a *API) getCustomer(w http.ResponseWriter, r *http.Request, _ []byte) error {
 	c, err := a.store.GetCustomer(r.Context(), tenantOf(r.Context()), r.PathValue("customerId"))
 	if err != nil {
 		return err
@@ -82,7 +78,7 @@ func (a *API) getCustomer(w http.ResponseWriter, r *http.Request) error {
 }
 
 // deleteCustomer is DELETE /v1/customers/{customerId}: deactivation.
-func (a *API) deleteCustomer(w http.ResponseWriter, r *http.Request) error {
+func (a *API) deleteCustomer(w http.ResponseWriter, r *http.Request, _ []byte) error {
 	ctx, tenant, id := r.Context(), tenantOf(r.Context()), r.PathValue("customerId")
 	version, err := ifMatch(r.Header.Values("If-Match"), a.customerVersion(r, id))
 	if err != nil {
@@ -100,7 +96,7 @@ func (a *API) deleteCustomer(w http.ResponseWriter, r *http.Request) error {
 }
 
 // listCustomers is GET /v1/customers.
-func (a *API) listCustomers(w http.ResponseWriter, r *http.Request) error {
+func (a *API) listCustomers(w http.ResponseWriter, r *http.Request, _ []byte) error {
 	ctx, tenant := r.Context(), tenantOf(r.Context())
 	q, err := parseQuery(r, "limit", "startAfter", "status", "customerType", "email", "sortDir")
 	if err != nil {

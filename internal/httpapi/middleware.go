@@ -77,7 +77,8 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 
 // serve runs the checks of API.md "Every request" in their order — key (401), Tenant-ID present
 // (400), tenant and scope granted (403), Content-Type and size of any body (415, 413) — and
-// then the request: the form of the path ids (404), and the route's handler.
+// then the request: the form of the path ids (404), and the route's handler, given the body
+// read here. Nothing else reads the body.
 func (a *API) serve(rt Route) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -104,16 +105,17 @@ func (a *API) serve(rt Route) http.Handler {
 				slog.Int("status", w.status),
 				slog.Duration("duration", time.Since(start)))
 		}()
+		var body []byte
 		tenant, err := a.authorize(r, rt.Scope)
 		if err == nil {
 			r = r.WithContext(context.WithValue(r.Context(), tenantKey, tenant))
-			err = acceptBody(r, rt.Method == http.MethodPut)
+			body, err = readBody(r, rt.Method == http.MethodPut)
 		}
 		if err == nil {
 			err = checkPathIDs(r)
 		}
 		if err == nil {
-			err = rt.handle(a, w, r)
+			err = rt.handle(a, w, r, body)
 		}
 		if err != nil {
 			writeError(a.log, w, r, err)

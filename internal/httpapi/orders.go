@@ -41,13 +41,9 @@ type listOrdersResponse struct {
 
 // createOrder is POST /v1/orders. A replay of an Idempotency-Key answers exactly as the first
 // request did: 201 and the same order.
-func (a *API) createOrder(w http.ResponseWriter, r *http.Request) error {
+func (a *API) createOrder(w http.ResponseWriter, r *http.Request, body []byte) error {
 	ctx, tenant := r.Context(), tenantOf(r.Context())
 	key, err := idempotencyKey(r.Header)
-	if err != nil {
-		return err
-	}
-	body, err := readBody(r, false)
 	if err != nil {
 		return err
 	}
@@ -74,7 +70,7 @@ func (a *API) createOrder(w http.ResponseWriter, r *http.Request) error {
 }
 
 // getOrder is GET /v1/orders/{orderId}.
-func (a *API) getOrder(w http.ResponseWriter, r *http.Request) error {
+func (a *API) getOrder(w http.ResponseWriter, r *http.Request, _ []byte) error {
 	o, err := a.store.GetOrder(r.Context(), tenantOf(r.Context()), r.PathValue("orderId"))
 	if err != nil {
 		return err
@@ -86,13 +82,9 @@ func (a *API) getOrder(w http.ResponseWriter, r *http.Request) error {
 // cancelOrder is POST /v1/orders/{orderId}/cancel. The body is optional. A retry with the
 // Idempotency-Key and reason of the request that cancelled the order answers as that request did
 // (200); the same key with another reason is 422 IDEMPOTENCY_KEY_REUSED.
-func (a *API) cancelOrder(w http.ResponseWriter, r *http.Request) error {
+func (a *API) cancelOrder(w http.ResponseWriter, r *http.Request, body []byte) error {
 	ctx, tenant, id := r.Context(), tenantOf(r.Context()), r.PathValue("orderId")
 	key, err := idempotencyKey(r.Header)
-	if err != nil {
-		return err
-	}
-	body, err := readBody(r, false)
 	if err != nil {
 		return err
 	}
@@ -116,7 +108,7 @@ func (a *API) cancelOrder(w http.ResponseWriter, r *http.Request) error {
 }
 
 // listOrders is GET /v1/orders.
-func (a *API) listOrders(w http.ResponseWriter, r *http.Request) error {
+func (a *API) listOrders(w http.ResponseWriter, r *http.Request, _ []byte) error {
 	ctx, tenant := r.Context(), tenantOf(r.Context())
 	q, err := parseQuery(r, "limit", "startAfter", "status", "customerId", "sortDir")
 	if err != nil {

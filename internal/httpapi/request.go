@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -27,23 +26,18 @@ func hasBody(r *http.Request) bool {
 	return r.ContentLength > 0 || r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody
 }
 
-// acceptBody applies API.md's Content-Type and size rules to any request with a body, whatever
-// its method (a GET or DELETE may carry one too; it is then ignored), and leaves the body read
-// into memory so that no later step can see a 413 the client should have had first. A request
-// without a body passes as it is. mergePatch also accepts application/merge-patch+json.
-func acceptBody(r *http.Request, mergePatch bool) error {
+// readBody applies API.md's Content-Type and size rules to any request with a body, whatever its
+// method (a GET or DELETE may carry one too; it is then ignored), and returns the body, at most
+// MaxBodyBytes. A request without a body returns nil, whatever its Content-Type: the parsers
+// decide whether that is allowed. mergePatch also accepts application/merge-patch+json.
+func readBody(r *http.Request, mergePatch bool) ([]byte, error) {
 	if !hasBody(r) {
-		return nil
+		return nil, nil
 	}
 	if err := mediaType(r.Header.Get("Content-Type"), mergePatch); err != nil {
-		return err
+		return nil, err
 	}
-	body, err := readLimited(r)
-	if err != nil {
-		return err
-	}
-	r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
-	return nil
+	return readLimited(r)
 }
 
 // mediaType checks a request's Content-Type: application/json, with any parameters, or with
@@ -58,20 +52,6 @@ func mediaType(ct string, mergePatch bool) error {
 		return fault.E(fault.UnsupportedMedia, msg)
 	}
 	return nil
-}
-
-// readBody checks the Content-Type of a request that may carry a body and returns the body, at
-// most MaxBodyBytes. A request without a body (no Content-Type, no length) returns nil: the
-// parsers decide whether that is allowed. mergePatch also accepts application/merge-patch+json.
-func readBody(r *http.Request, mergePatch bool) ([]byte, error) {
-	ct := r.Header.Get("Content-Type")
-	if ct == "" && r.ContentLength == 0 {
-		return nil, nil
-	}
-	if err := mediaType(ct, mergePatch); err != nil {
-		return nil, err
-	}
-	return readLimited(r)
 }
 
 // readLimited reads r's body, which must hold at most MaxBodyBytes.

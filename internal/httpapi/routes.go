@@ -21,14 +21,15 @@ type Route struct {
 	// Options.CursorKey (CURSOR_SECRET), shared by every container. Other routes need no key.
 	Pages bool
 
-	// handle serves the route once serve has authorized the request. A Route made outside this
-	// package has none and cannot be served.
+	// handle serves the route once serve has authorized the request and accepted its body. A
+	// Route made outside this package has none and cannot be served.
 	handle handlerFunc
 }
 
-// handlerFunc is the one shape of a handler: a method of *API that writes a success response
-// itself and returns any failure, which serve renders through the one error writer.
-type handlerFunc func(a *API, w http.ResponseWriter, r *http.Request) error
+// handlerFunc is the one shape of a handler: a method of *API, given the request and its body as
+// serve read and checked it (nil when there is none). It writes a success response itself and
+// returns any failure, which serve renders through the one error writer.
+type handlerFunc func(a *API, w http.ResponseWriter, r *http.Request, body []byte) error
 
 // Routes is the single source of truth for routing: cmd/local mounts all of them, each Lambda
 // serves one, and a test checks template.yaml against it.
