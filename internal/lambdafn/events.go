@@ -8,7 +8,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/flexportal-compat/customers-api/internal/httpapi"
 	"github.com/flexportal-compat/customers-api/internal/store/dynamo"
 )
 
@@ -53,8 +52,7 @@ func WithReserve[In, Out any](h func(context.Context, In) (Out, error)) func(con
 // StoreFromEnv returns the DynamoDB store of an event-driven function: the table TABLE_NAME
 // (required) through the client NewClient makes (DYNAMODB_ENDPOINT optional).
 func StoreFromEnv(getenv func(string) string) (*dynamo.Store, error) {
-	// No route pages, so no CURSOR_SECRET is read.
-	cfg, err := ConfigFromEnv(httpapi.Route{}, getenv)
+	cfg, err := ConfigFromEnv(getenv)
 	if err != nil {
 		return nil, err
 	}

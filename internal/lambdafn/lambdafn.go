@@ -31,17 +31,17 @@ type Config struct {
 	Table        string     // TABLE_NAME, required
 	Endpoint     string     // DYNAMODB_ENDPOINT: moto or DynamoDB Local; empty in AWS
 	LogLevel     slog.Level // LOG_LEVEL: DEBUG, INFO (default), WARN or ERROR
-	CursorSecret []byte     // CURSOR_SECRET, required by a route that pages: signs its cursors, same in every container
+	CursorSecret []byte     // CURSOR_SECRET: signs paging cursors, same in every container; required by a route that pages
 }
 
 // minCursorSecret is the shortest CURSOR_SECRET accepted: an HMAC key shorter than this would be
 // guessable. The template generates 64 characters.
 const minCursorSecret = 32
 
-// ConfigFromEnv reads the Config of the function of route rt through getenv (os.Getenv in a
-// function). CURSOR_SECRET is read only for a route that pages (rt.Pages); the template gives it
-// to no other function.
-func ConfigFromEnv(rt httpapi.Route, getenv func(string) string) (Config, error) {
+// ConfigFromEnv reads the Config of a function through getenv (os.Getenv in a function).
+// CURSOR_SECRET is optional here, but when set it must be long enough; whether a function needs
+// it is decided by its route (see Serve), and the template gives it to no other function.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c := Config{Table: getenv("TABLE_NAME"), Endpoint: getenv("DYNAMODB_ENDPOINT")}
 	var errs []error
 	if c.Table == "" {
@@ -52,15 +52,31 @@ func ConfigFromEnv(rt httpapi.Route, getenv func(string) string) (Config, error)
 		errs = append(errs, err)
 	}
 	c.LogLevel = level
-	if rt.Pages {
-		if s := getenv("CURSOR_SECRET"); len(s) < minCursorSecret {
-			errs = append(errs, fmt.Errorf("CURSOR_SECRET must be at least %d characters (route %s signs paging cursors)", minCursorSecret, rt.Name))
-		} else {
-			c.CursorSecret = []byte(s)
-		}
+	switch s := getenv("CURSOR_SECRET"); {
+	case len(s) >= minCursorSecret:
+		c.CursorSecret = []byte(s)
+	case s != "":
+		errs = append(errs, fmt.Errorf("CURSOR_SECRET must be at least %d characters", minCursorSecret))
 	}
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("lambdafn: configuration: %w", errors.Join(errs...))
+	}
+	return c, nil
+}
+
+// routeConfig reads the Config of the function of the route called name: ConfigFromEnv, and a
+// CURSOR_SECRET if the route pages, since each container would otherwise sign with its own key.
+func routeConfig(name string, getenv func(string) string) (Config, error) {
+	rt, ok := httpapi.RouteNamed(name)
+	if !ok {
+		return Config{}, fmt.Errorf("lambdafn: no route named %q", name)
+	}
+	c, err := ConfigFromEnv(getenv)
+	if err != nil {
+		return Config{}, err
+	}
+	if rt.Pages && c.CursorSecret == nil {
+		return Config{}, fmt.Errorf("lambdafn: configuration: CURSOR_SECRET is required (route %s signs paging cursors)", name)
 	}
 	return c, nil
 }
@@ -95,11 +111,7 @@ func Adapt(h http.Handler) Handler {
 // logger and DynamoDB client are made once, here, and shared by every invocation of the
 // container; a configuration error fails the init phase, so Lambda reports it.
 func Serve(name string) {
-	rt, ok := httpapi.RouteNamed(name)
-	if !ok {
-		exit(slog.New(NewLogHandler(os.Stdout, slog.LevelInfo)), name, fmt.Errorf("lambdafn: no route named %q", name))
-	}
-	cfg, err := ConfigFromEnv(rt, os.Getenv)
+	cfg, err := routeConfig(name, os.Getenv)
 	if err != nil {
 		exit(slog.New(NewLogHandler(os.Stdout, slog.LevelInfo)), name, err)
 	}

@@ -15,54 +15,73 @@ import (
 
 func TestConfigFromEnv(t *testing.T) {
 	secret := strings.Repeat("s", 64)
-	list, _ := httpapi.RouteNamed("list-customers")
-	get, _ := httpapi.RouteNamed("get-customer")
 	tests := []struct {
 		name    string
-		route   httpapi.Route
 		env     map[string]string
 		want    Config
 		wantErr string
 	}{
-		{"minimal", list, map[string]string{"TABLE_NAME": "t", "CURSOR_SECRET": secret},
-			Config{Table: "t", LogLevel: slog.LevelInfo, CursorSecret: []byte(secret)}, ""},
-		{"all", list, map[string]string{"TABLE_NAME": "t", "CURSOR_SECRET": secret, "DYNAMODB_ENDPOINT": "http://127.0.0.1:8000", "LOG_LEVEL": "debug"},
+		{"minimal", map[string]string{"TABLE_NAME": "t"}, Config{Table: "t", LogLevel: slog.LevelInfo}, ""},
+		{"all", map[string]string{"TABLE_NAME": "t", "CURSOR_SECRET": secret, "DYNAMODB_ENDPOINT": "http://127.0.0.1:8000", "LOG_LEVEL": "debug"},
 			Config{Table: "t", Endpoint: "http://127.0.0.1:8000", LogLevel: slog.LevelDebug, CursorSecret: []byte(secret)}, ""},
-		{"no table", list, map[string]string{"CURSOR_SECRET": secret}, Config{}, "TABLE_NAME is required"},
-		{"no secret", list, map[string]string{"TABLE_NAME": "t"}, Config{}, "CURSOR_SECRET must be"},
-		{"short secret", list, map[string]string{"TABLE_NAME": "t", "CURSOR_SECRET": "short"}, Config{}, "CURSOR_SECRET must be"},
-		{"bad level", list, map[string]string{"TABLE_NAME": "t", "CURSOR_SECRET": secret, "LOG_LEVEL": "LOUD"}, Config{}, `LOG_LEVEL "LOUD"`},
-		{"no secret, no paging", get, map[string]string{"TABLE_NAME": "t"}, Config{Table: "t", LogLevel: slog.LevelInfo}, ""},
-		{"secret ignored, no paging", get, map[string]string{"TABLE_NAME": "t", "CURSOR_SECRET": "short"}, Config{Table: "t", LogLevel: slog.LevelInfo}, ""},
+		{"shortest secret", map[string]string{"TABLE_NAME": "t", "CURSOR_SECRET": secret[:32]},
+			Config{Table: "t", LogLevel: slog.LevelInfo, CursorSecret: []byte(secret[:32])}, ""},
+		{"no table", map[string]string{"CURSOR_SECRET": secret}, Config{}, "TABLE_NAME is required"},
+		{"short secret", map[string]string{"TABLE_NAME": "t", "CURSOR_SECRET": secret[:31]}, Config{}, "CURSOR_SECRET must be"},
+		{"bad level", map[string]string{"TABLE_NAME": "t", "LOG_LEVEL": "LOUD"}, Config{}, `LOG_LEVEL "LOUD"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ConfigFromEnv(tt.route, func(k string) string { return tt.env[k] })
+			got, err := ConfigFromEnv(func(k string) string { return tt.env[k] })
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Errorf("ConfigFromEnv(%s, %v) error = %v, want %q", tt.route.Name, tt.env, err, tt.wantErr)
+					t.Errorf("ConfigFromEnv(%v) error = %v, want %q", tt.env, err, tt.wantErr)
 				}
 				return
 			}
 			if err != nil || got.Table != tt.want.Table || got.Endpoint != tt.want.Endpoint ||
 				got.LogLevel != tt.want.LogLevel || !bytes.Equal(got.CursorSecret, tt.want.CursorSecret) {
-				t.Errorf("ConfigFromEnv(%s, %v) = %+v, %v, want %+v", tt.route.Name, tt.env, got, err, tt.want)
+				t.Errorf("ConfigFromEnv(%v) = %+v, %v, want %+v", tt.env, got, err, tt.want)
 			}
 		})
 	}
 }
 
-// TestEveryRouteStartsWithItsConfig builds each route's handler from a configuration read as
-// Serve reads it: a paging route gets its key, and no route is refused for want of one.
-func TestEveryRouteStartsWithItsConfig(t *testing.T) {
-	env := map[string]string{"TABLE_NAME": "t", "CURSOR_SECRET": strings.Repeat("s", 32)}
-	for _, rt := range httpapi.Routes {
-		cfg, err := ConfigFromEnv(rt, func(k string) string { return env[k] })
-		if err != nil {
-			t.Fatalf("ConfigFromEnv(%s) = %v", rt.Name, err)
+// TestRouteConfig checks that the function of a route that pages cannot start without
+// CURSOR_SECRET, and that no other function needs one.
+func TestRouteConfig(t *testing.T) {
+	tests := []struct {
+		route   string
+		env     map[string]string
+		wantErr string
+	}{
+		{"list-customers", map[string]string{"TABLE_NAME": "t"}, "CURSOR_SECRET is required (route list-customers"},
+		{"list-orders", map[string]string{"TABLE_NAME": "t"}, "CURSOR_SECRET is required (route list-orders"},
+		{"list-orders", map[string]string{"CURSOR_SECRET": strings.Repeat("s", 32)}, "TABLE_NAME is required"},
+		{"list-orders", map[string]string{"TABLE_NAME": "t", "CURSOR_SECRET": strings.Repeat("s", 32)}, ""},
+		{"get-customer", map[string]string{"TABLE_NAME": "t"}, ""},
+		{"no-such-route", map[string]string{"TABLE_NAME": "t"}, `no route named "no-such-route"`},
+	}
+	for _, tt := range tests {
+		_, err := routeConfig(tt.route, func(k string) string { return tt.env[k] })
+		if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+			t.Errorf("routeConfig(%s, %v) = %v, want error %q", tt.route, tt.env, err, tt.wantErr)
 		}
-		if got := len(cfg.CursorSecret) > 0; got != rt.Pages {
-			t.Errorf("ConfigFromEnv(%s) has a cursor secret: %v, want %v", rt.Name, got, rt.Pages)
+	}
+}
+
+// TestEveryRouteStartsWithItsConfig builds each route's handler from a configuration read as
+// Serve reads it, from the environment the template gives the function: CURSOR_SECRET only where
+// the route pages. No route is refused for want of a key.
+func TestEveryRouteStartsWithItsConfig(t *testing.T) {
+	for _, rt := range httpapi.Routes {
+		env := map[string]string{"TABLE_NAME": "t"}
+		if rt.Pages {
+			env["CURSOR_SECRET"] = strings.Repeat("s", 32)
+		}
+		cfg, err := routeConfig(rt.Name, func(k string) string { return env[k] })
+		if err != nil {
+			t.Fatalf("routeConfig(%s) = %v", rt.Name, err)
 		}
 		opts := httpapi.Options{Logger: slog.New(slog.DiscardHandler), CursorKey: cfg.CursorSecret}
 		if _, err := New(rt.Name, nil, opts); err != nil {
