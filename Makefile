@@ -7,9 +7,15 @@ GO ?= go
 TOOLS := $(CURDIR)/.tools
 VENV := $(TOOLS)/venv
 STATICCHECK_VERSION := v0.8.2
+# dynoxide: a DynamoDB emulator on SQLite (https://github.com/nubo-db/dynoxide, MIT or Apache-2.0),
+# a static binary from npm. The version is in the path, so a new one is installed beside the old.
+DYNOXIDE_VERSION := 1.2.1
+DYNOXIDE_PACKAGE := @dynoxide/linux-x64
+DYNOXIDE_PREFIX := $(TOOLS)/dynoxide/$(DYNOXIDE_VERSION)
+DYNOXIDE := $(DYNOXIDE_PREFIX)/node_modules/$(DYNOXIDE_PACKAGE)/dynoxide
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: test run tools lint unit test-go bench bench-smoke readme-examples fuzz-api clean
+.PHONY: test run tools dynoxide lint unit test-go bench bench-smoke readme-examples fuzz-api clean
 
 test: tools lint test-go build-arm64 check-size cfn-lint sam-build readme-examples fuzz-api bench-smoke
 
@@ -26,7 +32,12 @@ $(VENV)/.installed: tools/requirements.txt
 $(TOOLS)/bin/staticcheck:
 	GOBIN=$(TOOLS)/bin $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
-tools: $(VENV)/.installed $(TOOLS)/bin/staticcheck rie
+dynoxide: $(DYNOXIDE)
+$(DYNOXIDE):
+	npm install --prefix $(DYNOXIDE_PREFIX) --no-save --no-audit --no-fund $(DYNOXIDE_PACKAGE)@$(DYNOXIDE_VERSION)
+	$@ --version
+
+tools: $(VENV)/.installed $(TOOLS)/bin/staticcheck rie dynoxide
 
 lint: $(TOOLS)/bin/staticcheck
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
