@@ -63,6 +63,7 @@ var serverTests = []struct {
 	{"Orders", testOrders},
 	{"ListCustomers", testListCustomers},
 	{"APIKeys", testAPIKeys},
+	{"NumbersAsStored", testNumbersAsStored},
 }
 
 // TestStore runs serverTests on each backend whose endpoint is set, as TestStore/<backend>/...,
