@@ -1,4 +1,5 @@
-# make test   — everything CI runs: lint, unit + store contract + integration tests (on moto),
+# make test   — everything CI runs: lint, unit + store contract + integration tests (on moto, and
+#               the DynamoDB store suite on dynoxide too),
 #               Lambda end-to-end under the Runtime Interface Emulator, template checks, API fuzzing.
 # make run    — the whole API on 127.0.0.1:3000 with embedded storage.
 SHELL := /bin/bash
@@ -49,10 +50,12 @@ lint: $(TOOLS)/bin/staticcheck
 unit:
 	$(GO) test ./...
 
-# All Go tests with the race detector, with a moto server for the DynamoDB store suite, the
-# integration tests and the Lambda end-to-end tests.
-test-go: $(VENV)/.installed rie
-	AWS_LAMBDA_RIE=$(TOOLS)/bin/aws-lambda-rie scripts/with-moto.sh $(GO) test -race -count=1 ./...
+# All Go tests with the race detector, with a moto server (the DynamoDB store suite, the
+# integration tests, the Lambda end-to-end tests) and a dynoxide server (the store suite again);
+# scripts/test-go.sh prints how long the store suite took on each.
+test-go: $(VENV)/.installed rie $(DYNOXIDE)
+	AWS_LAMBDA_RIE=$(TOOLS)/bin/aws-lambda-rie DYNOXIDE=$(DYNOXIDE) GO=$(GO) \
+		scripts/with-moto.sh scripts/with-dynoxide.sh scripts/test-go.sh -race -count=1
 
 # Benchmarks: the update handler against a bare adapter round trip (target: within 2x), and the
 # init duration of functions under the emulator against a hello-world function (target: 1.5x).
