@@ -1,4 +1,5 @@
-# make test   — everything CI runs: lint, unit + store contract + integration tests (on moto),
+# make test   — everything CI runs: lint, unit + store contract + integration tests (on moto, and
+#               the DynamoDB store suite on dynoxide too),
 #               Lambda end-to-end under the Runtime Interface Emulator, template checks, API fuzzing.
 # make run    — the whole API on 127.0.0.1:3000 with embedded storage.
 SHELL := /bin/bash
@@ -7,9 +8,15 @@ GO ?= go
 TOOLS := $(CURDIR)/.tools
 VENV := $(TOOLS)/venv
 STATICCHECK_VERSION := v0.8.2
+# dynoxide: a DynamoDB emulator on SQLite (https://github.com/nubo-db/dynoxide, MIT or Apache-2.0),
+# a static binary from npm. The version is in the path, so a new one is installed beside the old.
+DYNOXIDE_VERSION := 1.2.1
+DYNOXIDE_PACKAGE := @dynoxide/linux-x64
+DYNOXIDE_PREFIX := $(TOOLS)/dynoxide/$(DYNOXIDE_VERSION)
+DYNOXIDE := $(DYNOXIDE_PREFIX)/node_modules/$(DYNOXIDE_PACKAGE)/dynoxide
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: test run tools lint unit test-go bench bench-smoke readme-examples fuzz-api clean
+.PHONY: test run tools dynoxide lint unit test-go bench bench-smoke readme-examples fuzz-api clean
 
 test: tools lint test-go build-arm64 check-size cfn-lint sam-build readme-examples fuzz-api bench-smoke
 
@@ -26,7 +33,12 @@ $(VENV)/.installed: tools/requirements.txt
 $(TOOLS)/bin/staticcheck:
 	GOBIN=$(TOOLS)/bin $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
-tools: $(VENV)/.installed $(TOOLS)/bin/staticcheck rie
+dynoxide: $(DYNOXIDE)
+$(DYNOXIDE):
+	npm install --prefix $(DYNOXIDE_PREFIX) --no-save --no-audit --no-fund $(DYNOXIDE_PACKAGE)@$(DYNOXIDE_VERSION)
+	$@ --version
+
+tools: $(VENV)/.installed $(TOOLS)/bin/staticcheck rie dynoxide
 
 lint: $(TOOLS)/bin/staticcheck
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
@@ -38,10 +50,12 @@ lint: $(TOOLS)/bin/staticcheck
 unit:
 	$(GO) test ./...
 
-# All Go tests with the race detector, with a moto server for the DynamoDB store suite, the
-# integration tests and the Lambda end-to-end tests.
-test-go: $(VENV)/.installed rie
-	AWS_LAMBDA_RIE=$(TOOLS)/bin/aws-lambda-rie scripts/with-moto.sh $(GO) test -race -count=1 ./...
+# All Go tests with the race detector, with a moto server (the DynamoDB store suite, the
+# integration tests, the Lambda end-to-end tests) and a dynoxide server (the store suite again);
+# scripts/test-go.sh prints how long the store suite took on each.
+test-go: $(VENV)/.installed rie $(DYNOXIDE)
+	AWS_LAMBDA_RIE=$(TOOLS)/bin/aws-lambda-rie DYNOXIDE=$(DYNOXIDE) GO=$(GO) \
+		scripts/with-moto.sh scripts/with-dynoxide.sh scripts/test-go.sh -race -count=1
 
 # Benchmarks: the update handler against a bare adapter round trip (target: within 2x), and the
 # init duration of functions under the emulator against a hello-world function (target: 1.5x).

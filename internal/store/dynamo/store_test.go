@@ -26,34 +26,92 @@ var _ storetest.Store = (*dynamo.Store)(nil)
 // against a long-lived server.
 var tableSeq atomic.Int64
 
-// connect returns a client for DYNAMODB_ENDPOINT, or skips the test when it is not set.
-func connect(t *testing.T) *dynamodb.Client {
-	t.Helper()
-	endpoint := os.Getenv("DYNAMODB_ENDPOINT")
-	if endpoint == "" {
-		t.Skip("DYNAMODB_ENDPOINT not set: start moto_server (make test does) to run the DynamoDB store suite")
+// backend is a server speaking the DynamoDB API that the store tests run against.
+type backend struct {
+	name string
+	env  string // the variable that holds its endpoint
+	// serial puts one request at a time through to the server (see serialClient).
+	serial bool
+	client *dynamodb.Client
+}
+
+// backends are the servers TestStore knows; make test starts both. DYNAMODB_ENDPOINT names moto,
+// which the integration tests of other packages use too, for SQS, EventBridge and Streams.
+// dynoxide (on SQLite) applies each request atomically whatever else is in flight, as DynamoDB
+// does, so the store sends it requests as concurrently as its callers make them, and the
+// concurrency tests race without a lock of the tests' own in between.
+var backends = []backend{
+	{name: "moto", env: "DYNAMODB_ENDPOINT", serial: true},
+	{name: "dynoxide", env: "DYNOXIDE_ENDPOINT"},
+}
+
+// serverTests are the tests that need a DynamoDB server: the store contract suite and the
+// DynamoDB-specific tests. TestStore runs each on every backend.
+var serverTests = []struct {
+	name string
+	fn   func(t *testing.T, b *backend)
+}{
+	{"Contract", func(t *testing.T, b *backend) {
+		storetest.Run(t, func(t *testing.T) storetest.Store { return b.open(t) })
+	}},
+	{"CreateTableIsIdempotent", testCreateTableIsIdempotent},
+	{"RequestCounts", testRequestCounts},
+	{"UpdateCustomer", testUpdateCustomer},
+	{"ConcurrentCustomFieldUpdates", testConcurrentCustomFieldUpdates},
+	{"CustomFieldLimit", testCustomFieldLimit},
+	{"EmailChange", testEmailChange},
+	{"Orders", testOrders},
+	{"ListCustomers", testListCustomers},
+	{"APIKeys", testAPIKeys},
+	{"NumbersAsStored", testNumbersAsStored},
+}
+
+// TestStore runs serverTests on each backend whose endpoint is set, as TestStore/<backend>/...,
+// and skips a backend without one, saying how to start it.
+func TestStore(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			endpoint := os.Getenv(b.env)
+			if endpoint == "" {
+				t.Skipf("%s not set: no %s server to run the DynamoDB store suite on (make test starts one, as does scripts/with-%s.sh go test ./internal/store/dynamo/)",
+					b.env, b.name, b.name)
+			}
+			client, err := dynamosetup.Connect(context.Background(), endpoint)
+			if err != nil {
+				t.Fatalf("Connect(%q): %v", endpoint, err)
+			}
+			b.client = client
+			for _, tt := range serverTests {
+				t.Run(tt.name, func(t *testing.T) { tt.fn(t, &b) })
+			}
+		})
 	}
-	client, err := dynamosetup.Connect(context.Background(), endpoint)
-	if err != nil {
-		t.Fatalf("Connect(%q): %v", endpoint, err)
-	}
-	return client
 }
 
 // newTable creates a fresh uniquely named table, deleted when the test ends.
-func newTable(t *testing.T, client *dynamodb.Client) string {
+func (b *backend) newTable(t *testing.T) string {
 	t.Helper()
 	name := fmt.Sprintf("customers-test-%d-%d", time.Now().UnixNano(), tableSeq.Add(1))
 	ctx := context.Background()
-	if err := dynamosetup.CreateTable(ctx, client, name); err != nil {
+	if err := dynamosetup.CreateTable(ctx, b.client, name); err != nil {
 		t.Fatalf("CreateTable(%s): %v", name, err)
 	}
 	t.Cleanup(func() {
-		if _, err := client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)}); err != nil {
+		if _, err := b.client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)}); err != nil {
 			t.Errorf("DeleteTable(%s): %v", name, err)
 		}
 	})
 	return name
+}
+
+// open returns a store on a fresh table, its requests serialised when the backend needs it.
+func (b *backend) open(t *testing.T) *dynamo.Store {
+	t.Helper()
+	table := b.newTable(t)
+	if b.serial {
+		return dynamo.New(&serialClient{client: b.client}, table)
+	}
+	return dynamo.New(b.client, table)
 }
 
 // serialClient sends one request at a time. DynamoDB applies every request (a transaction
@@ -96,25 +154,12 @@ func (c *serialClient) TransactWriteItems(ctx context.Context, in *dynamodb.Tran
 	return c.client.TransactWriteItems(ctx, in, opts...)
 }
 
-// openStore returns a store on a fresh table.
-func openStore(t *testing.T) *dynamo.Store {
-	t.Helper()
-	client := connect(t)
-	return dynamo.New(&serialClient{client: client}, newTable(t, client))
-}
-
-func TestStoreContract(t *testing.T) {
-	connect(t)
-	storetest.Run(t, func(t *testing.T) storetest.Store { return openStore(t) })
-}
-
-func TestCreateTableIsIdempotent(t *testing.T) {
-	client := connect(t)
-	name := newTable(t, client)
-	if err := dynamosetup.CreateTable(context.Background(), client, name); err != nil {
+func testCreateTableIsIdempotent(t *testing.T, b *backend) {
+	name := b.newTable(t)
+	if err := dynamosetup.CreateTable(context.Background(), b.client, name); err != nil {
 		t.Fatalf("second CreateTable(%s) = %v, want nil", name, err)
 	}
-	ttl, err := client.DescribeTimeToLive(context.Background(), &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(name)})
+	ttl, err := b.client.DescribeTimeToLive(context.Background(), &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(name)})
 	if err != nil {
 		t.Fatalf("DescribeTimeToLive: %v", err)
 	}
@@ -148,11 +193,10 @@ func (r *requestCounter) take() map[string]int {
 	return got
 }
 
-func TestRequestCountsMoto(t *testing.T) {
-	base := connect(t)
-	table := newTable(t, base)
+func testRequestCounts(t *testing.T, b *backend) {
+	table := b.newTable(t)
 	counter := &requestCounter{counts: map[string]int{}}
-	client := dynamodb.New(base.Options(), func(o *dynamodb.Options) {
+	client := dynamodb.New(b.client.Options(), func(o *dynamodb.Options) {
 		o.APIOptions = append(o.APIOptions, counter.add)
 	})
 	st := dynamo.New(client, table)
