@@ -156,7 +156,8 @@ func controlIn(p Patch) (string, bool) {
 	return "", false
 }
 
-// hasDuplicate is the plain reference for duplicateKey: a walk with json.Decoder.Token.
+// hasDuplicate is the plain reference for DecodeBody's duplicate check: a walk with
+// encoding/json's Decoder.Token.
 func hasDuplicate(dec *json.Decoder) (bool, error) {
 	tok, err := dec.Token()
 	if err != nil {
@@ -190,22 +191,43 @@ func hasDuplicate(dec *json.Decoder) (bool, error) {
 	return false, err
 }
 
-func FuzzDuplicateKey(f *testing.F) {
-	for _, s := range []string{`{"a":1,"a":2}`, `{"a":{"b":[1,{"c":1,"\u0063":2}]}}`, `[{"k":"\"}"},{"k":1}]`, `{"x":[[],{}],"y":null}`} {
+// FuzzDecodeBody checks DecodeBody against encoding/json: it accepts exactly the objects
+// encoding/json accepts that are UTF-8, have no duplicate key and no lone surrogate, and decodes
+// them to the same values as encoding/json with UseNumber.
+func FuzzDecodeBody(f *testing.F) {
+	for _, s := range []string{`{"a":1,"a":2}`, `{"a":{"b":[1,{"c":1,"\u0063":2}]}}`, `[{"k":"\"}"},{"k":1}]`, `{"x":[[],{}],"y":null}`,
+		`{"n":1.50,"e":1e-130,"s":"\u00e9\ud83d\ude00","t":true}`, `{"s":"\ud800"}`, "{\"s\":\"\xff\"}", `{} {}`, `{"a":1} x`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, doc []byte) {
-		if !json.Valid(doc) || !utf8.Valid(doc) {
-			return
-		}
+		got, err := DecodeBody(doc)
+		var want any
 		dec := json.NewDecoder(bytes.NewReader(doc))
 		dec.UseNumber()
-		want, err := hasDuplicate(dec)
-		if err != nil {
-			t.Fatalf("reference on %q: %v", doc, err)
+		if json.Valid(doc) && dec.Decode(&want) == nil {
+			dup, derr := hasDuplicate(json.NewDecoder(bytes.NewReader(doc)))
+			if derr != nil {
+				t.Fatalf("reference on %q: %v", doc, derr)
+			}
+			gotDup := err != nil && strings.HasPrefix(err.Error(), "Request body has a duplicate key")
+			if gotDup && !dup {
+				t.Fatalf("DecodeBody(%q) = %v, want no duplicate reported", doc, err)
+			}
+			if dup && err == nil {
+				t.Fatalf("DecodeBody(%q) = %v, nil; want a duplicate key error", doc, got)
+			}
+			_, isObj := want.(map[string]any)
+			if err == nil && !reflect.DeepEqual(got, want) {
+				t.Fatalf("DecodeBody(%q) = %#v, want %#v as encoding/json decodes it", doc, got, want)
+			}
+			if err != nil && !dup && isObj && utf8.Valid(doc) && !strings.Contains(err.Error(), "surrogate") {
+				t.Fatalf("DecodeBody(%q) = %v, want no error", doc, err)
+			}
+		} else if err == nil {
+			t.Fatalf("DecodeBody(%q) = %v, nil for a body encoding/json rejects; want an error", doc, got)
 		}
-		if _, got := duplicateKey(doc); got != want {
-			t.Fatalf("duplicateKey(%q) = %v, want %v", doc, got, want)
+		if err != nil {
+			checkParseError(t, doc, err)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package customer
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
@@ -79,22 +80,74 @@ func TestParsePatchDuplicateMessageNamesPath(t *testing.T) {
 	}
 }
 
-func TestDuplicateKeyPath(t *testing.T) {
+func TestDecodeBodyDuplicatePath(t *testing.T) {
 	tests := []struct{ doc, want string }{
 		{`{"a":1,"a":2}`, "a"},
 		{`{"a":{"b":[1,{"c":1}],"c":"x"}, "d":[0, 1, {"e":{"f":2,"f":3}}]}`, "d[2].e.f"},
 		{`{"x":"\"}\\","":1,"":2}`, `[""]`},
 		{`[{"k":[]}, {"k":1, "\u006B":2}]`, "[1].k"},
+		{`{"1":{"a":1,"a":2}}`, "1.a"}, // a name of digits is not an index
+		{`{"a~b/c":{"x":1,"x":2}}`, "a~b/c.x"},
+		{`{"x":[[],{},[{"a":1}],{"b":{"c":"}","c":2}}]}`, "x[3].b.c"},
 	}
 	for _, tt := range tests {
-		if got, dup := duplicateKey([]byte(tt.doc)); !dup || got != tt.want {
-			t.Errorf("duplicateKey(%s) = %q, %v, want %q, true", tt.doc, got, dup, tt.want)
+		_, err := DecodeBody([]byte(tt.doc))
+		if got, want := fmt.Sprint(err), "Request body has a duplicate key: "+strconv.Quote(tt.want); got != want {
+			t.Errorf("DecodeBody(%s) error = %q, want %q", tt.doc, got, want)
 		}
 	}
 	for _, doc := range []string{`{}`, `[]`, `"x"`, `{"a":{"a":{"a":1}},"b":[{"a":1},{"a":2}],"c":"\"a\":1,\"a\":2"}`, `{"a":1,"A":2,"a ":3}`} {
-		if got, dup := duplicateKey([]byte(doc)); dup {
-			t.Errorf("duplicateKey(%s) = %q, true, want false", doc, got)
+		if _, err := DecodeBody([]byte(doc)); err != nil && strings.Contains(err.Error(), "duplicate") {
+			t.Errorf("DecodeBody(%s) error = %q, want no duplicate", doc, err)
 		}
+	}
+}
+
+func TestDecodeBodyMessages(t *testing.T) {
+	tests := []struct{ body, want string }{
+		{" ", "Request body is empty"},
+		{"{\"a\":\"\xff\"}", "Request body is not valid UTF-8"},
+		{"{\"a\":1,\"a\":\"\xff\"}", "Request body is not valid UTF-8"},
+		{`{"a":"\ud800"}`, "Request body escapes half of a UTF-16 surrogate pair"},
+		{`{"a":1} {}`, "Request body is not valid JSON"},
+		{`{"a":1} x`, "Request body is not valid JSON"},
+		{`{"a":1,}`, "Request body is not valid JSON"},
+		{`{"a":"\ud800",}`, "Request body is not valid JSON"},
+		{`[1]`, "Request body must be a JSON object"},
+	}
+	for _, tt := range tests {
+		_, err := DecodeBody([]byte(tt.body))
+		var fe *fault.Error
+		if !errors.As(err, &fe) || fe.Kind != fault.BadRequest || fe.Message != tt.want {
+			t.Errorf("DecodeBody(%q) = %#v, want a BadRequest *fault.Error with message %q", tt.body, err, tt.want)
+		}
+	}
+}
+
+func TestDecodeBodyValues(t *testing.T) {
+	got, err := DecodeBody([]byte(`{"s":"a\u00e9\ud83d\ude00","n":1.50,"e":-1E+2,"t":true,"f":false,"z":null,"a":[],"o":{},"l":[0,{"k":"v"}]}`))
+	want := map[string]any{"s": "aé😀", "n": json.Number("1.50"), "e": json.Number("-1E+2"), "t": true, "f": false, "z": nil,
+		"a": []any{}, "o": map[string]any{}, "l": []any{json.Number("0"), map[string]any{"k": "v"}}}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("DecodeBody = %#v, %v, want %#v, nil", got, err, want)
+	}
+}
+
+// TestDecodeBodyReuse: decoders are pooled; what one decoded must not change when it decodes the
+// next body, nor may a failure mid-object leave state behind.
+func TestDecodeBodyReuse(t *testing.T) {
+	first, err := DecodeBody([]byte(`{"k":"v","n":12}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, body := range []string{`{"k":"w","n":34}`, `{"a":{"b":[1,`, `{"a":1,"a":2}`} {
+		_, _ = DecodeBody([]byte(body))
+	}
+	if want := map[string]any{"k": "v", "n": json.Number("12")}; !reflect.DeepEqual(first, want) {
+		t.Errorf("DecodeBody result after later calls = %#v, want %#v", first, want)
+	}
+	if got, err := DecodeBody([]byte(`{"a":[1]}`)); err != nil || !reflect.DeepEqual(got, map[string]any{"a": []any{json.Number("1")}}) {
+		t.Errorf("DecodeBody after failures = %#v, %v, want map[a:[1]], nil", got, err)
 	}
 }
 
