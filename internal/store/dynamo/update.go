@@ -234,39 +234,11 @@ func (c *templateCache) get(steps []step) (*template, error) {
 // chose for it can be found afterwards whatever order the builder numbers values in.
 const valueMark = "\x00value:"
 
-// buildTemplate runs the expression builder over steps. The builder aliases every name, so
-// reserved words (status) are safe, and NameNoDotSplit keeps a custom field key one name.
+// buildTemplate runs the expression builder over steps, with marked values and stand-in keys.
 func buildTemplate(steps []step) (*template, error) {
-	var (
-		upd   expression.UpdateBuilder
-		conds []expression.ConditionBuilder
-	)
-	for i, s := range steps {
-		path := expression.Name(s.name)
-		if s.key >= 0 {
-			path = path.AppendName(expression.NameNoDotSplit(keyName(s.key)))
-		}
-		mark := expression.Value(&types.AttributeValueMemberS{Value: valueMark + strconv.Itoa(i)})
-		switch s.clause {
-		case set:
-			upd = upd.Set(path, mark)
-		case remove:
-			upd = upd.Remove(path)
-		case add:
-			upd = upd.Add(path, mark)
-		case exists:
-			conds = append(conds, path.AttributeExists())
-		case equal:
-			conds = append(conds, path.Equal(mark))
-		case notEqual:
-			conds = append(conds, path.NotEqual(mark))
-		case sizeAtMost:
-			conds = append(conds, path.Size().LessThanEqual(mark))
-		case atMostOrAbsent:
-			conds = append(conds, expression.Or(path.AttributeNotExists(), path.LessThanEqual(mark)))
-		}
-	}
-	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(and(conds)).Build()
+	expr, err := build(steps, func(i int) any {
+		return &types.AttributeValueMemberS{Value: valueMark + strconv.Itoa(i)}
+	}, keyName)
 	if err != nil {
 		return nil, err
 	}
@@ -284,6 +256,43 @@ func buildTemplate(steps []step) (*template, error) {
 		t.placeholders[i] = ph
 	}
 	return t, nil
+}
+
+// build runs the expression builder over steps, value(i) being step i's value and key(k) the
+// name of custom field key k. The builder aliases every name, so reserved words (status) are
+// safe, and NameNoDotSplit keeps a name with dots one name (brackets it would still read as a
+// list index, hence the stand-ins of templates).
+func build(steps []step, value func(i int) any, key func(k int) string) (expression.Expression, error) {
+	var (
+		upd   expression.UpdateBuilder
+		conds []expression.ConditionBuilder
+	)
+	for i, s := range steps {
+		path := expression.Name(s.name)
+		if s.key >= 0 {
+			path = path.AppendName(expression.NameNoDotSplit(key(s.key)))
+		}
+		val := expression.Value(value(i))
+		switch s.clause {
+		case set:
+			upd = upd.Set(path, val)
+		case remove:
+			upd = upd.Remove(path)
+		case add:
+			upd = upd.Add(path, val)
+		case exists:
+			conds = append(conds, path.AttributeExists())
+		case equal:
+			conds = append(conds, path.Equal(val))
+		case notEqual:
+			conds = append(conds, path.NotEqual(val))
+		case sizeAtMost:
+			conds = append(conds, path.Size().LessThanEqual(val))
+		case atMostOrAbsent:
+			conds = append(conds, expression.Or(path.AttributeNotExists(), path.LessThanEqual(val)))
+		}
+	}
+	return expression.NewBuilder().WithUpdate(upd).WithCondition(and(conds)).Build()
 }
 
 // and joins conditions (at least one) with AND.
