@@ -20,7 +20,13 @@ import (
 
 // guard is what a customer write is conditioned on, besides the customer existing.
 type guard struct {
-	version   *int64  // version = :v (If-Match, or a state the caller has checked)
+	version *int64 // version = :v (If-Match, or a state the caller has checked)
+
+	// versions: version IN (:v1, :v2, ...), for an If-Match listing several ETags; one element is
+	// version = :v, and nil (or empty) no condition. DynamoDB takes at most 100 operands after IN.
+	// With version set as well, the write must meet both.
+	versions []int64
+
 	email     *string // email = :old (the email the caller read)
 	sizeLimit *int    // size(customFields) <= :max, so the merged result cannot pass 50 keys
 
@@ -39,6 +45,7 @@ const (
 	exists                       // condition attribute_exists(path)
 	equal                        // condition path = value
 	notEqual                     // condition path <> value
+	oneOf                        // condition path IN (value, ...): one step per value, in a row
 	sizeAtMost                   // condition size(path) <= value
 	atMostOrAbsent               // condition attribute_not_exists(path) OR path <= value
 )
@@ -114,6 +121,15 @@ func plan(tenant, id string, p customer.Patch, now time.Time, g guard) (steps []
 	do(exists, AttrPK, nil)
 	if g.version != nil {
 		do(equal, "version", *g.version)
+	}
+	switch len(g.versions) {
+	case 0:
+	case 1:
+		do(equal, "version", g.versions[0])
+	default:
+		for _, v := range g.versions {
+			do(oneOf, "version", v)
+		}
 	}
 	if g.email != nil {
 		do(equal, "email", *g.email)
@@ -266,6 +282,7 @@ func build(steps []step, value func(i int) any, key func(k int) string) (express
 	var (
 		upd   expression.UpdateBuilder
 		conds []expression.ConditionBuilder
+		in    []expression.OperandBuilder // the values of a oneOf run so far
 	)
 	for i, s := range steps {
 		path := expression.Name(s.name)
@@ -286,6 +303,12 @@ func build(steps []step, value func(i int) any, key func(k int) string) (express
 			conds = append(conds, path.Equal(val))
 		case notEqual:
 			conds = append(conds, path.NotEqual(val))
+		case oneOf:
+			in = append(in, val)
+			if i+1 == len(steps) || steps[i+1].clause != oneOf || steps[i+1].name != s.name {
+				conds = append(conds, path.In(in[0], in[1:]...))
+				in = nil
+			}
 		case sizeAtMost:
 			conds = append(conds, path.Size().LessThanEqual(val))
 		case atMostOrAbsent:

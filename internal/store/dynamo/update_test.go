@@ -228,7 +228,9 @@ func TestTemplatesMatchTheBuilder(t *testing.T) {
 			CustomFields:   map[string]any{"plan.tier": "gold", "seats": json.Number("25"), "email": nil, "tags": []any{"a", true}},
 		}, guard{sizeLimit: &limit}},
 		{"status and every guard", customer.Patch{Status: &inactive, Email: &email},
-			guard{version: new(int64(3)), email: &email, notStatus: &inactive}},
+			guard{version: new(int64(3)), versions: []int64{3, 4}, email: &email, notStatus: &inactive}},
+		{"one acceptable version", customer.Patch{FirstName: &first}, guard{versions: []int64{7}}},
+		{"three acceptable versions", customer.Patch{FirstName: &first}, guard{versions: []int64{7, 8, 9}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -252,6 +254,39 @@ func TestTemplatesMatchTheBuilder(t *testing.T) {
 					t.Errorf("template gives %d values and %d names, want %d and %d",
 						len(e.Values()), len(e.Names()), len(direct.Values()), len(direct.Names()))
 				}
+			}
+		})
+	}
+}
+
+// TestVersionsGuard: the acceptable versions of a multi-tag If-Match become version = :v for one
+// and version IN (...) for several, and lists of different lengths never share a template.
+func TestVersionsGuard(t *testing.T) {
+	now := time.Now()
+	first := "Ada"
+	tests := []struct {
+		name    string
+		g       guard
+		want    string // in the condition
+		wantNot string // not in the condition
+	}{
+		{"nil", guard{}, "attribute_exists (<PK>)", "<version>"},
+		{"empty", guard{versions: []int64{}}, "attribute_exists (<PK>)", "<version>"},
+		{"one", guard{versions: []int64{3}}, "(<version> = 3)", "IN"},
+		{"two", guard{versions: []int64{3, 4}}, "(<version> IN (3, 4))", "<version> ="},
+		{"three", guard{versions: []int64{5, 3, 4}}, "(<version> IN (5, 3, 4))", "<version> ="},
+		{"two again", guard{versions: []int64{8, 9}}, "(<version> IN (8, 9))", "3"}, // the template of "two", with these values
+		{"and a pinned version", guard{version: new(int64(4)), versions: []int64{3, 4}}, "(<version> = 4) AND (<version> IN (3, 4))", "<version> = 3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := customerUpdate("t1", "cust_1", customer.Patch{FirstName: &first}, now, tt.g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, condition := resolve(t, e)
+			if !strings.Contains(condition, tt.want) || strings.Contains(condition, tt.wantNot) {
+				t.Errorf("condition = %q, want it to hold %q and not %q", condition, tt.want, tt.wantNot)
 			}
 		})
 	}
