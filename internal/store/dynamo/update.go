@@ -163,7 +163,8 @@ func (e updateExpr) Values() map[string]types.AttributeValue { return e.values }
 // The expression builder spends most of an update's CPU on strings that depend only on which
 // paths the patch touches, not on its values, so each shape is built once (with marked values)
 // and remembered as a template; a request then only marshals its values into the template's
-// placeholders.
+// placeholders. Per request, the builder costs about half again the whole warm invocation
+// (BenchmarkCustomerUpdate; docs/decisions.md has the numbers).
 func customerUpdate(tenant, id string, p customer.Patch, now time.Time, g guard) (updateExpr, error) {
 	if p.Empty() {
 		// An empty builder fails in the SDK; the HTTP layer rejects {} before it gets here.
