@@ -20,7 +20,13 @@ import (
 
 // guard is what a customer write is conditioned on, besides the customer existing.
 type guard struct {
-	version   *int64  // version = :v (If-Match, or a state the caller has checked)
+	version *int64 // version = :v (If-Match, or a state the caller has checked)
+
+	// versions: version IN (:v1, :v2, ...), for an If-Match listing several ETags; one element is
+	// version = :v, and nil (or empty) no condition. DynamoDB takes at most 100 operands after IN.
+	// With version set as well, the write must meet both.
+	versions []int64
+
 	email     *string // email = :old (the email the caller read)
 	sizeLimit *int    // size(customFields) <= :max, so the merged result cannot pass 50 keys
 
@@ -39,6 +45,7 @@ const (
 	exists                       // condition attribute_exists(path)
 	equal                        // condition path = value
 	notEqual                     // condition path <> value
+	oneOf                        // condition path IN (value, ...): one step per value, in a row
 	sizeAtMost                   // condition size(path) <= value
 	atMostOrAbsent               // condition attribute_not_exists(path) OR path <= value
 )
@@ -115,6 +122,15 @@ func plan(tenant, id string, p customer.Patch, now time.Time, g guard) (steps []
 	if g.version != nil {
 		do(equal, "version", *g.version)
 	}
+	switch len(g.versions) {
+	case 0:
+	case 1:
+		do(equal, "version", g.versions[0])
+	default:
+		for _, v := range g.versions {
+			do(oneOf, "version", v)
+		}
+	}
 	if g.email != nil {
 		do(equal, "email", *g.email)
 	}
@@ -147,7 +163,8 @@ func (e updateExpr) Values() map[string]types.AttributeValue { return e.values }
 // The expression builder spends most of an update's CPU on strings that depend only on which
 // paths the patch touches, not on its values, so each shape is built once (with marked values)
 // and remembered as a template; a request then only marshals its values into the template's
-// placeholders.
+// placeholders. Per request, the builder costs about half again the whole warm invocation
+// (BenchmarkCustomerUpdate; docs/decisions.md has the numbers).
 func customerUpdate(tenant, id string, p customer.Patch, now time.Time, g guard) (updateExpr, error) {
 	if p.Empty() {
 		// An empty builder fails in the SDK; the HTTP layer rejects {} before it gets here.
@@ -234,39 +251,11 @@ func (c *templateCache) get(steps []step) (*template, error) {
 // chose for it can be found afterwards whatever order the builder numbers values in.
 const valueMark = "\x00value:"
 
-// buildTemplate runs the expression builder over steps. The builder aliases every name, so
-// reserved words (status) are safe, and NameNoDotSplit keeps a custom field key one name.
+// buildTemplate runs the expression builder over steps, with marked values and stand-in keys.
 func buildTemplate(steps []step) (*template, error) {
-	var (
-		upd   expression.UpdateBuilder
-		conds []expression.ConditionBuilder
-	)
-	for i, s := range steps {
-		path := expression.Name(s.name)
-		if s.key >= 0 {
-			path = path.AppendName(expression.NameNoDotSplit(keyName(s.key)))
-		}
-		mark := expression.Value(&types.AttributeValueMemberS{Value: valueMark + strconv.Itoa(i)})
-		switch s.clause {
-		case set:
-			upd = upd.Set(path, mark)
-		case remove:
-			upd = upd.Remove(path)
-		case add:
-			upd = upd.Add(path, mark)
-		case exists:
-			conds = append(conds, path.AttributeExists())
-		case equal:
-			conds = append(conds, path.Equal(mark))
-		case notEqual:
-			conds = append(conds, path.NotEqual(mark))
-		case sizeAtMost:
-			conds = append(conds, path.Size().LessThanEqual(mark))
-		case atMostOrAbsent:
-			conds = append(conds, expression.Or(path.AttributeNotExists(), path.LessThanEqual(mark)))
-		}
-	}
-	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(and(conds)).Build()
+	expr, err := build(steps, func(i int) any {
+		return &types.AttributeValueMemberS{Value: valueMark + strconv.Itoa(i)}
+	}, keyName)
 	if err != nil {
 		return nil, err
 	}
@@ -284,6 +273,50 @@ func buildTemplate(steps []step) (*template, error) {
 		t.placeholders[i] = ph
 	}
 	return t, nil
+}
+
+// build runs the expression builder over steps, value(i) being step i's value and key(k) the
+// name of custom field key k. The builder aliases every name, so reserved words (status) are
+// safe, and NameNoDotSplit keeps a name with dots one name (brackets it would still read as a
+// list index, hence the stand-ins of templates).
+func build(steps []step, value func(i int) any, key func(k int) string) (expression.Expression, error) {
+	var (
+		upd   expression.UpdateBuilder
+		conds []expression.ConditionBuilder
+		in    []expression.OperandBuilder // the values of a oneOf run so far
+	)
+	for i, s := range steps {
+		path := expression.Name(s.name)
+		if s.key >= 0 {
+			path = path.AppendName(expression.NameNoDotSplit(key(s.key)))
+		}
+		val := expression.Value(value(i))
+		switch s.clause {
+		case set:
+			upd = upd.Set(path, val)
+		case remove:
+			upd = upd.Remove(path)
+		case add:
+			upd = upd.Add(path, val)
+		case exists:
+			conds = append(conds, path.AttributeExists())
+		case equal:
+			conds = append(conds, path.Equal(val))
+		case notEqual:
+			conds = append(conds, path.NotEqual(val))
+		case oneOf:
+			in = append(in, val)
+			if i+1 == len(steps) || steps[i+1].clause != oneOf || steps[i+1].name != s.name {
+				conds = append(conds, path.In(in[0], in[1:]...))
+				in = nil
+			}
+		case sizeAtMost:
+			conds = append(conds, path.Size().LessThanEqual(val))
+		case atMostOrAbsent:
+			conds = append(conds, expression.Or(path.AttributeNotExists(), path.LessThanEqual(val)))
+		}
+	}
+	return expression.NewBuilder().WithUpdate(upd).WithCondition(and(conds)).Build()
 }
 
 // and joins conditions (at least one) with AND.

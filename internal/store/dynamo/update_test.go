@@ -4,26 +4,36 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/flexportal-compat/customers-api/internal/customer"
 )
 
+// built is what updateExpr and expression.Expression have in common.
+type built interface {
+	Update() *string
+	Condition() *string
+	Names() map[string]string
+	Values() map[string]types.AttributeValue
+}
+
 // resolve substitutes names and values into e's update and condition, giving expressions that
 // can be compared whatever aliases the builder chose.
-func resolve(t *testing.T, e updateExpr) (update, condition string) {
+func resolve(t *testing.T, e built) (update, condition string) {
 	t.Helper()
 	subst := map[string]string{}
-	for alias, name := range e.names {
+	for alias, name := range e.Names() {
 		subst[alias] = "<" + name + ">"
 	}
-	for ph, av := range e.values {
+	for ph, av := range e.Values() {
 		var v any
 		if err := attributevalue.Unmarshal(av, &v); err != nil {
 			t.Fatal(err)
@@ -37,7 +47,7 @@ func resolve(t *testing.T, e updateExpr) (update, condition string) {
 		r = append(r, a, subst[a])
 	}
 	rep := strings.NewReplacer(r...)
-	return rep.Replace(e.update), rep.Replace(e.condition)
+	return rep.Replace(aws.ToString(e.Update())), rep.Replace(aws.ToString(e.Condition()))
 }
 
 // TestTemplatesCarryEachRequestsValues: two patches of one shape share a template, and each gets
@@ -197,4 +207,116 @@ func popcount(n int) int {
 		c++
 	}
 	return c
+}
+
+// TestTemplatesMatchTheBuilder: a template filled with a request's values and keys resolves to
+// the expression the builder makes from that request directly, whichever request of the shape
+// built the template.
+func TestTemplatesMatchTheBuilder(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	first, email, inactive, limit := "Ada", "ada@example.com", customer.Inactive, 48
+	addr := customer.Address{ContactName: "Ada", StreetAddress: "1 Main St", City: "London", Country: "GB"}
+	tests := []struct {
+		name string
+		p    customer.Patch
+		g    guard
+	}{
+		{"values, nulls and keys", customer.Patch{
+			FirstName:      &first,
+			Phone:          customer.Optional[string]{Set: true},
+			BillingAddress: customer.Optional[customer.Address]{Set: true, Value: &addr},
+			CustomFields:   map[string]any{"plan.tier": "gold", "seats": json.Number("25"), "email": nil, "tags": []any{"a", true}},
+		}, guard{sizeLimit: &limit}},
+		{"status and every guard", customer.Patch{Status: &inactive, Email: &email},
+			guard{version: new(int64(3)), versions: []int64{3, 4}, email: &email, notStatus: &inactive}},
+		{"one acceptable version", customer.Patch{FirstName: &first}, guard{versions: []int64{7}}},
+		{"three acceptable versions", customer.Patch{FirstName: &first}, guard{versions: []int64{7, 8, 9}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			steps, keys := plan("t1", "cust_1", tt.p, now, tt.g)
+			direct, err := build(steps, func(i int) any { return steps[i].value }, func(k int) string { return keys[k] })
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantUpdate, wantCondition := resolve(t, direct)
+			// Twice: the first may build the template, the second surely reads it.
+			for range 2 {
+				e, err := customerUpdate("t1", "cust_1", tt.p, now, tt.g)
+				if err != nil {
+					t.Fatal(err)
+				}
+				update, condition := resolve(t, e)
+				if update != wantUpdate || condition != wantCondition {
+					t.Errorf("template gives\n%s\n%s\nwant the builder's\n%s\n%s", update, condition, wantUpdate, wantCondition)
+				}
+				if len(e.Values()) != len(direct.Values()) || len(e.Names()) != len(direct.Names()) {
+					t.Errorf("template gives %d values and %d names, want %d and %d",
+						len(e.Values()), len(e.Names()), len(direct.Values()), len(direct.Names()))
+				}
+			}
+		})
+	}
+}
+
+// TestVersionsGuard: the acceptable versions of a multi-tag If-Match become version = :v for one
+// and version IN (...) for several, and lists of different lengths never share a template.
+func TestVersionsGuard(t *testing.T) {
+	now := time.Now()
+	first := "Ada"
+	tests := []struct {
+		name    string
+		g       guard
+		want    string // in the condition
+		wantNot string // not in the condition
+	}{
+		{"nil", guard{}, "attribute_exists (<PK>)", "<version>"},
+		{"empty", guard{versions: []int64{}}, "attribute_exists (<PK>)", "<version>"},
+		{"one", guard{versions: []int64{3}}, "(<version> = 3)", "IN"},
+		{"two", guard{versions: []int64{3, 4}}, "(<version> IN (3, 4))", "<version> ="},
+		{"three", guard{versions: []int64{5, 3, 4}}, "(<version> IN (5, 3, 4))", "<version> ="},
+		{"two again", guard{versions: []int64{8, 9}}, "(<version> IN (8, 9))", "3"}, // the template of "two", with these values
+		{"and a pinned version", guard{version: new(int64(4)), versions: []int64{3, 4}}, "(<version> = 4) AND (<version> IN (3, 4))", "<version> = 3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := customerUpdate("t1", "cust_1", customer.Patch{FirstName: &first}, now, tt.g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, condition := resolve(t, e)
+			if !strings.Contains(condition, tt.want) || strings.Contains(condition, tt.wantNot) {
+				t.Errorf("condition = %q, want it to hold %q and not %q", condition, tt.want, tt.wantNot)
+			}
+		})
+	}
+}
+
+// TestCustomFieldKeysAreOneName: a key is one attribute name whatever it holds, never document
+// path syntax: dots, brackets and the builder's own characters stay in the name.
+func TestCustomFieldKeysAreOneName(t *testing.T) {
+	keys := []string{"a.b", "x[1]", "[0]", "k]", "y[", "#0", ":0", "key.0"}
+	fields := map[string]any{}
+	for _, k := range keys {
+		fields[k] = k
+	}
+	e, err := customerUpdate("t1", "cust_1", customer.Patch{CustomFields: fields}, time.Now(), guard{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		alias := ""
+		for a, name := range e.Names() {
+			if name == k {
+				alias = a
+			}
+		}
+		if alias == "" {
+			t.Errorf("key %q is not one of the names %q", k, e.Names())
+			continue
+		}
+		if !regexp.MustCompile(`(^|[ ,])#\d+\.` + regexp.QuoteMeta(alias) + ` = :\d+(,|$)`).MatchString(e.update) {
+			t.Errorf("update %q does not set customFields.%s (key %q)", e.update, alias, k)
+		}
+	}
 }
