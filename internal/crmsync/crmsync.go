@@ -33,7 +33,7 @@ import (
 // Store is the customer update the consumer applies: the store's, as PUT uses it. Errors carry a
 // fault.Kind (customer.ErrNotFound, customer.ErrPrecondition, customer.ErrEmailExists, ...).
 type Store interface {
-	UpdateCustomer(ctx context.Context, tenant, id string, p customer.Patch, ifMatch *int64) (customer.Customer, error)
+	UpdateCustomer(ctx context.Context, tenant, id string, p customer.Patch, ifMatch customer.IfMatch) (customer.Customer, error)
 }
 
 // Sender is the part of *sqs.Client the handler calls, to move rejected changes to the
@@ -220,7 +220,11 @@ func (h *Handler) update(ctx context.Context, m Message) error {
 	if err != nil {
 		return fmt.Errorf("crmsync: changes of customer %s: %w", m.CustomerID, err)
 	}
-	c, err := h.store.UpdateCustomer(ctx, m.TenantID, m.CustomerID, p, m.IfMatch)
+	var ifMatch customer.IfMatch
+	if m.IfMatch != nil {
+		ifMatch = customer.IfMatch{*m.IfMatch}
+	}
+	c, err := h.store.UpdateCustomer(ctx, m.TenantID, m.CustomerID, p, ifMatch)
 	if err != nil {
 		return fmt.Errorf("crmsync: update customer %s: %w", m.CustomerID, err)
 	}

@@ -20,7 +20,6 @@ import (
 
 	"github.com/flexportal-compat/customers-api/internal/customer"
 	"github.com/flexportal-compat/customers-api/internal/fault"
-	"github.com/flexportal-compat/customers-api/internal/httpapi"
 )
 
 const (
@@ -33,7 +32,7 @@ const (
 type call struct {
 	tenant, id string
 	patch      customer.Patch
-	ifMatch    *int64
+	ifMatch    customer.IfMatch
 }
 
 // fakeStore records updates and answers them with update (success when nil).
@@ -42,7 +41,7 @@ type fakeStore struct {
 	update func(c call) error
 }
 
-func (s *fakeStore) UpdateCustomer(_ context.Context, tenant, id string, p customer.Patch, ifMatch *int64) (customer.Customer, error) {
+func (s *fakeStore) UpdateCustomer(_ context.Context, tenant, id string, p customer.Patch, ifMatch customer.IfMatch) (customer.Customer, error) {
 	c := call{tenant, id, p, ifMatch}
 	s.calls = append(s.calls, c)
 	if s.update != nil {
@@ -433,11 +432,11 @@ func TestHandleIfMatch(t *testing.T) {
 	if len(resp.BatchItemFailures) != 0 || len(store.calls) != 2 {
 		t.Fatalf("failures %v, %d updates, want none and 2", failedIDs(resp), len(store.calls))
 	}
-	if m := store.calls[0].ifMatch; m == nil || *m != 7 {
+	if m := store.calls[0].ifMatch; len(m) != 1 || m[0] != 7 {
 		t.Errorf("ifMatch of the first update = %v, want 7", m)
 	}
 	if m := store.calls[1].ifMatch; m != nil {
-		t.Errorf("ifMatch of the second update (null) = %v, want none", *m)
+		t.Errorf("ifMatch of the second update (null) = %v, want none", m)
 	}
 }
 
@@ -462,11 +461,5 @@ func TestHandleEmptyBatch(t *testing.T) {
 	out, _ := json.Marshal(resp)
 	if err != nil || string(out) != `{"batchItemFailures":[]}` {
 		t.Errorf("Handle(empty) = %s, %v, want {\"batchItemFailures\":[]}", out, err)
-	}
-}
-
-func TestMaxChangesBytesIsTheHTTPLimit(t *testing.T) {
-	if MaxChangesBytes != httpapi.MaxBodyBytes {
-		t.Errorf("MaxChangesBytes = %d, want httpapi.MaxBodyBytes (%d)", MaxChangesBytes, httpapi.MaxBodyBytes)
 	}
 }

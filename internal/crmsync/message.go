@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode"
 
 	"github.com/flexportal-compat/customers-api/internal/auth"
 	"github.com/flexportal-compat/customers-api/internal/customer"
@@ -26,14 +25,6 @@ type Message struct {
 	Changes    json.RawMessage
 	IfMatch    *int64
 }
-
-// MaxChangesBytes is the largest changes object accepted: the HTTP API's body limit
-// (httpapi.MaxBodyBytes), so the queue cannot write what PUT would refuse.
-const MaxChangesBytes = 64 << 10
-
-// maxTenantLen bounds a tenant id: it becomes part of DynamoDB keys, which have a size limit that
-// would otherwise surface as an internal (retried) error.
-const maxTenantLen = 200
 
 // ErrMalformed is the error of a message whose envelope is not a Message. It is permanent: the
 // same body fails the same way however often it is received.
@@ -67,8 +58,8 @@ func ParseMessage(body []byte) (Message, error) {
 	switch t, ok := obj["tenantId"].(string); {
 	case !ok:
 		problems = append(problems, "tenantId must be a string")
-	case !validTenant(t):
-		problems = append(problems, fmt.Sprintf("tenantId must be 1 to %d characters, without surrounding white space, commas or control characters", maxTenantLen))
+	case !auth.ValidTenant(t):
+		problems = append(problems, fmt.Sprintf("tenantId must be 1 to %d ASCII letters, digits or . _ : - characters", auth.MaxTenantLen))
 	default:
 		m.TenantID = t
 	}
@@ -90,8 +81,9 @@ func ParseMessage(body []byte) (Message, error) {
 		if err := json.Unmarshal(body, &raw); err != nil {
 			return Message{}, fmt.Errorf("%w: %v", ErrMalformed, err)
 		}
-		if len(raw.Changes) > MaxChangesBytes {
-			problems = append(problems, fmt.Sprintf("changes must be at most %d bytes", MaxChangesBytes))
+		// The HTTP API's body limit, so that the queue cannot write what PUT would refuse.
+		if len(raw.Changes) > customer.MaxBodyBytes {
+			problems = append(problems, fmt.Sprintf("changes must be at most %d bytes", customer.MaxBodyBytes))
 		}
 		m.Changes = raw.Changes
 	}
@@ -107,13 +99,6 @@ func ParseMessage(body []byte) (Message, error) {
 		return Message{}, fmt.Errorf("%w: %s", ErrMalformed, strings.Join(problems, "; "))
 	}
 	return m, nil
-}
-
-// validTenant reports whether t can be a tenant id: what the HTTP API would take from a Tenant-ID
-// header, as it stands (not to be trimmed), without control characters, bounded.
-func validTenant(t string) bool {
-	id, err := auth.ParseTenant(t)
-	return err == nil && id == t && len(t) <= maxTenantLen && !strings.ContainsFunc(t, unicode.IsControl)
 }
 
 // version returns the integer ≥ 1 that v (a json.Number) holds.

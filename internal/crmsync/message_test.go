@@ -4,6 +4,9 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/flexportal-compat/customers-api/internal/auth"
+	"github.com/flexportal-compat/customers-api/internal/customer"
 )
 
 func TestParseMessage(t *testing.T) {
@@ -28,18 +31,19 @@ func TestParseMessage(t *testing.T) {
 		{"field names are case-sensitive", `{"TenantId":"t1","customerId":"` + id + `","changes":{}}`, 0, "", `unknown field "TenantId"`},
 		{"tenantId missing", `{"customerId":"` + id + `","changes":{}}`, 0, "", "tenantId must be a string"},
 		{"tenantId null", `{"tenantId":null,"customerId":"` + id + `","changes":{}}`, 0, "", "tenantId must be a string"},
-		{"tenantId empty", `{"tenantId":"","customerId":"` + id + `","changes":{}}`, 0, "", "tenantId must be 1 to 200"},
-		{"tenantId padded", `{"tenantId":" t1","customerId":"` + id + `","changes":{}}`, 0, "", "tenantId must be 1 to 200"},
-		{"tenantId control character", `{"tenantId":"t\u00001","customerId":"` + id + `","changes":{}}`, 0, "", "tenantId must be 1 to 200"},
-		{"tenantId with a comma", `{"tenantId":"t1,t2","customerId":"` + id + `","changes":{}}`, 0, "", "tenantId must be 1 to 200"},
-		{"tenantId blank", `{"tenantId":"  ","customerId":"` + id + `","changes":{}}`, 0, "", "tenantId must be 1 to 200"},
-		{"tenantId too long", `{"tenantId":"` + strings.Repeat("t", 201) + `","customerId":"` + id + `","changes":{}}`, 0, "", "tenantId must be 1 to 200"},
+		{"tenantId empty", `{"tenantId":"","customerId":"` + id + `","changes":{}}`, 0, "", "tenantId must be 1 to 64"},
+		{"tenantId padded", `{"tenantId":" t1","customerId":"` + id + `","changes":{}}`, 0, "", "tenantId must be 1 to 64"},
+		{"tenantId control character", `{"tenantId":"t\u00001","customerId":"` + id + `","changes":{}}`, 0, "", "tenantId must be 1 to 64"},
+		{"tenantId with a comma", `{"tenantId":"t1,t2","customerId":"` + id + `","changes":{}}`, 0, "", "tenantId must be 1 to 64"},
+		{"tenantId blank", `{"tenantId":"  ","customerId":"` + id + `","changes":{}}`, 0, "", "tenantId must be 1 to 64"},
+		{"tenantId with a key separator", `{"tenantId":"t#1","customerId":"` + id + `","changes":{}}`, 0, "", "tenantId must be 1 to 64"},
+		{"tenantId too long", `{"tenantId":"` + strings.Repeat("t", auth.MaxTenantLen+1) + `","customerId":"` + id + `","changes":{}}`, 0, "", "tenantId must be 1 to 64"},
 		{"customerId missing", `{"tenantId":"t1","changes":{}}`, 0, "", "customerId must be a string"},
 		{"customerId a number", `{"tenantId":"t1","customerId":1,"changes":{}}`, 0, "", "customerId must be a string"},
 		{"customerId not an id", `{"tenantId":"t1","customerId":"cust_1","changes":{}}`, 0, "", "customerId must be a customer id"},
 		{"changes missing", `{"tenantId":"t1","customerId":"` + id + `"}`, 0, "", "changes must be a JSON object"},
 		{"changes a string", `{"tenantId":"t1","customerId":"` + id + `","changes":"{}"}`, 0, "", "changes must be a JSON object"},
-		{"changes too large", `{"tenantId":"t1","customerId":"` + id + `","changes":{"firstName":"` + strings.Repeat("a", MaxChangesBytes) + `"}}`, 0, "", "changes must be at most"},
+		{"changes too large", `{"tenantId":"t1","customerId":"` + id + `","changes":{"firstName":"` + strings.Repeat("a", customer.MaxBodyBytes) + `"}}`, 0, "", "changes must be at most"},
 		{"ifMatch a string", `{"tenantId":"t1","customerId":"` + id + `","changes":{},"ifMatch":"1"}`, 0, "", "ifMatch must be a version"},
 		{"ifMatch zero", `{"tenantId":"t1","customerId":"` + id + `","changes":{},"ifMatch":0}`, 0, "", "ifMatch must be a version"},
 		{"ifMatch negative", `{"tenantId":"t1","customerId":"` + id + `","changes":{},"ifMatch":-1}`, 0, "", "ifMatch must be a version"},
@@ -90,8 +94,20 @@ func FuzzParseMessage(f *testing.F) {
 			}
 			return
 		}
-		if !validTenant(m.TenantID) || len(m.Changes) == 0 || (m.IfMatch != nil && *m.IfMatch < 1) {
+		if !auth.ValidTenant(m.TenantID) || len(m.Changes) == 0 || (m.IfMatch != nil && *m.IfMatch < 1) {
 			t.Fatalf("ParseMessage(%q) = %+v, which breaks the envelope rules", body, m)
 		}
 	})
+}
+
+// TestParseMessageTenantRule: a message names its tenant by the rule every key is granted
+// tenants by (auth.ValidTenant), up to its longest.
+func TestParseMessageTenantRule(t *testing.T) {
+	const id = "cust_01JD5X9K3M4N5P6Q7R8S9T0V1W"
+	for _, tenant := range []string{strings.Repeat("t", auth.MaxTenantLen), "acme.eu:prod-1_a"} {
+		m, err := ParseMessage([]byte(`{"tenantId":"` + tenant + `","customerId":"` + id + `","changes":{}}`))
+		if err != nil || m.TenantID != tenant {
+			t.Errorf("ParseMessage(tenant %q) = %q, %v; want it, nil", tenant, m.TenantID, err)
+		}
+	}
 }

@@ -89,10 +89,17 @@ var (
 	ErrInactive      = fault.E(fault.CustomerInactive, "The customer is inactive")
 )
 
+// Page sizes of every list of the API, customers and orders alike: a query without a limit gets
+// DefaultLimit items a page, and no page holds more than MaxLimit.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 100
+)
+
 // ListQuery selects a page of a tenant's customers. After is the customerId of the last customer
 // of the previous page ("" for the first page); the HTTP layer wraps it in a signed cursor.
 type ListQuery struct {
-	Limit  int
+	Limit  int // 0 means DefaultLimit
 	After  string
 	Status Status // "" means all statuses
 	Type   Type   // "" means any type

@@ -16,6 +16,10 @@ import (
 	"github.com/flexportal-compat/customers-api/internal/fault"
 )
 
+// MaxBodyBytes is the largest body accepted on any way into the service (64 KiB): a request body
+// of the HTTP API, the changes of a CRM-sync message.
+const MaxBodyBytes = 64 << 10
+
 // DecodeBody decodes an untrusted request body that must be one JSON object. It fails with a
 // *fault.Error of kind BadRequest when the body is empty, not valid UTF-8 JSON (a \u escape of
 // half a UTF-16 surrogate pair included), not an object, followed by more data, or holds the same

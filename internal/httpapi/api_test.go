@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/flexportal-compat/customers-api/internal/auth"
+	"github.com/flexportal-compat/customers-api/internal/customer"
 	"github.com/flexportal-compat/customers-api/internal/httpapi"
 )
 
@@ -274,7 +275,7 @@ func TestContentTypeAndSize(t *testing.T) {
 	e := newEnv(t)
 	cid := e.customer("a@example.com")
 	put := "/v1/customers/" + cid
-	big := `{"firstName":"` + strings.Repeat("x", httpapi.MaxBodyBytes) + `"}`
+	big := `{"firstName":"` + strings.Repeat("x", customer.MaxBodyBytes) + `"}`
 	tests := []struct {
 		name       string
 		r          req
@@ -320,7 +321,7 @@ func TestContentTypeOnAnyBody(t *testing.T) {
 	e := newEnv(t)
 	cid := e.customer("a@example.com")
 	oid, _ := e.order(keyT1, "t1", "b@example.com")
-	big := `{"x":"` + strings.Repeat("x", httpapi.MaxBodyBytes) + `"}`
+	big := `{"x":"` + strings.Repeat("x", customer.MaxBodyBytes) + `"}`
 	for _, rt := range httpapi.Routes {
 		base := routeRequest(rt, cid, oid)
 		if base.body == "" {
@@ -385,7 +386,7 @@ func TestContentTypeOnAnyBody(t *testing.T) {
 func TestBodyOver64KiBWithoutContentLength(t *testing.T) {
 	e := newEnv(t)
 	cid := e.customer("a@example.com")
-	body := `{"firstName":"` + strings.Repeat("x", httpapi.MaxBodyBytes) + `"}`
+	body := `{"firstName":"` + strings.Repeat("x", customer.MaxBodyBytes) + `"}`
 	hr := httptest.NewRequest("PUT", "/v1/customers/"+cid, struct{ *strings.Reader }{strings.NewReader(body)})
 	hr.ContentLength = -1 // chunked: the limit must hold while reading
 	hr.Header.Set("Authorization", "Bearer "+keyT1)
@@ -524,7 +525,7 @@ func TestBodyLimitIs64KiB(t *testing.T) {
 	}
 	for _, tt := range tests {
 		for _, chunked := range []bool{false, true} {
-			for _, size := range []int{httpapi.MaxBodyBytes, httpapi.MaxBodyBytes + 1} {
+			for _, size := range []int{customer.MaxBodyBytes, customer.MaxBodyBytes + 1} {
 				t.Run(fmt.Sprintf("%s %d bytes chunked %v", tt.name, size, chunked), func(t *testing.T) {
 					path := tt.path
 					if strings.Contains(path, "ORDER") {
@@ -543,7 +544,7 @@ func TestBodyLimitIs64KiB(t *testing.T) {
 					w := httptest.NewRecorder()
 					e.h.ServeHTTP(w, hr)
 					want := tt.success
-					if size > httpapi.MaxBodyBytes {
+					if size > customer.MaxBodyBytes {
 						want = http.StatusRequestEntityTooLarge
 					}
 					if w.Code != want {

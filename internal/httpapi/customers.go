@@ -16,8 +16,8 @@ import (
 // errors each returns).
 type CustomerStore interface {
 	GetCustomer(ctx context.Context, tenant, id string) (customer.Customer, error)
-	UpdateCustomer(ctx context.Context, tenant, id string, p customer.Patch, ifMatch *int64) (customer.Customer, error)
-	DeactivateCustomer(ctx context.Context, tenant, id string, ifMatch *int64) (customer.Customer, error)
+	UpdateCustomer(ctx context.Context, tenant, id string, p customer.Patch, ifMatch customer.IfMatch) (customer.Customer, error)
+	DeactivateCustomer(ctx context.Context, tenant, id string, ifMatch customer.IfMatch) (customer.Customer, error)
 	ListCustomers(ctx context.Context, tenant string, q customer.ListQuery) (customer.Page, error)
 }
 
@@ -49,7 +49,7 @@ func (a *API) updateCustomer(w http.ResponseWriter, r *http.Request, body []byte
 	if err != nil {
 		return err
 	}
-	version, err := ifMatch(r.Header.Values("If-Match"), a.customerVersion(r, id))
+	version, err := ifMatch(r.Header.Values("If-Match"))
 	if err != nil {
 		return err
 	}
@@ -80,7 +80,7 @@ func (a *API) getCustomer(w http.ResponseWriter, r *http.Request, _ []byte) erro
 // deleteCustomer is DELETE /v1/customers/{customerId}: deactivation.
 func (a *API) deleteCustomer(w http.ResponseWriter, r *http.Request, _ []byte) error {
 	ctx, tenant, id := r.Context(), tenantOf(r.Context()), r.PathValue("customerId")
-	version, err := ifMatch(r.Header.Values("If-Match"), a.customerVersion(r, id))
+	version, err := ifMatch(r.Header.Values("If-Match"))
 	if err != nil {
 		return err
 	}
@@ -165,15 +165,6 @@ func customerListQuery(q query) (customer.ListQuery, string, error) {
 		"desc":         {boolString(lq.Desc)},
 	})
 	return lq, bound, nil
-}
-
-// customerVersion returns a func that reads the customer's current version, for an If-Match
-// header listing several tags.
-func (a *API) customerVersion(r *http.Request, id string) func() (int64, error) {
-	return func() (int64, error) {
-		c, err := a.store.GetCustomer(r.Context(), tenantOf(r.Context()), id)
-		return c.Version, err
-	}
 }
 
 func invalidCursor(err error) error {

@@ -30,10 +30,10 @@ func (f *fakeStore) fail() error { f.calls++; return f.err }
 func (f *fakeStore) GetCustomer(context.Context, string, string) (customer.Customer, error) {
 	return customer.Customer{}, f.fail()
 }
-func (f *fakeStore) UpdateCustomer(context.Context, string, string, customer.Patch, *int64) (customer.Customer, error) {
+func (f *fakeStore) UpdateCustomer(context.Context, string, string, customer.Patch, customer.IfMatch) (customer.Customer, error) {
 	return customer.Customer{}, f.fail()
 }
-func (f *fakeStore) DeactivateCustomer(context.Context, string, string, *int64) (customer.Customer, error) {
+func (f *fakeStore) DeactivateCustomer(context.Context, string, string, customer.IfMatch) (customer.Customer, error) {
 	return customer.Customer{}, f.fail()
 }
 func (f *fakeStore) ListCustomers(context.Context, string, customer.ListQuery) (customer.Page, error) {

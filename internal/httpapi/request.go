@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -14,9 +15,6 @@ import (
 	"github.com/flexportal-compat/customers-api/internal/fault"
 	"github.com/flexportal-compat/customers-api/internal/order"
 )
-
-// MaxBodyBytes is the largest request body accepted (64 KiB).
-const MaxBodyBytes = 64 << 10
 
 const mergePatchJSON = "application/merge-patch+json"
 
@@ -28,7 +26,7 @@ func hasBody(r *http.Request) bool {
 
 // readBody applies API.md's Content-Type and size rules to any request with a body, whatever its
 // method (a GET or DELETE may carry one too; it is then ignored), and returns the body, at most
-// MaxBodyBytes. A request without a body returns nil, whatever its Content-Type: the parsers
+// customer.MaxBodyBytes. A request without a body returns nil, whatever its Content-Type: the parsers
 // decide whether that is allowed. mergePatch also accepts application/merge-patch+json.
 func readBody(r *http.Request, mergePatch bool) ([]byte, error) {
 	if !hasBody(r) {
@@ -54,12 +52,12 @@ func mediaType(ct string, mergePatch bool) error {
 	return nil
 }
 
-// readLimited reads r's body, which must hold at most MaxBodyBytes.
+// readLimited reads r's body, which must hold at most customer.MaxBodyBytes.
 func readLimited(r *http.Request) ([]byte, error) {
-	if r.ContentLength > MaxBodyBytes {
+	if r.ContentLength > customer.MaxBodyBytes {
 		return nil, fault.E(fault.TooLarge, "The request body is larger than 64 KiB")
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, customer.MaxBodyBytes))
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
@@ -83,16 +81,16 @@ func checkPathIDs(r *http.Request) error {
 	return nil
 }
 
-// ifMatch turns an If-Match header into the version the store must find. nil: no header or "*"
-// (the customer must exist, which every update requires anyway). A list of several tags is
-// resolved by current, which reads the customer's version; it is called only then. A header that
-// can match no version (weak tags, malformed ones) asks for version -1, so that the store answers
-// 404 for a missing customer and 412 for any other.
-func ifMatch(h []string, current func() (int64, error)) (*int64, error) {
+// ifMatch turns an If-Match header into the versions the store must find one of (the store
+// checks them in its write: no read here). nil: no header or "*" (the customer must exist, which
+// every update requires anyway). A header that can match no version (only weak tags, malformed
+// ones) is an empty, non-nil list, so that the store answers 404 for a missing customer and 412
+// for any other. More than customer.MaxIfMatchTags tags is a bad request.
+func ifMatch(h []string) (customer.IfMatch, error) {
 	if len(h) == 0 {
 		return nil, nil
 	}
-	var versions []int64
+	versions := customer.IfMatch{}
 	for _, line := range h {
 		for tag := range strings.SplitSeq(line, ",") {
 			tag = strings.TrimSpace(tag)
@@ -106,28 +104,15 @@ func ifMatch(h []string, current func() (int64, error)) (*int64, error) {
 				continue
 			}
 			v, err := strconv.ParseInt(tag[1:len(tag)-1], 10, 64)
-			if err == nil && v > 0 && strconv.FormatInt(v, 10) == tag[1:len(tag)-1] {
+			if err == nil && v > 0 && strconv.FormatInt(v, 10) == tag[1:len(tag)-1] && !slices.Contains(versions, v) {
 				versions = append(versions, v)
 			}
 		}
 	}
-	impossible := int64(-1)
-	switch len(versions) {
-	case 0:
-		return &impossible, nil
-	case 1:
-		return &versions[0], nil
+	if len(versions) > customer.MaxIfMatchTags {
+		return nil, fault.E(fault.BadRequest, fmt.Sprintf("If-Match lists more than %d entity tags", customer.MaxIfMatchTags))
 	}
-	v, err := current()
-	if err != nil {
-		return nil, err
-	}
-	for _, want := range versions {
-		if want == v {
-			return &v, nil
-		}
-	}
-	return &impossible, nil
+	return versions, nil
 }
 
 // idempotencyKey returns the Idempotency-Key header ("" when absent), which must be 1–255
@@ -189,16 +174,16 @@ func badParam(name, issue string) error {
 // get returns the parameter's value, "" when absent.
 func (q query) get(name string) string { return q.values.Get(name) }
 
-// limit returns the page size: 1–100, default 50.
+// limit returns the page size: 1 to customer.MaxLimit, default customer.DefaultLimit.
 func (q query) limit() (int, error) {
 	s := q.get("limit")
 	if s == "" {
-		return 50, nil
+		return customer.DefaultLimit, nil
 	}
 	// Plain decimal digits only: "+5" and "05" are not how a client that means 5 writes it.
 	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > 100 || s[0] < '1' || s[0] > '9' {
-		return 0, badParam("limit", "must be an integer from 1 to 100")
+	if err != nil || n < 1 || n > customer.MaxLimit || s[0] < '1' || s[0] > '9' {
+		return 0, badParam("limit", fmt.Sprintf("must be an integer from 1 to %d", customer.MaxLimit))
 	}
 	return n, nil
 }

@@ -1,54 +1,58 @@
 package httpapi
 
 import (
-	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/flexportal-compat/customers-api/internal/customer"
+	"github.com/flexportal-compat/customers-api/internal/fault"
 )
 
 func TestParseIfMatch(t *testing.T) {
-	const current = 7
+	none := customer.IfMatch{} // only tags that match no version
 	tests := []struct {
-		header    []string
-		want      int64 // 0: nil (no precondition)
-		wantReads int
+		header []string
+		want   customer.IfMatch // nil: no precondition
 	}{
-		{nil, 0, 0},
-		{[]string{"*"}, 0, 0},
-		{[]string{`"3", *`}, 0, 0},
-		{[]string{`"3"`}, 3, 0},
-		{[]string{`W/"3"`}, -1, 0},
-		{[]string{`W/"7"`}, -1, 0},
-		{[]string{`W/"7", *`}, 0, 0},
-		{[]string{` "3" `}, 3, 0},
-		{[]string{`"03"`}, -1, 0},
-		{[]string{`"-3"`}, -1, 0},
-		{[]string{`"0"`}, -1, 0},
-		{[]string{`3`}, -1, 0},
-		{[]string{`""`}, -1, 0},
-		{[]string{`"x"`}, -1, 0},
-		{[]string{`"99999999999999999999"`}, -1, 0},
-		{[]string{`"3", "x"`}, 3, 0},
-		{[]string{`"3", "7"`}, 7, 1},
-		{[]string{`"3"`, `W/"7"`}, 3, 0},
-		{[]string{`"3"`, `W/"7"`, `"7"`}, 7, 1},
-		{[]string{`"3", "4"`}, -1, 1},
+		{nil, nil},
+		{[]string{"*"}, nil},
+		{[]string{`"3", *`}, nil},
+		{[]string{`"3"`}, customer.IfMatch{3}},
+		{[]string{`W/"3"`}, none},
+		{[]string{`W/"7"`}, none},
+		{[]string{`W/"7", *`}, nil},
+		{[]string{` "3" `}, customer.IfMatch{3}},
+		{[]string{`"03"`}, none},
+		{[]string{`"-3"`}, none},
+		{[]string{`"0"`}, none},
+		{[]string{`3`}, none},
+		{[]string{`""`}, none},
+		{[]string{`"x"`}, none},
+		{[]string{`"99999999999999999999"`}, none},
+		{[]string{`"3", "x"`}, customer.IfMatch{3}},
+		{[]string{`"3", "7"`}, customer.IfMatch{3, 7}},
+		{[]string{`"3", "3"`}, customer.IfMatch{3}},
+		{[]string{`"3"`, `W/"7"`}, customer.IfMatch{3}},
+		{[]string{`"3"`, `W/"7"`, `"7"`}, customer.IfMatch{3, 7}},
 	}
 	for _, tt := range tests {
-		reads := 0
-		got, err := ifMatch(tt.header, func() (int64, error) { reads++; return current, nil })
-		var gotV int64
-		if got != nil {
-			gotV = *got
-		}
-		if err != nil || gotV != tt.want || reads != tt.wantReads {
-			t.Errorf("ifMatch(%q) = %d, %v with %d reads, want %d, nil with %d reads", tt.header, gotV, err, reads, tt.want, tt.wantReads)
+		got, err := ifMatch(tt.header)
+		if err != nil || !slices.Equal(got, tt.want) || (got == nil) != (tt.want == nil) {
+			t.Errorf("ifMatch(%q) = %#v, %v, want %#v, nil", tt.header, got, err, tt.want)
 		}
 	}
-	boom := errors.New("boom")
-	if _, err := ifMatch([]string{`"1", "2"`}, func() (int64, error) { return 0, boom }); !errors.Is(err, boom) {
-		t.Errorf("ifMatch with failing read = %v, want %v", err, boom)
+	tags := make([]string, customer.MaxIfMatchTags+1)
+	for i := range tags {
+		tags[i] = fmt.Sprintf(`"%d"`, i+1)
+	}
+	if got, err := ifMatch(tags[:customer.MaxIfMatchTags]); err != nil || len(got) != customer.MaxIfMatchTags {
+		t.Errorf("ifMatch(%d tags) = %d versions, %v, want %d, nil", customer.MaxIfMatchTags, len(got), err, customer.MaxIfMatchTags)
+	}
+	if _, err := ifMatch(tags); fault.KindOf(err) != fault.BadRequest {
+		t.Errorf("ifMatch(%d tags) error kind = %v, want BadRequest", len(tags), fault.KindOf(err))
 	}
 }
 
@@ -79,15 +83,20 @@ func FuzzIfMatch(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, h string) {
-		got, err := ifMatch([]string{h}, func() (int64, error) { return 5, nil })
+		got, err := ifMatch([]string{h})
 		if err != nil {
-			t.Fatalf("ifMatch(%q) = %v", h, err)
+			if fault.KindOf(err) != fault.BadRequest || strings.Count(h, ",") < customer.MaxIfMatchTags {
+				t.Fatalf("ifMatch(%q) = %v", h, err)
+			}
+			return
 		}
-		if got != nil && *got != -1 && *got < 1 {
-			t.Errorf("ifMatch(%q) = %d, want nil, -1 or a positive version", h, *got)
+		for _, v := range got {
+			if v < 1 {
+				t.Errorf("ifMatch(%q) = %v, want only positive versions", h, got)
+			}
 		}
-		if got != nil && *got > 0 && !strings.Contains(h, `"`) {
-			t.Errorf("ifMatch(%q) = %d without a quoted tag", h, *got)
+		if len(got) > 0 && !strings.Contains(h, `"`) {
+			t.Errorf("ifMatch(%q) = %v without a quoted tag", h, got)
 		}
 	})
 }

@@ -50,7 +50,7 @@ func ReplayCancel(o Order, mark CancelMark, idem Idempotency, now time.Time) (re
 		return false, nil
 	}
 	at, err := time.Parse(time.RFC3339, o.UpdatedAt)
-	if err != nil || !now.Before(at.Add(IdempotencyTTL)) {
+	if err != nil || !Live(Expires(at), now) {
 		return false, nil
 	}
 	if mark.RequestHash != idem.RequestHash {

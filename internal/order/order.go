@@ -3,6 +3,7 @@
 package order
 
 import (
+	"slices"
 	"time"
 
 	"github.com/flexportal-compat/customers-api/internal/customer"
@@ -99,13 +100,36 @@ type Idempotency struct {
 // IdempotencyTTL is how long a stored response is replayed for the same key.
 const IdempotencyTTL = 24 * time.Hour
 
+// Expires is when an Idempotency-Key first used at t stops answering: IdempotencyTTL later.
+func Expires(t time.Time) time.Time { return t.Add(IdempotencyTTL) }
+
+// Live reports whether a key that expires at expires still answers at now: up to, not
+// including, that instant. Every store judges its records with it (a DynamoDB record no longer
+// live may still be in the table: TTL deletion is lazy).
+func Live(expires, now time.Time) bool { return now.Before(expires) }
+
+// ReplayCreate decides an order request with idem against the record found under its key: the
+// hash of the body it was first used with, and when it expires. replay is true when the record
+// is live and the bodies match: the caller answers with the stored order and writes nothing. A
+// live record of another body is ErrIdempotencyReused. (false, nil): there is no live record, and
+// the order is made.
+func ReplayCreate(requestHash string, expires time.Time, idem Idempotency, now time.Time) (replay bool, err error) {
+	if idem.Key == "" || !Live(expires, now) {
+		return false, nil
+	}
+	if requestHash != idem.RequestHash {
+		return false, ErrIdempotencyReused
+	}
+	return true, nil
+}
+
 // NewID returns a new order id: "ord_" and a ULID.
 func NewID(t time.Time) string { return "ord_" + customer.NewULID(t) }
 
 // ListQuery selects a page of a tenant's orders. After is the orderId of the last order of the
 // previous page ("" for the first).
 type ListQuery struct {
-	Limit      int
+	Limit      int // 0 means customer.DefaultLimit
 	After      string
 	CustomerID string // "" means every customer
 	Status     Status // "" means every status
@@ -127,10 +151,10 @@ var (
 	ErrIdempotencyReused = fault.E(fault.IdempotencyReused, "This Idempotency-Key was used with a different request body")
 )
 
-// NewCustomerRecord returns the customer that an order for a yet unknown email creates: active,
-// with the order's addresses as its last ones, an empty customFields map, version 1.
-// The caller records the order itself (TotalOrders, OrderIDs, PendingOrders).
-func (in Input) NewCustomerRecord(tenant, id string, now time.Time) customer.Customer {
+// NewCustomerRecord returns the customer that order orderID, for a yet unknown email, creates:
+// active, with the order's addresses as its last ones, an empty customFields map, version 1, and
+// the order recorded (its one order, pending).
+func (in Input) NewCustomerRecord(tenant, id, orderID string, now time.Time) customer.Customer {
 	ts := customer.Timestamp(now)
 	billing := in.BillingAddress
 	c := customer.Customer{
@@ -145,11 +169,13 @@ func (in Input) NewCustomerRecord(tenant, id string, now time.Time) customer.Cus
 		Status:             customer.Active,
 		LastBillingAddress: &billing,
 		CustomFields:       map[string]any{},
-		OrderIDs:           []string{},
+		TotalOrders:        1,
+		OrderIDs:           []string{orderID},
 		RentalIDs:          []string{},
 		CreatedAt:          ts,
 		UpdatedAt:          ts,
 		Version:            1,
+		PendingOrders:      1,
 	}
 	if c.CustomerType == "" {
 		c.CustomerType = customer.Individual
@@ -210,4 +236,32 @@ func (o Order) Normalized() Order {
 		o.CustomFields = map[string]any{}
 	}
 	return o
+}
+
+// CheckCustomer decides whether c, the customer an order's email names, may place it: an
+// inactive customer may not (customer.ErrInactive).
+func CheckCustomer(c customer.Customer) error {
+	if c.Status == customer.Inactive {
+		return customer.ErrInactive
+	}
+	return nil
+}
+
+// Record returns c with the order orderID, made from in at now, recorded on it: the order's
+// addresses become its last ones, it has one more order (TotalOrders, OrderIDs) and one more
+// pending order, and a new version. The DynamoDB store writes the same change as one update
+// expression; Record is what it means.
+func Record(c customer.Customer, in Input, orderID string, now time.Time) customer.Customer {
+	billing := in.BillingAddress
+	c.LastBillingAddress = &billing
+	if in.ShippingAddress != nil {
+		shipping := *in.ShippingAddress
+		c.LastShippingAddress = &shipping
+	}
+	c.TotalOrders++
+	c.OrderIDs = append(slices.Clip(c.OrderIDs), orderID)
+	c.PendingOrders++
+	c.Version++
+	c.UpdatedAt = customer.Timestamp(now)
+	return c
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -40,30 +39,27 @@ func (s *Store) GetCustomer(ctx context.Context, tenant, id string) (customer.Cu
 }
 
 // UpdateCustomer applies p. Without an email change it is exactly one UpdateItem and no read:
-// the patch becomes one update expression conditioned on the customer existing (and on ifMatch,
-// and for status inactive on no pending orders), and a failed condition's ALL_OLD item tells 404
-// from 412 from 409. An email change reads the customer
-// once and moves the email reservation in one transaction.
-func (s *Store) UpdateCustomer(ctx context.Context, tenant, id string, p customer.Patch, ifMatch *int64) (customer.Customer, error) {
+// the patch becomes one update expression conditioned on what customer.CheckUpdate requires (the
+// customer exists, its version is one ifMatch accepts, no pending orders for status inactive),
+// and a failed condition's ALL_OLD item lets CheckUpdate tell 404 from 412 from 409. An email
+// change reads the customer once and moves the email reservation in one transaction.
+func (s *Store) UpdateCustomer(ctx context.Context, tenant, id string, p customer.Patch, ifMatch customer.IfMatch) (customer.Customer, error) {
 	if p.Email == nil {
-		return s.update(ctx, tenant, id, p, guard{version: ifMatch})
+		return s.update(ctx, tenant, id, p, ifMatch, guard{versions: ifMatch})
 	}
 	for attempt := 1; ; attempt++ {
 		cur, err := s.GetCustomer(ctx, tenant, id)
 		if err != nil {
 			return customer.Customer{}, err
 		}
-		if ifMatch != nil && cur.Version != *ifMatch {
-			return customer.Customer{}, fmt.Errorf("dynamo: update customer %s: %w", id, customer.ErrPrecondition)
-		}
-		if deactivates(p) && cur.PendingOrders > 0 {
-			return customer.Customer{}, fmt.Errorf("dynamo: update customer %s: %w", id, customer.ErrPendingOrders)
+		if err := customer.CheckUpdate(cur, p, ifMatch); err != nil {
+			return customer.Customer{}, fmt.Errorf("dynamo: update customer %s: %w", id, err)
 		}
 		var c customer.Customer
 		if customer.EmailKey(cur.Email) == customer.EmailKey(*p.Email) {
 			// Same reservation (at most the case changes): a plain update, as long as nobody moved
 			// the email in between.
-			c, err = s.update(ctx, tenant, id, p, guard{version: ifMatch, email: &cur.Email})
+			c, err = s.update(ctx, tenant, id, p, ifMatch, guard{versions: ifMatch, email: &cur.Email})
 		} else {
 			c, err = s.moveEmail(ctx, tenant, cur, p, ifMatch)
 		}
@@ -82,7 +78,7 @@ func (s *Store) UpdateCustomer(ctx context.Context, tenant, id string, p custome
 // update is the one-UpdateItem path. The 50-key limit is on the merged result, which the
 // condition cannot compute: size(customFields) <= 50 - added is sufficient, and when only that
 // fails the ALL_OLD item gives the exact result — too many keys, or a retry pinned to that state.
-func (s *Store) update(ctx context.Context, tenant, id string, p customer.Patch, g guard) (customer.Customer, error) {
+func (s *Store) update(ctx context.Context, tenant, id string, p customer.Patch, ifMatch customer.IfMatch, g guard) (customer.Customer, error) {
 	added := addedKeys(p)
 	if added > customer.MaxCustomFields {
 		return customer.Customer{}, customer.TooManyCustomFields()
@@ -91,7 +87,6 @@ func (s *Store) update(ctx context.Context, tenant, id string, p customer.Patch,
 		limit := customer.MaxCustomFields - added
 		g.sizeLimit = &limit
 	}
-	ifMatch := g.version
 	now := s.now()
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
 		expr, err := customerUpdate(tenant, id, p, now, g)
@@ -121,8 +116,7 @@ func (s *Store) update(ctx context.Context, tenant, id string, p customer.Patch,
 		if _, err := p.Apply(old, now); err != nil {
 			return customer.Customer{}, err
 		}
-		v := old.Version
-		g.version, g.sizeLimit = &v, nil
+		g.versions, g.sizeLimit = []int64{old.Version}, nil
 	}
 	return customer.Customer{}, contention("update customer " + id)
 }
@@ -130,14 +124,14 @@ func (s *Store) update(ctx context.Context, tenant, id string, p customer.Patch,
 // moveEmail changes the email to one with another reservation: one transaction that updates the
 // customer (pinned to the version read, so the response built in memory is exactly what is
 // written), deletes the old reservation and creates the new one.
-func (s *Store) moveEmail(ctx context.Context, tenant string, cur customer.Customer, p customer.Patch, ifMatch *int64) (customer.Customer, error) {
+func (s *Store) moveEmail(ctx context.Context, tenant string, cur customer.Customer, p customer.Patch, ifMatch customer.IfMatch) (customer.Customer, error) {
 	id := cur.CustomerID
 	now := s.now()
 	next, err := p.Apply(cur, now)
 	if err != nil {
 		return customer.Customer{}, err
 	}
-	expr, err := customerUpdate(tenant, id, p, now, guard{version: &cur.Version, email: &cur.Email})
+	expr, err := customerUpdate(tenant, id, p, now, guard{versions: []int64{cur.Version}, email: &cur.Email})
 	if err != nil {
 		return customer.Customer{}, fmt.Errorf("dynamo: update customer %s: %w", id, err)
 	}
@@ -206,43 +200,44 @@ func (s *Store) reservation(tenant, email, id string) *types.Put {
 // partition) in one UpdateItem: the update of the patch {status: inactive}, so its conditions
 // (the customer exists, ifMatch, no pending orders) are UpdateCustomer's, with one more: the
 // customer is not inactive already, which leaves an inactive customer as it is.
-// A failed condition's ALL_OLD item tells which: not found, stale ifMatch, already inactive (a
-// success that changes nothing) or pending orders.
-func (s *Store) DeactivateCustomer(ctx context.Context, tenant, id string, ifMatch *int64) (customer.Customer, error) {
+// When the condition fails, customer.Deactivate decides on the ALL_OLD item: not found, stale
+// ifMatch, pending orders, or already inactive (a success that changes nothing).
+func (s *Store) DeactivateCustomer(ctx context.Context, tenant, id string, ifMatch customer.IfMatch) (customer.Customer, error) {
 	inactive := customer.Inactive
-	expr, err := customerUpdate(tenant, id, customer.Patch{Status: &inactive}, s.now(), guard{version: ifMatch, notStatus: &inactive})
+	now := s.now()
+	expr, err := customerUpdate(tenant, id, customer.Patch{Status: &inactive}, now, guard{versions: ifMatch, notStatus: &inactive})
 	if err != nil {
 		return customer.Customer{}, fmt.Errorf("dynamo: deactivate customer %s: %w", id, err)
 	}
 	out, err := s.updateItem(ctx, tenant, id, expr)
-	item := map[string]types.AttributeValue(nil)
 	if err == nil {
-		item = out.Attributes
-	} else {
-		old, ok := conditionFailed(err)
-		switch {
-		case !ok:
-			return customer.Customer{}, fail("deactivate customer "+id, err)
-		case old == nil:
-			return customer.Customer{}, fmt.Errorf("dynamo: deactivate customer %s: %w", id, customer.ErrNotFound)
+		c, err := decodeCustomer(out.Attributes)
+		if err != nil {
+			return customer.Customer{}, fmt.Errorf("dynamo: decode customer %s: %w", id, err)
 		}
-		item = old
+		return c, nil
 	}
-	c, err := decodeCustomer(item)
+	item, ok := conditionFailed(err)
+	switch {
+	case !ok:
+		return customer.Customer{}, fail("deactivate customer "+id, err)
+	case item == nil:
+		return customer.Customer{}, fmt.Errorf("dynamo: deactivate customer %s: %w", id, customer.ErrNotFound)
+	}
+	old, err := decodeCustomer(item)
 	if err != nil {
 		return customer.Customer{}, fmt.Errorf("dynamo: decode customer %s: %w", id, err)
 	}
-	if out == nil { // the condition failed: say why
-		switch {
-		case ifMatch != nil && c.Version != *ifMatch:
-			return customer.Customer{}, fmt.Errorf("dynamo: deactivate customer %s: %w", id, customer.ErrPrecondition)
-		case c.Status == customer.Inactive:
-			return c, nil
-		default:
-			return customer.Customer{}, fmt.Errorf("dynamo: deactivate customer %s: %w", id, customer.ErrPendingOrders)
-		}
+	_, changed, err := customer.Deactivate(old, ifMatch, now)
+	switch {
+	case err != nil:
+		return customer.Customer{}, fmt.Errorf("dynamo: deactivate customer %s: %w", id, err)
+	case changed:
+		// The condition states the rules that customer.Deactivate applies; one failing while the
+		// rules allow the write means the two disagree.
+		return customer.Customer{}, fmt.Errorf("dynamo: deactivate customer %s: condition failed on a customer the rules let deactivate", id)
 	}
-	return c, nil
+	return old, nil
 }
 
 // ListCustomers returns one page in creation order. A status (the default list asks for active
@@ -400,9 +395,6 @@ func (s *Store) indexQuery(ix index, pk string, after map[string]types.Attribute
 	return in, nil
 }
 
-// defaultLimit is the page size when the caller gives none.
-const defaultLimit = 50
-
 // maxQueriesPerPage bounds the Queries of one page. DynamoDB applies a filter after it reads, so
 // a page whose filter matches little could otherwise read a whole partition. Past the budget the
 // page ends short, and its cursor is the last item read (not the last returned), so the client
@@ -418,7 +410,7 @@ const filteredReadSize = 100
 // when the partition has no more. Without a filter (or when every item passes) that is one Query.
 func (s *Store) page(ctx context.Context, in *dynamodb.QueryInput, limit int, prefix string) ([]map[string]types.AttributeValue, string, error) {
 	if limit <= 0 {
-		limit = defaultLimit
+		limit = customer.DefaultLimit
 	}
 	in.Limit = aws.Int32(int32(limit + 1))
 	var items []map[string]types.AttributeValue
@@ -450,9 +442,6 @@ func idOf(item map[string]types.AttributeValue, prefix string) string {
 	return strings.TrimPrefix(sk.Value, prefix)
 }
 
-// epoch is t in the seconds DynamoDB's TTL reads.
-func epoch(t time.Time) int64 { return t.Unix() }
-
 // updateItem sends expr as the one UpdateItem of a customer: ALL_NEW on success, and ALL_OLD on a
 // failed condition, so that the caller tells why without a second read.
 func (s *Store) updateItem(ctx context.Context, tenant, id string, expr updateExpr) (*dynamodb.UpdateItemOutput, error) {
@@ -469,21 +458,19 @@ func (s *Store) updateItem(ctx context.Context, tenant, id string, expr updateEx
 }
 
 // refusal tells why a customer update with ifMatch and p was refused, from the ALL_OLD item of
-// its failed condition (nil: there is no such customer): customer.ErrNotFound,
-// customer.ErrPrecondition or customer.ErrPendingOrders. With none of these it returns the old
-// customer and no error, for the caller to judge the guards only it knows.
-func refusal(item map[string]types.AttributeValue, ifMatch *int64, p customer.Patch) (customer.Customer, error) {
+// its failed condition (nil: there is no such customer): customer.ErrNotFound, or the refusal of
+// customer.CheckUpdate. When CheckUpdate lets the update go ahead it returns the old customer and
+// no error, for the caller to judge the guards only it knows.
+func refusal(item map[string]types.AttributeValue, ifMatch customer.IfMatch, p customer.Patch) (customer.Customer, error) {
 	if item == nil {
 		return customer.Customer{}, customer.ErrNotFound
 	}
 	old, err := decodeCustomer(item)
-	switch {
-	case err != nil:
+	if err != nil {
 		return customer.Customer{}, fmt.Errorf("decode: %w", err)
-	case ifMatch != nil && old.Version != *ifMatch:
-		return customer.Customer{}, customer.ErrPrecondition
-	case deactivates(p) && old.PendingOrders > 0:
-		return customer.Customer{}, customer.ErrPendingOrders
+	}
+	if err := customer.CheckUpdate(old, p, ifMatch); err != nil {
+		return customer.Customer{}, err
 	}
 	return old, nil
 }

@@ -21,6 +21,8 @@ const (
 	AttrGSI2SK  = "GSI2SK"
 	IndexGSI2   = "GSI2"      // customers by status
 	AttrExpires = "expiresAt" // TTL attribute of idempotency records, epoch seconds
+
+	attrExpiresMs = "expiresAtMs" // when an idempotency record stops answering, epoch milliseconds
 )
 
 // Sort-key prefixes. Every data-plane partition key starts with the tenant, so tenant isolation

@@ -62,7 +62,7 @@ func testUpdateCustomer(t *testing.T, b *backend) {
 		FirstName:    ptr("Augusta"),
 		Company:      customer.Optional[string]{Set: true, Value: ptr("Analytical")},
 		CustomFields: map[string]any{"plan": "gold", "a.b": json.Number("3"), "x[1]": true},
-	}, ptr(c.Version))
+	}, customer.IfMatch{c.Version})
 	if err != nil {
 		t.Fatalf("UpdateCustomer: %v", err)
 	}
@@ -95,12 +95,12 @@ func testUpdateCustomer(t *testing.T, b *backend) {
 	tests := []struct {
 		name    string
 		id      string
-		ifMatch *int64
+		ifMatch customer.IfMatch
 		want    error
 	}{
 		{"unknown customer", "cust_missing", nil, customer.ErrNotFound},
-		{"unknown customer with If-Match", "cust_missing", ptr(int64(1)), customer.ErrNotFound},
-		{"stale If-Match", c.CustomerID, ptr(int64(1)), customer.ErrPrecondition},
+		{"unknown customer with If-Match", "cust_missing", customer.IfMatch{1}, customer.ErrNotFound},
+		{"stale If-Match", c.CustomerID, customer.IfMatch{1}, customer.ErrPrecondition},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -190,7 +190,7 @@ func testEmailChange(t *testing.T, b *backend) {
 	ada := newCustomer(t, st, "t1", "ada@example.com")
 	bob := newCustomer(t, st, "t1", "bob@example.com")
 
-	got, err := st.UpdateCustomer(ctx, "t1", ada.CustomerID, customer.Patch{Email: ptr("ada@new.example"), LastName: ptr("King")}, ptr(ada.Version))
+	got, err := st.UpdateCustomer(ctx, "t1", ada.CustomerID, customer.Patch{Email: ptr("ada@new.example"), LastName: ptr("King")}, customer.IfMatch{ada.Version})
 	if err != nil {
 		t.Fatalf("move email: %v", err)
 	}
@@ -214,7 +214,7 @@ func testEmailChange(t *testing.T, b *backend) {
 	if err != nil || len(page.Customers) != 1 || page.Customers[0].CustomerID != ada.CustomerID {
 		t.Errorf("ListCustomers(email) = %+v, %v; want ada", page, err)
 	}
-	if _, err := st.UpdateCustomer(ctx, "t1", ada.CustomerID, customer.Patch{Email: ptr("z@example.com")}, ptr(int64(1))); !errors.Is(err, customer.ErrPrecondition) {
+	if _, err := st.UpdateCustomer(ctx, "t1", ada.CustomerID, customer.Patch{Email: ptr("z@example.com")}, customer.IfMatch{1}); !errors.Is(err, customer.ErrPrecondition) {
 		t.Errorf("move with stale If-Match = %v, want %v", err, customer.ErrPrecondition)
 	}
 	if _, err := st.UpdateCustomer(ctx, "t1", "cust_missing", customer.Patch{Email: ptr("z@example.com")}, nil); !errors.Is(err, customer.ErrNotFound) {
@@ -295,7 +295,7 @@ func testOrders(t *testing.T, b *backend) {
 		t.Errorf("ListOrders(cancelled, desc) = %+v, %v", page, err)
 	}
 
-	if _, err := st.DeactivateCustomer(ctx, "t1", c.CustomerID, ptr(int64(1))); !errors.Is(err, customer.ErrPrecondition) {
+	if _, err := st.DeactivateCustomer(ctx, "t1", c.CustomerID, customer.IfMatch{1}); !errors.Is(err, customer.ErrPrecondition) {
 		t.Errorf("deactivate with stale If-Match = %v, want %v", err, customer.ErrPrecondition)
 	}
 	d, err := st.DeactivateCustomer(ctx, "t1", c.CustomerID, nil)

@@ -17,12 +17,25 @@ import (
 )
 
 // idempotencyRecord is the stored first response of a POST with an Idempotency-Key.
+// ExpiresAtMs is when it stops answering (order.Expires), to the millisecond, as order.Live
+// judges it; ExpiresAt is the same instant rounded up to the second, for DynamoDB's TTL, which
+// deletes expired records lazily (so a record may outlive it: it is then treated as absent).
+// Records written before ExpiresAtMs existed have only ExpiresAt.
 type idempotencyRecord struct {
 	RequestHash string      `dynamodbav:"requestHash"`
 	OrderID     string      `dynamodbav:"orderId"`
 	Order       order.Order `dynamodbav:"order"`
 	ExpiresAt   int64       `dynamodbav:"expiresAt"`
+	ExpiresAtMs int64       `dynamodbav:"expiresAtMs,omitempty"`
 	CreatedAt   string      `dynamodbav:"createdAt"`
+}
+
+// expires is when r stops answering.
+func (r idempotencyRecord) expires() time.Time {
+	if r.ExpiresAtMs != 0 {
+		return time.UnixMilli(r.ExpiresAtMs)
+	}
+	return time.Unix(r.ExpiresAt, 0)
 }
 
 // CreateOrder finds the customer by email or creates it, and writes the order, the customer
@@ -82,8 +95,8 @@ func (s *Store) createOrder(ctx context.Context, tenant string, in order.Input, 
 			// Reservation and customer are written together and customers are never deleted.
 			return order.Order{}, false, fmt.Errorf("dynamo: create order: customer of reserved email: %w", err)
 		}
-		if cur.Status == customer.Inactive {
-			return s.refuseInactive(ctx, tenant, idem)
+		if err := order.CheckCustomer(cur); err != nil {
+			return s.refuseInactive(ctx, tenant, idem, err)
 		}
 		snap = order.SnapshotOf(cur)
 		update, err := s.recordOrder(tenant, cur, orderID, in, now)
@@ -92,8 +105,7 @@ func (s *Store) createOrder(ctx context.Context, tenant string, in order.Input, 
 		}
 		writes = append(writes, types.TransactWriteItem{Update: update})
 	} else {
-		c := in.NewCustomerRecord(tenant, customer.NewID(now), now)
-		c.TotalOrders, c.PendingOrders, c.OrderIDs = 1, 1, []string{orderID}
+		c := in.NewCustomerRecord(tenant, customer.NewID(now), orderID, now)
 		snap = order.SnapshotOf(c)
 		item, err := customerItem(c)
 		if err != nil {
@@ -149,8 +161,10 @@ func (s *Store) createOrder(ctx context.Context, tenant string, in order.Input, 
 		return order.Order{}, false, errKeyRace
 	}
 	if custID != "" && reason(reasons, 0) == codeConditionFailed {
-		if old, err := decodeCustomer(reasons[0].Item); err == nil && old.Status == customer.Inactive {
-			return order.Order{}, false, fmt.Errorf("dynamo: create order: %w", customer.ErrInactive)
+		if old, err := decodeCustomer(reasons[0].Item); err == nil {
+			if err := order.CheckCustomer(old); err != nil {
+				return order.Order{}, false, fmt.Errorf("dynamo: create order: %w", err)
+			}
 		}
 	}
 	if cancelledBy(reasons, codeConditionFailed) || cancelledBy(reasons, codeConflict) {
@@ -160,16 +174,16 @@ func (s *Store) createOrder(ctx context.Context, tenant string, in order.Input, 
 	return order.Order{}, false, fmt.Errorf("dynamo: create order: %w", err)
 }
 
-// refuseInactive answers an order for an inactive customer: customer.ErrInactive, unless the
+// refuseInactive answers an order that order.CheckCustomer refused with refusal, unless the
 // request is the replay of an order made before the customer was deactivated.
-func (s *Store) refuseInactive(ctx context.Context, tenant string, idem order.Idempotency) (order.Order, bool, error) {
+func (s *Store) refuseInactive(ctx context.Context, tenant string, idem order.Idempotency, refusal error) (order.Order, bool, error) {
 	if idem.Key != "" {
 		o, found, err := s.replay(ctx, tenant, idem, nil)
 		if err != nil || found {
 			return o, found, err
 		}
 	}
-	return order.Order{}, false, fmt.Errorf("dynamo: create order: %w", customer.ErrInactive)
+	return order.Order{}, false, fmt.Errorf("dynamo: create order: %w", refusal)
 }
 
 // recordOrder is the update of an existing customer for a new order. Its condition is that the
@@ -223,15 +237,19 @@ func (s *Store) recordOrder(tenant string, cur customer.Customer, orderID string
 	}, nil
 }
 
-// idempotencyPut stores the first response under the key. TTL deletion is lazy (up to days), so
-// an expired record still in the table counts as absent.
+// idempotencyPut stores the first response under the key, on condition that no live record holds
+// it: none, or one that order.Live finds expired (TTL deletion is lazy, up to days). The
+// condition states !order.Live in the record's attributes: expiresAtMs <= now, or, for a record
+// with whole seconds only, expiresAt <= now's second.
 func (s *Store) idempotencyPut(tenant string, idem order.Idempotency, o order.Order) (*types.Put, error) {
 	now := s.now()
+	expires := order.Expires(now)
 	item, err := attributevalue.MarshalMap(idempotencyRecord{
 		RequestHash: idem.RequestHash,
 		OrderID:     o.OrderID,
 		Order:       o,
-		ExpiresAt:   epoch(now.Add(order.IdempotencyTTL)),
+		ExpiresAt:   expires.Add(time.Second - time.Nanosecond).Unix(),
+		ExpiresAtMs: expires.UnixMilli(),
 		CreatedAt:   customer.Timestamp(now),
 	})
 	if err != nil {
@@ -242,7 +260,9 @@ func (s *Store) idempotencyPut(tenant string, idem order.Idempotency, o order.Or
 	}
 	expr, err := expression.NewBuilder().WithCondition(expression.Or(
 		expression.Name(AttrPK).AttributeNotExists(),
-		expression.Name(AttrExpires).LessThan(expression.Value(epoch(now))),
+		expression.Name(attrExpiresMs).LessThanEqual(expression.Value(now.UnixMilli())),
+		expression.Name(attrExpiresMs).AttributeNotExists().And(
+			expression.Name(AttrExpires).LessThanEqual(expression.Value(now.Unix()))),
 	)).Build()
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: create order: build idempotency condition: %w", err)
@@ -279,11 +299,12 @@ func (s *Store) replay(ctx context.Context, tenant string, idem order.Idempotenc
 	if err := unmarshal(item, &rec); err != nil {
 		return order.Order{}, false, fmt.Errorf("dynamo: decode idempotency record: %w", err)
 	}
-	if rec.ExpiresAt < epoch(s.now()) {
-		return order.Order{}, false, nil
+	replay, err := order.ReplayCreate(rec.RequestHash, rec.expires(), idem, s.now())
+	if err != nil {
+		return order.Order{}, false, fmt.Errorf("dynamo: create order: %w", err)
 	}
-	if rec.RequestHash != idem.RequestHash {
-		return order.Order{}, false, fmt.Errorf("dynamo: create order: %w", order.ErrIdempotencyReused)
+	if !replay {
+		return order.Order{}, false, nil
 	}
 	o := rec.Order
 	o.CustomFields = jsonNumbers(o.CustomFields)

@@ -231,12 +231,12 @@ func TestUpdateConditionFailures(t *testing.T) {
 	tests := []struct {
 		name    string
 		old     *customer.Customer // ALL_OLD, nil when the item does not exist
-		ifMatch *int64
+		ifMatch customer.IfMatch
 		want    error
 	}{
 		{"not found", nil, nil, customer.ErrNotFound},
-		{"not found with If-Match", nil, new(int64), customer.ErrNotFound},
-		{"version differs", &stored, new(int64), customer.ErrPrecondition},
+		{"not found with If-Match", nil, customer.IfMatch{0}, customer.ErrNotFound},
+		{"version differs", &stored, customer.IfMatch{0}, customer.ErrPrecondition},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -266,12 +266,12 @@ func TestUpdateInactiveWithPendingOrders(t *testing.T) {
 	tests := []struct {
 		name    string
 		old     *customer.Customer // ALL_OLD, nil when the item does not exist
-		ifMatch *int64
+		ifMatch customer.IfMatch
 		want    error
 	}{
-		{"not found", nil, ptr(int64(1)), customer.ErrNotFound},
-		{"stale If-Match first", &busy, ptr(int64(1)), customer.ErrPrecondition},
-		{"pending orders", &busy, ptr(busy.Version), customer.ErrPendingOrders},
+		{"not found", nil, customer.IfMatch{1}, customer.ErrNotFound},
+		{"stale If-Match first", &busy, customer.IfMatch{1}, customer.ErrPrecondition},
+		{"pending orders", &busy, customer.IfMatch{busy.Version}, customer.ErrPendingOrders},
 		{"pending orders without If-Match", &busy, nil, customer.ErrPendingOrders},
 	}
 	for _, tt := range tests {
@@ -357,7 +357,7 @@ func TestEmailChangeIsOneReadOneTransaction(t *testing.T) {
 		},
 	}
 	email := "ada@new.example"
-	got, err := fakeStore(f).UpdateCustomer(context.Background(), "t1", "cust_1", customer.Patch{Email: &email}, &cur.Version)
+	got, err := fakeStore(f).UpdateCustomer(context.Background(), "t1", "cust_1", customer.Patch{Email: &email}, customer.IfMatch{cur.Version})
 	if err != nil {
 		t.Fatalf("UpdateCustomer: %v", err)
 	}
@@ -782,17 +782,17 @@ func TestDeactivateIsOneConditionalUpdate(t *testing.T) {
 		name    string
 		old     *customer.Customer // ALL_OLD of a failed condition, nil when the item does not exist
 		fails   bool               // whether the condition fails
-		ifMatch *int64
+		ifMatch customer.IfMatch
 		want    *customer.Customer // the result on success
 		wantErr error
 	}{
 		{"active", nil, false, nil, &inactive, nil},
-		{"active, current If-Match", nil, false, ptr(active.Version), &inactive, nil},
-		{"not found", nil, true, ptr(int64(1)), nil, customer.ErrNotFound},
+		{"active, current If-Match", nil, false, customer.IfMatch{active.Version}, &inactive, nil},
+		{"not found", nil, true, customer.IfMatch{1}, nil, customer.ErrNotFound},
 		{"already inactive", &inactive, true, nil, &inactive, nil},
-		{"already inactive, current If-Match", &inactive, true, ptr(inactive.Version), &inactive, nil},
-		{"already inactive, stale If-Match", &inactive, true, ptr(int64(1)), nil, customer.ErrPrecondition},
-		{"stale If-Match", &active, true, ptr(int64(1)), nil, customer.ErrPrecondition},
+		{"already inactive, current If-Match", &inactive, true, customer.IfMatch{inactive.Version}, &inactive, nil},
+		{"already inactive, stale If-Match", &inactive, true, customer.IfMatch{1}, nil, customer.ErrPrecondition},
+		{"stale If-Match", &active, true, customer.IfMatch{1}, nil, customer.ErrPrecondition},
 		{"pending orders", &busy, true, nil, nil, customer.ErrPendingOrders},
 	}
 	for _, tt := range tests {
@@ -819,7 +819,7 @@ func TestDeactivateIsOneConditionalUpdate(t *testing.T) {
 			cond := resolved(aws.ToString(in.ConditionExpression), in.ExpressionAttributeNames, in.ExpressionAttributeValues)
 			want := []string{"attribute_exists (<PK>)", "<status> <> inactive", pendingGuard}
 			if tt.ifMatch != nil {
-				want = append(want, fmt.Sprintf("<version> = %d", *tt.ifMatch))
+				want = append(want, fmt.Sprintf("<version> = %d", tt.ifMatch[0]))
 			}
 			for _, w := range want {
 				if !strings.Contains(cond, w) {

@@ -52,7 +52,11 @@ var serverTests = []struct {
 	fn   func(t *testing.T, b *backend)
 }{
 	{"Contract", func(t *testing.T, b *backend) {
-		storetest.Run(t, func(t *testing.T) storetest.Store { return b.open(t) })
+		storetest.Run(t, func(t *testing.T, now func() time.Time) storetest.Store {
+			s := b.open(t)
+			s.Now = now
+			return s
+		})
 	}},
 	{"CreateTableIsIdempotent", testCreateTableIsIdempotent},
 	{"RequestCounts", testRequestCounts},
@@ -210,7 +214,7 @@ func testRequestCounts(t *testing.T, b *backend) {
 		want map[string]int
 	}{
 		{"update without email change", func() error {
-			_, err := st.UpdateCustomer(ctx, "t1", c.CustomerID, customer.Patch{FirstName: ptr("Bea"), CustomFields: map[string]any{"k": "v"}}, ptr(c.Version))
+			_, err := st.UpdateCustomer(ctx, "t1", c.CustomerID, customer.Patch{FirstName: ptr("Bea"), CustomFields: map[string]any{"k": "v"}}, customer.IfMatch{c.Version})
 			return err
 		}, map[string]int{"UpdateItem": 1}},
 		{"update with email change", func() error {

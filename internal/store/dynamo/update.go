@@ -20,12 +20,11 @@ import (
 
 // guard is what a customer write is conditioned on, besides the customer existing.
 type guard struct {
-	version *int64 // version = :v (If-Match, or a state the caller has checked)
-
-	// versions: version IN (:v1, :v2, ...), for an If-Match listing several ETags; one element is
-	// version = :v, and nil (or empty) no condition. DynamoDB takes at most 100 operands after IN.
-	// With version set as well, the write must meet both.
-	versions []int64
+	// versions: the versions the write accepts (customer.IfMatch, or a state the caller has
+	// checked): version IN (:v1, :v2, ...), one element version = :v, nil no condition. Empty
+	// but not nil accepts none: version = 0, which no customer has (versions start at 1).
+	// DynamoDB takes at most 100 operands after IN (customer.MaxIfMatchTags).
+	versions customer.IfMatch
 
 	email     *string // email = :old (the email the caller read)
 	sizeLimit *int    // size(customFields) <= :max, so the merged result cannot pass 50 keys
@@ -119,11 +118,11 @@ func plan(tenant, id string, p customer.Patch, now time.Time, g guard) (steps []
 	do(add, "version", int64(1))
 
 	do(exists, AttrPK, nil)
-	if g.version != nil {
-		do(equal, "version", *g.version)
-	}
 	switch len(g.versions) {
 	case 0:
+		if g.versions != nil {
+			do(equal, "version", int64(0))
+		}
 	case 1:
 		do(equal, "version", g.versions[0])
 	default:
@@ -140,7 +139,7 @@ func plan(tenant, id string, p customer.Patch, now time.Time, g guard) (steps []
 	if g.notStatus != nil {
 		do(notEqual, "status", string(*g.notStatus))
 	}
-	if deactivates(p) {
+	if p.Deactivates() {
 		do(atMostOrAbsent, "pendingOrders", int64(0))
 	}
 	return steps, keys
@@ -352,11 +351,6 @@ func marshalValue(v any) (types.AttributeValue, error) {
 		return &types.AttributeValueMemberBOOL{Value: v}, nil
 	}
 	return attributevalue.Marshal(v)
-}
-
-// deactivates reports whether p sets status inactive, which is refused while orders are pending.
-func deactivates(p customer.Patch) bool {
-	return p.Status != nil && *p.Status == customer.Inactive
 }
 
 // addedKeys is how many custom field keys p sets (not removes).

@@ -9,9 +9,6 @@ import (
 	"github.com/flexportal-compat/customers-api/internal/customer"
 )
 
-// defaultLimit is the page size when a query gives none (API.md's default).
-const defaultLimit = 50
-
 // customerRecord is a customer as stored: the API fields plus the internal pending-order counter,
 // which the domain type keeps out of JSON.
 type customerRecord struct {
@@ -65,13 +62,13 @@ func (s *Store) GetCustomer(ctx context.Context, tenant, id string) (customer.Cu
 	return c, nil
 }
 
-// UpdateCustomer applies p to the customer and returns it as stored afterwards. It reads the
-// customer, checks ifMatch and (for status inactive) that no order is pending, applies p with customer.Patch.Apply and, when the email changes other
-// than in case, moves the email reservation — all in one transaction.
+// UpdateCustomer applies p to the customer and returns it as stored afterwards: in one
+// transaction it reads the customer, lets customer.CheckUpdate decide, applies p with
+// customer.Patch.Apply and, when the email key changes, moves the email reservation.
 // Errors: customer.ErrNotFound, customer.ErrPrecondition, customer.ErrPendingOrders,
 // customer.ErrEmailExists, or a *fault.ValidationError when the merged customFields would be too
 // many.
-func (s *Store) UpdateCustomer(ctx context.Context, tenant, id string, p customer.Patch, ifMatch *int64) (customer.Customer, error) {
+func (s *Store) UpdateCustomer(ctx context.Context, tenant, id string, p customer.Patch, ifMatch customer.IfMatch) (customer.Customer, error) {
 	if err := ctx.Err(); err != nil {
 		return customer.Customer{}, fmt.Errorf("embedded: update customer %s: %w", id, err)
 	}
@@ -81,11 +78,8 @@ func (s *Store) UpdateCustomer(ctx context.Context, tenant, id string, p custome
 		if err != nil {
 			return err
 		}
-		if ifMatch != nil && *ifMatch != old.Version {
-			return customer.ErrPrecondition
-		}
-		if p.Status != nil && *p.Status == customer.Inactive && old.PendingOrders > 0 {
-			return customer.ErrPendingOrders
+		if err := customer.CheckUpdate(old, p, ifMatch); err != nil {
+			return err
 		}
 		updated, err = p.Apply(old, s.now())
 		if err != nil {
@@ -113,33 +107,26 @@ func (s *Store) UpdateCustomer(ctx context.Context, tenant, id string, p custome
 	return updated, nil
 }
 
-// DeactivateCustomer sets the customer's status inactive. An inactive customer is returned as it
-// is, without a new version. Errors: customer.ErrNotFound, customer.ErrPrecondition (checked
-// first), customer.ErrPendingOrders.
-func (s *Store) DeactivateCustomer(ctx context.Context, tenant, id string, ifMatch *int64) (customer.Customer, error) {
+// DeactivateCustomer sets the customer's status inactive, as customer.Deactivate decides: an
+// inactive customer is returned as it is, without a new version. Errors: customer.ErrNotFound,
+// customer.ErrPrecondition, customer.ErrPendingOrders.
+func (s *Store) DeactivateCustomer(ctx context.Context, tenant, id string, ifMatch customer.IfMatch) (customer.Customer, error) {
 	if err := ctx.Err(); err != nil {
 		return customer.Customer{}, fmt.Errorf("embedded: deactivate customer %s: %w", id, err)
 	}
 	var c customer.Customer
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		tb, found, err := findCustomer(tx, tenant, id)
+		tb, cur, err := findCustomer(tx, tenant, id)
 		if err != nil {
 			return err
 		}
-		c = found
-		if ifMatch != nil && *ifMatch != c.Version {
-			return customer.ErrPrecondition
+		next, changed, err := customer.Deactivate(cur, ifMatch, s.now())
+		if err != nil {
+			return err
 		}
-		if c.Status == customer.Inactive {
+		c = next
+		if !changed {
 			return nil
-		}
-		if c.PendingOrders > 0 {
-			return customer.ErrPendingOrders
-		}
-		inactive := customer.Inactive
-		c, err = customer.Patch{Status: &inactive}.Apply(c, s.now())
-		if err != nil {
-			return err
 		}
 		return putCustomer(tb, c)
 	})
@@ -157,7 +144,7 @@ func (s *Store) ListCustomers(ctx context.Context, tenant string, q customer.Lis
 	}
 	limit := q.Limit
 	if limit <= 0 {
-		limit = defaultLimit
+		limit = customer.DefaultLimit
 	}
 	email := customer.EmailKey(q.Email)
 	page := customer.Page{Customers: []customer.Customer{}}

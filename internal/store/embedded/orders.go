@@ -50,12 +50,15 @@ func (s *Store) CreateOrder(ctx context.Context, tenant string, in order.Input, 
 			if err != nil {
 				return err
 			}
-			if ok && now.Before(rec.ExpiresAt) {
-				if rec.RequestHash != idem.RequestHash {
-					return order.ErrIdempotencyReused
+			if ok {
+				replay, err := order.ReplayCreate(rec.RequestHash, rec.ExpiresAt, idem, now)
+				if err != nil {
+					return err
 				}
-				o = rec.Order
-				return errReplayed
+				if replay {
+					o = rec.Order
+					return errReplayed
+				}
 			}
 		}
 
@@ -72,25 +75,12 @@ func (s *Store) CreateOrder(ctx context.Context, tenant string, in order.Input, 
 			if !ok {
 				return fmt.Errorf("email reservation points at missing customer %s", id)
 			}
-			if c.Status == customer.Inactive {
-				return customer.ErrInactive
+			if err := order.CheckCustomer(c); err != nil {
+				return err
 			}
-			billing := in.BillingAddress
-			c.LastBillingAddress = &billing
-			if in.ShippingAddress != nil {
-				shipping := *in.ShippingAddress
-				c.LastShippingAddress = &shipping
-			}
-			c.TotalOrders++
-			c.OrderIDs = append(c.OrderIDs, orderID)
-			c.PendingOrders++
-			c.Version++
-			c.UpdatedAt = customer.Timestamp(now)
+			c = order.Record(c, in, orderID, now)
 		} else {
-			c = in.NewCustomerRecord(tenant, customer.NewID(now), now)
-			c.TotalOrders = 1
-			c.OrderIDs = []string{orderID}
-			c.PendingOrders = 1
+			c = in.NewCustomerRecord(tenant, customer.NewID(now), orderID, now)
 			if err := tb.emails.Put([]byte(emailKey), []byte(c.CustomerID)); err != nil {
 				return err
 			}
@@ -107,7 +97,7 @@ func (s *Store) CreateOrder(ctx context.Context, tenant string, in order.Input, 
 			return err
 		}
 		if idem.Key != "" {
-			rec := idempotencyRecord{RequestHash: idem.RequestHash, Order: o, ExpiresAt: now.Add(order.IdempotencyTTL)}
+			rec := idempotencyRecord{RequestHash: idem.RequestHash, Order: o, ExpiresAt: order.Expires(now)}
 			if err := put(tb.idempotency, idem.Key, rec); err != nil {
 				return err
 			}
@@ -157,7 +147,7 @@ func (s *Store) ListOrders(ctx context.Context, tenant string, q order.ListQuery
 	}
 	limit := q.Limit
 	if limit <= 0 {
-		limit = defaultLimit
+		limit = customer.DefaultLimit
 	}
 	page := order.Page{Orders: []order.Order{}}
 	err := s.db.View(func(tx *bolt.Tx) error {

@@ -241,12 +241,12 @@ func TestUpdateCustomer(t *testing.T) {
 		name    string
 		id      string
 		patch   customer.Patch
-		ifMatch *int64
+		ifMatch customer.IfMatch
 		want    error
 	}{
 		{"missing", "cust_nope", customer.Patch{FirstName: ptr("X")}, nil, customer.ErrNotFound},
 		{"other tenant", other, customer.Patch{FirstName: ptr("X")}, nil, customer.ErrNotFound},
-		{"stale ifMatch", a, customer.Patch{FirstName: ptr("X")}, ptr(int64(7)), customer.ErrPrecondition},
+		{"stale ifMatch", a, customer.Patch{FirstName: ptr("X")}, customer.IfMatch{7}, customer.ErrPrecondition},
 		{"email of another", a, customer.Patch{Email: ptr("BOB@example.com")}, nil, customer.ErrEmailExists},
 	}
 	for _, tt := range tests {
@@ -260,7 +260,7 @@ func TestUpdateCustomer(t *testing.T) {
 	c, err := s.UpdateCustomer(ctx, "t1", a, customer.Patch{
 		FirstName: ptr("Augusta"), Company: customer.Optional[string]{Set: true, Value: ptr("ACME")},
 		CustomFields: map[string]any{"plan": "gold", "seats": json.Number("10")},
-	}, ptr(int64(1)))
+	}, customer.IfMatch{1})
 	if err != nil {
 		t.Fatalf("UpdateCustomer = %v", err)
 	}
@@ -336,10 +336,10 @@ func TestDeactivateCustomer(t *testing.T) {
 	if before.Version != 1 || before.PendingOrders != 0 {
 		t.Errorf("customer after cancel = version %d, pending %d; want 1, 0", before.Version, before.PendingOrders)
 	}
-	if _, err := s.DeactivateCustomer(ctx, "t1", id, ptr(int64(5))); !errors.Is(err, customer.ErrPrecondition) {
+	if _, err := s.DeactivateCustomer(ctx, "t1", id, customer.IfMatch{5}); !errors.Is(err, customer.ErrPrecondition) {
 		t.Errorf("DeactivateCustomer(stale ifMatch) = %v, want ErrPrecondition", err)
 	}
-	c, err := s.DeactivateCustomer(ctx, "t1", id, ptr(int64(1)))
+	c, err := s.DeactivateCustomer(ctx, "t1", id, customer.IfMatch{1})
 	if err != nil || c.Status != customer.Inactive || c.Version != 2 {
 		t.Fatalf("DeactivateCustomer = %+v, %v; want inactive, version 2", c, err)
 	}
@@ -621,7 +621,7 @@ func TestConcurrency(t *testing.T) {
 		s := newStore(t)
 		id := mustOrder(t, s, "t1", "ada@example.com").Customer.CustomerID
 		ok, pre := count(t, 10, func(i int) error {
-			_, err := s.UpdateCustomer(ctx, "t1", id, customer.Patch{FirstName: ptr(fmt.Sprint("N", i))}, ptr(int64(1)))
+			_, err := s.UpdateCustomer(ctx, "t1", id, customer.Patch{FirstName: ptr(fmt.Sprint("N", i))}, customer.IfMatch{1})
 			return err
 		}, customer.ErrPrecondition)
 		if ok != 1 || pre != 9 {

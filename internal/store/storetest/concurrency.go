@@ -15,16 +15,16 @@ import (
 )
 
 var concurrencyTests = []test{
-	{"DifferentCustomFields", testConcurrentFields},
-	{"DifferentFields", testConcurrentTopLevelFields},
-	{"SameIfMatch", testConcurrentIfMatch},
-	{"SameNewEmail", testConcurrentEmail},
-	{"IdempotencyKeyExistingCustomer", func(t *testing.T, s Store) { testConcurrentIdempotency(t, s, true) }},
-	{"IdempotencyKeyNewCustomer", func(t *testing.T, s Store) { testConcurrentIdempotency(t, s, false) }},
-	{"NewCustomerSameEmail", testConcurrentNewCustomer},
-	{"OrdersAndUpdates", testConcurrentOrdersAndUpdates},
-	{"DeactivateVersusOrder", testConcurrentDeactivateOrder},
-	{"EmailChangeVersusNewCustomer", testConcurrentEmailChangeOrder},
+	{name: "DifferentCustomFields", fn: testConcurrentFields},
+	{name: "DifferentFields", fn: testConcurrentTopLevelFields},
+	{name: "SameIfMatch", fn: testConcurrentIfMatch},
+	{name: "SameNewEmail", fn: testConcurrentEmail},
+	{name: "IdempotencyKeyExistingCustomer", fn: func(t *testing.T, s Store) { testConcurrentIdempotency(t, s, true) }},
+	{name: "IdempotencyKeyNewCustomer", fn: func(t *testing.T, s Store) { testConcurrentIdempotency(t, s, false) }},
+	{name: "NewCustomerSameEmail", fn: testConcurrentNewCustomer},
+	{name: "OrdersAndUpdates", fn: testConcurrentOrdersAndUpdates},
+	{name: "DeactivateVersusOrder", fn: testConcurrentDeactivateOrder},
+	{name: "EmailChangeVersusNewCustomer", fn: testConcurrentEmailChangeOrder},
 }
 
 // parallel runs fn(0..n-1) on n goroutines released together by a start barrier, and waits for
@@ -89,7 +89,7 @@ func testConcurrentIfMatch(t *testing.T, s Store) {
 	parallel(n, func(i int) {
 		v := c.Version
 		_, errs[i] = s.UpdateCustomer(t.Context(), tenantA, c.CustomerID,
-			customer.Patch{FirstName: ptr(fmt.Sprintf("Writer%d", i)), CustomFields: map[string]any{fmt.Sprintf("w%d", i): true}}, &v)
+			customer.Patch{FirstName: ptr(fmt.Sprintf("Writer%d", i)), CustomFields: map[string]any{fmt.Sprintf("w%d", i): true}}, customer.IfMatch{v})
 	})
 	winner := -1
 	for i, err := range errs {

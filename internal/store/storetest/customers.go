@@ -13,12 +13,12 @@ import (
 )
 
 var createOrderTests = []test{
-	{"NewCustomer", testCreateOrderNewCustomer},
-	{"MinimalNewCustomer", testCreateOrderMinimal},
-	{"ExistingCustomer", testCreateOrderExistingCustomer},
-	{"SnapshotFollowsUpdates", testSnapshotFollowsUpdates},
-	{"NotFound", testNotFound},
-	{"IDsAndTimestamps", testIDsAndTimestamps},
+	{name: "NewCustomer", fn: testCreateOrderNewCustomer},
+	{name: "MinimalNewCustomer", fn: testCreateOrderMinimal},
+	{name: "ExistingCustomer", fn: testCreateOrderExistingCustomer},
+	{name: "SnapshotFollowsUpdates", fn: testSnapshotFollowsUpdates},
+	{name: "NotFound", fn: testNotFound},
+	{name: "IDsAndTimestamps", fn: testIDsAndTimestamps},
 }
 
 // testCreateOrderNewCustomer: an order for an unknown email creates the customer from the body.
@@ -211,7 +211,7 @@ func testNotFound(t *testing.T, s Store) {
 	wantErr(t, "GetOrder(unknown)", err, order.ErrNotFound)
 	_, err = s.DeactivateCustomer(ctx, tenantA, id, nil)
 	wantErr(t, "DeactivateCustomer(unknown)", err, customer.ErrNotFound)
-	_, err = s.DeactivateCustomer(ctx, tenantA, id, ptr(int64(1)))
+	_, err = s.DeactivateCustomer(ctx, tenantA, id, customer.IfMatch{1})
 	wantErr(t, "DeactivateCustomer(unknown, ifMatch 1)", err, customer.ErrNotFound)
 	_, _, err = s.CancelOrder(ctx, tenantA, order.NewID(time.Now()), "why", order.Idempotency{})
 	wantErr(t, "CancelOrder(unknown)", err, order.ErrNotFound)
@@ -224,12 +224,13 @@ func testNotFound(t *testing.T, s Store) {
 }
 
 var updateTests = []test{
-	{"Fields", testUpdateFields},
-	{"VersionAndTimestamps", testUpdateVersion},
-	{"CustomFieldsLimit", testCustomFieldsLimit},
-	{"NeverCreates", testUpdateNeverCreates},
-	{"IfMatch", testUpdateIfMatch},
-	{"Reactivate", testReactivate},
+	{name: "Fields", fn: testUpdateFields},
+	{name: "VersionAndTimestamps", fn: testUpdateVersion},
+	{name: "CustomFieldsLimit", fn: testCustomFieldsLimit},
+	{name: "NeverCreates", fn: testUpdateNeverCreates},
+	{name: "IfMatch", fn: testUpdateIfMatch},
+	{name: "IfMatchList", fn: testUpdateIfMatchList},
+	{name: "Reactivate", fn: testReactivate},
 }
 
 // testUpdateFields: each patch changes exactly what it names, on a customer that has every
@@ -399,7 +400,7 @@ func testUpdateNeverCreates(t *testing.T, s Store) {
 	} {
 		_, err := s.UpdateCustomer(t.Context(), tenantA, id, p, nil)
 		wantErr(t, "UpdateCustomer(unknown id)", err, customer.ErrNotFound)
-		_, err = s.UpdateCustomer(t.Context(), tenantA, id, p, ptr(int64(1)))
+		_, err = s.UpdateCustomer(t.Context(), tenantA, id, p, customer.IfMatch{1})
 		wantErr(t, "UpdateCustomer(unknown id, ifMatch 1)", err, customer.ErrNotFound)
 	}
 	_, err := s.GetCustomer(t.Context(), tenantA, id)
@@ -421,17 +422,17 @@ func testUpdateNeverCreates(t *testing.T, s Store) {
 func testUpdateIfMatch(t *testing.T, s Store) {
 	c := newCustomer(t, s, tenantA, newInput("match@example.com"))
 	v := c.Version
-	got := update(t, s, tenantA, c.CustomerID, customer.Patch{FirstName: ptr("Current")}, &v)
+	got := update(t, s, tenantA, c.CustomerID, customer.Patch{FirstName: ptr("Current")}, customer.IfMatch{v})
 	if got.Version != v+1 || got.FirstName != "Current" {
 		t.Errorf("update with current ifMatch: version %d firstName %q, want %d %q", got.Version, got.FirstName, v+1, "Current")
 	}
 	for _, stale := range []int64{v, v + 5, 0} {
-		_, err := s.UpdateCustomer(t.Context(), tenantA, c.CustomerID, customer.Patch{FirstName: ptr("Stale")}, &stale)
+		_, err := s.UpdateCustomer(t.Context(), tenantA, c.CustomerID, customer.Patch{FirstName: ptr("Stale")}, customer.IfMatch{stale})
 		wantErr(t, fmt.Sprintf("UpdateCustomer(ifMatch %d, current %d)", stale, got.Version), err, customer.ErrPrecondition)
 		unchanged(t, s, tenantA, got)
 	}
 	// A refused email change moves no reservation.
-	_, err := s.UpdateCustomer(t.Context(), tenantA, c.CustomerID, customer.Patch{Email: ptr("moved@example.com")}, &v)
+	_, err := s.UpdateCustomer(t.Context(), tenantA, c.CustomerID, customer.Patch{Email: ptr("moved@example.com")}, customer.IfMatch{v})
 	wantErr(t, "UpdateCustomer(email change, stale ifMatch)", err, customer.ErrPrecondition)
 	unchanged(t, s, tenantA, got)
 	again := createOrder(t, s, tenantA, newInput("MATCH@example.com"))
@@ -442,13 +443,44 @@ func testUpdateIfMatch(t *testing.T, s Store) {
 	if moved.Customer.CustomerID == c.CustomerID {
 		t.Errorf("order for the refused new email went to the customer %s, want a new customer", c.CustomerID)
 	}
-	_, err = s.UpdateCustomer(t.Context(), tenantA, customer.NewID(time.Now()), customer.Patch{FirstName: ptr("X")}, &v)
+	_, err = s.UpdateCustomer(t.Context(), tenantA, customer.NewID(time.Now()), customer.Patch{FirstName: ptr("X")}, customer.IfMatch{v})
 	wantErr(t, "UpdateCustomer(missing customer, ifMatch)", err, customer.ErrNotFound)
 	// An email change with the current ifMatch goes through.
 	cur := getCustomer(t, s, tenantA, c.CustomerID)
-	got = update(t, s, tenantA, c.CustomerID, customer.Patch{Email: ptr("matched@example.com")}, ptr(cur.Version))
+	got = update(t, s, tenantA, c.CustomerID, customer.Patch{Email: ptr("matched@example.com")}, customer.IfMatch{cur.Version})
 	if got.Email != "matched@example.com" || got.Version != cur.Version+1 {
 		t.Errorf("email change with current ifMatch: email %q version %d, want %q %d", got.Email, got.Version, "matched@example.com", cur.Version+1)
+	}
+}
+
+// testUpdateIfMatchList: an ifMatch of several versions passes when any of them is current, and
+// an empty one (only weak or malformed tags were sent) passes none: 412 on an existing customer,
+// 404 on a missing one. Both with and without an email change, and for DELETE.
+func testUpdateIfMatchList(t *testing.T, s Store) {
+	c := idleCustomer(t, s, tenantA, newInput("list@example.com"))
+	v := c.Version
+	got := update(t, s, tenantA, c.CustomerID, customer.Patch{FirstName: ptr("Listed")}, customer.IfMatch{v + 7, v, v + 9})
+	if got.Version != v+1 || got.FirstName != "Listed" {
+		t.Errorf("update with a list holding the current version: version %d firstName %q, want %d %q", got.Version, got.FirstName, v+1, "Listed")
+	}
+	for _, m := range []customer.IfMatch{{v, v + 5}, {}} {
+		_, err := s.UpdateCustomer(t.Context(), tenantA, c.CustomerID, customer.Patch{FirstName: ptr("Stale")}, m)
+		wantErr(t, fmt.Sprintf("UpdateCustomer(ifMatch %v, current %d)", m, got.Version), err, customer.ErrPrecondition)
+		_, err = s.UpdateCustomer(t.Context(), tenantA, c.CustomerID, customer.Patch{Email: ptr("stale-list@example.com")}, m)
+		wantErr(t, fmt.Sprintf("UpdateCustomer(email change, ifMatch %v)", m), err, customer.ErrPrecondition)
+		_, err = s.DeactivateCustomer(t.Context(), tenantA, c.CustomerID, m)
+		wantErr(t, fmt.Sprintf("DeactivateCustomer(ifMatch %v)", m), err, customer.ErrPrecondition)
+		unchanged(t, s, tenantA, got)
+	}
+	_, err := s.UpdateCustomer(t.Context(), tenantA, customer.NewID(time.Now()), customer.Patch{FirstName: ptr("X")}, customer.IfMatch{})
+	wantErr(t, "UpdateCustomer(missing customer, empty ifMatch)", err, customer.ErrNotFound)
+	moved := update(t, s, tenantA, c.CustomerID, customer.Patch{Email: ptr("listed@example.com")}, customer.IfMatch{1000, got.Version})
+	if moved.Email != "listed@example.com" {
+		t.Errorf("email change with a list holding the current version: email %q, want %q", moved.Email, "listed@example.com")
+	}
+	gone := deactivate(t, s, tenantA, c.CustomerID, customer.IfMatch{moved.Version, 1000})
+	if gone.Status != customer.Inactive {
+		t.Errorf("deactivation with a list holding the current version: status %q, want inactive", gone.Status)
 	}
 }
 
@@ -470,9 +502,9 @@ func testReactivate(t *testing.T, s Store) {
 }
 
 var emailTests = []test{
-	{"ChangeMovesReservation", testEmailMove},
-	{"TakenInAnyCase", testEmailTaken},
-	{"CaseOnlyChange", testEmailCaseOnly},
+	{name: "ChangeMovesReservation", fn: testEmailMove},
+	{name: "TakenInAnyCase", fn: testEmailTaken},
+	{name: "CaseOnlyChange", fn: testEmailCaseOnly},
 }
 
 // testEmailMove: an email change frees the old email and takes the new one.
@@ -553,11 +585,11 @@ func testEmailCaseOnly(t *testing.T, s Store) {
 }
 
 var deactivateTests = []test{
-	{"PendingOrders", testDeactivatePending},
-	{"Idempotent", testDeactivateAgain},
-	{"IfMatch", testDeactivateIfMatch},
-	{"InactiveCannotOrder", testInactiveCannotOrder},
-	{"UpdateStatusInactive", testUpdateInactivePending},
+	{name: "PendingOrders", fn: testDeactivatePending},
+	{name: "Idempotent", fn: testDeactivateAgain},
+	{name: "IfMatch", fn: testDeactivateIfMatch},
+	{name: "InactiveCannotOrder", fn: testInactiveCannotOrder},
+	{name: "UpdateStatusInactive", fn: testUpdateInactivePending},
 }
 
 // testDeactivatePending: a customer with a pending order cannot be deactivated; once every
@@ -573,7 +605,7 @@ func testDeactivatePending(t *testing.T, s Store) {
 
 	cancelled := cancelOrder(t, s, tenantA, o1.OrderID)
 	before = getCustomer(t, s, tenantA, id)
-	_, err = s.DeactivateCustomer(t.Context(), tenantA, id, ptr(before.Version))
+	_, err = s.DeactivateCustomer(t.Context(), tenantA, id, customer.IfMatch{before.Version})
 	wantErr(t, "DeactivateCustomer with 1 pending order", err, customer.ErrPendingOrders)
 	unchanged(t, s, tenantA, before)
 
@@ -605,7 +637,7 @@ func testDeactivateAgain(t *testing.T, s Store) {
 	}
 	second := deactivate(t, s, tenantA, c.CustomerID, nil)
 	sameCustomer(t, "second DeactivateCustomer", second, first)
-	third := deactivate(t, s, tenantA, c.CustomerID, ptr(first.Version))
+	third := deactivate(t, s, tenantA, c.CustomerID, customer.IfMatch{first.Version})
 	sameCustomer(t, "third DeactivateCustomer (ifMatch current)", third, first)
 }
 
@@ -613,12 +645,12 @@ func testDeactivateAgain(t *testing.T, s Store) {
 func testDeactivateIfMatch(t *testing.T, s Store) {
 	c := idleCustomer(t, s, tenantA, newInput("dm@example.com"))
 	for _, stale := range []int64{c.Version - 1, c.Version + 1} {
-		_, err := s.DeactivateCustomer(t.Context(), tenantA, c.CustomerID, ptr(stale))
+		_, err := s.DeactivateCustomer(t.Context(), tenantA, c.CustomerID, customer.IfMatch{stale})
 		wantErr(t, fmt.Sprintf("DeactivateCustomer(ifMatch %d, current %d)", stale, c.Version), err, customer.ErrPrecondition)
 		unchanged(t, s, tenantA, c)
 	}
-	got := deactivate(t, s, tenantA, c.CustomerID, ptr(c.Version))
-	_, err := s.DeactivateCustomer(t.Context(), tenantA, c.CustomerID, ptr(c.Version))
+	got := deactivate(t, s, tenantA, c.CustomerID, customer.IfMatch{c.Version})
+	_, err := s.DeactivateCustomer(t.Context(), tenantA, c.CustomerID, customer.IfMatch{c.Version})
 	wantErr(t, "DeactivateCustomer(inactive, stale ifMatch)", err, customer.ErrPrecondition)
 	unchanged(t, s, tenantA, got)
 }
@@ -662,23 +694,23 @@ func testUpdateInactivePending(t *testing.T, s Store) {
 	tests := []struct {
 		name    string
 		p       customer.Patch
-		ifMatch *int64
+		ifMatch customer.IfMatch
 		want    error
 	}{
 		{"status only", customer.Patch{Status: inactive}, nil, customer.ErrPendingOrders},
-		{"current ifMatch", customer.Patch{Status: inactive}, ptr(before.Version), customer.ErrPendingOrders},
+		{"current ifMatch", customer.Patch{Status: inactive}, customer.IfMatch{before.Version}, customer.ErrPendingOrders},
 		{"with other fields", customer.Patch{Status: inactive, FirstName: ptr("Gone"), CustomFields: map[string]any{"k": "v"}}, nil, customer.ErrPendingOrders},
 		{"with an email change", customer.Patch{Status: inactive, Email: ptr("gone@example.com")}, nil, customer.ErrPendingOrders},
 		{"with a case-only email change", customer.Patch{Status: inactive, Email: ptr("BUSY@example.com")}, nil, customer.ErrPendingOrders},
-		{"stale ifMatch", customer.Patch{Status: inactive}, ptr(before.Version - 1), customer.ErrPrecondition},
-		{"stale ifMatch with an email change", customer.Patch{Status: inactive, Email: ptr("gone@example.com")}, ptr(before.Version + 1), customer.ErrPrecondition},
+		{"stale ifMatch", customer.Patch{Status: inactive}, customer.IfMatch{before.Version - 1}, customer.ErrPrecondition},
+		{"stale ifMatch with an email change", customer.Patch{Status: inactive, Email: ptr("gone@example.com")}, customer.IfMatch{before.Version + 1}, customer.ErrPrecondition},
 	}
 	for _, tt := range tests {
 		_, err := s.UpdateCustomer(ctx, tenantA, id, tt.p, tt.ifMatch)
 		wantErr(t, "UpdateCustomer("+tt.name+") with a pending order", err, tt.want)
 		unchanged(t, s, tenantA, before)
 	}
-	_, err := s.UpdateCustomer(ctx, tenantA, customer.NewID(time.Now()), customer.Patch{Status: inactive}, ptr(int64(1)))
+	_, err := s.UpdateCustomer(ctx, tenantA, customer.NewID(time.Now()), customer.Patch{Status: inactive}, customer.IfMatch{1})
 	wantErr(t, "UpdateCustomer(missing customer, status inactive)", err, customer.ErrNotFound)
 	// The email stays reserved by the refused customer, not the one the refused patch named.
 	if n := createOrder(t, s, tenantA, newInput("gone@example.com")); n.Customer.CustomerID == id {
@@ -689,7 +721,7 @@ func testUpdateInactivePending(t *testing.T, s Store) {
 	update(t, s, tenantA, id, customer.Patch{Status: ptr(customer.Active)}, nil)
 	cancelOrder(t, s, tenantA, o.OrderID)
 	cur := getCustomer(t, s, tenantA, id)
-	got := update(t, s, tenantA, id, customer.Patch{Status: inactive, FirstName: ptr("Idle")}, ptr(cur.Version))
+	got := update(t, s, tenantA, id, customer.Patch{Status: inactive, FirstName: ptr("Idle")}, customer.IfMatch{cur.Version})
 	if got.Status != customer.Inactive || got.FirstName != "Idle" || got.Version != cur.Version+1 {
 		t.Errorf("UpdateCustomer(inactive) with no pending order: status %q firstName %q version %d, want inactive, Idle, %d",
 			got.Status, got.FirstName, got.Version, cur.Version+1)

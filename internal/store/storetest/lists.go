@@ -8,11 +8,11 @@ import (
 )
 
 var listCustomerTests = []test{
-	{"Filters", testListCustomers},
-	{"SparseMatches", testListCustomersSparse},
-	{"EmailAfterChange", testListEmailAfterChange},
-	{"StatusAfterChange", testListStatusAfterChange},
-	{"CursorAfterChange", testListCursorAfterChange},
+	{name: "Filters", fn: testListCustomers},
+	{name: "SparseMatches", fn: testListCustomersSparse},
+	{name: "EmailAfterChange", fn: testListEmailAfterChange},
+	{name: "StatusAfterChange", fn: testListStatusAfterChange},
+	{name: "CursorAfterChange", fn: testListCursorAfterChange},
 }
 
 // seedCustomers creates n customers in order: business when business(i), deactivated when

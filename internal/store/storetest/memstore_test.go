@@ -18,7 +18,11 @@ import (
 // TestReference runs the suite against memStore, the simplest store that keeps the contract, so
 // that the suite itself is known to be passable: a failure here is a bug in the suite.
 func TestReference(t *testing.T) {
-	Run(t, func(t *testing.T) Store { return newMemStore() })
+	Run(t, func(t *testing.T, now func() time.Time) Store {
+		m := newMemStore()
+		m.Now = now
+		return m
+	})
 }
 
 // memStore is a reference Store in memory: one mutex, plain maps, copies in and out.
@@ -92,18 +96,15 @@ func (m *memStore) GetCustomer(_ context.Context, tenant, id string) (customer.C
 	return copyCustomer(c), nil
 }
 
-func (m *memStore) UpdateCustomer(_ context.Context, tenant, id string, p customer.Patch, ifMatch *int64) (customer.Customer, error) {
+func (m *memStore) UpdateCustomer(_ context.Context, tenant, id string, p customer.Patch, ifMatch customer.IfMatch) (customer.Customer, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c, ok := m.customers[k(tenant, id)]
 	if !ok {
 		return customer.Customer{}, fmt.Errorf("mem: update customer %s: %w", id, customer.ErrNotFound)
 	}
-	if ifMatch != nil && *ifMatch != c.Version {
-		return customer.Customer{}, fmt.Errorf("mem: update customer %s: %w", id, customer.ErrPrecondition)
-	}
-	if p.Status != nil && *p.Status == customer.Inactive && c.PendingOrders > 0 {
-		return customer.Customer{}, fmt.Errorf("mem: update customer %s: %w", id, customer.ErrPendingOrders)
+	if err := customer.CheckUpdate(c, p, ifMatch); err != nil {
+		return customer.Customer{}, fmt.Errorf("mem: update customer %s: %w", id, err)
 	}
 	oldKey := customer.EmailKey(c.Email)
 	if p.Email != nil {
@@ -121,25 +122,21 @@ func (m *memStore) UpdateCustomer(_ context.Context, tenant, id string, p custom
 	return copyCustomer(n), nil
 }
 
-func (m *memStore) DeactivateCustomer(_ context.Context, tenant, id string, ifMatch *int64) (customer.Customer, error) {
+func (m *memStore) DeactivateCustomer(_ context.Context, tenant, id string, ifMatch customer.IfMatch) (customer.Customer, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c, ok := m.customers[k(tenant, id)]
-	switch {
-	case !ok:
+	if !ok {
 		return customer.Customer{}, fmt.Errorf("mem: deactivate customer %s: %w", id, customer.ErrNotFound)
-	case ifMatch != nil && *ifMatch != c.Version:
-		return customer.Customer{}, fmt.Errorf("mem: deactivate customer %s: %w", id, customer.ErrPrecondition)
-	case c.PendingOrders > 0:
-		return customer.Customer{}, fmt.Errorf("mem: deactivate customer %s: %w", id, customer.ErrPendingOrders)
-	case c.Status == customer.Inactive:
-		return copyCustomer(c), nil
 	}
-	c.Status = customer.Inactive
-	c.Version++
-	c.UpdatedAt = customer.Timestamp(m.now())
-	m.customers[k(tenant, id)] = c
-	return copyCustomer(c), nil
+	next, changed, err := customer.Deactivate(copyCustomer(c), ifMatch, m.now())
+	if err != nil {
+		return customer.Customer{}, fmt.Errorf("mem: deactivate customer %s: %w", id, err)
+	}
+	if changed {
+		m.customers[k(tenant, id)] = next
+	}
+	return copyCustomer(next), nil
 }
 
 func (m *memStore) ListCustomers(_ context.Context, tenant string, q customer.ListQuery) (customer.Page, error) {
@@ -190,38 +187,34 @@ func (m *memStore) CreateOrder(_ context.Context, tenant string, in order.Input,
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if idem.Key != "" {
-		if r, ok := m.idem[k(tenant, idem.Key)]; ok && m.now().Before(r.expires) {
-			if r.hash != idem.RequestHash {
-				return order.Order{}, false, fmt.Errorf("mem: create order: %w", order.ErrIdempotencyReused)
+		if r, ok := m.idem[k(tenant, idem.Key)]; ok {
+			replay, err := order.ReplayCreate(r.hash, r.expires, idem, m.now())
+			if err != nil {
+				return order.Order{}, false, fmt.Errorf("mem: create order: %w", err)
 			}
-			return copyOrder(r.order), true, nil
+			if replay {
+				return copyOrder(r.order), true, nil
+			}
 		}
 	}
 	now := m.now()
 	var c customer.Customer
+	orderID := order.NewID(now)
 	if id, ok := m.emails[k(tenant, customer.EmailKey(in.Customer.Email))]; ok {
 		c = copyCustomer(m.customers[k(tenant, id)])
-		if c.Status == customer.Inactive {
-			return order.Order{}, false, fmt.Errorf("mem: create order: %w", customer.ErrInactive)
+		if err := order.CheckCustomer(c); err != nil {
+			return order.Order{}, false, fmt.Errorf("mem: create order: %w", err)
 		}
-		c.LastBillingAddress = ptr(in.BillingAddress)
-		if in.ShippingAddress != nil {
-			c.LastShippingAddress = ptr(*in.ShippingAddress)
-		}
-		c.Version++
-		c.UpdatedAt = customer.Timestamp(now)
+		c = order.Record(c, in, orderID, now)
 	} else {
-		c = in.NewCustomerRecord(tenant, customer.NewID(now), now)
+		c = in.NewCustomerRecord(tenant, customer.NewID(now), orderID, now)
 	}
-	o := order.New(tenant, order.NewID(now), in, order.SnapshotOf(c), now)
-	c.TotalOrders++
-	c.PendingOrders++
-	c.OrderIDs = append(c.OrderIDs, o.OrderID)
+	o := order.New(tenant, orderID, in, order.SnapshotOf(c), now)
 	m.customers[k(tenant, c.CustomerID)] = c
 	m.emails[k(tenant, customer.EmailKey(c.Email))] = c.CustomerID
 	m.orders[k(tenant, o.OrderID)] = copyOrder(o)
 	if idem.Key != "" {
-		m.idem[k(tenant, idem.Key)] = idemRecord{hash: idem.RequestHash, order: copyOrder(o), expires: now.Add(order.IdempotencyTTL)}
+		m.idem[k(tenant, idem.Key)] = idemRecord{hash: idem.RequestHash, order: copyOrder(o), expires: order.Expires(now)}
 	}
 	return copyOrder(o), false, nil
 }
@@ -263,11 +256,8 @@ func (m *memStore) CancelOrder(_ context.Context, tenant, id, reason string, ide
 	if err != nil || replayed {
 		return copyOrder(o), replayed, err
 	}
-	switch {
-	case o.Status == order.Cancelled:
-		return order.Order{}, false, fmt.Errorf("mem: cancel order %s: %w", id, order.ErrAlreadyCancelled)
-	case o.Status != order.Pending:
-		return order.Order{}, false, fmt.Errorf("mem: cancel order %s: %w", id, order.ErrNotCancellable)
+	if err := order.Cancellable(o.Status); err != nil {
+		return order.Order{}, false, fmt.Errorf("mem: cancel order %s: %w", id, err)
 	}
 	o.Status = order.Cancelled
 	o.CancellationReason = reason

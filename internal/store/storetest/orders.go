@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"fmt"
-	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -12,11 +11,11 @@ import (
 )
 
 var cancelTests = []test{
-	{"Pending", testCancel},
-	{"NoReason", testCancelNoReason},
-	{"IdempotencyKey", testCancelIdempotent},
-	{"ConcurrentRetries", testCancelRetriesConcurrent},
-	{"IdempotencyWindow", testCancelWindow},
+	{name: "Pending", fn: testCancel},
+	{name: "NoReason", fn: testCancelNoReason},
+	{name: "IdempotencyKey", fn: testCancelIdempotent},
+	{name: "ConcurrentRetries", fn: testCancelRetriesConcurrent},
+	{name: "IdempotencyWindow", clocked: testCancelWindow},
 }
 
 // testCancel: a pending order is cancelled with its reason, once.
@@ -153,10 +152,11 @@ func testCancelRetriesConcurrent(t *testing.T, s Store) {
 }
 
 var idempotencyTests = []test{
-	{"Replay", testIdempotencyReplay},
-	{"PerTenant", testIdempotencyTenants},
-	{"NoKey", testNoKey},
-	{"Window", testIdempotencyWindow},
+	{name: "Replay", fn: testIdempotencyReplay},
+	{name: "PerTenant", fn: testIdempotencyTenants},
+	{name: "NoKey", fn: testNoKey},
+	{name: "Window", clocked: testIdempotencyWindow},
+	{name: "WindowEdge", clocked: testIdempotencyWindowEdge},
 }
 
 // testIdempotencyReplay: the same key and hash replays the first order and writes nothing; the
@@ -265,8 +265,8 @@ func testNoKey(t *testing.T, s Store) {
 }
 
 var listOrderTests = []test{
-	{"Filters", testListOrders},
-	{"SparseMatches", testListOrdersSparse},
+	{name: "Filters", fn: testListOrders},
+	{name: "SparseMatches", fn: testListOrdersSparse},
 }
 
 // testListOrders: every order exactly once, in creation order, with each filter.
@@ -358,28 +358,11 @@ func testListOrdersSparse(t *testing.T, s Store) {
 	}
 }
 
-// setClock makes s read the time from now, through the exported field Now func() time.Time that
-// both stores (and the reference store) have for tests. The Store interface has no clock, so a
-// store without that field cannot be given one: the test is skipped, saying so.
-func setClock(t *testing.T, s Store, now func() time.Time) {
-	t.Helper()
-	v := reflect.ValueOf(s)
-	if v.Kind() == reflect.Pointer && v.Elem().Kind() == reflect.Struct {
-		f := v.Elem().FieldByName("Now")
-		if f.IsValid() && f.CanSet() && f.Type() == reflect.TypeOf(now) {
-			f.Set(reflect.ValueOf(now))
-			return
-		}
-	}
-	t.Skipf("%T has no exported field Now func() time.Time to move its clock", s)
-}
-
 // testIdempotencyWindow: a key replays its first order within order.IdempotencyTTL (24 h) and
 // refuses another body; after that it is free, whatever the body, and then replays the new order.
-func testIdempotencyWindow(t *testing.T, s Store) {
+func testIdempotencyWindow(t *testing.T, s Store, clock *Clock) {
 	start := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
-	now := start
-	setClock(t, s, func() time.Time { return now })
+	clock.Set(start)
 	ctx := t.Context()
 	in, other := newInput("window@example.com"), newInput("other.window@example.com")
 	h1 := order.Idempotency{Key: "window", RequestHash: "h1"}
@@ -405,7 +388,7 @@ func testIdempotencyWindow(t *testing.T, s Store) {
 		{"the first body again", order.IdempotencyTTL + time.Hour, in, h1, order.ErrIdempotencyReused, false, 2},
 	}
 	for _, st := range steps {
-		now = start.Add(st.at)
+		clock.Set(start.Add(st.at))
 		o, replayed, err := s.CreateOrder(ctx, tenantA, st.in, st.idem)
 		switch {
 		case st.want != nil:
@@ -428,24 +411,58 @@ func testIdempotencyWindow(t *testing.T, s Store) {
 	}
 }
 
+// testIdempotencyWindowEdge: the window is measured to the millisecond, and its end is not in it
+// (order.Live): a key first used at 12:00:00.700 replays until 12:00:00.699 the next day and is
+// free from 12:00:00.700 on — also within that same second, which a store keeping whole seconds
+// would get wrong.
+func testIdempotencyWindowEdge(t *testing.T, s Store, clock *Clock) {
+	start := time.Date(2030, 1, 1, 12, 0, 0, 700_000_000, time.UTC)
+	clock.Set(start)
+	ctx := t.Context()
+	firsts := map[string]order.Order{}
+	for _, key := range []string{"edge", "edge-200ms"} {
+		o, _, err := s.CreateOrder(ctx, tenantA, newInput(key+"@example.com"), order.Idempotency{Key: key, RequestHash: "h1"})
+		if err != nil {
+			t.Fatalf("first CreateOrder with key %s: %v", key, err)
+		}
+		firsts[key] = o
+	}
+	steps := []struct {
+		key        string
+		at         time.Duration
+		wantReplay bool
+	}{
+		{"edge", order.IdempotencyTTL - time.Millisecond, true},
+		{"edge", order.IdempotencyTTL, false},
+		{"edge-200ms", order.IdempotencyTTL + 200*time.Millisecond, false},
+	}
+	for _, st := range steps {
+		clock.Set(start.Add(st.at))
+		o, replayed, err := s.CreateOrder(ctx, tenantA, newInput(st.key+"@example.com"), order.Idempotency{Key: st.key, RequestHash: "h1"})
+		if err != nil || replayed != st.wantReplay || (o.OrderID == firsts[st.key].OrderID) != st.wantReplay {
+			t.Errorf("key %s at 24 h %+v: order %s (first %s), replayed %v, error %v; want replayed %v",
+				st.key, st.at-order.IdempotencyTTL, o.OrderID, firsts[st.key].OrderID, replayed, err, st.wantReplay)
+		}
+	}
+}
+
 // testCancelWindow: a cancel retried with its key replays within 24 h of the cancel; after that
 // it is a new request, which finds the order already cancelled.
-func testCancelWindow(t *testing.T, s Store) {
+func testCancelWindow(t *testing.T, s Store, clock *Clock) {
 	start := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
-	now := start
-	setClock(t, s, func() time.Time { return now })
+	clock.Set(start)
 	o := createOrder(t, s, tenantA, newInput("cancel.window@example.com"))
 	first, replayed, err := cancelWith(t, s, o.OrderID, "moved", "cw")
 	if err != nil || replayed {
 		t.Fatalf("CancelOrder = replayed %v, error %v; want false, nil", replayed, err)
 	}
-	now = start.Add(order.IdempotencyTTL - time.Second)
+	clock.Set(start.Add(order.IdempotencyTTL - time.Second))
 	again, replayed, err := cancelWith(t, s, o.OrderID, "moved", "cw")
 	if err != nil || !replayed {
 		t.Errorf("retry a second before 24 h: replayed %v, error %v; want true, nil", replayed, err)
 	}
 	sameOrder(t, "replayed cancel", again, first)
-	now = start.Add(order.IdempotencyTTL + time.Second)
+	clock.Set(start.Add(order.IdempotencyTTL))
 	_, _, err = cancelWith(t, s, o.OrderID, "moved", "cw")
-	wantErr(t, "retry a second after 24 h", err, order.ErrAlreadyCancelled)
+	wantErr(t, "retry at exactly 24 h", err, order.ErrAlreadyCancelled)
 }

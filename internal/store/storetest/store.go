@@ -18,16 +18,18 @@ type Store interface {
 	// GetCustomer returns the customer, or customer.ErrNotFound.
 	GetCustomer(ctx context.Context, tenant, id string) (customer.Customer, error)
 	// UpdateCustomer applies p (never empty) and returns the customer as stored afterwards, with
-	// version+1 and a new updatedAt. ifMatch, when non-nil, is the version the caller last saw.
+	// version+1 and a new updatedAt. ifMatch, when non-nil, lists the versions the caller accepts
+	// (customer.IfMatch); the store decides with customer.CheckUpdate.
 	// Status inactive obeys DeactivateCustomer's rule: refused with customer.ErrPendingOrders
 	// while the customer has pending orders, and nothing of p is applied then.
 	// Errors, checked in this order: customer.ErrNotFound, customer.ErrPrecondition,
 	// customer.ErrPendingOrders; then customer.ErrEmailExists, or a *fault.ValidationError when
 	// the merged customFields would exceed customer.MaxCustomFields.
-	UpdateCustomer(ctx context.Context, tenant, id string, p customer.Patch, ifMatch *int64) (customer.Customer, error)
-	// DeactivateCustomer sets status inactive (idempotent: an inactive customer stays as it is).
-	// Errors: customer.ErrNotFound, customer.ErrPrecondition, customer.ErrPendingOrders.
-	DeactivateCustomer(ctx context.Context, tenant, id string, ifMatch *int64) (customer.Customer, error)
+	UpdateCustomer(ctx context.Context, tenant, id string, p customer.Patch, ifMatch customer.IfMatch) (customer.Customer, error)
+	// DeactivateCustomer sets status inactive as customer.Deactivate decides (idempotent: an
+	// inactive customer stays as it is). Errors: customer.ErrNotFound, customer.ErrPrecondition,
+	// customer.ErrPendingOrders.
+	DeactivateCustomer(ctx context.Context, tenant, id string, ifMatch customer.IfMatch) (customer.Customer, error)
 	// ListCustomers returns one page in creation order (q.Desc: newest first).
 	ListCustomers(ctx context.Context, tenant string, q customer.ListQuery) (customer.Page, error)
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,9 +15,10 @@ import (
 )
 
 // Run runs the contract suite against stores made by open; each call of open returns a fresh,
-// empty store, closed by open's own t.Cleanup. Every sub-test opens its own store, so a store
-// that fails one rule fails that rule's test and no other.
-func Run(t *testing.T, open func(t *testing.T) Store) {
+// empty store, closed by open's own t.Cleanup, that reads the time from now (the suite moves that
+// clock in the tests of time windows; elsewhere it is the real time). Every sub-test opens its own
+// store, so a store that fails one rule fails that rule's test and no other.
+func Run(t *testing.T, open func(t *testing.T, now func() time.Time) Store) {
 	t.Helper()
 	groups := []struct {
 		name  string
@@ -37,16 +39,51 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
 			for _, tt := range g.tests {
-				t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
+				t.Run(tt.name, func(t *testing.T) {
+					clock := new(Clock)
+					s := open(t, clock.Now)
+					if tt.clocked != nil {
+						tt.clocked(t, s, clock)
+						return
+					}
+					tt.fn(t, s)
+				})
 			}
 		})
 	}
 }
 
-// test is one sub-test of the suite; fn gets a fresh, empty store.
+// test is one sub-test of the suite; fn gets a fresh, empty store. A test of a time window sets
+// clocked instead, which also gets the store's clock.
 type test struct {
-	name string
-	fn   func(t *testing.T, s Store)
+	name    string
+	fn      func(t *testing.T, s Store)
+	clocked func(t *testing.T, s Store, clock *Clock)
+}
+
+// Clock is the time a store under test reads. It is the real time until Set stops it at an
+// instant; it is safe for concurrent use.
+type Clock struct {
+	mu  sync.Mutex
+	at  time.Time
+	set bool
+}
+
+// Now returns the instant the clock was set to, or the real time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.set {
+		return c.at
+	}
+	return time.Now()
+}
+
+// Set stops the clock at t.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.at, c.set = t, true
 }
 
 // Two tenants whose ids are prefixes of each other on purpose: a store that finds a tenant's
@@ -186,7 +223,7 @@ func getOrder(t *testing.T, s Store, tenant, id string) order.Order {
 
 // update applies p, fails the test on error, and checks that the returned customer is the one
 // a following GetCustomer reads.
-func update(t *testing.T, s Store, tenant, id string, p customer.Patch, ifMatch *int64) customer.Customer {
+func update(t *testing.T, s Store, tenant, id string, p customer.Patch, ifMatch customer.IfMatch) customer.Customer {
 	t.Helper()
 	got, err := s.UpdateCustomer(t.Context(), tenant, id, p, ifMatch)
 	if err != nil {
@@ -198,7 +235,7 @@ func update(t *testing.T, s Store, tenant, id string, p customer.Patch, ifMatch 
 
 // deactivate deactivates the customer, fails the test on error, and checks the returned
 // customer against a following GetCustomer.
-func deactivate(t *testing.T, s Store, tenant, id string, ifMatch *int64) customer.Customer {
+func deactivate(t *testing.T, s Store, tenant, id string, ifMatch customer.IfMatch) customer.Customer {
 	t.Helper()
 	got, err := s.DeactivateCustomer(t.Context(), tenant, id, ifMatch)
 	if err != nil {

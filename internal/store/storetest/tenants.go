@@ -11,8 +11,8 @@ import (
 )
 
 var tenantTests = []test{
-	{"Isolation", testTenantIsolation},
-	{"SameEmail", testTenantSameEmail},
+	{name: "Isolation", fn: testTenantIsolation},
+	{name: "SameEmail", fn: testTenantSameEmail},
 }
 
 // testTenantIsolation: another tenant's ids are not found by any method, and lists never cross.
@@ -40,7 +40,7 @@ func testTenantIsolation(t *testing.T, s Store) {
 		wantErr(t, "UpdateCustomer(other tenant's id)", err, customer.ErrNotFound)
 		_, err = s.UpdateCustomer(ctx, x.from, id, customer.Patch{Email: ptr("intruder@example.com")}, nil)
 		wantErr(t, "UpdateCustomer(other tenant's id, email)", err, customer.ErrNotFound)
-		_, err = s.UpdateCustomer(ctx, x.from, id, customer.Patch{CustomFields: map[string]any{"x": "y"}}, ptr(x.c.Version))
+		_, err = s.UpdateCustomer(ctx, x.from, id, customer.Patch{CustomFields: map[string]any{"x": "y"}}, customer.IfMatch{x.c.Version})
 		wantErr(t, "UpdateCustomer(other tenant's id, ifMatch)", err, customer.ErrNotFound)
 		_, err = s.DeactivateCustomer(ctx, x.from, id, nil)
 		wantErr(t, "DeactivateCustomer(other tenant's id)", err, customer.ErrNotFound)
@@ -104,9 +104,9 @@ func testTenantSameEmail(t *testing.T, s Store) {
 }
 
 var apiKeyTests = []test{
-	{"PutGetRevoke", testAPIKeys},
-	{"ListByTenant", testListAPIKeys},
-	{"TenantGrantedTwice", testAPIKeyTenantTwice},
+	{name: "PutGetRevoke", fn: testAPIKeys},
+	{name: "ListByTenant", fn: testListAPIKeys},
+	{name: "TenantGrantedTwice", fn: testAPIKeyTenantTwice},
 }
 
 func key(id, secret string, created string, tenants ...string) auth.Key {

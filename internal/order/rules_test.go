@@ -1,0 +1,96 @@
+package order_test
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/flexportal-compat/customers-api/internal/customer"
+	"github.com/flexportal-compat/customers-api/internal/order"
+)
+
+func TestLive(t *testing.T) {
+	first := time.Date(2030, 1, 1, 12, 0, 0, 700_000_000, time.UTC)
+	expires := order.Expires(first)
+	if want := first.Add(24 * time.Hour); !expires.Equal(want) {
+		t.Fatalf("Expires(%v) = %v, want %v", first, expires, want)
+	}
+	tests := []struct {
+		at   time.Time
+		want bool
+	}{
+		{first, true},
+		{expires.Add(-time.Millisecond), true},
+		{expires, false},
+		{expires.Add(time.Millisecond), false},
+	}
+	for _, tt := range tests {
+		if got := order.Live(expires, tt.at); got != tt.want {
+			t.Errorf("Live(%v, %v) = %v, want %v", expires, tt.at, got, tt.want)
+		}
+	}
+}
+
+func TestReplayCreate(t *testing.T) {
+	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	live, dead := now.Add(time.Hour), now
+	same := order.Idempotency{Key: "k", RequestHash: "h1"}
+	other := order.Idempotency{Key: "k", RequestHash: "h2"}
+	tests := []struct {
+		name       string
+		expires    time.Time
+		idem       order.Idempotency
+		wantReplay bool
+		want       error
+	}{
+		{"same body, live", live, same, true, nil},
+		{"other body, live", live, other, false, order.ErrIdempotencyReused},
+		{"same body, expired", dead, same, false, nil},
+		{"other body, expired", dead, other, false, nil},
+		{"no key", live, order.Idempotency{}, false, nil},
+	}
+	for _, tt := range tests {
+		replay, err := order.ReplayCreate("h1", tt.expires, tt.idem, now)
+		if replay != tt.wantReplay || !errors.Is(err, tt.want) {
+			t.Errorf("%s: ReplayCreate = %v, %v; want %v, %v", tt.name, replay, err, tt.wantReplay, tt.want)
+		}
+	}
+}
+
+func TestCheckCustomer(t *testing.T) {
+	if err := order.CheckCustomer(customer.Customer{Status: customer.Active}); err != nil {
+		t.Errorf("CheckCustomer(active) = %v, want nil", err)
+	}
+	if err := order.CheckCustomer(customer.Customer{Status: customer.Inactive}); !errors.Is(err, customer.ErrInactive) {
+		t.Errorf("CheckCustomer(inactive) = %v, want %v", err, customer.ErrInactive)
+	}
+}
+
+func TestRecord(t *testing.T) {
+	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	kept := customer.Address{ContactName: "Old", StreetAddress: "1 Old St", City: "Leeds", Country: "GB"}
+	ids := make([]string, 1, 4) // spare capacity: Record must not write into the caller's array
+	ids[0] = "ord_1"
+	c := customer.Customer{CustomerID: "c", FirstName: "Ada", TotalOrders: 1, OrderIDs: ids, PendingOrders: 0, Version: 3, LastShippingAddress: &kept}
+	in := order.Input{BillingAddress: customer.Address{ContactName: "New", StreetAddress: "2 New St", City: "York", Country: "GB"}}
+	got := order.Record(c, in, "ord_2", now)
+	if got.TotalOrders != 2 || got.PendingOrders != 1 || got.Version != 4 || got.UpdatedAt != customer.Timestamp(now) ||
+		!slices.Equal(got.OrderIDs, []string{"ord_1", "ord_2"}) || got.FirstName != "Ada" {
+		t.Errorf("Record = %+v, want one more (pending) order, version 4, the profile kept", got)
+	}
+	if got.LastBillingAddress == nil || *got.LastBillingAddress != in.BillingAddress {
+		t.Errorf("Record: lastBillingAddress = %v, want the order's %v", got.LastBillingAddress, in.BillingAddress)
+	}
+	if got.LastShippingAddress != &kept {
+		t.Errorf("Record without a shipping address: lastShippingAddress = %v, want the one kept", got.LastShippingAddress)
+	}
+	if len(c.OrderIDs) != 1 || ids[:2][1] != "" {
+		t.Errorf("Record changed the caller's order ids: %v", ids[:2])
+	}
+	ship := customer.Address{ContactName: "Dock", StreetAddress: "3 Dock Rd", City: "Hull", Country: "GB"}
+	in.ShippingAddress = &ship
+	if got := order.Record(c, in, "ord_3", now); got.LastShippingAddress == nil || *got.LastShippingAddress != ship {
+		t.Errorf("Record with a shipping address: lastShippingAddress = %v, want %v", got.LastShippingAddress, ship)
+	}
+}
