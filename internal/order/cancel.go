@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"time"
+
+	"github.com/flexportal-compat/customers-api/internal/customer"
 )
 
 // Cancellable is nil when an order in status s can be cancelled (it is pending), and otherwise
@@ -18,6 +20,27 @@ func Cancellable(s Status) error {
 	default:
 		return ErrNotCancellable
 	}
+}
+
+// Cancel returns o cancelled at now for reason ("" keeps none), once Cancellable allowed it. The
+// DynamoDB store writes the same change as an update expression; Cancel is what it means.
+func Cancel(o Order, reason string, now time.Time) Order {
+	o.Status = Cancelled
+	if reason != "" {
+		o.CancellationReason = reason
+	}
+	o.UpdatedAt = customer.Timestamp(now)
+	return o
+}
+
+// Settle returns c with one pending order fewer: the bookkeeping of an order of c that leaves
+// pending (cancelled, or later fulfilled), which DELETE's rule reads. The count is internal, so
+// nothing the customer shows changes: not its version, not updatedAt.
+func Settle(c customer.Customer) customer.Customer {
+	if c.PendingOrders > 0 {
+		c.PendingOrders--
+	}
+	return c
 }
 
 // CancelHash is the RequestHash of a cancel request: the hex SHA-256 of its (parsed, trimmed)

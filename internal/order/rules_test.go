@@ -94,3 +94,22 @@ func TestRecord(t *testing.T) {
 		t.Errorf("Record with a shipping address: lastShippingAddress = %v, want %v", got.LastShippingAddress, ship)
 	}
 }
+
+func TestCancelAndSettle(t *testing.T) {
+	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	o := order.Order{OrderID: "ord_1", Status: order.Pending, UpdatedAt: "before", CancellationReason: ""}
+	got := order.Cancel(o, "moved", now)
+	if got.Status != order.Cancelled || got.CancellationReason != "moved" || got.UpdatedAt != customer.Timestamp(now) {
+		t.Errorf("Cancel = %+v, want cancelled for moved at %s", got, customer.Timestamp(now))
+	}
+	if got := order.Cancel(o, "", now); got.CancellationReason != "" || got.Status != order.Cancelled {
+		t.Errorf("Cancel without a reason = %+v, want cancelled with none", got)
+	}
+	c := customer.Customer{PendingOrders: 2, Version: 5, UpdatedAt: "before"}
+	if got := order.Settle(c); got.PendingOrders != 1 || got.Version != 5 || got.UpdatedAt != "before" {
+		t.Errorf("Settle = %+v, want one pending order fewer and nothing else changed", got)
+	}
+	if got := order.Settle(customer.Customer{}); got.PendingOrders != 0 {
+		t.Errorf("Settle of no pending orders = %d, want 0", got.PendingOrders)
+	}
+}

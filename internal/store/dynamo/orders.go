@@ -443,11 +443,10 @@ func (s *Store) cancelOrder(ctx context.Context, tenant, id, reasonText string, 
 		return o, true, nil
 	}
 	now := s.now()
-	o.Status, o.UpdatedAt = order.Cancelled, customer.Timestamp(now)
-	upd := expression.Set(expression.Name("status"), expression.Value(string(order.Cancelled))).
+	o = order.Cancel(o, reasonText, now)
+	upd := expression.Set(expression.Name("status"), expression.Value(string(o.Status))).
 		Set(expression.Name("updatedAt"), expression.Value(o.UpdatedAt))
 	if reasonText != "" {
-		o.CancellationReason = reasonText
 		upd = upd.Set(expression.Name("cancellationReason"), expression.Value(reasonText))
 	}
 	if idem.Key != "" {

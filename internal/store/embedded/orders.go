@@ -234,24 +234,19 @@ func (s *Store) CancelOrder(ctx context.Context, tenant, id, reason string, idem
 		if err := order.Cancellable(r.Status); err != nil {
 			return err
 		}
-		r.Status = order.Cancelled
-		r.CancellationReason = reason
-		r.UpdatedAt = customer.Timestamp(now)
+		r.Order = order.Cancel(r.Order, reason, now)
 		r.CancelKey, r.CancelHash = idem.Key, idem.RequestHash
 		if err := put(tb.orders, id, r); err != nil {
 			return err
 		}
-		// The pending count is internal: the customer's visible fields, version and updatedAt
-		// do not change.
 		c, ok, err := getCustomer(tb, r.Customer.CustomerID)
 		if err != nil {
 			return err
 		}
-		if ok && c.PendingOrders > 0 {
-			c.PendingOrders--
-			return putCustomer(tb, c)
+		if !ok {
+			return nil
 		}
-		return nil
+		return putCustomer(tb, order.Settle(c))
 	})
 	if err != nil {
 		return order.Order{}, false, fmt.Errorf("embedded: cancel order %s: %w", id, err)

@@ -259,13 +259,11 @@ func (m *memStore) CancelOrder(_ context.Context, tenant, id, reason string, ide
 	if err := order.Cancellable(o.Status); err != nil {
 		return order.Order{}, false, fmt.Errorf("mem: cancel order %s: %w", id, err)
 	}
-	o.Status = order.Cancelled
-	o.CancellationReason = reason
-	o.UpdatedAt = customer.Timestamp(now)
+	o = order.Cancel(o, reason, now)
 	m.orders[k(tenant, id)] = o
 	m.marks[k(tenant, id)] = order.MarkOf(idem)
 	c := m.customers[k(tenant, o.Customer.CustomerID)]
-	c.PendingOrders--
+	c = order.Settle(c)
 	m.customers[k(tenant, c.CustomerID)] = c
 	return copyOrder(o), false, nil
 }
