@@ -16,7 +16,7 @@ DYNOXIDE_PREFIX := $(TOOLS)/dynoxide/$(DYNOXIDE_VERSION)
 DYNOXIDE := $(DYNOXIDE_PREFIX)/node_modules/$(DYNOXIDE_PACKAGE)/dynoxide
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: test run tools dynoxide lint unit test-go bench bench-smoke readme-examples fuzz-api clean
+.PHONY: test run tools dynoxide lint unit test-go bench bench-compare bench-smoke readme-examples fuzz-api clean
 
 test: tools lint test-go build-arm64 check-size cfn-lint sam-build readme-examples fuzz-api bench-smoke
 
@@ -61,6 +61,11 @@ test-go: $(VENV)/.installed rie $(DYNOXIDE)
 # init duration of functions under the emulator against a hello-world function (target: 1.5x).
 bench: rie
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+# The same benchmarks before (REV, default HEAD~1) and
+# after a change, alternately in one run, compared by benchstat: make bench-compare REV=abc123
+bench-compare: rie
+	scripts/bench-compare.sh $(or $(REV),HEAD~1) $(or $(COUNT),6)
 
 # A short run of the same benchmarks in CI, so their numbers are in every CI log and the code
 # behind them keeps working. Timing is not asserted: these machines are shared and noisy.
