@@ -1,0 +1,85 @@
+package conflictmodel_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/flexportal-compat/customers-api/internal/store/dynamo"
+	"github.com/flexportal-compat/customers-api/internal/store/dynamo/conflictmodel"
+	"github.com/flexportal-compat/customers-api/internal/store/dynamo/dynamosetup"
+	"github.com/flexportal-compat/customers-api/internal/store/storetest"
+)
+
+var tableSeq atomic.Int64
+
+// durationEnv is the duration in variable name, or def when it is not set.
+func durationEnv(t *testing.T, name string, def time.Duration) time.Duration {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		t.Fatalf("%s=%q: %v", name, v, err)
+	}
+	return d
+}
+
+// TestStoreContractWithConflicts runs the store contract suite on dynoxide with the DynamoDB
+// store's requests going through the conflict model, so the store meets the conflicts real
+// DynamoDB reports. It runs only with CONFLICT_MODEL_SMOKE=1 (the store does not handle every
+// conflict yet), for example
+//
+//	CONFLICT_MODEL_SMOKE=1 scripts/with-dynoxide.sh go test -race -count=1 \
+//	    -run 'TestStoreContractWithConflicts/Concurrency' ./internal/store/dynamo/conflictmodel/
+//
+// CONFLICT_MODEL_HOLD (default 10ms) is the transactions' hold time and CONFLICT_MODEL_LAG
+// (default none) the index lag. Each test logs the conflicts it met.
+func TestStoreContractWithConflicts(t *testing.T) {
+	if os.Getenv("CONFLICT_MODEL_SMOKE") != "1" {
+		t.Skip("CONFLICT_MODEL_SMOKE=1 not set: the store contract suite under modelled conflicts is run on demand")
+	}
+	endpoint := os.Getenv("DYNOXIDE_ENDPOINT")
+	if endpoint == "" {
+		t.Skip("DYNOXIDE_ENDPOINT not set: no dynoxide server (scripts/with-dynoxide.sh go test ... starts one)")
+	}
+	opts := conflictmodel.Options{
+		Hold: durationEnv(t, "CONFLICT_MODEL_HOLD", 10*time.Millisecond),
+		Lag:  durationEnv(t, "CONFLICT_MODEL_LAG", 0),
+	}
+	ctx := context.Background()
+	client, err := dynamosetup.Connect(ctx, endpoint)
+	if err != nil {
+		t.Fatalf("Connect(%q): %v", endpoint, err)
+	}
+	model := conflictmodel.New(client, opts)
+	t.Logf("hold %v, lag %v", opts.Hold, opts.Lag)
+	t.Cleanup(func() { t.Logf("conflicts injected: %v", model.Conflicts()) })
+
+	storetest.Run(t, func(t *testing.T) storetest.Store {
+		name := fmt.Sprintf("conflictmodel-%d-%d", time.Now().UnixNano(), tableSeq.Add(1))
+		if err := dynamosetup.CreateTable(ctx, client, name); err != nil {
+			t.Fatalf("CreateTable(%s): %v", name, err)
+		}
+		before := model.Conflicts()
+		t.Cleanup(func() {
+			if got := model.Conflicts(); got != before {
+				t.Logf("conflicts injected: %d (PutItem %d, UpdateItem %d, TransactWriteItems %d)",
+					got.Total()-before.Total(), got.PutItem-before.PutItem, got.UpdateItem-before.UpdateItem,
+					got.TransactWriteItems-before.TransactWriteItems)
+			}
+			if _, err := client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)}); err != nil {
+				t.Errorf("DeleteTable(%s): %v", name, err)
+			}
+		})
+		return dynamo.New(model, name)
+	})
+}
