@@ -64,7 +64,7 @@ func TestStoreContractWithConflicts(t *testing.T) {
 	t.Logf("hold %v, lag %v", opts.Hold, opts.Lag)
 	t.Cleanup(func() { t.Logf("conflicts injected: %v", model.Conflicts()) })
 
-	storetest.Run(t, func(t *testing.T) storetest.Store {
+	storetest.Run(t, func(t *testing.T, now func() time.Time) storetest.Store {
 		name := fmt.Sprintf("conflictmodel-%d-%d", time.Now().UnixNano(), tableSeq.Add(1))
 		if err := dynamosetup.CreateTable(ctx, client, name); err != nil {
 			t.Fatalf("CreateTable(%s): %v", name, err)
@@ -80,6 +80,8 @@ func TestStoreContractWithConflicts(t *testing.T) {
 				t.Errorf("DeleteTable(%s): %v", name, err)
 			}
 		})
-		return dynamo.New(model, name)
+		s := dynamo.New(model, name)
+		s.Now = now
+		return s
 	})
 }
