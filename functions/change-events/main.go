@@ -1,6 +1,6 @@
 // Command change-events is the Lambda function consuming the table's DynamoDB stream: it publishes
-// customer.created, customer.updated and customer.deactivated to an EventBridge bus (package
-// changefeed). Configuration comes from the environment: EVENT_BUS_NAME (required), EVENT_SOURCE
+// customer.created, customer.updated, customer.deactivated, customer.reactivated, order.created and
+// order.cancelled to an EventBridge bus (package changefeed). Configuration comes from the environment: EVENT_BUS_NAME (required), EVENT_SOURCE
 // (default flexportal.customers), EVENTBRIDGE_ENDPOINT (optional, only for local and test runs)
 // and LOG_LEVEL.
 package main

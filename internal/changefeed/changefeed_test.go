@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -71,7 +72,8 @@ func readEvent(t *testing.T) events.DynamoDBEvent {
 	return ev
 }
 
-func detailOfEntry(t *testing.T, e ebtypes.PutEventsRequestEntry) map[string]any {
+// eventOfEntry decodes the detail of e, numbers as json.Number.
+func eventOfEntry(t *testing.T, e ebtypes.PutEventsRequestEntry) map[string]any {
 	t.Helper()
 	var d map[string]any
 	dec := json.NewDecoder(strings.NewReader(aws.ToString(e.Detail)))
@@ -82,13 +84,24 @@ func detailOfEntry(t *testing.T, e ebtypes.PutEventsRequestEntry) map[string]any
 	return d
 }
 
+// detailOfEntry is the data of e's event.
+func detailOfEntry(t *testing.T, e ebtypes.PutEventsRequestEntry) map[string]any {
+	t.Helper()
+	d, ok := eventOfEntry(t, e)["data"].(map[string]any)
+	if !ok {
+		t.Fatalf("detail %s: no data object", aws.ToString(e.Detail))
+	}
+	return d
+}
+
 func jsonOf(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
 
-// TestHandleEventsFile publishes events/change-events.json, as Lambda delivers it: an INSERT, an
-// update, a change of pendingOrders only (nothing to publish) and a deactivation.
+// TestHandleEventsFile publishes events/change-events.json, as Lambda delivers it: a customer's
+// INSERT and its order's, an update, the order's cancellation and its pendingOrders-only change of
+// the customer (nothing to publish), a deactivation and a reactivation.
 func TestHandleEventsFile(t *testing.T) {
 	ev := readEvent(t)
 	bus := &fakeBus{}
@@ -108,24 +121,41 @@ func TestHandleEventsFile(t *testing.T) {
 			t.Errorf("entry source %q, bus %q, time %v, want %q, customers-bus and the record's time", aws.ToString(e.Source), aws.ToString(e.EventBusName), e.Time, DefaultSource)
 		}
 	}
-	if want := []string{Created, Updated, Deactivated}; !slices.Equal(kinds, want) {
+	if want := []string{CustomerCreated, OrderCreated, CustomerUpdated, OrderCancelled, CustomerDeactivated, CustomerReactivated}; !slices.Equal(kinds, want) {
 		t.Fatalf("published %v, want %v", kinds, want)
 	}
 	if want := time.Unix(1795728600, 0); !got[0].Time.Equal(want) {
 		t.Errorf("created event time %v, want the record's ApproximateCreationDateTime %v", got[0].Time, want)
 	}
 
+	const cust, ord = "cust_01JD5X9K3M4N5P6Q7R8S9T0V1W", "ord_01JD5XA2B3C4D5E6F7G8H9J0KM"
 	tests := []struct {
-		kind, changed, previous string
+		kind, id, timestamp, orderID string
+		version                      string // "" for order events, which have none
+		changed, previous            string
 	}{
-		{Created,
+		{CustomerCreated, "c81e728d9d4c2f636f067f89cc14862c", "2026-11-26T21:30:00.000Z", "", "1",
 			`["createdAt","customFields","customerId","customerType","email","firstName","lastBillingAddress","lastName","lastShippingAddress","orderIds","phone","rentalIds","status","tenantId","totalDevicesRented","totalMonthlyRevenue","totalOrders"]`,
 			`{"createdAt":null,"customFields":null,"customerId":null,"customerType":null,"email":null,"firstName":null,"lastBillingAddress":null,"lastName":null,"lastShippingAddress":null,"phone":null,"status":null,"tenantId":null,"totalDevicesRented":null,"totalMonthlyRevenue":null,"totalOrders":null}`},
-		{Updated, `["customFields","firstName","phone"]`,
+		{OrderCreated, "1679091c5a880faf6fb5e6087eb1b2dc", "2026-11-26T21:30:00.000Z", ord, "",
+			`["billingAddress","createdAt","customFields","customer","items","notes","orderId","orderType","shippingAddress","status","tenantId"]`,
+			`{"billingAddress":null,"createdAt":null,"customFields":null,"customer":null,"items":null,"notes":null,"orderId":null,"orderType":null,"shippingAddress":null,"status":null,"tenantId":null}`},
+		{CustomerUpdated, "eccbc87e4b5ce2fe28308fd9f2a7baf3", "2026-11-26T21:31:00.000Z", "", "2", `["customFields","firstName","phone"]`,
 			`{"customFields":{"legacyId":"L-1815"},"firstName":"Ada","phone":"+44 20 7946 0000"}`},
-		{Deactivated, `["status"]`, `{"status":"active"}`},
+		{OrderCancelled, "8f14e45fceea167a5a36dedd4bea2543", "2026-11-26T21:32:00.000Z", ord, "", `["cancellationReason","status"]`,
+			`{"cancellationReason":null,"status":"pending"}`},
+		{CustomerDeactivated, "e4da3b7fbbce2345d7772b0674a318d5", "2026-11-26T21:33:00.000Z", "", "3", `["status"]`, `{"status":"active"}`},
+		{CustomerReactivated, "c9f0f895fb98ab9159f51fd0297e236d", "2026-11-26T21:34:00.000Z", "", "4", `["status"]`, `{"status":"inactive"}`},
 	}
 	for i, tt := range tests {
+		ev := eventOfEntry(t, got[i])
+		if ev["id"] != tt.id || ev["event"] != tt.kind || ev["timestamp"] != tt.timestamp || ev["tenantId"] != "tenant-demo" {
+			t.Errorf("%s envelope id %v, event %v, timestamp %v, tenantId %v, want %s, %s, %s, tenant-demo", tt.kind,
+				ev["id"], ev["event"], ev["timestamp"], ev["tenantId"], tt.id, tt.kind, tt.timestamp)
+		}
+		if len(ev) != 5 {
+			t.Errorf("%s envelope %v, want id, event, timestamp, tenantId and data only", tt.kind, slices.Sorted(maps.Keys(ev)))
+		}
 		d := detailOfEntry(t, got[i])
 		if c := jsonOf(d["changedFields"]); c != tt.changed {
 			t.Errorf("%s changedFields = %s, want %s", tt.kind, c, tt.changed)
@@ -133,25 +163,47 @@ func TestHandleEventsFile(t *testing.T) {
 		if p := jsonOf(d["previous"]); p != tt.previous {
 			t.Errorf("%s previous = %s, want %s", tt.kind, p, tt.previous)
 		}
-		if d["tenantId"] != "tenant-demo" || d["customerId"] != "cust_01JD5X9K3M4N5P6Q7R8S9T0V1W" {
-			t.Errorf("%s tenantId, customerId = %v, %v, want tenant-demo, cust_01JD5X9K3M4N5P6Q7R8S9T0V1W", tt.kind, d["tenantId"], d["customerId"])
+		var wantOrderID, wantVersion any // absent from the data when ""
+		if tt.orderID != "" {
+			wantOrderID = tt.orderID
 		}
-		c, _ := d["customer"].(map[string]any)
-		for _, internal := range []string{"pendingOrders", "PK", "SK", "GSI2PK", "orderIds", "rentalIds"} {
-			if _, ok := c[internal]; ok {
-				t.Errorf("%s customer has internal attribute %s: %v", tt.kind, internal, c)
+		if tt.version != "" {
+			wantVersion = json.Number(tt.version)
+		}
+		if d["customerId"] != cust || d["orderId"] != wantOrderID || d["version"] != wantVersion || d["truncated"] != false {
+			t.Errorf("%s data customerId %v, orderId %v, version %v, truncated %v, want %s, %q, %q, false", tt.kind,
+				d["customerId"], d["orderId"], d["version"], d["truncated"], cust, tt.orderID, tt.version)
+		}
+		item, other := "customer", "order"
+		if tt.orderID != "" {
+			item, other = other, item
+		}
+		shown, _ := d[item].(map[string]any)
+		if _, ok := d[other]; ok || shown == nil {
+			t.Errorf("%s data has %s: %v and %s: %v, want only %s", tt.kind, item, shown, other, d[other], item)
+		}
+		for _, internal := range []string{"pendingOrders", "PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "orderIds", "rentalIds", "cancelKey", "cancelHash"} {
+			if _, ok := shown[internal]; ok {
+				t.Errorf("%s %s has internal attribute %s: %v", tt.kind, item, internal, shown)
 			}
 		}
 	}
 	// The customer as the API shows it: version, the update's values, exact numbers.
-	upd := detailOfEntry(t, got[1])
+	upd := detailOfEntry(t, got[2])
 	c := upd["customer"].(map[string]any)
-	if upd["version"] != json.Number("2") || c["firstName"] != "Augusta Ada" || c["phone"] != nil ||
-		jsonOf(c["customFields"]) != `{"plan":"gold","seats":12.5}` || c["version"] != json.Number("2") {
-		t.Errorf("updated detail = %s, want version 2, firstName Augusta Ada, no phone, customFields {plan gold, seats 12.5}", aws.ToString(got[1].Detail))
+	if c["firstName"] != "Augusta Ada" || c["phone"] != nil || jsonOf(c["customFields"]) != `{"plan":"gold","seats":12.5}` || c["version"] != json.Number("2") {
+		t.Errorf("updated detail = %s, want version 2, firstName Augusta Ada, no phone, customFields {plan gold, seats 12.5}", aws.ToString(got[2].Detail))
 	}
-	if c := detailOfEntry(t, got[2])["customer"].(map[string]any); c["status"] != "inactive" {
+	if c := detailOfEntry(t, got[4])["customer"].(map[string]any); c["status"] != "inactive" {
 		t.Errorf("deactivated customer status %v, want inactive", c["status"])
+	}
+	// The order as GET /v1/orders/{orderId} shows it, its notes as written: no \u003c for "<".
+	o := detailOfEntry(t, got[3])["order"].(map[string]any)
+	if o["status"] != "cancelled" || o["cancellationReason"] != "Ordered twice" || o["customer"].(map[string]any)["email"] != "ada@example.com" {
+		t.Errorf("cancelled order = %v, want status cancelled, its reason and the customer snapshot", o)
+	}
+	if notes := "Leave at reception <front desk> & ring twice"; !strings.Contains(aws.ToString(got[3].Detail), `"notes":"`+notes+`"`) {
+		t.Errorf("order.cancelled detail %s, want the notes %q unescaped", aws.ToString(got[3].Detail), notes)
 	}
 }
 
@@ -185,6 +237,31 @@ func item(changes map[string]events.DynamoDBAttributeValue) map[string]events.Dy
 
 type attrs = map[string]events.DynamoDBAttributeValue
 
+// orderImage returns a stored order image, pending, with attributes replaced (the zero value
+// deletes one).
+func orderImage(changes attrs) attrs {
+	const o, c, tn = "ord_01JD5XA2B3C4D5E6F7G8H9J0KM", "cust_01JD5X9K3M4N5P6Q7R8S9T0V1W", "t1"
+	addr := events.NewMapAttribute(attrs{"contactName": s("Ada"), "streetAddress": s("1 Main St"), "city": s("London"), "country": s("GB")})
+	img := attrs{
+		"PK": s("TENANT#" + tn), "SK": s("ORDER#" + o), "GSI1PK": s("TENANT#" + tn + "#CUSTOMER#" + c), "GSI1SK": s("ORDER#" + o),
+		"orderId": s(o), "tenantId": s(tn), "status": s("pending"), "orderType": s("standard"),
+		"customer": events.NewMapAttribute(attrs{"customerId": s(c), "email": s("ada@example.com"), "firstName": s("Ada"),
+			"lastName": s("Lovelace"), "customerType": s("individual")}),
+		"billingAddress": addr,
+		"items":          events.NewListAttribute([]events.DynamoDBAttributeValue{events.NewMapAttribute(attrs{"sku": s("LAPTOP-1"), "quantity": n("1"), "contractLength": n("12")})}),
+		"customFields":   events.NewMapAttribute(attrs{}),
+		"createdAt":      s("2026-01-01T00:00:00.000Z"), "updatedAt": s("2026-01-01T00:00:00.000Z"),
+	}
+	for k, v := range changes {
+		if v == (events.DynamoDBAttributeValue{}) {
+			delete(img, k)
+		} else {
+			img[k] = v
+		}
+	}
+	return img
+}
+
 func s(v string) events.DynamoDBAttributeValue { return events.NewStringAttribute(v) }
 func n(v string) events.DynamoDBAttributeValue { return events.NewNumberAttribute(v) }
 
@@ -212,6 +289,7 @@ func TestHandleKinds(t *testing.T) {
 		return item(m)
 	}
 	inactive := attrs{"status": s("inactive"), "GSI2PK": s("TENANT#t1#STATUS#inactive")}
+	cancelled := orderImage(attrs{"status": s("cancelled"), "updatedAt": s("2026-01-02T00:00:00.000Z"), "cancelKey": s("k"), "cancelHash": s("h")})
 	tests := []struct {
 		name     string
 		rec      events.DynamoDBEventRecord
@@ -219,27 +297,38 @@ func TestHandleKinds(t *testing.T) {
 		changed  string
 		previous string
 	}{
-		{"field added", record(1, "MODIFY", item(nil), v2(attrs{"phone": s("+1 555 0100")})), Updated, `["phone"]`, `{"phone":null}`},
-		{"field removed", record(1, "MODIFY", item(attrs{"company": s("ACME")}), v2(nil)), Updated, `["company"]`, `{"company":"ACME"}`},
+		{"customer created", record(1, "INSERT", nil, item(nil)), CustomerCreated,
+			`["createdAt","customFields","customerId","customerType","email","firstName","lastName","orderIds","rentalIds","status","tenantId","totalDevicesRented","totalMonthlyRevenue","totalOrders"]`,
+			`{"createdAt":null,"customFields":null,"customerId":null,"customerType":null,"email":null,"firstName":null,"lastName":null,"status":null,"tenantId":null,"totalDevicesRented":null,"totalMonthlyRevenue":null,"totalOrders":null}`},
+		{"field added", record(1, "MODIFY", item(nil), v2(attrs{"phone": s("+1 555 0100")})), CustomerUpdated, `["phone"]`, `{"phone":null}`},
+		{"field removed", record(1, "MODIFY", item(attrs{"company": s("ACME")}), v2(nil)), CustomerUpdated, `["company"]`, `{"company":"ACME"}`},
 		{"custom field number", record(1, "MODIFY", item(nil), v2(attrs{"customFields": events.NewMapAttribute(attrs{"n": n("1.10")})})),
-			Updated, `["customFields"]`, `{"customFields":{}}`},
+			CustomerUpdated, `["customFields"]`, `{"customFields":{}}`},
 		{"order counted", record(1, "MODIFY", item(attrs{"pendingOrders": n("0")}), v2(attrs{"pendingOrders": n("1"), "totalOrders": n("1"),
 			"orderIds": events.NewListAttribute([]events.DynamoDBAttributeValue{s("ord_01JD5XA2B3C4D5E6F7G8H9J0KM")})})),
-			Updated, `["orderIds","totalOrders"]`, `{"totalOrders":0}`},
-		{"deactivated", record(1, "MODIFY", item(nil), v2(inactive)), Deactivated, `["status"]`, `{"status":"active"}`},
+			CustomerUpdated, `["orderIds","totalOrders"]`, `{"totalOrders":0}`},
+		{"deactivated", record(1, "MODIFY", item(nil), v2(inactive)), CustomerDeactivated, `["status"]`, `{"status":"active"}`},
 		{"deactivated with another change", record(1, "MODIFY", item(nil), v2(attrs{"status": s("inactive"), "firstName": s("Augusta")})),
-			Deactivated, `["firstName","status"]`, `{"firstName":"Ada","status":"active"}`},
-		{"reactivated", record(1, "MODIFY", item(inactive), v2(nil)), Updated, `["status"]`, `{"status":"inactive"}`},
+			CustomerDeactivated, `["firstName","status"]`, `{"firstName":"Ada","status":"active"}`},
+		{"reactivated", record(1, "MODIFY", item(inactive), v2(nil)), CustomerReactivated, `["status"]`, `{"status":"inactive"}`},
+		{"reactivated with another change", record(1, "MODIFY", item(inactive), v2(attrs{"phone": s("+1 555 0100")})),
+			CustomerReactivated, `["phone","status"]`, `{"phone":null,"status":"inactive"}`},
 		{"inactive customer updated", record(1, "MODIFY", item(inactive), v2(attrs{"status": s("inactive"), "lastName": s("King")})),
-			Updated, `["lastName"]`, `{"lastName":"Lovelace"}`},
+			CustomerUpdated, `["lastName"]`, `{"lastName":"Lovelace"}`},
 		{"pendingOrders only", record(1, "MODIFY", item(nil), item(attrs{"pendingOrders": n("2")})), "", "", ""},
 		{"index attributes only", record(1, "MODIFY", item(nil), item(attrs{"GSI2PK": s("x"), "GSI2SK": s("y")})), "", "", ""},
 		{"same values, new version", record(1, "MODIFY", item(nil), v2(nil)), "", "", ""},
 		{"customer removed", record(1, "REMOVE", item(nil), nil), "", "", ""},
 		{"email reservation", record(1, "INSERT", nil, attrs{"PK": s("TENANT#t1"), "SK": s("EMAIL#ada@example.com"), "customerId": s("cust_x"), "email": s("ada@example.com")}), "", "", ""},
-		{"order", record(1, "INSERT", nil, attrs{"PK": s("TENANT#t1"), "SK": s("ORDER#ord_x"), "orderId": s("ord_x"), "status": s("pending")}), "", "", ""},
-		{"order cancelled", record(1, "MODIFY", attrs{"PK": s("TENANT#t1"), "SK": s("ORDER#ord_x"), "status": s("pending")},
-			attrs{"PK": s("TENANT#t1"), "SK": s("ORDER#ord_x"), "status": s("cancelled")}), "", "", ""},
+		{"order created", record(1, "INSERT", nil, orderImage(nil)), OrderCreated,
+			`["billingAddress","createdAt","customFields","customer","items","orderId","orderType","status","tenantId"]`,
+			`{"billingAddress":null,"createdAt":null,"customFields":null,"customer":null,"items":null,"orderId":null,"orderType":null,"status":null,"tenantId":null}`},
+		{"order cancelled", record(1, "MODIFY", orderImage(nil), cancelled), OrderCancelled, `["status"]`, `{"status":"pending"}`},
+		{"order cancelled with a reason", record(1, "MODIFY", orderImage(nil), orderImage(attrs{"status": s("cancelled"), "cancellationReason": s("twice")})),
+			OrderCancelled, `["cancellationReason","status"]`, `{"cancellationReason":null,"status":"pending"}`},
+		{"order notes", record(1, "MODIFY", orderImage(nil), orderImage(attrs{"notes": s("ring twice"), "updatedAt": s("2026-01-02T00:00:00.000Z")})), "", "", ""},
+		{"cancelled order's notes", record(1, "MODIFY", cancelled, orderImage(attrs{"status": s("cancelled"), "notes": s("n")})), "", "", ""},
+		{"order removed", record(1, "REMOVE", orderImage(nil), nil), "", "", ""},
 		{"idempotency record", record(1, "INSERT", nil, attrs{"PK": s("TENANT#t1"), "SK": s("IDEMPOTENCY#k1"), "requestHash": s("h")}), "", "", ""},
 		{"API key", record(1, "INSERT", nil, attrs{"PK": s("APIKEY#abc"), "SK": s("APIKEY"), "status": s("active")}), "", "", ""},
 	}
@@ -260,6 +349,9 @@ func TestHandleKinds(t *testing.T) {
 			}
 			if len(got) != 1 || aws.ToString(got[0].DetailType) != tt.kind {
 				t.Fatalf("published %d events (first %v), want one %s", len(got), got, tt.kind)
+			}
+			if ev := eventOfEntry(t, got[0]); ev["event"] != tt.kind || ev["id"] != tt.rec.EventID || ev["tenantId"] != "t1" {
+				t.Errorf("event %v, id %v, tenantId %v, want %s, the record's eventID %s and t1", ev["event"], ev["id"], ev["tenantId"], tt.kind, tt.rec.EventID)
 			}
 			d := detailOfEntry(t, got[0])
 			if c := jsonOf(d["changedFields"]); c != tt.changed {
@@ -400,10 +492,10 @@ func TestHandleSplitsBySize(t *testing.T) {
 	for _, c := range bus.calls {
 		total := 0
 		for _, e := range c {
-			total += len(aws.ToString(e.Detail))
+			total += entrySize(e)
 		}
 		if total > maxRequestBytes {
-			t.Errorf("a PutEvents of %d bytes of detail, over %d", total, maxRequestBytes)
+			t.Errorf("a PutEvents of %d bytes, over %d", total, maxRequestBytes)
 		}
 		sizes = append(sizes, len(c))
 	}
@@ -453,32 +545,33 @@ func TestHandleManyOrders(t *testing.T) {
 	}
 }
 
-// TestHandleOversizedEvent: an event still over EventBridge's limit (a large custom field, in the
-// customer and in previous) can never be published. It is logged — tenant, customer, version and
-// size, no value — and skipped: the events around it are published, and it is never the checkpoint,
-// which would block the shard on it.
-func TestHandleOversizedEvent(t *testing.T) {
+// TestHandleSlimsOversizedEvent: an event over EventBridge's limit (large custom fields, in the
+// customer and in previous, as only a write outside the API could make) would be refused however
+// often it were sent. It is published slimmed in its place: its ids and the changed fields'
+// names, no values, truncated. It is never dropped, and never the checkpoint unless EventBridge
+// refuses it like any other; a WARN names it (tenant, customer, id, sizes; no value).
+func TestHandleSlimsOversizedEvent(t *testing.T) {
 	big := func(c string) events.DynamoDBAttributeValue {
 		return events.NewMapAttribute(attrs{"notes": s(strings.Repeat(c, 130*1024))})
 	}
-	oversized := record(2, "MODIFY", item(attrs{"customFields": big("a")}), item(attrs{"customFields": big("b"), "version": n("7")}))
+	oversized := record(2, "MODIFY", item(attrs{"customFields": big("a")}),
+		item(attrs{"customFields": big("b"), "firstName": s("Augusta"), "version": n("7")}))
 	recs := append(updates(4)[:1], oversized)
 	recs = append(recs, updates(4)[2:]...)
+	refuseSecond := func(_ int, entries []ebtypes.PutEventsRequestEntry) (*eventbridge.PutEventsOutput, error) {
+		out := accepted(entries)
+		out.FailedEntryCount = 1
+		out.Entries[1] = ebtypes.PutEventsResultEntry{ErrorCode: aws.String("ThrottlingException")}
+		return out, nil
+	}
 	tests := []struct {
 		name       string
 		answer     func(int, []ebtypes.PutEventsRequestEntry) (*eventbridge.PutEventsOutput, error)
-		published  []string
+		published  int // entries accepted
 		checkpoint []string
 	}{
-		{"skipped", nil, []string{"Ada1", "Ada3", "Ada4"}, []string{}},
-		{"a later event refused", func(_ int, entries []ebtypes.PutEventsRequestEntry) (*eventbridge.PutEventsOutput, error) {
-			out := accepted(entries)
-			if len(entries) > 1 {
-				out.FailedEntryCount = 1
-				out.Entries[1] = ebtypes.PutEventsResultEntry{ErrorCode: aws.String("ThrottlingException")}
-			}
-			return out, nil
-		}, []string{"Ada1"}, []string{"3"}},
+		{"published slimmed", nil, 4, []string{}},
+		{"the slimmed event refused", refuseSecond, 1, []string{"2"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -488,31 +581,39 @@ func TestHandleOversizedEvent(t *testing.T) {
 			if err != nil || !slices.Equal(checkpoint(resp), tt.checkpoint) {
 				t.Errorf("Handle = %v, %v, want checkpoint %v", checkpoint(resp), err, tt.checkpoint)
 			}
-			for _, c := range bus.calls {
-				for _, e := range c {
-					if len(aws.ToString(e.Detail)) > maxRequestBytes {
-						t.Errorf("an entry of %d bytes was sent", len(aws.ToString(e.Detail)))
+			sent := bus.published()
+			if len(bus.calls) != 1 || len(sent) != 4 {
+				t.Fatalf("%d calls of %d entries, want the 4 events in one call", len(bus.calls), len(sent))
+			}
+			for i, e := range sent {
+				d := detailOfEntry(t, e)
+				if i != 1 {
+					if d["truncated"] != false || d["customer"] == nil {
+						t.Errorf("entry %d: truncated %v, customer %v, want a whole event", i, d["truncated"], d["customer"])
 					}
+					continue
 				}
-			}
-			// The entries accepted: up to the refused one, if any.
-			sent := firstNames(t, bus.published())
-			if tt.answer != nil {
-				sent = sent[:len(tt.published)]
-			}
-			if !slices.Equal(sent, tt.published) {
-				t.Errorf("published %v, want %v", sent, tt.published)
+				if size := entrySize(e); size > 1024 {
+					t.Errorf("slimmed entry of %d bytes, want a few hundred", size)
+				}
+				if d["truncated"] != true || d["customer"] != nil || d["previous"] != nil || d["customerId"] != "cust_01JD5X9K3M4N5P6Q7R8S9T0V1W" ||
+					d["version"] != json.Number("7") || jsonOf(d["changedFields"]) != `["customFields","firstName"]` {
+					t.Errorf("slimmed data = %s, want customerId, version 7, changedFields [customFields firstName], truncated, no customer or previous", jsonOf(d))
+				}
+				if ev := eventOfEntry(t, e); ev["id"] != "e2" || ev["event"] != CustomerUpdated || aws.ToString(e.DetailType) != CustomerUpdated {
+					t.Errorf("slimmed event id %v, event %v, detail type %s, want e2 and %s", ev["id"], ev["event"], aws.ToString(e.DetailType), CustomerUpdated)
+				}
 			}
 			var line map[string]any
 			for l := range strings.Lines(logs.String()) {
 				var rec map[string]any
-				if err := json.Unmarshal([]byte(l), &rec); err == nil && rec["size"] != nil {
+				if err := json.Unmarshal([]byte(l), &rec); err == nil && rec["slimmedSize"] != nil {
 					line = rec
 				}
 			}
-			if line == nil || line["level"] != "ERROR" || line["tenantId"] != "t1" || line["customerId"] != "cust_01JD5X9K3M4N5P6Q7R8S9T0V1W" ||
-				line["version"] != float64(7) || line["size"].(float64) <= maxRequestBytes || line["sequenceNumber"] != "2" {
-				t.Errorf("log of the oversized event = %v, want ERROR with tenantId t1, the customer, version 7, its size and sequence number 2", line)
+			if line == nil || line["level"] != "WARN" || line["tenantId"] != "t1" || line["customerId"] != "cust_01JD5X9K3M4N5P6Q7R8S9T0V1W" ||
+				line["eventId"] != "e2" || line["size"].(float64) <= maxRequestBytes || line["slimmedSize"].(float64) > 1024 || line["sequenceNumber"] != "2" {
+				t.Errorf("log of the slimmed event = %v, want WARN with tenantId t1, the customer, eventId e2, both sizes and sequence number 2", line)
 			}
 			if strings.Contains(logs.String(), "aaaa") || strings.Contains(logs.String(), "bbbb") {
 				t.Errorf("the log holds a custom field's value")
@@ -532,6 +633,7 @@ func TestConfigFromEnv(t *testing.T) {
 		{"source", map[string]string{"EVENT_BUS_NAME": "b", "EVENT_SOURCE": "acme.crm"}, Config{Bus: "b", Source: "acme.crm"}, ""},
 		{"no bus", map[string]string{}, Config{}, "EVENT_BUS_NAME is required"},
 		{"AWS source", map[string]string{"EVENT_BUS_NAME": "b", "EVENT_SOURCE": "aws.dynamodb"}, Config{}, "EVENT_SOURCE"},
+		{"source not UTF-8", map[string]string{"EVENT_BUS_NAME": "b", "EVENT_SOURCE": "acme.\xff"}, Config{}, "EVENT_SOURCE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

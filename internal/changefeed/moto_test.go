@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,10 +32,14 @@ import (
 )
 
 // TestChangeEventsMoto writes through the store to a table with a stream, reads the stream's
-// records back, hands them to the publisher as Lambda would, and reads what EventBridge delivered
-// through a rule to a queue (all on moto): customer.created for the order's new customer, two
-// customer.updated (a name, then an email), nothing for the pendingOrders-only change of an order
-// cancellation nor for the order, reservation and idempotency items, and customer.deactivated.
+// records back, hands them to the publisher as Lambda would (twice: a redelivery), and reads what
+// EventBridge delivered through a rule to a queue (all on moto): customer.created and
+// order.created for an order's new customer, two customer.updated (a name, then an email),
+// order.cancelled and nothing for the cancellation's pendingOrders-only change of the customer,
+// customer.deactivated, customer.reactivated, a customer.updated of 50 custom fields of 500 "<"
+// with its values, and one too large for EventBridge (written outside the API), slimmed. Nothing
+// is published for the reservation and idempotency items, and every event comes twice with the
+// same id.
 func TestChangeEventsMoto(t *testing.T) {
 	endpoint := os.Getenv("DYNAMODB_ENDPOINT")
 	if endpoint == "" {
@@ -55,7 +61,7 @@ func TestChangeEventsMoto(t *testing.T) {
 	}
 	store := dynamo.New(ddb, table)
 
-	// The bus, a rule on it for the customer events and a queue it delivers them to.
+	// The bus, a rule on it for the service's events and a queue it delivers them to.
 	eb := eventbridge.NewFromConfig(cfg)
 	q := sqs.NewFromConfig(cfg)
 	bus := fmt.Sprintf("customers-%d", suffix)
@@ -72,7 +78,7 @@ func TestChangeEventsMoto(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = eb.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("customers"), EventBusName: aws.String(bus),
-		EventPattern: aws.String(`{"source":["` + changefeed.DefaultSource + `"],"detail-type":[{"prefix":"customer."}]}`)})
+		EventPattern: aws.String(`{"source":["` + changefeed.DefaultSource + `"],"detail-type":[{"prefix":"customer."},{"prefix":"order."}]}`)})
 	if err != nil {
 		t.Fatalf("PutRule: %v", err)
 	}
@@ -103,103 +109,197 @@ func TestChangeEventsMoto(t *testing.T) {
 	if _, err := store.UpdateCustomer(ctx, tenant, id, customer.Patch{Email: ptr("augusta@example.com")}, nil); err != nil {
 		t.Fatalf("UpdateCustomer email: %v", err)
 	}
-	// What cancelling the order does to the customer: pendingOrders only, an internal attribute.
-	_, err = ddb.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(table),
-		Key:                       map[string]ddbtypes.AttributeValue{dynamo.AttrPK: &ddbtypes.AttributeValueMemberS{Value: "TENANT#" + tenant}, dynamo.AttrSK: &ddbtypes.AttributeValueMemberS{Value: dynamo.PrefixCustomerSK + id}},
-		UpdateExpression:          aws.String("SET pendingOrders = :zero"),
-		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":zero": &ddbtypes.AttributeValueMemberN{Value: "0"}},
-	})
-	if err != nil {
-		t.Fatalf("UpdateItem pendingOrders: %v", err)
+	if _, _, err := store.CancelOrder(ctx, tenant, o.OrderID, "Ordered twice", order.Idempotency{}); err != nil {
+		t.Fatalf("CancelOrder: %v", err)
 	}
 	if _, err := store.DeactivateCustomer(ctx, tenant, id, nil); err != nil {
 		t.Fatalf("DeactivateCustomer: %v", err)
 	}
-
-	// The stream, as Lambda would deliver it (unfiltered: the handler must skip other items).
-	ev := readStream(t, ctx, cfg, ddb, table)
-	if len(ev.Records) < 6 {
-		t.Fatalf("%d stream records, want at least 6 (order, reservation, customer insert and 4 modifies)", len(ev.Records))
+	active := customer.Active
+	if _, err := store.UpdateCustomer(ctx, tenant, id, customer.Patch{Status: &active}, nil); err != nil {
+		t.Fatalf("UpdateCustomer status: %v", err)
 	}
-	h := changefeed.New(eb, changefeed.Config{Bus: bus, Source: changefeed.DefaultSource}, slog.New(slog.DiscardHandler))
-	resp, err := h.Handle(ctx, ev)
-	if err != nil || len(resp.BatchItemFailures) != 0 {
-		t.Fatalf("Handle = %+v, %v, want no failures", resp, err)
+	// 50 custom fields of 500 "<": 6 bytes each once HTML-escaped, 1 as published.
+	angles := map[string]any{}
+	for i := range customer.MaxCustomFields {
+		angles[fmt.Sprintf("f%02d", i)] = strings.Repeat("<", customer.MaxCustomFieldStrLen)
+	}
+	if _, err := store.UpdateCustomer(ctx, tenant, id, customer.Patch{CustomFields: angles}, nil); err != nil {
+		t.Fatalf("UpdateCustomer custom fields: %v", err)
+	}
+	// Two custom fields of 140,000 characters, beyond the API's limits (and so beyond
+	// EventBridge's), as only a write outside the API could make.
+	_, err = ddb.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:        aws.String(table),
+		Key:              map[string]ddbtypes.AttributeValue{dynamo.AttrPK: &ddbtypes.AttributeValueMemberS{Value: "TENANT#" + tenant}, dynamo.AttrSK: &ddbtypes.AttributeValueMemberS{Value: dynamo.PrefixCustomerSK + id}},
+		UpdateExpression: aws.String("SET customFields.huge1 = :v, customFields.huge2 = :v ADD version :one"),
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":v": &ddbtypes.AttributeValueMemberS{Value: strings.Repeat("x", 140_000)},
+			":one": &ddbtypes.AttributeValueMemberN{Value: "1"}},
+	})
+	if err != nil {
+		t.Fatalf("UpdateItem huge custom fields: %v", err)
+	}
+
+	// The stream, as Lambda would deliver it (unfiltered: the handler must skip other items), and
+	// delivered again, as after a retry.
+	ev := readStream(t, ctx, cfg, ddb, table)
+	if len(ev.Records) < 10 {
+		t.Fatalf("%d stream records, want at least 10 (order, reservation, idempotency record, customer insert, 6 customer and 1 order modifies)", len(ev.Records))
+	}
+	sent := &recordingBus{next: eb}
+	h := changefeed.New(sent, changefeed.Config{Bus: bus, Source: changefeed.DefaultSource}, slog.New(slog.DiscardHandler))
+	for range 2 {
+		resp, err := h.Handle(ctx, ev)
+		if err != nil || len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("Handle = %+v, %v, want no failures", resp, err)
+		}
+	}
+	recordIDs := map[string]bool{}
+	for _, r := range ev.Records {
+		recordIDs[r.EventID] = true
 	}
 
 	// What the bus delivered.
 	type delivered struct {
-		DetailType string            `json:"detail-type"`
-		Source     string            `json:"source"`
-		Detail     changefeed.Detail `json:"detail"`
+		DetailType string           `json:"detail-type"`
+		Source     string           `json:"source"`
+		Detail     changefeed.Event `json:"detail"`
+		raw        string
 	}
 	var got []delivered
-	for range 10 {
+	for range 20 {
 		out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: queue.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
 		if err != nil {
 			t.Fatalf("ReceiveMessage: %v", err)
 		}
 		for _, m := range out.Messages {
-			var d delivered
-			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &d); err != nil {
+			d := delivered{raw: aws.ToString(m.Body)}
+			if err := json.Unmarshal([]byte(d.raw), &d); err != nil {
 				t.Fatalf("delivered event %s: %v", aws.ToString(m.Body), err)
 			}
 			got = append(got, d)
 		}
-		if len(got) >= 4 && len(out.Messages) == 0 {
+		if len(got) >= 18 && len(out.Messages) == 0 { // 9 events, twice
 			break
 		}
 	}
-	slices.SortFunc(got, func(a, b delivered) int { return int(a.Detail.Version - b.Detail.Version) })
+
+	// Each event twice, with the same id (a stream record's) and detail.
+	byID := map[string][]delivered{}
+	for _, g := range got {
+		byID[g.Detail.ID] = append(byID[g.Detail.ID], g)
+		if !recordIDs[g.Detail.ID] || g.DetailType != g.Detail.Event || g.Source != changefeed.DefaultSource || g.Detail.TenantID != tenant {
+			t.Errorf("delivered %s (event %s) id %q from %s for %s, want a stream record's eventID, the event as detail type, from %s for %s",
+				g.DetailType, g.Detail.Event, g.Detail.ID, g.Source, g.Detail.TenantID, changefeed.DefaultSource, tenant)
+		}
+	}
+	var distinct []delivered
+	for evID, ds := range byID {
+		if len(ds) != 2 || !reflect.DeepEqual(ds[0].Detail, ds[1].Detail) {
+			t.Errorf("event %s delivered %d times (%+v), want twice, the same", evID, len(ds), ds)
+		}
+		distinct = append(distinct, ds[0])
+	}
+
 	type want struct {
 		kind     string
-		version  int64
+		version  int64 // customer distinct; order distinct sort by their event, created first
 		changed  []string
-		previous string
+		previous string // "" not checked
 	}
 	wants := []want{
-		{changefeed.Created, 1, nil, ""},
-		{changefeed.Updated, 2, []string{"firstName", "phone"}, `{"firstName":"Ada","phone":"+44 20 7946 0000"}`},
-		{changefeed.Updated, 3, []string{"email"}, `{"email":"ada@example.com"}`},
-		{changefeed.Deactivated, 4, []string{"status"}, `{"status":"active"}`},
+		{changefeed.CustomerCreated, 1, nil, ""},
+		{changefeed.CustomerUpdated, 2, []string{"firstName", "phone"}, `{"firstName":"Ada","phone":"+44 20 7946 0000"}`},
+		{changefeed.CustomerUpdated, 3, []string{"email"}, `{"email":"ada@example.com"}`},
+		{changefeed.CustomerDeactivated, 4, []string{"status"}, `{"status":"active"}`},
+		{changefeed.CustomerReactivated, 5, []string{"status"}, `{"status":"inactive"}`},
+		{changefeed.CustomerUpdated, 6, []string{"customFields"}, `{"customFields":{}}`},
+		{changefeed.CustomerUpdated, 7, []string{"customFields"}, ""},
+		{changefeed.OrderCancelled, 0, []string{"cancellationReason", "status"}, `{"cancellationReason":null,"status":"pending"}`},
+		{changefeed.OrderCreated, 0, nil, ""},
 	}
-	if len(got) != len(wants) {
-		t.Fatalf("delivered %d events %+v, want %d", len(got), got, len(wants))
+	slices.SortFunc(distinct, func(a, b delivered) int {
+		if a.Detail.Data.OrderID != b.Detail.Data.OrderID {
+			return strings.Compare(a.Detail.Data.OrderID, b.Detail.Data.OrderID) // customer distinct first
+		}
+		if c := int(a.Detail.Data.Version - b.Detail.Data.Version); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Detail.Event, b.Detail.Event)
+	})
+	if len(distinct) != len(wants) {
+		for _, e := range distinct {
+			t.Logf("delivered %s v%d %v", e.Detail.Event, e.Detail.Data.Version, e.Detail.Data.ChangedFields)
+		}
+		t.Fatalf("delivered %d distinct events, want %d", len(distinct), len(wants))
 	}
 	for i, w := range wants {
-		g := got[i]
-		if g.DetailType != w.kind || g.Source != changefeed.DefaultSource || g.Detail.Version != w.version ||
-			g.Detail.CustomerID != id || g.Detail.TenantID != tenant || customerOf(t, g.Detail).Version != w.version {
-			t.Errorf("event %d = %s from %s, version %d of %s/%s, want %s from %s, version %d of %s/%s", i,
-				g.DetailType, g.Source, g.Detail.Version, g.Detail.TenantID, g.Detail.CustomerID, w.kind, changefeed.DefaultSource, w.version, tenant, id)
+		g := distinct[i].Detail
+		if g.Event != w.kind || g.Data.Version != w.version || g.Data.CustomerID != id {
+			t.Errorf("event %d = %s, version %d of %s, want %s, version %d of %s", i, g.Event, g.Data.Version, g.Data.CustomerID, w.kind, w.version, id)
+		}
+		if strings.HasPrefix(w.kind, "order.") {
+			if g.Data.OrderID != o.OrderID || g.Data.Order["orderId"] == nil || g.Data.Customer != nil {
+				t.Errorf("%s: orderId %s, order %v, customer %v, want %s with its order only", w.kind, g.Data.OrderID, g.Data.Order, g.Data.Customer, o.OrderID)
+			}
+		} else if !g.Data.Truncated && customerOf(t, g.Data).Version != w.version {
+			t.Errorf("%s v%d: customer %v, want the customer at version %d", w.kind, w.version, g.Data.Customer, w.version)
 		}
 		for _, name := range changefeed.Unlisted {
-			_, inCustomer := g.Detail.Customer[name]
-			_, inPrevious := g.Detail.Previous[name]
+			_, inCustomer := g.Data.Customer[name]
+			_, inPrevious := g.Data.Previous[name]
 			if inCustomer || inPrevious {
 				t.Errorf("%s v%d: %s in customer %v, in previous %v, want in neither", w.kind, w.version, name, inCustomer, inPrevious)
 			}
 		}
 		if w.changed == nil {
-			if !slices.Contains(g.Detail.ChangedFields, "email") || !slices.Contains(g.Detail.ChangedFields, "orderIds") ||
-				string(g.Detail.Previous["email"]) != "null" {
-				t.Errorf("created: changedFields %v, previous %v, want every field, previously null", g.Detail.ChangedFields, g.Detail.Previous)
+			if !slices.Contains(g.Data.ChangedFields, "status") || string(g.Data.Previous["status"]) != "null" {
+				t.Errorf("%s: changedFields %v, previous %v, want every field, previously null", w.kind, g.Data.ChangedFields, g.Data.Previous)
 			}
 			continue
 		}
-		prev, _ := json.Marshal(g.Detail.Previous)
-		if !slices.Equal(g.Detail.ChangedFields, w.changed) || string(prev) != w.previous {
-			t.Errorf("%s v%d: changedFields %v, previous %s, want %v, %s", w.kind, w.version, g.Detail.ChangedFields, prev, w.changed, w.previous)
+		if !slices.Equal(g.Data.ChangedFields, w.changed) {
+			t.Errorf("%s v%d: changedFields %v, want %v", w.kind, w.version, g.Data.ChangedFields, w.changed)
+		}
+		if prev, _ := json.Marshal(g.Data.Previous); w.previous != "" && string(prev) != w.previous {
+			t.Errorf("%s v%d: previous %s, want %s", w.kind, w.version, prev, w.previous)
 		}
 	}
-	if c := customerOf(t, got[3].Detail); c.Status != customer.Inactive || c.Email != "augusta@example.com" || c.FirstName != "Augusta" {
-		t.Errorf("deactivated customer = %+v, want inactive Augusta, augusta@example.com", c)
+	if c := customerOf(t, distinct[4].Detail.Data); c.Status != customer.Active || c.Email != "augusta@example.com" || c.FirstName != "Augusta" {
+		t.Errorf("reactivated customer = %+v, want active Augusta, augusta@example.com", c)
+	}
+	// The custom fields of "<", with their values, sent unescaped: 25,000 bytes of them where
+	// encoding/json wrote 150,000. (The delivered copy says nothing of that: moto rewrites it.)
+	angled := distinct[5]
+	if c := customerOf(t, angled.Detail.Data); len(c.CustomFields) != customer.MaxCustomFields || c.CustomFields["f07"] != strings.Repeat("<", customer.MaxCustomFieldStrLen) ||
+		angled.Detail.Data.Truncated {
+		t.Errorf("customer.updated of the custom fields: %d fields, truncated %v, want 50 fields of 500 \"<\", not truncated",
+			len(c.CustomFields), angled.Detail.Data.Truncated)
+	}
+	for _, e := range sent.entries {
+		if d := aws.ToString(e.Detail); strings.Contains(d, angled.Detail.ID) && (strings.Contains(d, `\u003c`) || len(d) > 30_000) {
+			t.Errorf("customer.updated of the custom fields sent as %d bytes, with \\u003c: %v; want about 26,000, unescaped", len(d), strings.Contains(d, `\u003c`))
+		}
+	}
+	if huge := distinct[6].Detail; !huge.Data.Truncated || huge.Data.Customer != nil || huge.Data.Previous != nil || len(distinct[6].raw) > 2048 {
+		t.Errorf("customer.updated beyond the limit: truncated %v, customer %v, previous %v, %d bytes delivered, want slimmed",
+			huge.Data.Truncated, huge.Data.Customer != nil, huge.Data.Previous != nil, len(distinct[6].raw))
 	}
 }
 
+// recordingBus is an EventBridge client that records the entries it sends.
+type recordingBus struct {
+	next    changefeed.Publisher
+	entries []ebtypes.PutEventsRequestEntry
+}
+
+func (b *recordingBus) PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, optFns ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
+	b.entries = append(b.entries, in.Entries...)
+	return b.next.PutEvents(ctx, in, optFns...)
+}
+
 // customerOf decodes the customer of d.
-func customerOf(t *testing.T, d changefeed.Detail) customer.Customer {
+func customerOf(t *testing.T, d changefeed.Data) customer.Customer {
 	t.Helper()
 	b, err := json.Marshal(d.Customer)
 	if err != nil {

@@ -37,8 +37,8 @@ import (
 // their events/ files: crm-sync applies events/crm-sync.json to a customer on a moto table (read
 // back), and moves a batch for an unknown customer to its dead-letter queue (a FIFO queue on moto,
 // read back); change-events publishes
-// events/change-events.json to an event bus on moto, whose rule delivers to a queue, and answers
-// with a checkpoint when the bus does not exist.
+// events/change-events.json (customer and order events) to an event bus on moto, whose rule
+// delivers to a queue, and answers with a checkpoint when the bus does not exist.
 func TestEventFunctions(t *testing.T) {
 	endpoint := os.Getenv("DYNAMODB_ENDPOINT")
 	if endpoint == "" {
@@ -197,6 +197,7 @@ func TestEventFunctions(t *testing.T) {
 			t.Errorf("change-events: failures %+v, want none", resp.BatchItemFailures)
 		}
 		var kinds []string
+		ids := map[string]bool{}
 		for range 10 {
 			out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: queue.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
 			if err != nil {
@@ -206,23 +207,44 @@ func TestEventFunctions(t *testing.T) {
 				var e struct {
 					DetailType string `json:"detail-type"`
 					Detail     struct {
-						ChangedFields []string                   `json:"changedFields"`
-						Previous      map[string]json.RawMessage `json:"previous"`
-						Customer      map[string]json.RawMessage `json:"customer"`
+						ID        string `json:"id"`
+						Event     string `json:"event"`
+						Timestamp string `json:"timestamp"`
+						TenantID  string `json:"tenantId"`
+						Data      struct {
+							CustomerID    string                     `json:"customerId"`
+							OrderID       string                     `json:"orderId"`
+							ChangedFields []string                   `json:"changedFields"`
+							Previous      map[string]json.RawMessage `json:"previous"`
+							Customer      map[string]json.RawMessage `json:"customer"`
+							Order         map[string]json.RawMessage `json:"order"`
+							Truncated     bool                       `json:"truncated"`
+						} `json:"data"`
 					} `json:"detail"`
 				}
 				if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &e); err != nil {
 					t.Fatalf("delivered %s: %v", aws.ToString(m.Body), err)
 				}
+				d := e.Detail
+				// FlexPortal's webhook shape, with the stream record's eventID as the event's id.
+				if d.Event != e.DetailType || d.ID == "" || ids[d.ID] || d.TenantID != "tenant-demo" || d.Data.CustomerID != "cust_01JD5X9K3M4N5P6Q7R8S9T0V1W" ||
+					d.Data.Truncated || (d.Data.Customer == nil) == (d.Data.Order == nil) {
+					t.Errorf("delivered %s: event %q, id %q (seen before: %v), tenant %q, customer %q, truncated %v, customer %v, order %v; want the detail type, a new id, tenant-demo, the customer, and its customer or its order",
+						e.DetailType, d.Event, d.ID, ids[d.ID], d.TenantID, d.Data.CustomerID, d.Data.Truncated, d.Data.Customer != nil, d.Data.Order != nil)
+				}
+				ids[d.ID] = true
+				if _, err := time.Parse(time.RFC3339, d.Timestamp); err != nil {
+					t.Errorf("delivered %s: timestamp %q: %v", e.DetailType, d.Timestamp, err)
+				}
 				// Order and rental ids, unbounded, are named as changed but never sent.
 				for _, name := range []string{"orderIds", "rentalIds"} {
-					if e.Detail.Customer[name] != nil || e.Detail.Previous[name] != nil {
+					if d.Data.Customer[name] != nil || d.Data.Previous[name] != nil {
 						t.Errorf("delivered %s with %s in customer or previous, want it left out", e.DetailType, name)
 					}
 				}
-				kinds = append(kinds, e.DetailType+" "+strings.Join(e.Detail.ChangedFields, ","))
+				kinds = append(kinds, e.DetailType+" "+strings.Join(d.Data.ChangedFields, ","))
 			}
-			if len(kinds) >= 3 && len(out.Messages) == 0 {
+			if len(kinds) >= 6 && len(out.Messages) == 0 {
 				break
 			}
 		}
@@ -230,7 +252,10 @@ func TestEventFunctions(t *testing.T) {
 		want := []string{
 			"customer.created createdAt,customFields,customerId,customerType,email,firstName,lastBillingAddress,lastName,lastShippingAddress,orderIds,phone,rentalIds,status,tenantId,totalDevicesRented,totalMonthlyRevenue,totalOrders",
 			"customer.deactivated status",
+			"customer.reactivated status",
 			"customer.updated customFields,firstName,phone",
+			"order.cancelled cancellationReason,status",
+			"order.created billingAddress,createdAt,customFields,customer,items,notes,orderId,orderType,shippingAddress,status,tenantId",
 		}
 		if !slices.Equal(kinds, want) {
 			t.Errorf("delivered %q, want %q", kinds, want)

@@ -108,9 +108,12 @@ func TestTemplateChangeEvents(t *testing.T) {
 	if err := json.Unmarshal([]byte(filters[0].Get("Pattern").Str()), &pattern); err != nil {
 		t.Fatalf("filter pattern: %v", err)
 	}
-	sk := pattern.Dynamodb.Keys[dynamo.AttrSK].S
-	if len(sk) != 1 || sk[0].Prefix != dynamo.PrefixCustomerSK || !sameSet(pattern.EventName, []string{"INSERT", "MODIFY"}) {
-		t.Errorf("filter pattern %s, want INSERT and MODIFY of keys with SK prefix %s", filters[0].Get("Pattern").Str(), dynamo.PrefixCustomerSK)
+	var prefixes []string
+	for _, p := range pattern.Dynamodb.Keys[dynamo.AttrSK].S {
+		prefixes = append(prefixes, p.Prefix)
+	}
+	if want := []string{dynamo.PrefixCustomerSK, dynamo.PrefixOrderSK}; !sameSet(prefixes, want) || !sameSet(pattern.EventName, []string{"INSERT", "MODIFY"}) {
+		t.Errorf("filter pattern %s, want INSERT and MODIFY of keys with SK prefixes %v (the items that make events)", filters[0].Get("Pattern").Str(), want)
 	}
 
 	if bus := props.Path("Environment", "Variables", "EVENT_BUS_NAME"); bus.Tag != "!Ref" || bus.Value != "CustomerEventBus" {

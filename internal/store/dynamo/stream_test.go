@@ -7,27 +7,33 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/flexportal-compat/customers-api/internal/customer"
+	"github.com/flexportal-compat/customers-api/internal/order"
 )
 
-func TestIsCustomerKey(t *testing.T) {
+func TestIsCustomerKeyIsOrderKey(t *testing.T) {
 	tests := []struct {
-		name string
-		key  map[string]types.AttributeValue
-		want bool
+		name            string
+		key             map[string]types.AttributeValue
+		isCust, isOrder bool
 	}{
-		{"customer", customerKey("t1", "cust_01JD5X9K3M4N5P6Q7R8S9T0V1W"), true},
-		{"email reservation", emailKey("t1", "ada@example.com"), false},
-		{"order", orderKey("t1", "ord_01JD5XA2B3C4D5E6F7G8H9J0KM"), false},
-		{"idempotency record", idempotencyKey("t1", "k"), false},
-		{"API key", apiKeyKey("abc"), false},
-		{"customer sort key outside a tenant", key("OTHER#x", prefixCustomer+"c"), false},
-		{"no sort key", map[string]types.AttributeValue{AttrPK: attrS("TENANT#t1")}, false},
-		{"number sort key", map[string]types.AttributeValue{AttrPK: attrS("TENANT#t1"), AttrSK: &types.AttributeValueMemberN{Value: "1"}}, false},
+		{"customer", customerKey("t1", "cust_01JD5X9K3M4N5P6Q7R8S9T0V1W"), true, false},
+		{"order", orderKey("t1", "ord_01JD5XA2B3C4D5E6F7G8H9J0KM"), false, true},
+		{"email reservation", emailKey("t1", "ada@example.com"), false, false},
+		{"idempotency record", idempotencyKey("t1", "k"), false, false},
+		{"API key", apiKeyKey("abc"), false, false},
+		{"API key under its tenant", apiKeyTenantKey("t1", "key_1"), false, false},
+		{"customer sort key outside a tenant", key("OTHER#x", prefixCustomer+"c"), false, false},
+		{"order sort key outside a tenant", key("OTHER#x", prefixOrder+"o"), false, false},
+		{"no sort key", map[string]types.AttributeValue{AttrPK: attrS("TENANT#t1")}, false, false},
+		{"number sort key", map[string]types.AttributeValue{AttrPK: attrS("TENANT#t1"), AttrSK: &types.AttributeValueMemberN{Value: "1"}}, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := IsCustomerKey(tt.key); got != tt.want {
-				t.Errorf("IsCustomerKey(%v) = %v, want %v", tt.key, got, tt.want)
+			if got := IsCustomerKey(tt.key); got != tt.isCust {
+				t.Errorf("IsCustomerKey(%v) = %v, want %v", tt.key, got, tt.isCust)
+			}
+			if got := IsOrderKey(tt.key); got != tt.isOrder {
+				t.Errorf("IsOrderKey(%v) = %v, want %v", tt.key, got, tt.isOrder)
 			}
 		})
 	}
@@ -55,5 +61,32 @@ func TestDecodeCustomerReadsStoredItems(t *testing.T) {
 	wantJSON, _ := json.Marshal(c)
 	if string(gotJSON) != string(wantJSON) || got.PendingOrders != 2 {
 		t.Errorf("DecodeCustomer(customerItem(c)) = %s (pending %d), want %s (pending 2)", gotJSON, got.PendingOrders, wantJSON)
+	}
+}
+
+// TestDecodeOrderReadsStoredItems checks that an order item as the store writes it, with the mark
+// of the request that cancelled it, decodes to the order it was made from.
+func TestDecodeOrderReadsStoredItems(t *testing.T) {
+	o := order.Order{
+		OrderID: "ord_01JD5XA2B3C4D5E6F7G8H9J0KM", TenantID: "t1", Status: order.Cancelled, OrderType: order.Standard,
+		Customer:       order.Snapshot{CustomerID: "cust_01JD5X9K3M4N5P6Q7R8S9T0V1W", Email: "ada@example.com", FirstName: "Ada", LastName: "Lovelace", CustomerType: customer.Individual},
+		BillingAddress: customer.Address{ContactName: "Ada", StreetAddress: "1 Main St", City: "London", Country: "GB"},
+		Items:          []order.Item{{SKU: "LAPTOP-1", Quantity: 1, ContractLength: 12}},
+		CustomFields:   map[string]any{"po": "PO-7", "lines": json.Number("2.50")},
+		CreatedAt:      "2026-01-02T03:04:05.000Z", UpdatedAt: "2026-01-03T03:04:05.000Z", CancellationReason: "duplicate",
+	}
+	item, err := orderItem(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	item["cancelKey"], item["cancelHash"] = attrS("k-1"), attrS("h-1")
+	got, err := DecodeOrder(item)
+	if err != nil {
+		t.Fatalf("DecodeOrder: %v", err)
+	}
+	gotJSON, _ := json.Marshal(got)
+	wantJSON, _ := json.Marshal(o)
+	if string(gotJSON) != string(wantJSON) {
+		t.Errorf("DecodeOrder(orderItem(o)) = %s, want %s", gotJSON, wantJSON)
 	}
 }
