@@ -273,6 +273,19 @@ func (m *memStore) ListOrders(_ context.Context, tenant string, q order.ListQuer
 	return order.Page{Orders: p.items, Next: p.next}, nil
 }
 
+// SetOrderStatus sets the order's status as fulfilment would (OrderStatusSetter).
+func (m *memStore) SetOrderStatus(t *testing.T, tenant, id string, st order.Status) {
+	t.Helper()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	o, ok := m.orders[k(tenant, id)]
+	if !ok {
+		t.Fatalf("SetOrderStatus(%s, %s): no such order", tenant, id)
+	}
+	o.Status = st
+	m.orders[k(tenant, id)] = o
+}
+
 func (m *memStore) CancelOrder(_ context.Context, tenant, id, reason string, idem order.Idempotency) (order.Order, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
