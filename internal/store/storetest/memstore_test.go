@@ -99,7 +99,10 @@ func copyOrder(o order.Order) order.Order {
 	return o
 }
 
-func (m *memStore) GetCustomer(_ context.Context, tenant, id string) (customer.Customer, error) {
+func (m *memStore) GetCustomer(ctx context.Context, tenant, id string) (customer.Customer, error) {
+	if err := ctx.Err(); err != nil {
+		return customer.Customer{}, fmt.Errorf("mem: GetCustomer: %w", err)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c, ok := m.customers[k(tenant, id)]
@@ -109,7 +112,10 @@ func (m *memStore) GetCustomer(_ context.Context, tenant, id string) (customer.C
 	return copyCustomer(c), nil
 }
 
-func (m *memStore) UpdateCustomer(_ context.Context, tenant, id string, p customer.Patch, ifMatch customer.IfMatch) (customer.Customer, error) {
+func (m *memStore) UpdateCustomer(ctx context.Context, tenant, id string, p customer.Patch, ifMatch customer.IfMatch) (customer.Customer, error) {
+	if err := ctx.Err(); err != nil {
+		return customer.Customer{}, fmt.Errorf("mem: UpdateCustomer: %w", err)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c, ok := m.customers[k(tenant, id)]
@@ -135,7 +141,10 @@ func (m *memStore) UpdateCustomer(_ context.Context, tenant, id string, p custom
 	return copyCustomer(n), nil
 }
 
-func (m *memStore) DeactivateCustomer(_ context.Context, tenant, id string, ifMatch customer.IfMatch) (customer.Customer, error) {
+func (m *memStore) DeactivateCustomer(ctx context.Context, tenant, id string, ifMatch customer.IfMatch) (customer.Customer, error) {
+	if err := ctx.Err(); err != nil {
+		return customer.Customer{}, fmt.Errorf("mem: DeactivateCustomer: %w", err)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c, ok := m.customers[k(tenant, id)]
@@ -152,7 +161,10 @@ func (m *memStore) DeactivateCustomer(_ context.Context, tenant, id string, ifMa
 	return copyCustomer(next), nil
 }
 
-func (m *memStore) ListCustomers(_ context.Context, tenant string, q customer.ListQuery) (customer.Page, error) {
+func (m *memStore) ListCustomers(ctx context.Context, tenant string, q customer.ListQuery) (customer.Page, error) {
+	if err := ctx.Err(); err != nil {
+		return customer.Page{}, fmt.Errorf("mem: ListCustomers: %w", err)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var all []customer.Customer
@@ -210,7 +222,10 @@ func page[T any](items []T, id func(T) string, match func(T) bool, after string,
 	return paged[T]{items: out}
 }
 
-func (m *memStore) CreateOrder(_ context.Context, tenant string, in order.Input, idem order.Idempotency) (order.Order, bool, error) {
+func (m *memStore) CreateOrder(ctx context.Context, tenant string, in order.Input, idem order.Idempotency) (order.Order, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return order.Order{}, false, fmt.Errorf("mem: CreateOrder: %w", err)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if idem.Key != "" {
@@ -246,7 +261,10 @@ func (m *memStore) CreateOrder(_ context.Context, tenant string, in order.Input,
 	return copyOrder(o), false, nil
 }
 
-func (m *memStore) GetOrder(_ context.Context, tenant, id string) (order.Order, error) {
+func (m *memStore) GetOrder(ctx context.Context, tenant, id string) (order.Order, error) {
+	if err := ctx.Err(); err != nil {
+		return order.Order{}, fmt.Errorf("mem: GetOrder: %w", err)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	o, ok := m.orders[k(tenant, id)]
@@ -256,7 +274,10 @@ func (m *memStore) GetOrder(_ context.Context, tenant, id string) (order.Order, 
 	return copyOrder(o), nil
 }
 
-func (m *memStore) ListOrders(_ context.Context, tenant string, q order.ListQuery) (order.Page, error) {
+func (m *memStore) ListOrders(ctx context.Context, tenant string, q order.ListQuery) (order.Page, error) {
+	if err := ctx.Err(); err != nil {
+		return order.Page{}, fmt.Errorf("mem: ListOrders: %w", err)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var all []order.Order
@@ -286,7 +307,10 @@ func (m *memStore) SetOrderStatus(t *testing.T, tenant, id string, st order.Stat
 	m.orders[k(tenant, id)] = o
 }
 
-func (m *memStore) CancelOrder(_ context.Context, tenant, id, reason string, idem order.Idempotency) (order.Order, bool, error) {
+func (m *memStore) CancelOrder(ctx context.Context, tenant, id, reason string, idem order.Idempotency) (order.Order, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return order.Order{}, false, fmt.Errorf("mem: CancelOrder: %w", err)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	o, ok := m.orders[k(tenant, id)]
@@ -310,7 +334,10 @@ func (m *memStore) CancelOrder(_ context.Context, tenant, id, reason string, ide
 	return copyOrder(o), false, nil
 }
 
-func (m *memStore) APIKey(_ context.Context, hash string) (auth.Key, error) {
+func (m *memStore) APIKey(ctx context.Context, hash string) (auth.Key, error) {
+	if err := ctx.Err(); err != nil {
+		return auth.Key{}, fmt.Errorf("mem: APIKey: %w", err)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	key, ok := m.keys[hash]
@@ -320,14 +347,20 @@ func (m *memStore) APIKey(_ context.Context, hash string) (auth.Key, error) {
 	return key, nil
 }
 
-func (m *memStore) PutAPIKey(_ context.Context, key auth.Key) error {
+func (m *memStore) PutAPIKey(ctx context.Context, key auth.Key) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("mem: PutAPIKey: %w", err)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.keys[key.Hash] = key
 	return nil
 }
 
-func (m *memStore) RevokeAPIKey(_ context.Context, id string) error {
+func (m *memStore) RevokeAPIKey(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("mem: RevokeAPIKey: %w", err)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for h, key := range m.keys {
@@ -340,7 +373,10 @@ func (m *memStore) RevokeAPIKey(_ context.Context, id string) error {
 	return fmt.Errorf("mem: revoke api key %s: %w", id, auth.ErrKeyNotFound)
 }
 
-func (m *memStore) ListAPIKeys(_ context.Context, tenant string) ([]auth.Key, error) {
+func (m *memStore) ListAPIKeys(ctx context.Context, tenant string) ([]auth.Key, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("mem: ListAPIKeys: %w", err)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []auth.Key

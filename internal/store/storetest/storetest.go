@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) Store) {
 		{"Tenants", tenantTests},
 		{"APIKeys", apiKeyTests},
 		{"Concurrency", concurrencyTests},
+		{"Context", contextTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
