@@ -4,6 +4,9 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/flexportal-compat/customers-api/internal/order"
 	"github.com/flexportal-compat/customers-api/internal/store/storetest"
 )
 
@@ -14,6 +17,30 @@ func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, now func() time.Time) storetest.Store {
 		s := newStore(t)
 		s.Now = now
-		return s
+		return contractStore{s}
 	})
+}
+
+// contractStore is the store the suite runs on, with the suite's way to move an order to a
+// status that only fulfilment sets (storetest.OrderStatusSetter).
+type contractStore struct{ *Store }
+
+// SetOrderStatus writes the order back with status st, behind the store's back.
+func (s contractStore) SetOrderStatus(t *testing.T, tenant, id string, st order.Status) {
+	t.Helper()
+	o, err := s.GetOrder(t.Context(), tenant, id)
+	if err != nil {
+		t.Fatalf("SetOrderStatus: GetOrder(%s, %s) = %v", tenant, id, err)
+	}
+	o.Status = st
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		tb, ok := readTenant(tx, tenant)
+		if !ok {
+			t.Fatalf("SetOrderStatus: no tenant %s", tenant)
+		}
+		return put(tb.orders, id, o)
+	})
+	if err != nil {
+		t.Fatalf("SetOrderStatus(%s, %s, %s) = %v", tenant, id, st, err)
+	}
 }

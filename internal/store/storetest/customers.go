@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"testing"
@@ -19,6 +20,7 @@ var createOrderTests = []test{
 	{name: "SnapshotFollowsUpdates", fn: testSnapshotFollowsUpdates},
 	{name: "NotFound", fn: testNotFound},
 	{name: "IDsAndTimestamps", fn: testIDsAndTimestamps},
+	{name: "TimestampsFromClock", clocked: testTimestampsFromClock},
 }
 
 // testCreateOrderNewCustomer: an order for an unknown email creates the customer from the body.
@@ -171,6 +173,24 @@ func testCreateOrderExistingCustomer(t *testing.T, s Store) {
 	if got := listCustomers(t, s, tenantA, customer.ListQuery{Limit: 10}); len(got) != 1 {
 		t.Errorf("ListCustomers after two orders of one email = %v, want 1 customer", customerIDs(got))
 	}
+
+	// An order without a shipping address has none, and leaves the customer's last one as it was.
+	in3 := newInput("GRACE@example.com")
+	in3.BillingAddress = plainAddr("Vienna")
+	third := createOrder(t, s, tenantA, in3)
+	if third.ShippingAddress != nil {
+		t.Errorf("third order shippingAddress = %+v, want none", *third.ShippingAddress)
+	}
+	c3 := getCustomer(t, s, tenantA, c1.CustomerID)
+	want = c2
+	bill3 := plainAddr("Vienna")
+	want.LastBillingAddress = &bill3
+	want.TotalOrders = 3
+	want.OrderIDs = []string{first.OrderID, second.OrderID, third.OrderID}
+	want.Version = 3
+	want.UpdatedAt = c3.UpdatedAt
+	want.PendingOrders = c3.PendingOrders
+	sameCustomer(t, "customer after an order without a shipping address", c3, want)
 }
 
 // testSnapshotFollowsUpdates: the next order snapshots the customer as updated; orders already
@@ -271,6 +291,16 @@ func testUpdateFields(t *testing.T, s Store) {
 			},
 		},
 		{
+			// Keys are names, not paths: a store that builds document paths (DynamoDB) must not
+			// read a dot, brackets, '#' or ':' in a key as structure or placeholder.
+			"customFields keys with path characters",
+			customer.Patch{CustomFields: map[string]any{"a.b": json.Number("3"), "x[1]": true, "#n": "h", ":v": "c", "plan": nil}},
+			func(c *customer.Customer) {
+				c.CustomFields = map[string]any{"seats": json.Number("10"), "vip": true, "region": "eu",
+					"a.b": json.Number("3"), "x[1]": true, "#n": "h", ":v": "c"}
+			},
+		},
+		{
 			"customFields all removed",
 			customer.Patch{CustomFields: map[string]any{"plan": nil, "seats": nil, "vip": nil, "region": nil}},
 			func(c *customer.Customer) { c.CustomFields = map[string]any{} },
@@ -355,8 +385,9 @@ func testCustomFieldsLimit(t *testing.T, s Store) {
 		t.Helper()
 		before := getCustomer(t, s, tenantA, c.CustomerID)
 		_, err := s.UpdateCustomer(t.Context(), tenantA, c.CustomerID, customer.Patch{CustomFields: fields, FirstName: ptr("Changed")}, nil)
-		if fault.KindOf(err) != fault.Validation {
-			t.Errorf("%s: UpdateCustomer error = %v (kind %d), want a validation error", what, err, fault.KindOf(err))
+		var verr *fault.ValidationError
+		if !errors.As(err, &verr) {
+			t.Errorf("%s: UpdateCustomer error = %v, want a *fault.ValidationError", what, err)
 		}
 		unchanged(t, s, tenantA, before)
 	}
@@ -386,6 +417,8 @@ func testCustomFieldsLimit(t *testing.T, s Store) {
 	}
 	accept("50 keys, 1 overwritten", map[string]any{"k01": json.Number("1")}, 50)
 	accept("50 keys, 2 removed", map[string]any{"k02": nil, "k03": nil}, 48)
+	accept("48 keys, 2 overwritten + 2 new", map[string]any{"k04": "x", "k05": "y", "new3": "c", "new4": "d"}, 50)
+	refuse("50 keys, 2 overwritten + 1 new", map[string]any{"k06": "x", "k07": "y", "new5": "e"})
 }
 
 // testUpdateNeverCreates: an update of an unknown id is not found and writes nothing, not even
@@ -537,6 +570,17 @@ func testEmailMove(t *testing.T, s Store) {
 	if o3.Customer.CustomerID == c.CustomerID || o3.Customer.CustomerID == nc.CustomerID {
 		t.Errorf("order for the freed intermediate email went to an existing customer %s", o3.Customer.CustomerID)
 	}
+	// A freed email can be taken by another customer's update too, not only by a new customer.
+	update(t, s, tenantA, c.CustomerID, customer.Patch{Email: ptr("fourth@example.com")}, nil)
+	moved := update(t, s, tenantA, nc.CustomerID, customer.Patch{Email: ptr("Third@Example.com")}, nil)
+	if moved.Email != "Third@Example.com" {
+		t.Errorf("email after taking a freed one = %q, want %q", moved.Email, "Third@Example.com")
+	}
+	if o4 := createOrder(t, s, tenantA, newInput("third@example.com")); o4.Customer.CustomerID != nc.CustomerID {
+		t.Errorf("order for the email taken by an update went to %s, want %s", o4.Customer.CustomerID, nc.CustomerID)
+	}
+	_, err = s.UpdateCustomer(t.Context(), tenantA, c.CustomerID, customer.Patch{Email: ptr("third@example.com")}, nil)
+	wantErr(t, "UpdateCustomer back to an email another customer took by update", err, customer.ErrEmailExists)
 }
 
 // testEmailTaken: an email another customer holds, in any case, is refused and nothing changes.
@@ -680,6 +724,14 @@ func testInactiveCannotOrder(t *testing.T, s Store) {
 	if got.Status != customer.Inactive {
 		t.Errorf("status after updating an inactive customer's name = %q, want inactive", got.Status)
 	}
+	// Made inactive by UpdateCustomer rather than DeactivateCustomer: refused all the same.
+	p := idleCustomer(t, s, tenantA, newInput("patched@example.com"))
+	p = update(t, s, tenantA, p.CustomerID, customer.Patch{Status: ptr(customer.Inactive)}, nil)
+	ordersBefore = orderIDs(listOrders(t, s, tenantA, order.ListQuery{Limit: 50}))
+	_, _, err = s.CreateOrder(t.Context(), tenantA, newInput("Patched@example.com"), order.Idempotency{})
+	wantErr(t, "CreateOrder for a customer made inactive by UpdateCustomer", err, customer.ErrInactive)
+	unchanged(t, s, tenantA, p)
+	sameIDs(t, "orders after a refused order", orderIDs(listOrders(t, s, tenantA, order.ListQuery{Limit: 50})), ordersBefore)
 }
 
 // testUpdateInactivePending: status inactive through UpdateCustomer keeps DeactivateCustomer's
@@ -790,6 +842,58 @@ func testIDsAndTimestamps(t *testing.T, s Store) {
 		checkTimestamp(t, "cancelled order updatedAt", got.UpdatedAt)
 		if got.CreatedAt != o.CreatedAt || got.UpdatedAt <= o.UpdatedAt {
 			t.Errorf("cancelled order: createdAt %s updatedAt %s, want createdAt %s and a later updatedAt than %s", got.CreatedAt, got.UpdatedAt, o.CreatedAt, o.UpdatedAt)
+		}
+	}
+}
+
+// testTimestampsFromClock: every write stamps the time of the store's clock, to the millisecond:
+// createdAt and updatedAt of a new order and its new customer, updatedAt of an update (with and
+// without an email change), of the customer's next order, of a cancel and of a deactivation.
+func testTimestampsFromClock(t *testing.T, s Store, clock *Clock) {
+	start := time.Date(2030, 1, 2, 3, 4, 5, 678_000_000, time.UTC)
+	at := func(d time.Duration) string {
+		clock.Set(start.Add(d))
+		return customer.Timestamp(start.Add(d))
+	}
+	created := at(0)
+	first := createOrder(t, s, tenantA, newInput("clock@example.com"))
+	id := first.Customer.CustomerID
+	c := getCustomer(t, s, tenantA, id)
+	if first.CreatedAt != created || first.UpdatedAt != created || c.CreatedAt != created || c.UpdatedAt != created {
+		t.Errorf("new order createdAt %s updatedAt %s, new customer createdAt %s updatedAt %s; want all %s",
+			first.CreatedAt, first.UpdatedAt, c.CreatedAt, c.UpdatedAt, created)
+	}
+	var second order.Order
+	writes := []struct {
+		name string
+		fn   func()
+	}{
+		{"UpdateCustomer", func() { update(t, s, tenantA, id, customer.Patch{FirstName: ptr("Clocked")}, nil) }},
+		{"UpdateCustomer with an email change", func() { update(t, s, tenantA, id, customer.Patch{Email: ptr("moved.clock@example.com")}, nil) }},
+		{"CreateOrder for the customer", func() {
+			second = createOrder(t, s, tenantA, newInput("moved.clock@example.com"))
+		}},
+		{"DeactivateCustomer", func() {
+			cancelOrder(t, s, tenantA, first.OrderID)
+			cancelOrder(t, s, tenantA, second.OrderID)
+			deactivate(t, s, tenantA, id, nil)
+		}},
+	}
+	for i, w := range writes {
+		now := at(time.Duration(i+1) * time.Minute)
+		w.fn()
+		if got := getCustomer(t, s, tenantA, id); got.UpdatedAt != now || got.CreatedAt != created {
+			t.Errorf("%s: customer createdAt %s updatedAt %s, want %s and %s", w.name, got.CreatedAt, got.UpdatedAt, created, now)
+		}
+	}
+	if second.CreatedAt != customer.Timestamp(start.Add(3*time.Minute)) || second.UpdatedAt != second.CreatedAt {
+		t.Errorf("order for a known customer: createdAt %s updatedAt %s, want both %s",
+			second.CreatedAt, second.UpdatedAt, customer.Timestamp(start.Add(3*time.Minute)))
+	}
+	cancelled := customer.Timestamp(start.Add(4 * time.Minute))
+	for _, o := range []order.Order{first, second} {
+		if got := getOrder(t, s, tenantA, o.OrderID); got.UpdatedAt != cancelled || got.CreatedAt != o.CreatedAt {
+			t.Errorf("cancelled order %s: createdAt %s updatedAt %s, want %s and %s", o.OrderID, got.CreatedAt, got.UpdatedAt, o.CreatedAt, cancelled)
 		}
 	}
 }

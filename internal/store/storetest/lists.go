@@ -95,8 +95,8 @@ func testListCustomers(t *testing.T, s Store) {
 	}
 }
 
-// testListCustomersSparse: when filters exclude most customers, paging still returns each match
-// exactly once and ends on the page with the last match.
+// testListCustomersSparse: when filters exclude most customers, paging to the end still returns
+// each match exactly once, in order.
 func testListCustomersSparse(t *testing.T, s Store) {
 	ids := seedCustomers(t, s, tenantA, 20,
 		func(i int) bool { return i == 2 || i == 11 || i == 19 },

@@ -13,6 +13,7 @@ import (
 var cancelTests = []test{
 	{name: "Pending", fn: testCancel},
 	{name: "NoReason", fn: testCancelNoReason},
+	{name: "NotCancellable", fn: testCancelNotCancellable},
 	{name: "IdempotencyKey", fn: testCancelIdempotent},
 	{name: "ConcurrentRetries", fn: testCancelRetriesConcurrent},
 	{name: "IdempotencyWindow", clocked: testCancelWindow},
@@ -56,6 +57,30 @@ func testCancelNoReason(t *testing.T, s Store) {
 	o2 := createOrder(t, s, tenantA, newInput("noreason@example.com"))
 	if st := getOrder(t, s, tenantA, o2.OrderID).Status; st != order.Pending {
 		t.Errorf("other order status = %q, want pending", st)
+	}
+}
+
+// testCancelNotCancellable: an order that left pending other than by a cancel (confirmed,
+// partial or fulfilled) cannot be cancelled, with a key or without, and nothing changes.
+func testCancelNotCancellable(t *testing.T, s Store) {
+	setter, ok := s.(OrderStatusSetter)
+	if !ok {
+		t.Skip("the store under test has no SetOrderStatus (OrderStatusSetter): no order can leave pending but by a cancel")
+	}
+	for _, st := range []order.Status{order.Confirmed, order.Partial, order.Fulfilled} {
+		o := createOrder(t, s, tenantA, newInput(string(st)+"@example.com"))
+		setter.SetOrderStatus(t, tenantA, o.OrderID, st)
+		before := getOrder(t, s, tenantA, o.OrderID)
+		if before.Status != st {
+			t.Fatalf("GetOrder after SetOrderStatus(%s) = status %q, want %q", st, before.Status, st)
+		}
+		c := getCustomer(t, s, tenantA, o.Customer.CustomerID)
+		for _, idem := range []order.Idempotency{{}, {Key: "cancel-" + string(st), RequestHash: order.CancelHash("Too late")}} {
+			_, _, err := s.CancelOrder(t.Context(), tenantA, o.OrderID, "Too late", idem)
+			wantErr(t, fmt.Sprintf("CancelOrder(%s order, key %q)", st, idem.Key), err, order.ErrNotCancellable)
+			sameOrder(t, "order after a refused cancel", getOrder(t, s, tenantA, o.OrderID), before)
+			unchanged(t, s, tenantA, c)
+		}
 	}
 }
 
@@ -216,6 +241,18 @@ func testIdempotencyReplay(t *testing.T, s Store) {
 	if n := len(listOrders(t, s, tenantA, order.ListQuery{Limit: 10})); n != 2 {
 		t.Errorf("orders = %d, want 2", n)
 	}
+	// And after its customer was deactivated: the retry is answered, not refused as an order
+	// for an inactive customer; another body under the key is still a reused key.
+	cancelOrder(t, s, tenantA, second.OrderID)
+	gone := deactivate(t, s, tenantA, c.CustomerID, nil)
+	again, replayed, err = s.CreateOrder(ctx, tenantA, in, idem)
+	if err != nil || !replayed {
+		t.Errorf("retry after deactivation: CreateOrder = replayed %v, error %v; want true, nil", replayed, err)
+	}
+	sameOrder(t, "order replayed after its customer was deactivated", again, first)
+	_, _, err = s.CreateOrder(ctx, tenantA, in, order.Idempotency{Key: "key-1", RequestHash: "hash-2"})
+	wantErr(t, "CreateOrder(same key, other hash) for a deactivated customer", err, order.ErrIdempotencyReused)
+	unchanged(t, s, tenantA, gone)
 }
 
 // testIdempotencyTenants: keys are scoped to the tenant.

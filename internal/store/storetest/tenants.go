@@ -163,6 +163,25 @@ func testAPIKeys(t *testing.T, s Store) {
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("APIKey after tenant writes = %+v, %v; want %+v, nil", got, err, want)
 	}
+	// A key put over a revoked one replaces it whole: active again, and listed under its new
+	// tenants only.
+	k.Tenants = []string{tenantB}
+	if err := s.PutAPIKey(ctx, k); err != nil {
+		t.Fatalf("PutAPIKey(over a revoked key) error = %v, want nil", err)
+	}
+	got, err = s.APIKey(ctx, k.Hash)
+	if err != nil || !reflect.DeepEqual(got, k) {
+		t.Errorf("APIKey after a put over the revoked key = %+v, %v; want %+v, nil", got, err, k)
+	}
+	for _, tt := range []struct {
+		tenant string
+		want   []auth.Key
+	}{{tenantA, nil}, {tenantB, []auth.Key{k}}} {
+		list, err := s.ListAPIKeys(ctx, tt.tenant)
+		if err != nil || len(list) != len(tt.want) || (len(list) > 0 && !reflect.DeepEqual(list, tt.want)) {
+			t.Errorf("ListAPIKeys(%s) after a put over the revoked key = %+v, %v; want %+v, nil", tt.tenant, list, err, tt.want)
+		}
+	}
 }
 
 // testListAPIKeys: ListAPIKeys returns the keys granted a tenant, oldest first.

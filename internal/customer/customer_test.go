@@ -1,0 +1,66 @@
+package customer_test
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/flexportal-compat/customers-api/internal/customer"
+)
+
+func TestNormalized(t *testing.T) {
+	full := customer.Customer{
+		CustomFields: map[string]any{"plan": "gold"},
+		OrderIDs:     []string{"ord_1"},
+		RentalIDs:    []string{"sub_1"},
+	}
+	tests := []struct {
+		name string
+		c    customer.Customer
+		want customer.Customer
+	}{
+		{"nil collections become empty ones", customer.Customer{},
+			customer.Customer{CustomFields: map[string]any{}, OrderIDs: []string{}, RentalIDs: []string{}}},
+		{"set collections are kept", full, full},
+		{"only the nil ones are replaced", customer.Customer{OrderIDs: []string{"ord_1"}},
+			customer.Customer{CustomFields: map[string]any{}, OrderIDs: []string{"ord_1"}, RentalIDs: []string{}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := tt.c.Normalized()
+			// DeepEqual tells nil from empty, which is the point here.
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Normalized() = %#v, want %#v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestEmailKey(t *testing.T) {
+	tests := []struct{ email, want string }{
+		{"ada@example.com", "ada@example.com"},
+		{"Ada.Lovelace@Example.COM", "ada.lovelace@example.com"},
+		{"ÄDA@EXAMPLE.COM", "äda@example.com"},
+	}
+	for _, tt := range tests {
+		if got := customer.EmailKey(tt.email); got != tt.want {
+			t.Errorf("EmailKey(%q) = %q, want %q", tt.email, got, tt.want)
+		}
+	}
+}
+
+func TestETagAndTimestamp(t *testing.T) {
+	for _, tt := range []struct {
+		v    int64
+		want string
+	}{{1, `"1"`}, {42, `"42"`}} {
+		if got := customer.ETag(tt.v); got != tt.want {
+			t.Errorf("ETag(%d) = %s, want %s", tt.v, got, tt.want)
+		}
+	}
+	// Another zone and sub-millisecond digits: UTC, cut (not rounded) to milliseconds.
+	at := time.Date(2030, 1, 2, 4, 4, 5, 678_900_000, time.FixedZone("CET", 3600))
+	if got, want := customer.Timestamp(at), "2030-01-02T03:04:05.678Z"; got != want {
+		t.Errorf("Timestamp(%v) = %s, want %s", at, got, want)
+	}
+}

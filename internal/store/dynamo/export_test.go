@@ -1,0 +1,5 @@
+package dynamo
+
+// OrderKey is orderKey, for the tests of package dynamo_test that write an order item behind the
+// store's back (as fulfilment would).
+var OrderKey = orderKey
