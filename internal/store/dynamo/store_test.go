@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -77,13 +78,23 @@ type contractStore struct {
 // SetOrderStatus sets the order item's status, behind the store's back.
 func (s contractStore) SetOrderStatus(t *testing.T, tenant, id string, st order.Status) {
 	t.Helper()
+	// The status and the index keys derived from it, as a write of the store would set them.
+	var sets []string
+	names := map[string]string{}
+	values := map[string]types.AttributeValue{}
+	for name, v := range dynamo.OrderStatusAttrs(tenant, id, st, customer.Timestamp(time.Now())) {
+		n := len(sets)
+		sets = append(sets, fmt.Sprintf("#n%d = :v%d", n, n))
+		names[fmt.Sprintf("#n%d", n)] = name
+		values[fmt.Sprintf(":v%d", n)] = &types.AttributeValueMemberS{Value: v}
+	}
 	_, err := s.client.UpdateItem(t.Context(), &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.table),
 		Key:                       dynamo.OrderKey(tenant, id),
-		UpdateExpression:          aws.String("SET #status = :status"),
+		UpdateExpression:          aws.String("SET " + strings.Join(sets, ", ")),
 		ConditionExpression:       aws.String("attribute_exists(PK)"),
-		ExpressionAttributeNames:  map[string]string{"#status": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":status": &types.AttributeValueMemberS{Value: string(st)}},
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
 	})
 	if err != nil {
 		t.Fatalf("SetOrderStatus(%s, %s, %s): UpdateItem: %v", tenant, id, st, err)
