@@ -496,9 +496,18 @@ func TestStatusListIsOneIndexQuery(t *testing.T) {
 	}
 }
 
-// TestFilteredPageIsBounded: a filter that matches little ends the page after a fixed number of
-// Queries, with the cursor on the last customer read, not the last returned.
+// sortedItem is item(c) with its firstName sort key, as the lists by first name read it.
+func sortedItem(t *testing.T, c customer.Customer) map[string]types.AttributeValue {
+	m := item(t, c)
+	m["LSK1"] = &types.AttributeValueMemberS{Value: "CUSTOMER#" + c.Position(customer.ByFirstName)}
+	return m
+}
+
+// TestFilteredPageIsBounded: a bounded combination (a type filter with another sort) that matches
+// little ends the page after a fixed number of Queries, with the cursor on the last customer read,
+// not the last returned.
 func TestFilteredPageIsBounded(t *testing.T) {
+	since := customer.Timestamp(fixedNow) // the first page's time, in every cursor of the paging
 	tests := []struct {
 		name      string
 		matches   map[int]bool // Query call (1-based) → it returns one matching customer
@@ -512,23 +521,27 @@ func TestFilteredPageIsBounded(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			n := 0
-			var queries []*dynamodb.QueryInput
+			var (
+				queries []*dynamodb.QueryInput
+				starts  []string // the SK each Query starts after (the store reuses its input)
+			)
 			f := &fakeClient{query: func(in *dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
 				n++
 				queries = append(queries, in)
+				starts = append(starts, keyValue(in.ExclusiveStartKey, "SK"))
 				var out dynamodb.QueryOutput
 				if tt.matches[n] {
 					c := storedCustomer()
 					c.CustomerID, c.CustomerType = fmt.Sprintf("match_%d", n), customer.Business
-					out.Items = append(out.Items, item(t, c))
+					out.Items = append(out.Items, sortedItem(t, c))
 				}
 				// Every Query read more customers than it returned; the last one read:
 				last := storedCustomer()
 				last.CustomerID = fmt.Sprintf("read_%d", n)
-				out.LastEvaluatedKey = item(t, last)
+				out.LastEvaluatedKey = sortedItem(t, last)
 				return &out, nil
 			}}
-			page, err := fakeStore(f).ListCustomers(context.Background(), "t1", customer.ListQuery{Limit: 2, Type: customer.Business})
+			page, err := fakeStore(f).ListCustomers(context.Background(), "t1", customer.ListQuery{Limit: 2, Type: customer.Business, SortBy: customer.ByFirstName})
 			if err != nil {
 				t.Fatalf("ListCustomers: %v", err)
 			}
@@ -540,17 +553,51 @@ func TestFilteredPageIsBounded(t *testing.T) {
 			if !reflect.DeepEqual(got, tt.wantIDs) {
 				t.Errorf("page = %v, want %v", got, tt.wantIDs)
 			}
-			wantNext := fmt.Sprintf("read_%d", tt.wantCalls)
+			wantNext := since + "ada\x01" + fmt.Sprintf("read_%d", tt.wantCalls)
 			if len(tt.wantIDs) == 2 {
-				wantNext = tt.wantIDs[1]
+				wantNext = since + "ada\x01" + tt.wantIDs[1]
 			}
 			if page.Next != wantNext {
 				t.Errorf("Next = %q, want %q", page.Next, wantNext)
 			}
-			if aws.ToString(queries[0].FilterExpression) == "" || aws.ToString(queries[0].IndexName) != "" {
-				t.Errorf("first query: filter %q index %q, want a filter on the table", aws.ToString(queries[0].FilterExpression), aws.ToString(queries[0].IndexName))
+			if aws.ToString(queries[0].FilterExpression) == "" || aws.ToString(queries[0].IndexName) != "GSI8" {
+				t.Errorf("first query: filter %q index %q, want a filter on GSI8", aws.ToString(queries[0].FilterExpression), aws.ToString(queries[0].IndexName))
+			}
+			for i, got := range starts[1:] {
+				if want := fmt.Sprintf("CUSTOMER#read_%d", i+1); got != want {
+					t.Errorf("Query %d starts after %s, want %s (the last read)", i+2, got, want)
+				}
 			}
 		})
+	}
+}
+
+// TestFilteredPageBudget: however large the page, a bounded page reads at most 10 Queries and
+// 1,000 items (the sum of the Queries' Limits: DynamoDB's Limit counts items read before the
+// filter), and the first Query reads only limit+1.
+func TestFilteredPageBudget(t *testing.T) {
+	for _, limit := range []int{1, 2, 50, 99, 100} {
+		var limits []int32
+		f := &fakeClient{query: func(in *dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
+			limits = append(limits, aws.ToInt32(in.Limit))
+			last := storedCustomer()
+			last.CustomerID = fmt.Sprintf("read_%d", len(limits))
+			return &dynamodb.QueryOutput{LastEvaluatedKey: sortedItem(t, last)}, nil
+		}}
+		page, err := fakeStore(f).ListCustomers(context.Background(), "t1", customer.ListQuery{Limit: limit, Type: customer.Business, SortBy: customer.ByFirstName})
+		if err != nil {
+			t.Fatalf("ListCustomers(limit %d): %v", limit, err)
+		}
+		read := 0
+		for _, l := range limits {
+			read += int(l)
+		}
+		if len(limits) > 10 || read > 1000 || limits[0] != int32(limit+1) {
+			t.Errorf("limit %d: Queries with Limit %v (%d read), want at most 10 Queries, 1000 read, the first reading %d", limit, limits, read, limit+1)
+		}
+		if len(page.Customers) != 0 || page.Next == "" {
+			t.Errorf("limit %d: page of %d, next %q; want empty with a cursor", limit, len(page.Customers), page.Next)
+		}
 	}
 }
 

@@ -64,6 +64,7 @@ var serverTests = []struct {
 	}},
 	{"CreateTableIsIdempotent", testCreateTableIsIdempotent},
 	{"RequestCounts", testRequestCounts},
+	{"ListRequestCounts", testListRequestCounts},
 	{"NumbersAsStored", testNumbersAsStored},
 }
 
