@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
@@ -115,3 +116,31 @@ func (q ListQuery) Matches(c Customer) bool {
 
 // Sorted reports whether q's order is by a field that changes, not by creation (ByCreatedAt).
 func (q ListQuery) Sorted() bool { return q.SortBy != "" && q.SortBy != ByCreatedAt }
+
+// Stamp is when a write set a sort position, as a store keeps it beside the position: on the
+// later pages of a sorted list it shows only the records stamped no later than the list's first
+// page, so a record whose sort value changed meanwhile (and may have moved from behind the
+// cursor to ahead of it) is seen at most once. Fixed-width UTC to the microsecond, finer than
+// Timestamp, so that a write in the millisecond of a first page is told apart from it.
+func Stamp(t time.Time) string { return t.UTC().Format(stampLayout) }
+
+const stampLayout = "2006-01-02T15:04:05.000000Z"
+
+// StampWidth is the length of every Stamp.
+const StampWidth = len(stampLayout)
+
+// ValidStamp reports whether s is a Stamp.
+func ValidStamp(s string) bool {
+	t, err := time.Parse(stampLayout, s)
+	return err == nil && Stamp(t) == s
+}
+
+// StampOf is the Stamp of a Timestamp (ts), "" when ts is none: the stamp of a record that is
+// new, whose exact stamp does not matter (a new record has not moved).
+func StampOf(ts string) string {
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	if err != nil {
+		return ""
+	}
+	return Stamp(t)
+}

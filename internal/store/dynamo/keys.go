@@ -83,7 +83,7 @@ var orderSortKeys = map[order.Sort]string{
 }
 
 // stampOf is the attribute beside sort key attribute lsk that holds when its value was last set
-// (a timestamp, customer.Timestamp). A page after the first reads only items stamped no later
+// (customer.Stamp). A page after the first reads only items stamped no later
 // than the first page was read, so an item whose sort value changed meanwhile, which may have
 // moved from behind the cursor to ahead of it, is not shown twice.
 func stampOf(lsk string) string { return lsk + "At" }
@@ -154,7 +154,8 @@ func orderStatusPK(tenant string, st order.Status) string {
 	return tenantPK(tenant) + "#ORDERSTATUS#" + string(st)
 }
 
-// customerIndexKeys are the index attributes of c (docs/indexes.md), stamped at: each is derived
+// customerIndexKeys are the index attributes of c (docs/indexes.md), stamped at (customer.Stamp):
+// each is derived
 // from c's own fields and id, so a write that sets a field sets its keys too, without a read.
 func customerIndexKeys(c customer.Customer, at string) map[string]string {
 	keys := map[string]string{
@@ -259,7 +260,7 @@ func customerItem(c customer.Customer) (map[string]types.AttributeValue, error) 
 	for k, v := range customerKey(c.TenantID, c.CustomerID) {
 		item[k] = v
 	}
-	for k, v := range customerIndexKeys(c, c.UpdatedAt) {
+	for k, v := range customerIndexKeys(c, customer.StampOf(c.UpdatedAt)) {
 		item[k] = attrS(v)
 	}
 	return item, nil
@@ -274,7 +275,7 @@ func orderItem(o order.Order) (map[string]types.AttributeValue, error) {
 	for k, v := range orderKey(o.TenantID, o.OrderID) {
 		item[k] = v
 	}
-	for k, v := range orderIndexKeys(o, o.UpdatedAt) {
+	for k, v := range orderIndexKeys(o, customer.StampOf(o.UpdatedAt)) {
 		item[k] = attrS(v)
 	}
 	return item, nil

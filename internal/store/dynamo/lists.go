@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -177,17 +176,16 @@ type cursor struct {
 var errBadToken = fault.E(fault.BadRequest, `Query parameter "startAfter" is not a cursor of this query`)
 
 // parseToken reads a Page.Next of p: the id, or for a sorted plan the first page's time
-// (customer.Timestamp, fixed width) and the position.
+// (customer.Stamp, fixed width) and the position.
 func (p listPlan) parseToken(token string) (cursor, error) {
 	if token == "" || !p.sorted {
 		return cursor{after: token}, nil
 	}
-	const width = len("2006-01-02T15:04:05.000Z")
-	if len(token) <= width {
+	if len(token) <= customer.StampWidth {
 		return cursor{}, errBadToken
 	}
-	since, pos := token[:width], token[width:]
-	if _, err := time.Parse("2006-01-02T15:04:05.000Z", since); err != nil || !strings.Contains(pos, customer.SortSep) {
+	since, pos := token[:customer.StampWidth], token[customer.StampWidth:]
+	if !customer.ValidStamp(since) || !strings.Contains(pos, customer.SortSep) {
 		return cursor{}, errBadToken
 	}
 	return cursor{after: pos, since: since}, nil
@@ -269,7 +267,7 @@ func (s *Store) page(ctx context.Context, p listPlan, token string, limit int) (
 	}
 	since := c.since
 	if p.sorted && since == "" {
-		since = customer.Timestamp(s.now())
+		since = customer.Stamp(s.now())
 	}
 	in, err := s.input(p, c)
 	if err != nil {

@@ -415,7 +415,7 @@ func (s *Store) cancelOrder(ctx context.Context, tenant, id, reasonText string, 
 		upd = upd.Set(expression.Name("cancelKey"), expression.Value(idem.Key)).
 			Set(expression.Name("cancelHash"), expression.Value(idem.RequestHash))
 	}
-	upd = setIndexKeys(upd, orderIndexKeys(o, o.UpdatedAt)) // a new status and updatedAt
+	upd = setIndexKeys(upd, orderIndexKeys(o, customer.Stamp(now))) // a new status and updatedAt
 	orderExpr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(
 		expression.Name("status").Equal(expression.Value(string(order.Pending)))).Build()
 	if err != nil {

@@ -215,7 +215,7 @@ func TestUpdateWithoutEmailIsOneUpdateItem(t *testing.T) {
 		t.Errorf("update clauses = %v, want %v", gotClauses, wantClauses)
 	}
 	set := assignments(t, aws.ToString(in.UpdateExpression), in.ExpressionAttributeNames, in.ExpressionAttributeValues)
-	if want := "CUSTOMER#augusta\x01cust_1"; set["LSK1"] != want || set["LSK1At"] != "2024-05-06T07:08:09.000Z" {
+	if want := "CUSTOMER#augusta\x01cust_1"; set["LSK1"] != want || set["LSK1At"] != "2024-05-06T07:08:09.000000Z" {
 		t.Errorf("update sets LSK1 %q, LSK1At %q; want %q, the time of the update", set["LSK1"], set["LSK1At"], want)
 	}
 	// The number stays a DynamoDB number, not a string.
@@ -507,7 +507,7 @@ func sortedItem(t *testing.T, c customer.Customer) map[string]types.AttributeVal
 // little ends the page after a fixed number of Queries, with the cursor on the last customer read,
 // not the last returned.
 func TestFilteredPageIsBounded(t *testing.T) {
-	since := customer.Timestamp(fixedNow) // the first page's time, in every cursor of the paging
+	since := customer.Stamp(fixedNow) // the first page's time, in every cursor of the paging
 	tests := []struct {
 		name      string
 		matches   map[int]bool // Query call (1-based) → it returns one matching customer
@@ -747,7 +747,7 @@ func checkIndexKeys(t *testing.T, what string, set map[string]string, id string,
 // the customer Update of an email change, the Puts of an order for a new customer, a cancel.
 func TestWritesSetTheirIndexKeys(t *testing.T) {
 	stored := storedCustomer()
-	at := customer.Timestamp(fixedNow)
+	at, ts := customer.Stamp(fixedNow), customer.Timestamp(fixedNow) // stamps, updatedAt
 	updates := []struct {
 		name  string
 		patch customer.Patch
@@ -833,7 +833,7 @@ func TestWritesSetTheirIndexKeys(t *testing.T) {
 		wantOrder := map[string]string{
 			"GSI1PK": "TENANT#t1#CUSTOMER#" + cid, "GSI1SK": "ORDER#" + oid,
 			"GSI2PK": "TENANT#t1#ORDERSTATUS#pending", "GSI2SK": "ORDER#" + oid,
-			"LSK1": "ORDER#" + at + "\x01" + oid, "LSK2": "ORDER#pending\x01" + oid, "LSK1At": at, "LSK2At": at,
+			"LSK1": "ORDER#" + ts + "\x01" + oid, "LSK2": "ORDER#pending\x01" + oid, "LSK1At": at, "LSK2At": at,
 		}
 		for _, c := range []struct {
 			what string
@@ -862,10 +862,10 @@ func TestWritesSetTheirIndexKeys(t *testing.T) {
 		}
 		u := f.transacts[1].TransactItems[0].Update
 		set := assignments(t, aws.ToString(u.UpdateExpression), u.ExpressionAttributeNames, u.ExpressionAttributeValues)
-		ts := customer.Timestamp(later)
+		ts, at := customer.Timestamp(later), customer.Stamp(later)
 		for k, v := range map[string]string{
 			"status": "cancelled", "GSI2PK": "TENANT#t1#ORDERSTATUS#cancelled",
-			"LSK1": "ORDER#" + ts + "\x01" + oid, "LSK2": "ORDER#cancelled\x01" + oid, "LSK1At": ts, "LSK2At": ts,
+			"LSK1": "ORDER#" + ts + "\x01" + oid, "LSK2": "ORDER#cancelled\x01" + oid, "LSK1At": at, "LSK2At": at,
 		} {
 			if set[k] != v {
 				t.Errorf("cancel sets %s = %q, want %q", k, set[k], v)

@@ -83,7 +83,7 @@ func (s contractStore) SetOrderStatus(t *testing.T, tenant, id string, st order.
 	var sets []string
 	names := map[string]string{}
 	values := map[string]types.AttributeValue{}
-	for name, v := range dynamo.OrderStatusAttrs(tenant, id, st, customer.Timestamp(time.Now())) {
+	for name, v := range dynamo.OrderStatusAttrs(tenant, id, st, customer.Stamp(time.Now())) {
 		n := len(sets)
 		sets = append(sets, fmt.Sprintf("#n%d = :v%d", n, n))
 		names[fmt.Sprintf("#n%d", n)] = name

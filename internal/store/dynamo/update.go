@@ -92,7 +92,7 @@ func plan(tenant, id string, p customer.Patch, now time.Time, g guard) (steps []
 			do(set, name, *o.Value)
 		}
 	}
-	ts := customer.Timestamp(now)
+	ts, stamp := customer.Timestamp(now), customer.Stamp(now)
 	// sorted sets the sort key of order s (and its stamp) from the field v that p sets.
 	sorted := func(s customer.Sort, v *string) {
 		if v == nil {
@@ -101,7 +101,7 @@ func plan(tenant, id string, p customer.Patch, now time.Time, g guard) (steps []
 		c := customer.Customer{CustomerID: id, FirstName: *v, LastName: *v, Email: *v}
 		lsk := customerSortKeys[s]
 		do(set, lsk, prefixCustomer+c.Position(s))
-		do(set, stampOf(lsk), ts)
+		do(set, stampOf(lsk), stamp)
 	}
 	required("email", p.Email)
 	sorted(customer.ByEmail, p.Email)
