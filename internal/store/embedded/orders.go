@@ -85,12 +85,12 @@ func (s *Store) CreateOrder(ctx context.Context, tenant string, in order.Input, 
 				return err
 			}
 		}
-		if err := putCustomer(tb, c); err != nil {
+		if err := putCustomer(tb, c, s.stamp()); err != nil {
 			return err
 		}
 
 		o = order.New(tenant, orderID, in, order.SnapshotOf(c), now)
-		if err := put(tb.orders, orderID, o); err != nil {
+		if err := putOrder(tb, orderRecord{Order: o}, s.stamp()); err != nil {
 			return err
 		}
 		if err := tb.byCustomer.Put([]byte(customerOrderKey(c.CustomerID, orderID)), []byte{}); err != nil {
@@ -139,66 +139,34 @@ func (s *Store) GetOrder(ctx context.Context, tenant, id string) (order.Order, e
 	return o, nil
 }
 
-// ListOrders returns one page of the tenant's orders in creation order (q.Desc: newest first),
-// starting after q.After; with q.CustomerID it walks that customer's index only.
-func (s *Store) ListOrders(ctx context.Context, tenant string, q order.ListQuery) (order.Page, error) {
-	if err := ctx.Err(); err != nil {
-		return order.Page{}, fmt.Errorf("embedded: list orders: %w", err)
-	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = customer.DefaultLimit
-	}
-	page := order.Page{Orders: []order.Order{}}
-	err := s.db.View(func(tx *bolt.Tx) error {
-		tb, ok := readTenant(tx, tenant)
-		if !ok {
-			return nil
-		}
-		visit := func(o order.Order) bool {
-			if q.Status != "" && o.Status != q.Status {
-				return true
-			}
-			if len(page.Orders) == limit {
-				page.Next = page.Orders[limit-1].OrderID
-				return false
-			}
-			page.Orders = append(page.Orders, o)
-			return true
-		}
-		if q.CustomerID == "" {
-			return scan(tb.orders, "", q.After, q.Desc, func(_ string, v []byte) (bool, error) {
-				var o order.Order
-				if err := decode(v, &o); err != nil {
-					return false, err
-				}
-				return visit(o), nil
-			})
-		}
-		return scan(tb.byCustomer, customerOrderKey(q.CustomerID, ""), q.After, q.Desc, func(id string, _ []byte) (bool, error) {
-			var o order.Order
-			ok, err := get(tb.orders, id, &o)
-			if err != nil {
-				return false, err
-			}
-			if !ok {
-				return false, fmt.Errorf("order index points at missing order %s", id)
-			}
-			return visit(o), nil
-		})
-	})
-	if err != nil {
-		return order.Page{}, fmt.Errorf("embedded: list orders: %w", err)
-	}
-	return page, nil
-}
-
 // orderRecord is an order as stored: the API fields, plus the mark of the request that cancelled
-// it, which the domain type does not carry.
+// it, which the domain type does not carry, and when each sort position last changed.
 type orderRecord struct {
 	order.Order
 	CancelKey  string `json:"cancelKey,omitempty"`
 	CancelHash string `json:"cancelHash,omitempty"`
+	Stamps     stamps `json:"sortStamps,omitempty"`
+}
+
+// putOrder stores r, written at, and moves its list index entries in the same transaction, as
+// putCustomer. (The orders-by-customer entry never moves: an order keeps its customer.)
+func putOrder(tb tenantBuckets, r orderRecord, at string) error {
+	var old *orderRecord
+	if data := tb.orders.Get([]byte(r.OrderID)); data != nil {
+		old = new(orderRecord)
+		if err := decode(data, old); err != nil {
+			return err
+		}
+	}
+	var oldEntries []string
+	if old != nil {
+		oldEntries = orderEntries(old.Order)
+	}
+	r.Stamps = restamp(old.stamps(), orderSorts, old.position, r.Order.Position, at)
+	if err := reindex(tb.orderIndex, oldEntries, orderEntries(r.Order)); err != nil {
+		return err
+	}
+	return put(tb.orders, r.OrderID, r)
 }
 
 // CancelOrder cancels a pending order, recording reason and idem's mark, and takes it off its
@@ -236,7 +204,7 @@ func (s *Store) CancelOrder(ctx context.Context, tenant, id, reason string, idem
 		}
 		r.Order = order.Cancel(r.Order, reason, now)
 		r.CancelKey, r.CancelHash = idem.Key, idem.RequestHash
-		if err := put(tb.orders, id, r); err != nil {
+		if err := putOrder(tb, r, s.stamp()); err != nil {
 			return err
 		}
 		c, ok, err := getCustomer(tb, r.Customer.CustomerID)
@@ -246,7 +214,7 @@ func (s *Store) CancelOrder(ctx context.Context, tenant, id, reason string, idem
 		if !ok {
 			return nil
 		}
-		return putCustomer(tb, order.Settle(c))
+		return putCustomer(tb, order.Settle(c), s.stamp())
 	})
 	if err != nil {
 		return order.Order{}, false, fmt.Errorf("embedded: cancel order %s: %w", id, err)

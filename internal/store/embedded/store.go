@@ -18,6 +18,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/flexportal-compat/customers-api/internal/customer"
 )
 
 // Bucket names. The top level holds the tenants and the API keys; each tenant's bucket holds the
@@ -34,9 +36,17 @@ var (
 	bucketOrders      = []byte("orders")             // orderId → order
 	bucketByCustomer  = []byte("orders_by_customer") // customerId + "#" + orderId → nothing
 	bucketIdempotency = []byte("idempotency")        // Idempotency-Key → idempotency record
+
+	// The list indexes (lists.go): index name, partition and position → nothing.
+	bucketCustomerIndex = []byte("customer_index")
+	bucketOrderIndex    = []byte("order_index")
+
+	bucketMeta = []byte("meta") // at the top level: keyIndexes → the fingerprint of the index layout
+	keyIndexes = []byte("indexes")
 )
 
-var tenantBucketNames = [][]byte{bucketCustomers, bucketEmails, bucketOrders, bucketByCustomer, bucketIdempotency}
+var tenantBucketNames = [][]byte{bucketCustomers, bucketEmails, bucketOrders, bucketByCustomer, bucketIdempotency,
+	bucketCustomerIndex, bucketOrderIndex}
 
 // lockTimeout is how long Open waits for another process to release the file: long enough for a
 // restart, short enough that a second server on the same file fails clearly instead of hanging.
@@ -52,8 +62,9 @@ type Store struct {
 	Now func() time.Time
 }
 
-// Open opens the bbolt file at path, creating it and its buckets when absent. It fails with
-// ErrLocked after about a second when the file is already open elsewhere.
+// Open opens the bbolt file at path, creating it and its buckets when absent, and builds the list
+// indexes when the file has none or was indexed by another version of them (ensureIndexes). It
+// fails with ErrLocked after about a second when the file is already open elsewhere.
 func Open(path string) (*Store, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout})
 	if errors.Is(err, berrors.ErrTimeout) {
@@ -63,7 +74,7 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketTenants, bucketAPIKeys, bucketAPIKeyIDs, bucketAPIKeyTenants} {
+		for _, name := range [][]byte{bucketTenants, bucketAPIKeys, bucketAPIKeyIDs, bucketAPIKeyTenants, bucketMeta} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -73,6 +84,10 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("embedded: create buckets in %s: %w", path, err)
+	}
+	if err := db.Update(ensureIndexes); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("embedded: build the list indexes of %s: %w", path, err)
 	}
 	return &Store{db: db}, nil
 }
@@ -92,9 +107,13 @@ func (s *Store) now() time.Time {
 	return time.Now()
 }
 
+// stamp is the customer.Stamp of a write now.
+func (s *Store) stamp() string { return customer.Stamp(s.now()) }
+
 // tenantBuckets are one tenant's buckets within a transaction.
 type tenantBuckets struct {
 	customers, emails, orders, byCustomer, idempotency *bolt.Bucket
+	customerIndex, orderIndex                          *bolt.Bucket
 }
 
 // readTenant returns the tenant's buckets, or false when the tenant has never been written to.
@@ -107,11 +126,13 @@ func readTenant(tx *bolt.Tx, tenant string) (tenantBuckets, bool) {
 		return tenantBuckets{}, false
 	}
 	return tenantBuckets{
-		customers:   t.Bucket(bucketCustomers),
-		emails:      t.Bucket(bucketEmails),
-		orders:      t.Bucket(bucketOrders),
-		byCustomer:  t.Bucket(bucketByCustomer),
-		idempotency: t.Bucket(bucketIdempotency),
+		customers:     t.Bucket(bucketCustomers),
+		emails:        t.Bucket(bucketEmails),
+		orders:        t.Bucket(bucketOrders),
+		byCustomer:    t.Bucket(bucketByCustomer),
+		idempotency:   t.Bucket(bucketIdempotency),
+		customerIndex: t.Bucket(bucketCustomerIndex),
+		orderIndex:    t.Bucket(bucketOrderIndex),
 	}, true
 }
 
