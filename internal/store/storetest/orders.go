@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -343,18 +344,39 @@ func testListOrders(t *testing.T, s Store) {
 			for _, desc := range []bool{false, true} {
 				q := tt.q
 				q.Limit, q.Desc = limit, desc
-				got := listOrders(t, s, tenantA, q)
 				want := tt.want
 				if desc {
 					want = reversed(want)
 				}
-				sameIDs(t, fmt.Sprintf("ListOrders(%+v)", q), orderIDs(got), want)
-				for _, o := range got {
-					sameOrder(t, "listed order", o, getOrder(t, s, tenantA, o.OrderID))
-				}
+				checkOrderList(t, s, q, want)
 			}
 		}
 	}
+}
+
+// checkOrderList pages through q of tenantA and compares the ids with want and each listed order
+// with GetOrder, waiting (up to converge) for the lists to show the writes before it.
+func checkOrderList(t *testing.T, s Store, q order.ListQuery, want []string) {
+	t.Helper()
+	eventually(t, func() error {
+		_, got, err := pageOrders(t.Context(), s, tenantA, q, nil)
+		if err != nil {
+			return err
+		}
+		if err := sameList(fmt.Sprintf("ListOrders(%+v)", q), orderIDs(got), want); err != nil {
+			return err
+		}
+		for _, o := range got {
+			stored, err := s.GetOrder(t.Context(), tenantA, o.OrderID)
+			if err != nil {
+				return fmt.Errorf("GetOrder(%s) of a listed order: %w", o.OrderID, err)
+			}
+			if !reflect.DeepEqual(o, stored) {
+				return fmt.Errorf("listed order:\n got %s\nwant %s", show(o), show(stored))
+			}
+		}
+		return nil
+	})
 }
 
 // testListOrdersSparse: when a filter excludes most orders, paging still returns each match
@@ -384,13 +406,13 @@ func testListOrdersSparse(t *testing.T, s Store) {
 			if desc {
 				want = reversed(rare)
 			}
-			sameIDs(t, fmt.Sprintf("ListOrders(%+v)", q), orderIDs(listOrders(t, s, tenantA, q)), want)
+			checkOrderList(t, s, q, want)
 			q = order.ListQuery{Limit: limit, Desc: desc, Status: order.Cancelled}
 			want = cancelled
 			if desc {
 				want = reversed(cancelled)
 			}
-			sameIDs(t, fmt.Sprintf("ListOrders(%+v)", q), orderIDs(listOrders(t, s, tenantA, q)), want)
+			checkOrderList(t, s, q, want)
 		}
 	}
 }

@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) Store) {
 		{"Idempotency", idempotencyTests},
 		{"ListCustomers", listCustomerTests},
 		{"ListOrders", listOrderTests},
+		{"Sorts", sortTests},
 		{"Tenants", tenantTests},
 		{"APIKeys", apiKeyTests},
 		{"Concurrency", concurrencyTests},
