@@ -98,7 +98,7 @@ func (a *API) deleteCustomer(w http.ResponseWriter, r *http.Request, _ []byte) e
 // listCustomers is GET /v1/customers.
 func (a *API) listCustomers(w http.ResponseWriter, r *http.Request, _ []byte) error {
 	ctx, tenant := r.Context(), tenantOf(r.Context())
-	q, err := parseQuery(r, "limit", "startAfter", "status", "customerType", "email", "sortDir")
+	q, err := parseQuery(r, "limit", "startAfter", "status", "customerType", "email", "hasActiveRentals", "sortBy", "sortDir")
 	if err != nil {
 		return err
 	}
@@ -155,16 +155,46 @@ func customerListQuery(q query) (customer.ListQuery, string, error) {
 	if lq.Email = strings.TrimSpace(q.get("email")); len(lq.Email) > 254 || q.get("email") != "" && lq.Email == "" {
 		return lq, "", badParam("email", "must be an email address of at most 254 characters")
 	}
+	rentals, err := q.oneOf("hasActiveRentals", "", "true", "false")
+	if err != nil {
+		return lq, "", err
+	}
+	if rentals != "" {
+		active := rentals == "true"
+		lq.HasActiveRentals = &active
+	}
+	sort, err := q.oneOf("sortBy", string(customer.ByCreatedAt), sortNames(customer.Sorts)...)
+	if err != nil {
+		return lq, "", err
+	}
+	lq.SortBy = customer.Sort(sort)
 	if lq.Desc, err = q.desc(); err != nil {
 		return lq, "", err
 	}
-	bound := binding("customers", url.Values{
+	filters := url.Values{
 		"status":       {status},
 		"customerType": {typ},
 		"email":        {customer.EmailKey(lq.Email)},
 		"desc":         {boolString(lq.Desc)},
-	})
-	return lq, bound, nil
+	}
+	// Said only when not the default, so that a cursor made before sortBy and hasActiveRentals
+	// existed still serves the query it was made for.
+	if lq.Sorted() {
+		filters.Set("sortBy", sort)
+	}
+	if rentals != "" {
+		filters.Set("hasActiveRentals", rentals)
+	}
+	return lq, binding("customers", filters), nil
+}
+
+// sortNames are the sortBy values of sorts.
+func sortNames[S ~string](sorts []S) []string {
+	names := make([]string, len(sorts))
+	for i, s := range sorts {
+		names[i] = string(s)
+	}
+	return names
 }
 
 func invalidCursor(err error) error {

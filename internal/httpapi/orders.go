@@ -110,7 +110,7 @@ func (a *API) cancelOrder(w http.ResponseWriter, r *http.Request, body []byte) e
 // listOrders is GET /v1/orders.
 func (a *API) listOrders(w http.ResponseWriter, r *http.Request, _ []byte) error {
 	ctx, tenant := r.Context(), tenantOf(r.Context())
-	q, err := parseQuery(r, "limit", "startAfter", "status", "customerId", "sortDir")
+	q, err := parseQuery(r, "limit", "startAfter", "status", "customerId", "sortBy", "sortDir")
 	if err != nil {
 		return err
 	}
@@ -164,13 +164,23 @@ func orderListQuery(q query) (order.ListQuery, string, error) {
 	if lq.CustomerID = q.get("customerId"); lq.CustomerID != "" && !customer.ValidID(lq.CustomerID) {
 		return lq, "", badParam("customerId", "must be a customer id (cust_ and 26 characters)")
 	}
+	sort, err := q.oneOf("sortBy", string(order.ByCreatedAt), sortNames(order.Sorts)...)
+	if err != nil {
+		return lq, "", err
+	}
+	lq.SortBy = order.Sort(sort)
 	if lq.Desc, err = q.desc(); err != nil {
 		return lq, "", err
 	}
-	bound := binding("orders", url.Values{
+	filters := url.Values{
 		"status":     {string(lq.Status)}, // "" for all: a cursor made with status=all serves without it
 		"customerId": {lq.CustomerID},
 		"desc":       {boolString(lq.Desc)},
-	})
-	return lq, bound, nil
+	}
+	// The order the list really has (orderId is createdAt's), said only when not the default, as
+	// for customers.
+	if eff := lq.SortBy.Effective(lq.Status); eff != order.ByCreatedAt {
+		filters.Set("sortBy", string(eff))
+	}
+	return lq, binding("orders", filters), nil
 }
