@@ -18,7 +18,7 @@ export SAM_CLI_TELEMETRY := 0
 
 .PHONY: test run tools dynoxide lint unit test-go bench bench-compare bench-smoke readme-examples fuzz-api clean
 
-test: tools lint test-go build-arm64 check-size cfn-lint sam-build readme-examples fuzz-api bench-smoke
+test: tools lint test-go build-arm64 check-size cfn-lint sam-validate checkov sam-build readme-examples fuzz-api bench-smoke
 
 run:
 	$(GO) run ./cmd/local
@@ -38,7 +38,7 @@ $(DYNOXIDE):
 	npm install --prefix $(DYNOXIDE_PREFIX) --no-save --no-audit --no-fund $(DYNOXIDE_PACKAGE)@$(DYNOXIDE_VERSION)
 	$@ --version
 
-tools: $(VENV)/.installed $(TOOLS)/bin/staticcheck rie dynoxide
+tools: $(VENV)/.installed $(TOOLS)/bin/staticcheck rie dynoxide checkov-venv
 
 lint: $(TOOLS)/bin/staticcheck
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
