@@ -64,7 +64,7 @@ func TestUpdateCustomerResponse(t *testing.T) {
 	// Deleting again succeeds; the update never creates.
 	e.do(req{method: "DELETE", path: "/v1/customers/" + cid}).expect(t, http.StatusOK, "")
 	e.do(req{method: "PUT", path: "/v1/customers/cust_01HZZZZZZZZZZZZZZZZZZZZZZZ", body: `{"firstName":"A"}`}).
-		expect(t, http.StatusNotFound, "CUSTOMER_NOT_FOUND")
+		expect(t, http.StatusNotFound, "NOT_FOUND")
 }
 
 func TestIfMatch(t *testing.T) {
@@ -111,9 +111,9 @@ func TestIfMatch(t *testing.T) {
 	// A missing customer is 404 whatever If-Match says (W/ included).
 	for _, h := range []string{`"1"`, `"abc"`, "*", `"1", "2"`, `W/"1"`} {
 		got := e.do(req{method: "PUT", path: "/v1/customers/" + missingCustomer, body: `{"lastName":"X"}`, header: http.Header{"If-Match": {h}}})
-		got.expect(t, http.StatusNotFound, "CUSTOMER_NOT_FOUND")
+		got.expect(t, http.StatusNotFound, "NOT_FOUND")
 		got = e.do(req{method: "DELETE", path: "/v1/customers/" + missingCustomer, header: http.Header{"If-Match": {h}}})
-		got.expect(t, http.StatusNotFound, "CUSTOMER_NOT_FOUND")
+		got.expect(t, http.StatusNotFound, "NOT_FOUND")
 	}
 	// DELETE honours If-Match too.
 	e.do(req{method: "DELETE", path: path, header: http.Header{"If-Match": {`"999"`}}}).expect(t, 412, "PRECONDITION_FAILED")
@@ -336,7 +336,7 @@ func TestListQueryParameters(t *testing.T) {
 func TestErrorShape(t *testing.T) {
 	e := newEnv(t)
 	got := e.do(req{method: "GET", path: "/v1/customers/cust_missing"})
-	got.expect(t, http.StatusNotFound, "CUSTOMER_NOT_FOUND")
+	got.expect(t, http.StatusNotFound, "NOT_FOUND")
 	var shape map[string]map[string]json.RawMessage
 	if err := json.Unmarshal(got.Body.Bytes(), &shape); err != nil || len(shape) != 1 || len(shape["error"]) != 2 {
 		t.Errorf("error body %s, want exactly {\"error\":{\"code\",\"message\"}}", got.Body)
@@ -526,46 +526,46 @@ func TestUpdateCustomerRules(t *testing.T) {
 		body       string
 		wantStatus int
 		wantCode   string
-		wantField  string // the failing field of a 422 VALIDATION_ERROR
+		wantField  string // the failing field of a 400 VALIDATION_ERROR
 		want       map[string]string
 	}
 	steps := []step{
 		{"trimmed", `{"firstName":"  Grace \t"}`, 200, "", "", map[string]string{"firstName": `"Grace"`, "lastName": `"Lovelace"`, "email": `"a@example.com"`}},
 		{"100 characters, not bytes", `{"lastName":"` + strings.Repeat("é", 100) + `"}`, 200, "", "", map[string]string{"lastName": `"` + strings.Repeat("é", 100) + `"`, "firstName": `"Grace"`}},
-		{"101 characters", `{"lastName":"` + strings.Repeat("é", 101) + `"}`, 422, "VALIDATION_ERROR", "lastName", nil},
-		{"blank after trimming", `{"firstName":"  "}`, 422, "VALIDATION_ERROR", "firstName", nil},
-		{"wrong JSON type", `{"firstName":1}`, 422, "VALIDATION_ERROR", "firstName", nil},
+		{"101 characters", `{"lastName":"` + strings.Repeat("é", 101) + `"}`, 400, "VALIDATION_ERROR", "lastName", nil},
+		{"blank after trimming", `{"firstName":"  "}`, 400, "VALIDATION_ERROR", "firstName", nil},
+		{"wrong JSON type", `{"firstName":1}`, 400, "VALIDATION_ERROR", "firstName", nil},
 		{"optional fields set", `{"company":" Acme ","phone":"+44 20 7946 0000"}`, 200, "", "", map[string]string{"company": `"Acme"`, "phone": `"+44 20 7946 0000"`}},
 		{"null removes an optional field", `{"company":null}`, 200, "", "", map[string]string{"company": "", "phone": `"+44 20 7946 0000"`}},
 		{"null phone", `{"phone":null}`, 200, "", "", map[string]string{"phone": ""}},
 		{"billing address set", `{"billingAddress":` + full + `}`, 200, "", "", map[string]string{"lastBillingAddress": full}},
 		{"billing address replaced whole", `{"billingAddress":` + plain + `}`, 200, "", "", map[string]string{"lastBillingAddress": plain}},
-		{"address with an unknown key", `{"shippingAddress":{"contactName":"A","streetAddress":"S","city":"C","country":"X","zip":"1"}}`, 422, "VALIDATION_ERROR", "shippingAddress.zip", nil},
-		{"address missing a required key", `{"shippingAddress":{"contactName":"A","streetAddress":"S","country":"X"}}`, 422, "VALIDATION_ERROR", "shippingAddress.city", nil},
+		{"address with an unknown key", `{"shippingAddress":{"contactName":"A","streetAddress":"S","city":"C","country":"X","zip":"1"}}`, 400, "VALIDATION_ERROR", "shippingAddress.zip", nil},
+		{"address missing a required key", `{"shippingAddress":{"contactName":"A","streetAddress":"S","country":"X"}}`, 400, "VALIDATION_ERROR", "shippingAddress.city", nil},
 		{"shipping address set", `{"shippingAddress":` + full + `}`, 200, "", "", map[string]string{"lastShippingAddress": full, "lastBillingAddress": plain}},
 		{"null removes an address", `{"shippingAddress":null}`, 200, "", "", map[string]string{"lastShippingAddress": "", "lastBillingAddress": plain}},
 		{"null billing address", `{"billingAddress":null}`, 200, "", "", map[string]string{"lastBillingAddress": ""}},
 		{"custom fields set", `{"customFields":{"plan":"silver","old":"x","seats":3}}`, 200, "", "", map[string]string{"customFields": `{"plan":"silver","old":"x","seats":3}`}},
 		{"custom fields merged", `{"customFields":{"plan":"gold","old":null}}`, 200, "", "", map[string]string{"customFields": `{"plan":"gold","seats":3}`}},
 		{"50 custom fields in the result", customFieldsBody("k", 48), 200, "", "", nil},
-		{"51 custom fields in the result", `{"customFields":{"one":"more"}}`, 422, "VALIDATION_ERROR", "customFields", nil},
+		{"51 custom fields in the result", `{"customFields":{"one":"more"}}`, 400, "VALIDATION_ERROR", "customFields", nil},
 		{"51 set, 1 removed", `{"customFields":{"one":"more","plan":null}}`, 200, "", "", nil},
 		{"customerId of the path is ignored", `{"customerId":"` + cid + `","customerType":"business"}`, 200, "", "", map[string]string{"customerType": `"business"`}},
-		{"only the customerId of the path", `{"customerId":"` + cid + `"}`, 422, "VALIDATION_ERROR", "body", nil},
-		{"another customerId", `{"customerId":"` + missingCustomer + `","firstName":"X"}`, 422, "VALIDATION_ERROR", "customerId", nil},
-		{"nothing to change", `{}`, 422, "VALIDATION_ERROR", "body", nil},
-		{"unknown field", `{"nickname":"Al"}`, 422, "VALIDATION_ERROR", "nickname", nil},
-		{"bad enum", `{"status":"deleted"}`, 422, "VALIDATION_ERROR", "status", nil},
-		{"bad email", `{"email":"Ada <a@example.com>"}`, 422, "VALIDATION_ERROR", "email", nil},
+		{"only the customerId of the path", `{"customerId":"` + cid + `"}`, 400, "VALIDATION_ERROR", "body", nil},
+		{"another customerId", `{"customerId":"` + missingCustomer + `","firstName":"X"}`, 400, "VALIDATION_ERROR", "customerId", nil},
+		{"nothing to change", `{}`, 400, "VALIDATION_ERROR", "body", nil},
+		{"unknown field", `{"nickname":"Al"}`, 400, "VALIDATION_ERROR", "nickname", nil},
+		{"bad enum", `{"status":"deleted"}`, 400, "VALIDATION_ERROR", "status", nil},
+		{"bad email", `{"email":"Ada <a@example.com>"}`, 400, "VALIDATION_ERROR", "email", nil},
 		{"own email in another case, stored as given", `{"email":"A@Example.COM"}`, 200, "", "", map[string]string{"email": `"A@Example.COM"`}},
 		{"inactive while an order is pending", `{"status":"inactive","firstName":"Gone"}`, 409, "CUSTOMER_HAS_PENDING_ORDERS", "", map[string]string{"status": `"active"`, "firstName": `"Grace"`}},
 	}
 	for _, required := range []string{"email", "firstName", "lastName", "customerType", "status"} {
-		steps = append(steps, step{"null " + required, `{"` + required + `":null}`, 422, "VALIDATION_ERROR", required, nil})
+		steps = append(steps, step{"null " + required, `{"` + required + `":null}`, 400, "VALIDATION_ERROR", required, nil})
 	}
 	for _, ro := range []string{"tenantId", "createdAt", "updatedAt", "version", "totalOrders", "totalDevicesRented",
 		"totalMonthlyRevenue", "orderIds", "rentalIds", "lastBillingAddress", "lastShippingAddress"} {
-		steps = append(steps, step{"read-only " + ro, `{"` + ro + `":null,"firstName":"X"}`, 422, "VALIDATION_ERROR", ro, nil})
+		steps = append(steps, step{"read-only " + ro, `{"` + ro + `":null,"firstName":"X"}`, 400, "VALIDATION_ERROR", ro, nil})
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {

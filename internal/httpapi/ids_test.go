@@ -28,16 +28,20 @@ func TestMalformedPathIDs(t *testing.T) {
 		if !strings.Contains(rt.Pattern, "{") {
 			continue
 		}
-		want := "CUSTOMER_NOT_FOUND"
+		want := "Customer not found"
 		if strings.Contains(rt.Pattern, "{orderId}") {
-			want = "ORDER_NOT_FOUND"
+			want = "Order not found"
 		}
 		for _, b := range bad {
 			t.Run(rt.Name+"/"+b.name, func(t *testing.T) {
 				s.calls = 0
 				r := routeRequest(rt, b.customer, b.order)
 				r.header = http.Header{"If-Match": {`"1", "2"`}} // would read the customer
-				serve(t, h, r).expect(t, http.StatusNotFound, want)
+				got := serve(t, h, r)
+				got.expect(t, http.StatusNotFound, "NOT_FOUND")
+				if got.errorMessage() != want {
+					t.Errorf("message %q, want %q", got.errorMessage(), want)
+				}
 				if s.calls != 0 {
 					t.Errorf("%s %s: %d store calls, want 0", r.method, r.path[:min(len(r.path), 60)], s.calls)
 				}
