@@ -130,9 +130,10 @@ func (h *Handler) process(ctx context.Context, msg events.SQSMessage) bool {
 	attrs = append(attrs, slog.String("kind", kind), slog.String("error", err.Error()))
 	var v *fault.ValidationError
 	if errors.As(err, &v) {
+		// Paths and issue codes only: a message may quote a value of the body.
 		fields := make([]string, 0, len(v.Fields))
 		for _, f := range v.Fields {
-			fields = append(fields, f.Field+": "+f.Issue)
+			fields = append(fields, f.Path+": "+string(f.Code))
 		}
 		attrs = append(attrs, slog.Any("fields", fields))
 	}

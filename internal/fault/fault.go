@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 )
 
 // Kind classifies an error for the client. The zero value is Internal.
@@ -53,7 +54,7 @@ type outcome struct {
 var outcomes = map[Kind]outcome{
 	Internal:                {http.StatusInternalServerError, "INTERNAL_ERROR", "An internal error occurred"},
 	BadRequest:              {http.StatusBadRequest, "INVALID_REQUEST", "The request is invalid"},
-	Validation:              {http.StatusBadRequest, "VALIDATION_ERROR", "The request is invalid"},
+	Validation:              {http.StatusBadRequest, "VALIDATION_ERROR", BodyInvalid},
 	NotCancellable:          {http.StatusBadRequest, "ORDER_NOT_CANCELLABLE", "The order can no longer be cancelled"},
 	AlreadyCancelled:        {http.StatusBadRequest, "ALREADY_CANCELLED", "The order is already cancelled"},
 	AuthRequired:            {http.StatusUnauthorized, "AUTH_REQUIRED", "An Authorization header with a Bearer API key is required"},
@@ -142,25 +143,93 @@ func KindOf(err error) Kind {
 	return Internal
 }
 
-// FieldError is one failing field of a request: its JSON path and what is wrong with it.
+// IssueCode says what kind of rule a field broke: one of zod's issue codes, which FlexPortal
+// answers in its validation details (API.md, "Errors").
+type IssueCode string
+
+// The issue codes of API.md.
+const (
+	InvalidType      IssueCode = "invalid_type"       // wrong JSON type, or a required key missing ("Required")
+	InvalidString    IssueCode = "invalid_string"     // a string of the wrong format (an email)
+	TooSmall         IssueCode = "too_small"          // a string, array or number under its minimum
+	TooBig           IssueCode = "too_big"            // a string, array, object or number over its maximum
+	InvalidEnumValue IssueCode = "invalid_enum_value" // a value outside an enumeration
+	UnrecognizedKeys IssueCode = "unrecognized_keys"  // an unknown or read-only key
+	Custom           IssueCode = "custom"             // any other rule
+)
+
+// IssueCodes lists every IssueCode.
+var IssueCodes = []IssueCode{InvalidType, InvalidString, TooSmall, TooBig, InvalidEnumValue, UnrecognizedKeys, Custom}
+
+// The top-level messages of a validation error.
+const (
+	BodyInvalid  = "Invalid request body"
+	QueryInvalid = "Invalid query parameters"
+)
+
+// FieldError is one failing field of a request: its path (dotted, array indexes as numbers:
+// items.0.quantity; a query parameter's name), what is wrong with it, and the rule's issue code.
 type FieldError struct {
-	Field string `json:"field"`
-	Issue string `json:"issue"`
+	Path    string    `json:"path"`
+	Message string    `json:"message"`
+	Code    IssueCode `json:"code"`
 }
 
 // ValidationError lists every failing field of a request, in the order they were found.
 type ValidationError struct {
-	Fields []FieldError
+	// Message is the top-level message: BodyInvalid when empty.
+	Message string
+	Fields  []FieldError
 }
 
-// Add records that field fails with issue.
-func (v *ValidationError) Add(field, issue string) {
-	v.Fields = append(v.Fields, FieldError{Field: field, Issue: issue})
+// Add records that the field at path fails the rule of code, as message says.
+func (v *ValidationError) Add(path string, code IssueCode, message string) {
+	v.Fields = append(v.Fields, FieldError{Path: path, Message: message, Code: code})
 }
 
-// Addf records that field fails with a formatted issue.
-func (v *ValidationError) Addf(field, format string, args ...any) {
-	v.Add(field, fmt.Sprintf(format, args...))
+// Addf records a failure with a formatted message.
+func (v *ValidationError) Addf(path string, code IssueCode, format string, args ...any) {
+	v.Add(path, code, fmt.Sprintf(format, args...))
+}
+
+// The rules below are shared by every parser; each records zod's own message for it, as
+// FlexPortal answers it.
+
+// Required records that the required key at path is missing: invalid_type, "Required".
+func (v *ValidationError) Required(path string) { v.Add(path, InvalidType, "Required") }
+
+// WrongType records that the value at path is of type received where expected is wanted:
+// invalid_type, "Expected string, received number".
+func (v *ValidationError) WrongType(path, expected, received string) {
+	v.Add(path, InvalidType, "Expected "+expected+", received "+received)
+}
+
+// BadEnum records that the value at path, received, is none of allowed: invalid_enum_value,
+// "Invalid enum value. Expected 'individual' | 'business', received 'vip'".
+func (v *ValidationError) BadEnum(path, received string, allowed ...string) {
+	quoted := make([]string, len(allowed))
+	for i, a := range allowed {
+		quoted[i] = "'" + a + "'"
+	}
+	v.Add(path, InvalidEnumValue, "Invalid enum value. Expected "+strings.Join(quoted, " | ")+", received '"+clip(received)+"'")
+}
+
+// UnknownKey records that key, at path (its full path), is not one the object may have:
+// unrecognized_keys, "Unrecognized key(s) in object: 'nickname'". Each key is its own detail, so
+// that its path names it.
+func (v *ValidationError) UnknownKey(path, key string) {
+	v.Add(path, UnrecognizedKeys, "Unrecognized key(s) in object: '"+clip(key)+"'")
+}
+
+// maxQuoted is the most characters of a value sent that a message quotes: a message stays short
+// whatever the request held.
+const maxQuoted = 100
+
+func clip(s string) string {
+	if utf8.RuneCountInString(s) <= maxQuoted {
+		return s
+	}
+	return string([]rune(s)[:maxQuoted]) + "…"
 }
 
 // Err returns v when it holds at least one field, and nil otherwise.
@@ -171,11 +240,28 @@ func (v *ValidationError) Err() error {
 	return v
 }
 
-func (v *ValidationError) Error() string {
-	if len(v.Fields) == 1 {
-		return "1 field is invalid"
+// Summary is the top-level message of v: Message, or BodyInvalid.
+func (v *ValidationError) Summary() string {
+	if v.Message == "" {
+		return BodyInvalid
 	}
-	return fmt.Sprintf("%d fields are invalid", len(v.Fields))
+	return v.Message
+}
+
+// Error is the summary with each failing path and its issue code, never the messages: those may
+// quote the values sent, and this text goes to logs and dead-letter queues.
+func (v *ValidationError) Error() string {
+	var b strings.Builder
+	b.WriteString(v.Summary())
+	for i, f := range v.Fields {
+		if i == 0 {
+			b.WriteString(": ")
+		} else {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%q (%s)", f.Path, f.Code)
+	}
+	return b.String()
 }
 
 // Path joins JSON path elements: Path("billingAddress", "city") is "billingAddress.city".

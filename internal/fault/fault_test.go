@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -66,7 +68,7 @@ func TestTable(t *testing.T) {
 
 func TestKindOf(t *testing.T) {
 	v := &ValidationError{}
-	v.Add("a", "bad")
+	v.Add("a", Custom, "bad")
 	tests := []struct {
 		err  error
 		want Kind
@@ -80,5 +82,54 @@ func TestKindOf(t *testing.T) {
 		if got := KindOf(tt.err); got != tt.want {
 			t.Errorf("KindOf(%v) = %d, want %d", tt.err, got, tt.want)
 		}
+	}
+}
+
+func TestValidationError(t *testing.T) {
+	var v ValidationError
+	if v.Err() != nil {
+		t.Errorf("empty ValidationError.Err() = %v, want nil", v.Err())
+	}
+	v.Add("customer.email", InvalidString, "Invalid email format")
+	v.Addf("items.0.quantity", TooSmall, "Number must be greater than or equal to %d", 1)
+	want := []FieldError{
+		{Path: "customer.email", Message: "Invalid email format", Code: InvalidString},
+		{Path: "items.0.quantity", Message: "Number must be greater than or equal to 1", Code: TooSmall},
+	}
+	if len(v.Fields) != 2 || v.Fields[0] != want[0] || v.Fields[1] != want[1] {
+		t.Errorf("Fields = %+v, want %+v", v.Fields, want)
+	}
+	if got := v.Summary(); got != BodyInvalid {
+		t.Errorf("Summary() = %q, want %q", got, BodyInvalid)
+	}
+	// The error text names paths and codes, never messages (which may quote what was sent).
+	if got, want := v.Error(), `Invalid request body: "customer.email" (invalid_string), "items.0.quantity" (too_small)`; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	q := ValidationError{Message: QueryInvalid}
+	q.Add("limit", TooBig, "Number must be less than or equal to 100")
+	if got := q.Summary(); got != QueryInvalid {
+		t.Errorf("Summary() = %q, want %q", got, QueryInvalid)
+	}
+}
+
+func TestSharedRules(t *testing.T) {
+	var v ValidationError
+	v.Required("billingAddress.city")
+	v.WrongType("firstName", "string", "number")
+	v.BadEnum("customerType", "vip", "individual", "business")
+	v.UnknownKey("nickname", "nickname")
+	long := strings.Repeat("é", 150)
+	v.UnknownKey(long, long)
+	want := []FieldError{
+		{"billingAddress.city", "Required", InvalidType},
+		{"firstName", "Expected string, received number", InvalidType},
+		{"customerType", "Invalid enum value. Expected 'individual' | 'business', received 'vip'", InvalidEnumValue},
+		{"nickname", "Unrecognized key(s) in object: 'nickname'", UnrecognizedKeys},
+		// The path is the key in full; the message quotes at most 100 characters of it.
+		{long, "Unrecognized key(s) in object: '" + strings.Repeat("é", 100) + "…'", UnrecognizedKeys},
+	}
+	if !slices.Equal(v.Fields, want) {
+		t.Errorf("Fields = %+v,\nwant %+v", v.Fields, want)
 	}
 }

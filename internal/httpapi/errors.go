@@ -44,7 +44,7 @@ func writeError(log *slog.Logger, w http.ResponseWriter, r *http.Request, err er
 			slog.String("code", body.Code),
 			slog.String("error", err.Error()))
 	case errors.As(err, &v):
-		body.Message = v.Error()
+		body.Message = v.Summary()
 		body.Details = v.Fields
 	case errors.As(err, &fe) && fe.Message != "":
 		body.Message = fe.Message

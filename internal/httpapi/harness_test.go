@@ -186,6 +186,21 @@ func (r resp) errorMessage() string {
 	return msg
 }
 
+// detail is one entry of a VALIDATION_ERROR's details.
+type detail struct{ Path, Message, Code string }
+
+// details returns the details of an error body (none when it has none).
+func (r resp) details(t *testing.T) []detail {
+	t.Helper()
+	var body struct {
+		Error struct{ Details []detail }
+	}
+	if err := json.Unmarshal(r.Body.Bytes(), &body); err != nil {
+		t.Fatalf("error body %s: %v", r.Body, err)
+	}
+	return body.Error.Details
+}
+
 func (r resp) str(path ...string) string {
 	var v any = r.body
 	for _, p := range path {

@@ -55,13 +55,13 @@ func TestMalformedPathIDs(t *testing.T) {
 		}
 	}
 
-	// The customerId filter of GET /v1/orders: 400, naming the parameter.
+	// The customerId filter of GET /v1/orders: 400 VALIDATION_ERROR, naming the parameter.
 	for _, b := range bad {
 		s.calls = 0
 		got := serve(t, h, req{method: "GET", path: "/v1/orders?customerId=" + b.customer})
-		got.expect(t, http.StatusBadRequest, "INVALID_REQUEST")
-		if !strings.Contains(got.errorMessage(), `"customerId"`) || s.calls != 0 {
-			t.Errorf("customerId=%.40s: message %q with %d store calls, want it to name \"customerId\" and 0 calls", b.customer, got.errorMessage(), s.calls)
+		got.expect(t, http.StatusBadRequest, "VALIDATION_ERROR")
+		if d := got.details(t); len(d) != 1 || d[0].Path != "customerId" || d[0].Code != "custom" || s.calls != 0 {
+			t.Errorf("customerId=%.40s: details %+v with %d store calls, want one at customerId (custom) and 0 calls", b.customer, d, s.calls)
 		}
 	}
 }
