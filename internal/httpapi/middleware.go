@@ -77,9 +77,8 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 
 // serve runs the checks of API.md "Every request" in their order — key (401), tenant (403
 // NO_TENANT_ACCESS), scope (403 INSUFFICIENT_PERMISSIONS), Content-Type and size of any body
-// (415, 413) — and
-// then the request: the form of the path ids (404), and the route's handler, given the body
-// read here. Nothing else reads the body.
+// (415, 413) — and then the request: the form of the path ids (404), and the route's handler,
+// given the body read here. Nothing else reads the body.
 func (a *API) serve(rt Route) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		start := time.Now()

@@ -193,19 +193,25 @@ func (q *query) get(name string) (string, bool) {
 // plainInt is an integer as a client that means it writes it: "+5", "05" and "5.0" are not.
 var plainInt = regexp.MustCompile(`^-?(0|[1-9][0-9]*)$`)
 
-// limit returns the page size: 1 to customer.MaxLimit, default customer.DefaultLimit.
+// limit returns the page size: 1 to customer.MaxLimit, default customer.DefaultLimit (also when
+// the parameter fails).
 func (q *query) limit() int {
 	s, ok := q.get("limit")
 	if !ok {
 		return customer.DefaultLimit
 	}
+	if !plainInt.MatchString(s) {
+		if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) && f != math.Trunc(f) {
+			q.v.WrongType("limit", "integer", "float")
+		} else {
+			q.v.WrongType("limit", "number", "string")
+		}
+		return customer.DefaultLimit
+	}
+	// A plain integer that overflows is far out of range on the side of its sign.
 	n, err := strconv.Atoi(s)
-	switch f, ferr := strconv.ParseFloat(s, 64); {
-	case !plainInt.MatchString(s) && ferr == nil && !math.IsNaN(f) && !math.IsInf(f, 0) && f != math.Trunc(f):
-		q.v.WrongType("limit", "integer", "float")
-	case !plainInt.MatchString(s):
-		q.v.WrongType("limit", "number", "string")
-	case err == nil && n < 1, err != nil && s[0] == '-':
+	switch {
+	case err != nil && s[0] == '-', err == nil && n < 1:
 		q.v.Add("limit", fault.TooSmall, "Number must be greater than or equal to 1")
 	case err != nil, n > customer.MaxLimit:
 		q.v.Addf("limit", fault.TooBig, "Number must be less than or equal to %d", customer.MaxLimit)
