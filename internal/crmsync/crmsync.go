@@ -126,13 +126,14 @@ func (h *Handler) process(ctx context.Context, msg events.SQSMessage) bool {
 	if err == nil {
 		return true
 	}
-	kind := kindName(err)
+	kind := failureCode(err)
 	attrs = append(attrs, slog.String("kind", kind), slog.String("error", err.Error()))
 	var v *fault.ValidationError
 	if errors.As(err, &v) {
+		// Paths and issue codes only: a message may quote a value of the body.
 		fields := make([]string, 0, len(v.Fields))
 		for _, f := range v.Fields {
-			fields = append(fields, f.Field+": "+f.Issue)
+			fields = append(fields, f.Path+": "+string(f.Code))
 		}
 		attrs = append(attrs, slog.Any("fields", fields))
 	}
@@ -154,7 +155,7 @@ func (h *Handler) process(ctx context.Context, msg events.SQSMessage) bool {
 
 // Message attributes of a change sent to the dead-letter queue, besides the sender's own.
 const (
-	AttrFailureKind   = "FailureKind"   // kindName of the failure, e.g. customer_not_found
+	AttrFailureKind   = "FailureKind"   // the failure's FlexPortal error code (failureCode), e.g. NOT_FOUND
 	AttrFailureReason = "FailureReason" // the error, which names fields but holds no value of the body
 	AttrMessageID     = "SourceMessageId"
 	AttrSentTimestamp = "SourceSentTimestamp" // when the CRM sent it, epoch milliseconds
@@ -247,26 +248,12 @@ func Permanent(err error) bool {
 	return true
 }
 
-// kindNames name the kinds a change can fail with, for the log.
-var kindNames = map[fault.Kind]string{
-	fault.Internal:         "internal",
-	fault.Unavailable:      "unavailable",
-	fault.BadRequest:       "bad_request",
-	fault.Validation:       "validation",
-	fault.CustomerNotFound: "customer_not_found",
-	fault.Precondition:     "precondition_failed",
-	fault.EmailExists:      "email_taken",
-	fault.PendingOrders:    "pending_orders",
-	fault.CustomerInactive: "customer_inactive",
-}
-
-// kindName is the log name of err's kind.
-func kindName(err error) string {
+// failureCode is the FlexPortal error code of a change's failure: the code the HTTP API answers
+// for the same failure of a PUT (fault's one table), such as NOT_FOUND or VALIDATION_ERROR. A
+// malformed envelope is INVALID_REQUEST, like a body that is no request at all.
+func failureCode(err error) string {
 	if errors.Is(err, ErrMalformed) {
-		return "malformed_message"
+		return fault.BadRequest.Code()
 	}
-	if n, ok := kindNames[fault.KindOf(err)]; ok {
-		return n
-	}
-	return fmt.Sprintf("kind_%d", fault.KindOf(err))
+	return fault.KindOf(err).Code()
 }

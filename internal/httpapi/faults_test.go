@@ -69,9 +69,9 @@ func TestStoreFailures(t *testing.T) {
 		{"plain error", errors.New(secret), 500, "INTERNAL_ERROR"},
 		{"wrapped internal", fmt.Errorf("dynamo: get: %w", fault.Wrap(fault.Internal, secret, errors.New("cause"))), 500, "INTERNAL_ERROR"},
 		{"unavailable", fmt.Errorf("dynamo: update customer: %w", fault.Wrap(fault.Unavailable, secret, errors.New(secret))), 503, "SERVICE_UNAVAILABLE"},
-		{"not cancellable", fmt.Errorf("fake: %w", order.ErrNotCancellable), 409, "ORDER_NOT_CANCELLABLE"},
+		{"not cancellable", fmt.Errorf("fake: %w", order.ErrNotCancellable), 400, "ORDER_NOT_CANCELLABLE"},
 		{"idempotency in use", fmt.Errorf("fake: %w", order.ErrIdempotencyInUse), 409, "IDEMPOTENCY_KEY_IN_USE"},
-		{"too many custom fields", fmt.Errorf("fake: %w", customer.TooManyCustomFields()), 422, "VALIDATION_ERROR"},
+		{"too many custom fields", fmt.Errorf("fake: %w", customer.TooManyCustomFields()), 400, "VALIDATION_ERROR"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -126,7 +126,7 @@ func TestNoPersonalDataInLogs(t *testing.T) {
 	cid := e.customer("private.person@example.com")
 	e.do(req{method: "PUT", path: "/v1/customers/" + cid, body: `{"phone":"+44 20 7946 0958","email":"other.person@example.com"}`}).expect(t, 200, "")
 	e.do(req{method: "GET", path: "/v1/customers?email=private.person%40example.com"}).expect(t, 200, "")
-	e.do(req{method: "PUT", path: "/v1/customers/" + cid, body: `{"email":"bad address@x"}`}).expect(t, 422, "VALIDATION_ERROR")
+	e.do(req{method: "PUT", path: "/v1/customers/" + cid, body: `{"email":"bad address@x"}`}).expect(t, 400, "VALIDATION_ERROR")
 	logs := e.logs.String()
 	for _, pii := range []string{"private.person", "other.person", "7946", "bad address"} {
 		if strings.Contains(logs, pii) {
