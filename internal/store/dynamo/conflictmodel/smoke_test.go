@@ -42,7 +42,8 @@ func durationEnv(t *testing.T, name string, def time.Duration) time.Duration {
 //	    -run 'TestStoreContractWithConflicts/Concurrency' ./internal/store/dynamo/conflictmodel/
 //
 // CONFLICT_MODEL_HOLD (default 10ms) is the transactions' hold time and CONFLICT_MODEL_LAG
-// (default none) the index lag; make test-conflicts runs the concurrency tests at several holds,
+// (default none) the index lag; CONFLICT_MODEL_BUDGET (default dynamo.DefaultRetry's) is the
+// store's retry budget, to see how much of it the races use. make test-conflicts runs the concurrency tests at several holds,
 // many times. Each test logs the conflicts it met.
 func TestStoreContractWithConflicts(t *testing.T) {
 	endpoint := os.Getenv("DYNOXIDE_ENDPOINT")
@@ -58,8 +59,9 @@ func TestStoreContractWithConflicts(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Connect(%q): %v", endpoint, err)
 	}
+	budget := durationEnv(t, "CONFLICT_MODEL_BUDGET", dynamo.DefaultRetry.Budget)
 	model := conflictmodel.New(client, opts)
-	t.Logf("hold %v, lag %v", opts.Hold, opts.Lag)
+	t.Logf("hold %v, lag %v, retry budget %v", opts.Hold, opts.Lag, budget)
 	t.Cleanup(func() { t.Logf("conflicts injected: %v", model.Conflicts()) })
 
 	storetest.Run(t, func(t *testing.T, now func() time.Time) storetest.Store {
@@ -80,6 +82,7 @@ func TestStoreContractWithConflicts(t *testing.T) {
 		})
 		s := dynamo.New(model, name)
 		s.Now = now
+		s.Retry.Budget = budget
 		return s
 	})
 }
