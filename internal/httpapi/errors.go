@@ -10,9 +10,9 @@ import (
 	"github.com/flexportal-compat/customers-api/internal/fault"
 )
 
-// retryAfter is the Retry-After of a 503, in seconds: the stores have already retried with
-// backoff, so the client should wait a little longer than that.
-const retryAfter = "2"
+// retryAfter is the Retry-After of a 503, in seconds: the DynamoDB store has already retried for
+// up to its budget (dynamo.RetryPolicy, 2.5 s), so the client waits a little longer than that.
+const retryAfter = "3"
 
 type errorBody struct {
 	Error errorDetail `json:"error"`

@@ -90,7 +90,7 @@ func TestStoreFailures(t *testing.T) {
 				}
 				wantRetry := ""
 				if tt.wantStatus == 503 {
-					wantRetry = "2"
+					wantRetry = "3"
 				}
 				if ra := got.Header().Get("Retry-After"); ra != wantRetry {
 					t.Errorf("%s: Retry-After = %q, want %q", rt.Name, ra, wantRetry)
