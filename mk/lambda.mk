@@ -33,7 +33,7 @@ LAMBDA_MAX_BYTES := 10000000
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 RIE := $(LAMBDA_TOOLS)/bin/aws-lambda-rie
 
-.PHONY: build-functions build-arm64 check-size rie e2e cfn-lint sam-build
+.PHONY: build-functions build-arm64 check-size rie e2e cfn-lint sam-validate checkov checkov-venv sam-build
 
 ## build-functions: build every function for the host into bin/<name>/bootstrap
 build-functions:
@@ -77,7 +77,34 @@ e2e: rie
 
 ## cfn-lint: lint template.yaml
 cfn-lint:
+	@echo "cfn-lint: linting template.yaml against the CloudFormation resource specs"
 	$(LAMBDA_VENV)/cfn-lint template.yaml
+
+## sam-validate: check that the SAM transform accepts template.yaml, then lint it with sam's cfn-lint
+# The region only completes the SAM CLI's session; nothing is sent to AWS.
+sam-validate:
+	@echo "sam-validate: translating template.yaml with the SAM transform (sam validate)"
+	SAM_CLI_TELEMETRY=0 $(LAMBDA_VENV)/sam validate --region us-east-1 --template-file template.yaml
+	@echo "sam-validate: linting the template (sam validate --lint)"
+	SAM_CLI_TELEMETRY=0 $(LAMBDA_VENV)/sam validate --lint --region us-east-1 --template-file template.yaml
+
+# checkov pins boto3 1.35.x, the SAM CLI 1.43.x: it has a venv of its own, installed when
+# tools/checkov-requirements.txt changes.
+CHECKOV_VENV := $(LAMBDA_TOOLS)/checkov-venv
+
+## checkov-venv: install checkov into .tools/checkov-venv
+checkov-venv: $(CHECKOV_VENV)/.installed
+$(CHECKOV_VENV)/.installed: tools/checkov-requirements.txt
+	@echo "checkov-venv: installing $$(grep -v '^#' $< | tr '\n' ' ')and about 70 dependencies into .tools/checkov-venv (a minute or two)"
+	python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r $<
+	$(CHECKOV_VENV)/bin/checkov --version
+	touch $@
+
+## checkov: scan template.yaml for security and best-practice findings (skips, with reasons: .checkov.yaml)
+checkov: $(CHECKOV_VENV)/.installed
+	@echo "checkov: scanning template.yaml (CloudFormation and SAM checks; skipped ids and why in .checkov.yaml)"
+	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml
 
 ## sam-build: build the SAM application as `sam deploy` would (no Docker needed)
 sam-build:

@@ -5,7 +5,7 @@ characters, none of them a control character, and not only white space (keys are
 any other character, `.`, `[` and `]` included, is fine), and JSON Schema cannot say that a number
 must be 0 or of a magnitude DynamoDB stores exactly (1e-130 up to below 1e126, at most 38 digits).
 Left alone, most generated PUT /v1/customers and POST /v1/orders bodies break one of those rules
-and end in 422 before reaching the store. This hook repairs those keys (and, in positive cases,
+and end in 400 VALIDATION_ERROR before reaching the store. This hook repairs those keys (and, in positive cases,
 those numbers), so that cases exercise the update and order paths, and negative cases fail for
 the reason they were made for; coverage cases aimed at customFields itself are left alone.
 

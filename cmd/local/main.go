@@ -48,10 +48,11 @@ func main() {
 	}
 }
 
-// store is what the local server needs: the API's store and a way to install keys.
+// store is what the local server needs: the API's store and a way to install and revoke keys.
 type store interface {
 	httpapi.Store
 	PutAPIKey(ctx context.Context, k auth.Key) error
+	RevokeAPIKey(ctx context.Context, id string) error
 }
 
 // keySpec is one entry of the -keys file.
@@ -77,6 +78,16 @@ func loopback(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// demoKeyFor is the demo key of a server listening on addr: the fixed LocalDemoKey on a loopback
+// address, which makes the README's examples paste-ready; anything reachable from elsewhere gets
+// the random key kept with the data.
+func demoKeyFor(addr string, kept secrets) string {
+	if loopback(addr) {
+		return LocalDemoKey
+	}
+	return kept.DemoKey
+}
+
 // keyFlags collects repeated -api-key TENANT=KEY flags.
 type keyFlags []keySpec
 
@@ -94,10 +105,14 @@ func (k *keyFlags) Set(s string) error {
 	return nil
 }
 
-// secrets are what the local server keeps next to its data file.
+// secrets are what the local server keeps next to its data file. Keys are the ids of the API
+// keys the last run installed: each run revokes those it does not install again, so the keys
+// given by flags (or the demo key, when none is given) are the only keys cmd/local has made that
+// work.
 type secrets struct {
-	DemoKey      string `json:"demoKey"`
-	CursorSecret string `json:"cursorSecret"`
+	DemoKey      string   `json:"demoKey"`
+	CursorSecret string   `json:"cursorSecret"`
+	Keys         []string `json:"keys,omitempty"`
 }
 
 // run parses args, serves until ctx is done, and shuts down gracefully. It prints the address
@@ -134,10 +149,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		keys = append(keys, fromFile...)
 	}
 
-	var (
-		s    store
-		kept secrets
-	)
+	var s store
+	keptAt := secretsPath(*data)
 	if *endpoint != "" {
 		if *table == "" {
 			return errors.New("-table is required with -dynamodb-endpoint")
@@ -152,7 +165,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			}
 		}
 		s = dynamo.New(client, *table)
-		kept = secrets{DemoKey: randomHex("demo_", 20), CursorSecret: randomHex("", 32)}
+		keptAt = dynamoSecretsPath(*data, *table)
 	} else {
 		es, err := embedded.Open(*data)
 		if err != nil {
@@ -160,27 +173,39 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		defer es.Close()
 		s = es
-		if kept, err = loadSecrets(secretsPath(*data)); err != nil {
-			return err
-		}
+	}
+	kept, err := loadSecrets(keptAt)
+	if err != nil {
+		return err
 	}
 	if *cursorSecret != "" {
 		kept.CursorSecret = *cursorSecret
 	}
 
-	demo := len(keys) == 0
+	demo, demoKey := len(keys) == 0, demoKeyFor(*addr, kept)
 	if demo {
-		if loopback(*addr) {
-			// A fixed key on a loopback-only server makes the README's examples paste-ready;
-			// anything reachable from elsewhere gets the random key kept with the data.
-			kept.DemoKey = LocalDemoKey
-		}
-		keys = keyFlags{{Key: kept.DemoKey, Tenants: []string{"demo"}, Scopes: auth.AllScopes}}
+		keys = keyFlags{{Key: demoKey, Tenants: []string{"demo"}, Scopes: auth.AllScopes}}
 	}
+	installed := make([]string, 0, len(keys))
 	for _, k := range keys {
-		if err := installKey(ctx, s, k); err != nil {
+		id, err := installKey(ctx, s, k)
+		if err != nil {
 			return err
 		}
+		installed = append(installed, id)
+	}
+	for _, id := range kept.Keys {
+		if slices.Contains(installed, id) {
+			continue
+		}
+		if err := s.RevokeAPIKey(ctx, id); err != nil && !errors.Is(err, auth.ErrKeyNotFound) {
+			return fmt.Errorf("revoke key %s of an earlier run: %w", id, err)
+		}
+		log.Info("revoked a key of an earlier run, not given this time", "keyId", id)
+	}
+	kept.Keys = installed
+	if err := saveSecrets(keptAt, kept); err != nil {
+		return err
 	}
 
 	api := httpapi.New(s, httpapi.Options{Logger: log, CursorKey: []byte(kept.CursorSecret)})
@@ -189,17 +214,20 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           api.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		Handler: api.Handler(),
+		// net/http answers "OPTIONS *" itself (200, no body, none of the contract's headers);
+		// the API answers it like any path it does not serve.
+		DisableGeneralOptionsHandler: true,
+		ReadHeaderTimeout:            10 * time.Second,
+		ReadTimeout:                  30 * time.Second,
+		WriteTimeout:                 30 * time.Second,
+		IdleTimeout:                  2 * time.Minute,
+		ErrorLog:                     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	url := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "Customers API listening on %s\n", url)
 	if demo {
-		printDemo(stdout, url, kept.DemoKey)
+		printDemo(stdout, url, demoKey)
 	}
 	log.Info("listening", "addr", ln.Addr().String())
 
@@ -262,9 +290,9 @@ func readKeys(path string) ([]keySpec, error) {
 	return specs, nil
 }
 
-// installKey stores k under an id derived from its hash, so that restarting with the same key
-// replaces it instead of adding another.
-func installKey(ctx context.Context, s store, k keySpec) error {
+// installKey stores k, active, under an id derived from its hash, so that restarting with the
+// same key replaces it instead of adding another, and returns that id.
+func installKey(ctx context.Context, s store, k keySpec) (string, error) {
 	hash := auth.Hash(k.Key)
 	key := auth.Key{
 		ID:        "key_local_" + hash[:16],
@@ -276,14 +304,29 @@ func installKey(ctx context.Context, s store, k keySpec) error {
 		CreatedAt: customer.Timestamp(time.Now()),
 	}
 	if err := s.PutAPIKey(ctx, key); err != nil {
-		return fmt.Errorf("install key %s: %w", key.ID, err)
+		return "", fmt.Errorf("install key %s: %w", key.ID, err)
 	}
-	return nil
+	return key.ID, nil
 }
 
 // secretsPath is where the secrets of data are kept: a name that .gitignore's *.db also covers.
 func secretsPath(data string) string {
 	return strings.TrimSuffix(data, ".db") + ".secrets.db"
+}
+
+// dynamoSecretsPath is where a server on DynamoDB table keeps its secrets: beside the -data path,
+// one file per table, so two tables' keys and cursors never mix.
+func dynamoSecretsPath(data, table string) string {
+	return strings.TrimSuffix(data, ".db") + "." + table + ".secrets.db"
+}
+
+// saveSecrets writes s to path, readable by this user only.
+func saveSecrets(path string, s secrets) error {
+	b, _ := json.Marshal(s)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return fmt.Errorf("write secrets: %w", err)
+	}
+	return nil
 }
 
 // loadSecrets reads the secrets kept at path, creating them on first use.
@@ -300,11 +343,7 @@ func loadSecrets(path string) (secrets, error) {
 		return s, fmt.Errorf("read secrets: %w", err)
 	}
 	s = secrets{DemoKey: randomHex("demo_", 20), CursorSecret: randomHex("", 32)}
-	b, _ = json.Marshal(s)
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		return s, fmt.Errorf("write secrets: %w", err)
-	}
-	return s, nil
+	return s, saveSecrets(path, s)
 }
 
 func randomHex(prefix string, n int) string {

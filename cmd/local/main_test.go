@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -172,5 +173,87 @@ func TestLoopback(t *testing.T) {
 		if got := loopback(tt.addr); got != tt.want {
 			t.Errorf("loopback(%q) = %v, want %v", tt.addr, got, tt.want)
 		}
+	}
+}
+
+// TestRunKeysOfEarlierRunsAreRevoked: the keys of a run are the only keys cmd/local made that
+// work: a restart with another -api-key revokes the demo key and the earlier flag key, and the
+// demo key comes back only while no key is given, on a loopback address.
+func TestRunKeysOfEarlierRunsAreRevoked(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "keys.db")
+	steps := []struct {
+		name  string
+		args  []string
+		works map[string]string // key → tenant it must serve
+		fails map[string]string // key → tenant it must no longer serve
+	}{
+		{"demo", nil, map[string]string{LocalDemoKey: "demo"}, nil},
+		{"a flag key", []string{"-api-key", "t1=OLD"}, map[string]string{"OLD": "t1"}, map[string]string{LocalDemoKey: "demo"}},
+		{"another flag key", []string{"-api-key", "t1=NEW"}, map[string]string{"NEW": "t1"}, map[string]string{"OLD": "t1", LocalDemoKey: "demo"}},
+		{"the first flag key again", []string{"-api-key", "t1=OLD"}, map[string]string{"OLD": "t1"}, map[string]string{"NEW": "t1"}},
+		{"demo again", nil, map[string]string{LocalDemoKey: "demo"}, map[string]string{"OLD": "t1"}},
+	}
+	for _, st := range steps {
+		// Each server must release the data file before the next opens it: one sub-test each.
+		t.Run(st.name, func(t *testing.T) {
+			url, _ := start(t, append([]string{"-data", data}, st.args...)...)
+			for key, tenant := range st.works {
+				if status, _ := get(t, url+"/v1/customers", key, tenant); status != 200 {
+					t.Errorf("GET with key %s = %d, want 200", key, status)
+				}
+			}
+			for key, tenant := range st.fails {
+				if status, _ := get(t, url+"/v1/customers", key, tenant); status != 401 {
+					t.Errorf("GET with the earlier run's key %s = %d, want 401", key, status)
+				}
+			}
+		})
+	}
+}
+
+// TestDemoKeyFor: the published demo key is only ever the key of a server on a loopback address;
+// one reachable from elsewhere takes the random key kept with its data, even on a data file a
+// loopback server used before (whose keys the run then revokes, as TestRunKeysOfEarlierRunsAreRevoked
+// shows for flag keys). Tests listen on loopback only, so this is the decision, not a server.
+func TestDemoKeyFor(t *testing.T) {
+	kept := secrets{DemoKey: "demo_0123", CursorSecret: "c"}
+	tests := []struct{ addr, want string }{
+		{"127.0.0.1:3000", LocalDemoKey},
+		{"localhost:3000", LocalDemoKey},
+		{"[::1]:3000", LocalDemoKey},
+		{"0.0.0.0:3000", "demo_0123"},
+		{":3000", "demo_0123"},
+		{"192.0.2.10:3000", "demo_0123"},
+	}
+	for _, tt := range tests {
+		if got := demoKeyFor(tt.addr, kept); got != tt.want {
+			t.Errorf("demoKeyFor(%q) = %q, want %q", tt.addr, got, tt.want)
+		}
+	}
+}
+
+// TestRunOptionsStar: "OPTIONS *" gets the contract's answer for a path the API does not serve
+// (404 NOT_FOUND in JSON, with X-Request-Id), not net/http's bare 200.
+func TestRunOptionsStar(t *testing.T) {
+	url, _ := start(t, "-data", filepath.Join(t.TempDir(), "o.db"), "-api-key", "acme=s3cret")
+	conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var body struct{ Error struct{ Code string } }
+	_ = json.NewDecoder(res.Body).Decode(&body)
+	if res.StatusCode != 404 || body.Error.Code != "NOT_FOUND" || res.Header.Get("X-Request-Id") == "" ||
+		!strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
+		t.Errorf("OPTIONS * = %d %q, X-Request-Id %q, Content-Type %q; want 404 NOT_FOUND in JSON with a request id",
+			res.StatusCode, body.Error.Code, res.Header.Get("X-Request-Id"), res.Header.Get("Content-Type"))
 	}
 }

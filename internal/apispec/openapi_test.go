@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -228,13 +229,11 @@ func TestEveryRouteInSpec(t *testing.T) {
 			if !slices.Equal(pathParams, wantPath) {
 				t.Errorf("path parameters = %v, want %v", pathParams, wantPath)
 			}
-			// Any request with a body has its Content-Type and size checked, whatever the method.
+			// Any request with a body has its Content-Type and size checked, whatever the method;
+			// a body or query failing the rules is 400 (VALIDATION_ERROR), never 422.
 			want := []string{"400", "401", "403", "413", "415", "500", "503"}
 			if len(wantPath) > 0 {
 				want = append(want, "404")
-			}
-			if op.RequestBody != nil {
-				want = append(want, "422")
 			}
 			for _, status := range want {
 				if _, ok := op.Responses[status]; !ok {
@@ -439,5 +438,224 @@ func TestStringPatterns(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// node is a YAML value of openapi.yaml read generically, for the schema walks below.
+type node = map[string]any
+
+func loadRaw(t *testing.T) node {
+	t.Helper()
+	raw, err := os.ReadFile(specPath)
+	if err != nil {
+		t.Fatalf("read spec: %v", err)
+	}
+	var doc node
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatalf("parse %s: %v", specPath, err)
+	}
+	return doc
+}
+
+// lookup follows a local reference (#/components/...) in doc.
+func lookup(t *testing.T, doc node, ref string) node {
+	t.Helper()
+	var cur any = doc
+	for _, part := range strings.Split(strings.TrimPrefix(ref, "#/"), "/") {
+		m, ok := cur.(node)
+		if !ok {
+			t.Fatalf("reference %s: %s is not an object", ref, part)
+		}
+		cur = m[part]
+	}
+	m, ok := cur.(node)
+	if !ok {
+		t.Fatalf("reference %s resolves to nothing", ref)
+	}
+	return m
+}
+
+// alternatives returns the bodies an error response's schema allows, each as the list of the
+// schemas it must match at once (allOf flattened, oneOf/anyOf split, references followed).
+func alternatives(t *testing.T, doc, schema node) [][]node {
+	t.Helper()
+	if ref, ok := schema["$ref"].(string); ok {
+		return alternatives(t, doc, lookup(t, doc, ref))
+	}
+	for _, key := range []string{"oneOf", "anyOf"} {
+		if list, ok := schema[key].([]any); ok {
+			var out [][]node
+			for _, sub := range list {
+				out = append(out, alternatives(t, doc, sub.(node))...)
+			}
+			return out
+		}
+	}
+	out := [][]node{{schema}}
+	if list, ok := schema["allOf"].([]any); ok {
+		for _, sub := range list {
+			var next [][]node
+			for _, prefix := range out {
+				for _, alt := range alternatives(t, doc, sub.(node)) {
+					next = append(next, append(slices.Clone(prefix), alt...))
+				}
+			}
+			out = next
+		}
+	}
+	return out
+}
+
+// errorCodes returns the codes a body matching every schema of alt may carry (the intersection
+// of their error.code enums, each resolved), and whether that body must have details.
+func errorCodes(t *testing.T, doc node, alt []node) (codes []string, details bool) {
+	t.Helper()
+	var sets [][]string
+	for _, sc := range alt {
+		props, _ := sc["properties"].(node)
+		errObj, _ := props["error"].(node)
+		if errObj == nil {
+			continue
+		}
+		if req, ok := errObj["required"].([]any); ok && slices.Contains(req, any("details")) {
+			details = true
+		}
+		errProps, _ := errObj["properties"].(node)
+		code, _ := errProps["code"].(node)
+		if code == nil {
+			continue
+		}
+		if ref, ok := code["$ref"].(string); ok {
+			code = lookup(t, doc, ref)
+		}
+		var set []string
+		for _, c := range code["enum"].([]any) {
+			set = append(set, c.(string))
+		}
+		sets = append(sets, set)
+	}
+	if len(sets) == 0 {
+		t.Fatalf("an error body allows any code: %v", alt)
+	}
+	codes = sets[0]
+	for _, set := range sets[1:] {
+		codes = slices.DeleteFunc(slices.Clone(codes), func(c string) bool { return !slices.Contains(set, c) })
+	}
+	return codes, details
+}
+
+// tableCodes maps each code of fault's table to its status.
+func tableCodes() map[string]int {
+	out := map[string]int{}
+	for _, k := range fault.Kinds() {
+		out[k.Code()] = k.Status()
+	}
+	return out
+}
+
+// TestErrorCodesAreTheTable: the spec's code enum is exactly the codes of fault's one table.
+func TestErrorCodesAreTheTable(t *testing.T) {
+	doc := loadRaw(t)
+	var got []string
+	for _, c := range lookup(t, doc, "#/components/schemas/ErrorCode")["enum"].([]any) {
+		got = append(got, c.(string))
+	}
+	var want []string
+	for c := range tableCodes() {
+		want = append(want, c)
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("ErrorCode enum = %v, want fault's table's codes %v", got, want)
+	}
+	codes := lookup(t, doc, "#/components/schemas/FieldError")["properties"].(node)["code"].(node)["enum"].([]any)
+	var issues []string
+	for _, c := range codes {
+		issues = append(issues, c.(string))
+	}
+	var wantIssues []string
+	for _, c := range fault.IssueCodes {
+		wantIssues = append(wantIssues, string(c))
+	}
+	if !slices.Equal(issues, wantIssues) {
+		t.Errorf("FieldError code enum = %v, want %v", issues, wantIssues)
+	}
+}
+
+// TestErrorResponsesNarrowToTheirStatus: every error response of every operation allows only
+// codes that fault's table gives its status, details exactly with VALIDATION_ERROR, and the
+// operations that read a body or a query answer VALIDATION_ERROR at 400.
+func TestErrorResponsesNarrowToTheirStatus(t *testing.T) {
+	doc := loadRaw(t)
+	table := tableCodes()
+	seen := map[string]bool{}
+	check := func(where, status string, resp node) {
+		if ref, ok := resp["$ref"].(string); ok {
+			resp = lookup(t, doc, ref)
+		}
+		content, _ := resp["content"].(node)
+		media, _ := content["application/json"].(node)
+		schema, _ := media["schema"].(node)
+		if schema == nil {
+			t.Errorf("%s %s: no application/json schema", where, status)
+			return
+		}
+		for _, alt := range alternatives(t, doc, schema) {
+			codes, details := errorCodes(t, doc, alt)
+			if len(codes) == 0 {
+				t.Errorf("%s %s: an alternative allows no code", where, status)
+			}
+			for _, c := range codes {
+				seen[c] = true
+				got, ok := table[c]
+				if status == "" {
+					// A shared response: used under one status, whichever it is.
+					status = strconv.Itoa(got)
+				}
+				if !ok || strconv.Itoa(got) != status {
+					t.Errorf("%s %s allows %s, which fault's table answers with %d", where, status, c, got)
+				}
+				if details != (c == "VALIDATION_ERROR") {
+					t.Errorf("%s %s: %s with details required %v, want %v", where, status, c, details, c == "VALIDATION_ERROR")
+				}
+			}
+		}
+	}
+	for path, item := range doc["paths"].(node) {
+		for method, op := range item.(node) {
+			if !slices.Contains(httpMethods, method) {
+				continue
+			}
+			where := strings.ToUpper(method) + " " + path
+			var at400 []string
+			for status, resp := range op.(node)["responses"].(node) {
+				if status >= "400" {
+					check(where, status, resp.(node))
+				}
+				if status == "400" {
+					r := resp.(node)
+					if ref, ok := r["$ref"].(string); ok {
+						r = lookup(t, doc, ref)
+					}
+					for _, alt := range alternatives(t, doc, r["content"].(node)["application/json"].(node)["schema"].(node)) {
+						codes, _ := errorCodes(t, doc, alt)
+						at400 = append(at400, codes...)
+					}
+				}
+			}
+			_, hasBody := op.(node)["requestBody"]
+			if reads := hasBody || method == "get" && !strings.Contains(path, "{"); reads != slices.Contains(at400, "VALIDATION_ERROR") {
+				t.Errorf("%s: 400 allows %v; VALIDATION_ERROR wanted exactly when it reads a body or a query (%v)", where, at400, reads)
+			}
+		}
+	}
+	for name, resp := range doc["components"].(node)["responses"].(node) {
+		check("components/responses/"+name, "", resp.(node))
+	}
+	for c := range table {
+		if !seen[c] {
+			t.Errorf("no error response of the spec allows %s", c)
+		}
 	}
 }

@@ -23,13 +23,14 @@ var allowed = map[string][]string{
 	"internal/order":    {"internal/customer", "internal/fault"},
 	"internal/auth":     {"internal/fault"},
 
-	"internal/httpapi":                  {"internal/auth", "internal/cursor", "internal/customer", "internal/fault", "internal/order"},
-	"internal/store/dynamo":             {"internal/auth", "internal/customer", "internal/fault", "internal/order"},
-	"internal/store/dynamo/dynamosetup": {"internal/store/dynamo"},
-	"internal/store/embedded":           {"internal/auth", "internal/customer", "internal/fault", "internal/order"},
-	"internal/store/storetest":          {"internal/auth", "internal/customer", "internal/fault", "internal/order"},
-	"internal/crmsync":                  {"internal/auth", "internal/customer", "internal/fault"},
-	"internal/changefeed":               {"internal/customer", "internal/fault", "internal/order", "internal/store/dynamo"},
+	"internal/httpapi":                    {"internal/auth", "internal/cursor", "internal/customer", "internal/fault", "internal/order"},
+	"internal/store/dynamo":               {"internal/auth", "internal/customer", "internal/fault", "internal/order"},
+	"internal/store/dynamo/dynamosetup":   {"internal/store/dynamo"},
+	"internal/store/dynamo/conflictmodel": {"internal/store/dynamo"},
+	"internal/store/embedded":             {"internal/auth", "internal/customer", "internal/fault", "internal/order"},
+	"internal/store/storetest":            {"internal/auth", "internal/customer", "internal/fault", "internal/order"},
+	"internal/crmsync":                    {"internal/auth", "internal/customer", "internal/fault"},
+	"internal/changefeed":                 {"internal/customer", "internal/fault", "internal/order", "internal/store/dynamo"},
 
 	"internal/lambdafn": {"internal/auth", "internal/customer", "internal/fault", "internal/httpapi", "internal/store/dynamo"},
 

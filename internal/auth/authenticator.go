@@ -73,11 +73,11 @@ func NewAuthenticator(s KeyStore, o CacheOptions) *Authenticator {
 }
 
 // Authenticate returns the active key whose secret is secret. An empty, unknown or revoked secret
-// is ErrUnauthorized; any other error (the store failing) is returned wrapped, keeping its kind,
+// is ErrInvalidToken; any other error (the store failing) is returned wrapped, keeping its kind,
 // and is not cached.
 func (a *Authenticator) Authenticate(ctx context.Context, secret string) (Key, error) {
 	if secret == "" {
-		return Key{}, ErrUnauthorized
+		return Key{}, ErrInvalidToken
 	}
 	hash := Hash(secret)
 	k, found, err := a.lookup(ctx, hash)
@@ -85,7 +85,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, secret string) (Key, e
 		return Key{}, err
 	}
 	if !found || k.Status != StatusActive {
-		return Key{}, ErrUnauthorized
+		return Key{}, ErrInvalidToken
 	}
 	return k, nil
 }

@@ -68,9 +68,9 @@ func TestAuthenticate(t *testing.T) {
 		wantErr error
 	}{
 		{secret: "good", wantID: "k1"},
-		{secret: "", wantErr: ErrUnauthorized},
-		{secret: "unknown", wantErr: ErrUnauthorized},
-		{secret: "revoked", wantErr: ErrUnauthorized},
+		{secret: "", wantErr: ErrInvalidToken},
+		{secret: "unknown", wantErr: ErrInvalidToken},
+		{secret: "revoked", wantErr: ErrInvalidToken},
 	}
 	for _, tt := range tests {
 		t.Run(tt.secret, func(t *testing.T) {
@@ -116,8 +116,8 @@ func TestAuthenticateSeesRevocationAfterTTL(t *testing.T) {
 		t.Errorf("Authenticate within TTL after revocation = %v, want the cached key", err)
 	}
 	clock.advance(time.Second)
-	if _, err := a.Authenticate(ctx, "good"); !errors.Is(err, ErrUnauthorized) {
-		t.Errorf("Authenticate after TTL after revocation = %v, want %v", err, ErrUnauthorized)
+	if _, err := a.Authenticate(ctx, "good"); !errors.Is(err, ErrInvalidToken) {
+		t.Errorf("Authenticate after TTL after revocation = %v, want %v", err, ErrInvalidToken)
 	}
 }
 
@@ -140,8 +140,8 @@ func TestAuthenticateCachesNegativeAnswersBriefly(t *testing.T) {
 	a, keys, clock := newFixture(CacheOptions{})
 	ctx := context.Background()
 	for range 3 {
-		if _, err := a.Authenticate(ctx, "new"); !errors.Is(err, ErrUnauthorized) {
-			t.Fatalf("Authenticate(unknown) = %v, want %v", err, ErrUnauthorized)
+		if _, err := a.Authenticate(ctx, "new"); !errors.Is(err, ErrInvalidToken) {
+			t.Fatalf("Authenticate(unknown) = %v, want %v", err, ErrInvalidToken)
 		}
 	}
 	if got := keys.count(); got != 1 {
@@ -149,8 +149,8 @@ func TestAuthenticateCachesNegativeAnswersBriefly(t *testing.T) {
 	}
 	keys.set("new", Key{ID: "k3", Tenants: []string{"t1"}, Scopes: AllScopes, Status: StatusActive})
 	clock.advance(DefaultNegativeTTL - time.Millisecond)
-	if _, err := a.Authenticate(ctx, "new"); !errors.Is(err, ErrUnauthorized) {
-		t.Errorf("Authenticate(new key) before negative TTL = %v, want %v (cached)", err, ErrUnauthorized)
+	if _, err := a.Authenticate(ctx, "new"); !errors.Is(err, ErrInvalidToken) {
+		t.Errorf("Authenticate(new key) before negative TTL = %v, want %v (cached)", err, ErrInvalidToken)
 	}
 	clock.advance(time.Millisecond)
 	if k, err := a.Authenticate(ctx, "new"); err != nil || k.ID != "k3" {

@@ -47,15 +47,36 @@ func Hash(secret string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Errors of the auth decision.
+// Errors of the auth decision, in the order they are checked: the key (401), the tenant, the
+// scope (403).
 var (
-	ErrUnauthorized = fault.E(fault.Unauthorized, "A valid API key is required")
-	ErrForbidden    = fault.E(fault.Forbidden, "This API key may not perform this request")
+	// ErrAuthRequired: the request has no Authorization header.
+	ErrAuthRequired = fault.E(fault.AuthRequired, "An Authorization header with a Bearer API key is required")
+	// ErrMalformedToken: an Authorization header that is not "Bearer <api key>".
+	ErrMalformedToken = fault.E(fault.InvalidToken, `The Authorization header must be "Bearer <api key>"`)
+	// ErrInvalidToken: a key that is unknown or revoked (which of the two is not said).
+	ErrInvalidToken = fault.E(fault.InvalidToken, "The API key is invalid or revoked")
 	// ErrKeyNotFound is what a key store answers for an unknown hash.
-	ErrKeyNotFound = fault.E(fault.Unauthorized, "Unknown API key")
+	ErrKeyNotFound = fault.E(fault.InvalidToken, "Unknown API key")
+	// ErrNoTenantAccess: the key is not granted the request's tenant.
+	ErrNoTenantAccess = fault.E(fault.NoTenantAccess, "This API key has no access to this tenant")
 )
 
-// Granted reports whether an active k may act for tenant with scope.
-func (k Key) Granted(tenant string, s Scope) bool {
-	return k.Status == StatusActive && slices.Contains(k.Tenants, tenant) && slices.Contains(k.Scopes, s)
+// ErrInsufficientPermissions is the error of a key that lacks scope s.
+func ErrInsufficientPermissions(s Scope) error {
+	return fault.E(fault.InsufficientPermissions, "This API key lacks the "+string(s)+" permission this request needs")
 }
+
+// HasTenant reports whether an active k may act for tenant.
+func (k Key) HasTenant(tenant string) bool {
+	return k.Status == StatusActive && slices.Contains(k.Tenants, tenant)
+}
+
+// HasScope reports whether an active k holds scope s.
+func (k Key) HasScope(s Scope) bool {
+	return k.Status == StatusActive && slices.Contains(k.Scopes, s)
+}
+
+// Granted reports whether an active k may act for tenant with scope s. A request checks the two
+// apart (HasTenant, then HasScope), since each has its own error code.
+func (k Key) Granted(tenant string, s Scope) bool { return k.HasTenant(tenant) && k.HasScope(s) }

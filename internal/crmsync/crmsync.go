@@ -19,7 +19,9 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -126,13 +128,14 @@ func (h *Handler) process(ctx context.Context, msg events.SQSMessage) bool {
 	if err == nil {
 		return true
 	}
-	kind := kindName(err)
-	attrs = append(attrs, slog.String("kind", kind), slog.String("error", err.Error()))
+	kind := failureCode(err)
+	attrs = append(attrs, slog.String("kind", kind), slog.String("error", logText(err)))
 	var v *fault.ValidationError
 	if errors.As(err, &v) {
+		// Paths and issue codes only: a message may quote a value of the body.
 		fields := make([]string, 0, len(v.Fields))
 		for _, f := range v.Fields {
-			fields = append(fields, f.Field+": "+f.Issue)
+			fields = append(fields, logPath(f.Path)+": "+string(f.Code))
 		}
 		attrs = append(attrs, slog.Any("fields", fields))
 	}
@@ -154,7 +157,7 @@ func (h *Handler) process(ctx context.Context, msg events.SQSMessage) bool {
 
 // Message attributes of a change sent to the dead-letter queue, besides the sender's own.
 const (
-	AttrFailureKind   = "FailureKind"   // kindName of the failure, e.g. customer_not_found
+	AttrFailureKind   = "FailureKind"   // the failure's FlexPortal error code (failureCode), e.g. NOT_FOUND
 	AttrFailureReason = "FailureReason" // the error, which names fields but holds no value of the body
 	AttrMessageID     = "SourceMessageId"
 	AttrSentTimestamp = "SourceSentTimestamp" // when the CRM sent it, epoch milliseconds
@@ -247,26 +250,42 @@ func Permanent(err error) bool {
 	return true
 }
 
-// kindNames name the kinds a change can fail with, for the log.
-var kindNames = map[fault.Kind]string{
-	fault.Internal:         "internal",
-	fault.Unavailable:      "unavailable",
-	fault.BadRequest:       "bad_request",
-	fault.Validation:       "validation",
-	fault.CustomerNotFound: "customer_not_found",
-	fault.Precondition:     "precondition_failed",
-	fault.EmailExists:      "email_taken",
-	fault.PendingOrders:    "pending_orders",
-	fault.CustomerInactive: "customer_inactive",
+// failureCode is the FlexPortal error code of a change's failure: the code the HTTP API answers
+// for the same failure of a PUT (fault's one table), such as NOT_FOUND or VALIDATION_ERROR. A
+// malformed envelope is INVALID_REQUEST, like a body that is no request at all.
+func failureCode(err error) string {
+	if errors.Is(err, ErrMalformed) {
+		return fault.BadRequest.Code()
+	}
+	return fault.KindOf(err).Code()
 }
 
-// kindName is the log name of err's kind.
-func kindName(err error) string {
-	if errors.Is(err, ErrMalformed) {
-		return "malformed_message"
+// quoted matches a Go-quoted string in an error's text: the only way our errors carry what a
+// sender chose (an unknown field's name, a custom field key in a path).
+var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// logText is err's text as the log may hold it: every quoted part, which a sender chose, elided.
+// The dead-letter queue keeps the whole reason beside the message, which holds the body anyway.
+func logText(err error) string { return quoted.ReplaceAllString(err.Error(), `"…"`) }
+
+// knownNames are the names a change's paths may hold that the sender did not choose: the fields
+// of a PUT body and of an address.
+var knownNames = map[string]bool{
+	"email": true, "firstName": true, "lastName": true, "company": true, "phone": true,
+	"customerType": true, "status": true, "billingAddress": true, "shippingAddress": true,
+	"customFields": true, "customerId": true, "contactName": true, "streetAddress": true,
+	"buildingInfo": true, "locality": true, "city": true, "adminArea": true, "postalCode": true,
+	"country": true,
+}
+
+// logPath is path as the log may hold it: a name the sender chose (a custom field key, an unknown
+// field) becomes "*"; field names of the schema and array indexes stay.
+func logPath(path string) string {
+	parts := strings.Split(path, ".")
+	for i, p := range parts {
+		if !knownNames[p] && strings.Trim(p, "0123456789") != "" {
+			parts[i] = "*"
+		}
 	}
-	if n, ok := kindNames[fault.KindOf(err)]; ok {
-		return n
-	}
-	return fmt.Sprintf("kind_%d", fault.KindOf(err))
+	return strings.Join(parts, ".")
 }

@@ -168,28 +168,29 @@ func TestHandleFailures(t *testing.T) {
 		store     func(call) error
 		wantKind  string
 		permanent bool
-		updates   int // updates reaching the store up to the failing one included
+		updates   int    // updates reaching the store up to the failing one included
+		reason    string // in the dead letter's FailureReason, when permanent
 	}{
-		{"not JSON", `{"tenantId":`, nil, "malformed_message", true, 1},
-		{"not an object", `["ada.secret@example.com"]`, nil, "malformed_message", true, 1},
-		{"unknown field", `{"tenantId":"tenant-demo","customerId":"` + custA + `","changes":{"firstName":"A"},"email":"ada.secret@example.com"}`, nil, "malformed_message", true, 1},
-		{"no tenantId", `{"customerId":"` + custA + `","changes":{"firstName":"A"}}`, nil, "malformed_message", true, 1},
-		{"tenantId a number", `{"tenantId":7,"customerId":"` + custA + `","changes":{"firstName":"A"}}`, nil, "malformed_message", true, 1},
-		{"no customerId", `{"tenantId":"tenant-demo","changes":{"firstName":"A"}}`, nil, "malformed_message", true, 1},
-		{"customerId not an id", `{"tenantId":"tenant-demo","customerId":"ada.secret@example.com","changes":{"firstName":"A"}}`, nil, "malformed_message", true, 1},
-		{"changes null", `{"tenantId":"tenant-demo","customerId":"` + custA + `","changes":null}`, nil, "malformed_message", true, 1},
-		{"ifMatch a string", `{"tenantId":"tenant-demo","customerId":"` + custA + `","changes":{"firstName":"A"},"ifMatch":"3"}`, nil, "malformed_message", true, 1},
-		{"duplicate key in changes", `{"tenantId":"tenant-demo","customerId":"` + custA + `","changes":{"firstName":"A","firstName":"B"}}`, nil, "malformed_message", true, 1},
-		{"invalid changes", body(custA, `{"email":"ada.secret@","phone":"call me"}`), nil, "validation", true, 1},
-		{"read-only field", body(custA, `{"version":9}`), nil, "validation", true, 1},
-		{"no change", body(custA, `{}`), nil, "validation", true, 1},
-		{"customer not found", failing, storeErr(fmt.Errorf("dynamo: update customer %s: %w", custA, customer.ErrNotFound)), "customer_not_found", true, 2},
-		{"stale ifMatch", failing, storeErr(customer.ErrPrecondition), "precondition_failed", true, 2},
-		{"email taken", failing, storeErr(customer.ErrEmailExists), "email_taken", true, 2},
-		{"pending orders", failing, storeErr(customer.ErrPendingOrders), "pending_orders", true, 2},
-		{"throttled", failing, storeErr(fault.Wrap(fault.Unavailable, "The service is temporarily unavailable", errors.New("ThrottlingException"))), "unavailable", false, 2},
-		{"internal", failing, storeErr(errors.New("dynamo: update customer: ResourceNotFoundException")), "internal", false, 2},
-		{"timeout", failing, storeErr(fmt.Errorf("dynamo: update customer: %w", context.DeadlineExceeded)), "internal", false, 2},
+		{"not JSON", `{"tenantId":`, nil, "INVALID_REQUEST", true, 1, "malformed message"},
+		{"not an object", `["ada.secret@example.com"]`, nil, "INVALID_REQUEST", true, 1, ""},
+		{"unknown field", `{"tenantId":"tenant-demo","customerId":"` + custA + `","changes":{"firstName":"A"},"email":"ada.secret@example.com"}`, nil, "INVALID_REQUEST", true, 1, ""},
+		{"no tenantId", `{"customerId":"` + custA + `","changes":{"firstName":"A"}}`, nil, "INVALID_REQUEST", true, 1, ""},
+		{"tenantId a number", `{"tenantId":7,"customerId":"` + custA + `","changes":{"firstName":"A"}}`, nil, "INVALID_REQUEST", true, 1, ""},
+		{"no customerId", `{"tenantId":"tenant-demo","changes":{"firstName":"A"}}`, nil, "INVALID_REQUEST", true, 1, ""},
+		{"customerId not an id", `{"tenantId":"tenant-demo","customerId":"ada.secret@example.com","changes":{"firstName":"A"}}`, nil, "INVALID_REQUEST", true, 1, ""},
+		{"changes null", `{"tenantId":"tenant-demo","customerId":"` + custA + `","changes":null}`, nil, "INVALID_REQUEST", true, 1, ""},
+		{"ifMatch a string", `{"tenantId":"tenant-demo","customerId":"` + custA + `","changes":{"firstName":"A"},"ifMatch":"3"}`, nil, "INVALID_REQUEST", true, 1, ""},
+		{"duplicate key in changes", `{"tenantId":"tenant-demo","customerId":"` + custA + `","changes":{"firstName":"A","firstName":"B"}}`, nil, "INVALID_REQUEST", true, 1, ""},
+		{"invalid changes", body(custA, `{"email":"ada.secret@","phone":"call me"}`), nil, "VALIDATION_ERROR", true, 1, `"email" (invalid_string), "phone" (custom)`},
+		{"read-only field", body(custA, `{"version":9}`), nil, "VALIDATION_ERROR", true, 1, `"version" (unrecognized_keys)`},
+		{"no change", body(custA, `{}`), nil, "VALIDATION_ERROR", true, 1, `"" (custom)`},
+		{"customer not found", failing, storeErr(fmt.Errorf("dynamo: update customer %s: %w", custA, customer.ErrNotFound)), "NOT_FOUND", true, 2, "Customer not found"},
+		{"stale ifMatch", failing, storeErr(customer.ErrPrecondition), "PRECONDITION_FAILED", true, 2, ""},
+		{"email taken", failing, storeErr(customer.ErrEmailExists), "EMAIL_ALREADY_EXISTS", true, 2, ""},
+		{"pending orders", failing, storeErr(customer.ErrPendingOrders), "CUSTOMER_HAS_PENDING_ORDERS", true, 2, ""},
+		{"throttled", failing, storeErr(fault.Wrap(fault.Unavailable, "The service is temporarily unavailable", errors.New("ThrottlingException"))), "SERVICE_UNAVAILABLE", false, 2, ""},
+		{"internal", failing, storeErr(errors.New("dynamo: update customer: ResourceNotFoundException")), "INTERNAL_ERROR", false, 2, ""},
+		{"timeout", failing, storeErr(fmt.Errorf("dynamo: update customer: %w", context.DeadlineExceeded)), "INTERNAL_ERROR", false, 2, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -215,6 +216,9 @@ func TestHandleFailures(t *testing.T) {
 			}
 			if tt.permanent {
 				checkDeadLetter(t, dlq.sent[0], ev.Records[1], tt.wantKind)
+				if reason := aws.ToString(dlq.sent[0].MessageAttributes[AttrFailureReason].StringValue); !strings.Contains(reason, tt.reason) {
+					t.Errorf("%s = %q, want it to hold %q", AttrFailureReason, reason, tt.reason)
+				}
 			}
 			line := logLine(t, logs, "m2")
 			if line["kind"] != tt.wantKind || line["permanent"] != tt.permanent {
@@ -359,7 +363,7 @@ func TestDeadLetterAttributes(t *testing.T) {
 	if len(resp.BatchItemFailures) != 0 || len(dlq.sent) != 1 {
 		t.Fatalf("failures %v, %d sent to the dead-letter queue, want none and 1", failedIDs(resp), len(dlq.sent))
 	}
-	checkDeadLetter(t, dlq.sent[0], ev.Records[0], "validation")
+	checkDeadLetter(t, dlq.sent[0], ev.Records[0], "VALIDATION_ERROR")
 	got := dlq.sent[0].MessageAttributes
 	if len(got) != maxAttributes {
 		t.Errorf("%d message attributes, want %d", len(got), maxAttributes)
@@ -461,5 +465,40 @@ func TestHandleEmptyBatch(t *testing.T) {
 	out, _ := json.Marshal(resp)
 	if err != nil || string(out) != `{"batchItemFailures":[]}` {
 		t.Errorf("Handle(empty) = %s, %v, want {\"batchItemFailures\":[]}", out, err)
+	}
+}
+
+// TestLogsHoldNoSenderChosenStrings: what a sender chose — an unknown field's name, a custom
+// field key, a value — never reaches the log, whether the message is malformed or its changes
+// invalid; the paths keep the schema's names and replace the sender's with "*".
+func TestLogsHoldNoSenderChosenStrings(t *testing.T) {
+	const secret = "ada.secret@example.com"
+	bodies := []string{
+		`{"tenantId":"` + tenant + `","customerId":"` + custA + `","changes":{},"` + secret + `":1}`,
+		body(custA, `{"customFields":{"`+secret+`":{"nested":true}},"`+secret+`":1,"billingAddress":{"city":"`+secret+`"}}`),
+	}
+	for _, b := range bodies {
+		h, logs := newHandler(&fakeStore{})
+		if _, err := h.Handle(t.Context(), batch(b)); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(logs.String(), "ada.secret") {
+			t.Errorf("log holds a sender-chosen string:\n%s", logs.String())
+		}
+		if !strings.Contains(logs.String(), "rejected") {
+			t.Errorf("no rejection logged for %s:\n%s", b, logs.String())
+		}
+	}
+	for path, want := range map[string]string{
+		"customFields.plan":     "customFields.*",
+		"billingAddress.city":   "billingAddress.city",
+		"items.0.sku":           "*.0.*",
+		"nickname":              "*",
+		"customFields.a.b":      "customFields.*.*",
+		"shippingAddress.extra": "shippingAddress.*",
+	} {
+		if got := logPath(path); got != want {
+			t.Errorf("logPath(%q) = %q, want %q", path, got, want)
+		}
 	}
 }

@@ -160,9 +160,9 @@ func TestCRMSyncMoto(t *testing.T) {
 	dl := out.Messages[0]
 	if aws.ToString(dl.Body) != bodies[2] || dl.Attributes["MessageGroupId"] != tenant+"#"+id ||
 		dl.Attributes["MessageDeduplicationId"] != ev.Records[2].MessageId ||
-		aws.ToString(dl.MessageAttributes[crmsync.AttrFailureKind].StringValue) != "precondition_failed" ||
+		aws.ToString(dl.MessageAttributes[crmsync.AttrFailureKind].StringValue) != "PRECONDITION_FAILED" ||
 		aws.ToString(dl.MessageAttributes[crmsync.AttrMessageID].StringValue) != ev.Records[2].MessageId {
-		t.Errorf("dead-letter message: body %s, attributes %v, message attributes %v; want the stale change in group %s, deduplicated on %s, kind precondition_failed",
+		t.Errorf("dead-letter message: body %s, attributes %v, message attributes %v; want the stale change in group %s, deduplicated on %s, kind PRECONDITION_FAILED",
 			aws.ToString(dl.Body), dl.Attributes, dl.MessageAttributes, tenant+"#"+id, ev.Records[2].MessageId)
 	}
 

@@ -82,7 +82,7 @@ func ETag(v int64) string { return `"` + strconv.FormatInt(v, 10) + `"` }
 
 // Errors a customer operation ends in. Stores wrap them with context; match with errors.Is.
 var (
-	ErrNotFound      = fault.E(fault.CustomerNotFound, "Customer not found")
+	ErrNotFound      = fault.E(fault.NotFound, "Customer not found")
 	ErrEmailExists   = fault.E(fault.EmailExists, "A customer with this email already exists")
 	ErrPrecondition  = fault.E(fault.Precondition, "The customer has changed since the given ETag")
 	ErrPendingOrders = fault.E(fault.PendingOrders, "The customer has pending orders")

@@ -27,27 +27,30 @@ func ExampleParsePatch() {
 	// phone absent: true
 }
 
-// null is not allowed for a required field; every failing field is reported with its JSON path.
+// null is not allowed for a required field; every failing field is reported with its JSON path,
+// its zod issue code and zod's message, as FlexPortal reports it.
 func ExampleParsePatch_invalid() {
 	_, err := customer.ParsePatch([]byte(`{
 		"email": null,
 		"customerType": "company",
 		"billingAddress": {"contactName": "Ann", "streetAddress": "1 Main St", "country": "US"},
+		"customFields": {"seats": [12]},
 		"version": 7
 	}`), "cust_1")
 	var v *fault.ValidationError
 	if errors.As(err, &v) {
-		fmt.Println(v)
+		fmt.Println(v.Summary())
 		for _, f := range v.Fields {
-			fmt.Printf("%s: %s\n", f.Field, f.Issue)
+			fmt.Printf("%s (%s): %s\n", f.Path, f.Code, f.Message)
 		}
 	}
 	// Output:
-	// 4 fields are invalid
-	// billingAddress.city: required
-	// customerType: must be one of: individual, business
-	// email: must not be null
-	// version: read-only field
+	// Invalid request body
+	// billingAddress.city (invalid_type): Required
+	// customFields.seats (invalid_type): Expected string, number or boolean, received array
+	// customerType (invalid_enum_value): Invalid enum value. Expected 'individual' | 'business', received 'company'
+	// email (invalid_type): Expected string, received null
+	// version (unrecognized_keys): Unrecognized key(s) in object: 'version'
 }
 
 // A body that changes nothing is refused, also when it holds only the customer's own id.
@@ -55,10 +58,10 @@ func ExampleParsePatch_nothingToChange() {
 	_, err := customer.ParsePatch([]byte(`{"customerId": "cust_1"}`), "cust_1")
 	var v *fault.ValidationError
 	if errors.As(err, &v) {
-		fmt.Printf("%s: %s\n", v.Fields[0].Field, v.Fields[0].Issue)
+		fmt.Printf("%q (%s): %s\n", v.Fields[0].Path, v.Fields[0].Code, v.Fields[0].Message)
 	}
 	// Output:
-	// body: must contain at least one field to update
+	// "" (custom): The body must contain at least one field to update
 }
 
 // customFields is merged key by key (RFC 7396): a value sets the key, null removes it, and keys

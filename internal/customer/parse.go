@@ -151,7 +151,7 @@ func badBody(body []byte, dec *jsontext.Decoder, err error) error {
 	return fault.Wrap(fault.BadRequest, "Request body is not valid JSON", err)
 }
 
-// duplicatePath is the JSON path (items[1].sku) of a duplicate name jsontext reported at ptr
+// duplicatePath is the JSON path (items.1.sku) of a duplicate name jsontext reported at ptr
 // (/items/1/sku). dec still stands in the object holding the duplicate, so its stack tells which
 // tokens of ptr are array indexes and which are names, such as "1" in {"1":{"a":1,"a":2}}.
 func duplicatePath(dec *jsontext.Decoder, ptr jsontext.Pointer) string {
@@ -177,13 +177,6 @@ func clip(s string, n int) string {
 	return string([]rune(s)[:n]) + "…"
 }
 
-// readOnly are the Customer fields a PUT may not set.
-var readOnly = map[string]bool{
-	"customerId": true, "tenantId": true, "createdAt": true, "updatedAt": true, "version": true,
-	"totalOrders": true, "totalDevicesRented": true, "totalMonthlyRevenue": true, "orderIds": true,
-	"rentalIds": true, "lastBillingAddress": true, "lastShippingAddress": true,
-}
-
 // ParsePatch parses and validates the body of PUT /v1/customers/{id}, where pathID is the {id}.
 //
 // A body that is not one JSON object (see DecodeBody) fails with a *fault.Error of kind BadRequest.
@@ -191,8 +184,10 @@ var readOnly = map[string]bool{
 // *fault.ValidationError, in path order (object keys in byte order, array elements by index).
 // A field that is absent stays unchanged; a value replaces it; null removes company, phone,
 // billingAddress and shippingAddress and is invalid for the other fields. customFields is merged
-// key by key: null removes a key. A body that changes nothing ({} or only a customerId equal to
-// pathID, which is ignored) is invalid too, at field "body". A nil error implies !p.Empty().
+// key by key: null removes a key. A customerId equal to pathID is ignored, any other is invalid
+// (custom); read-only and unknown keys are unrecognized_keys, each at its path. A body that
+// changes nothing ({} or only the customerId) is invalid too (custom, at path ""). A nil error
+// implies !p.Empty().
 func ParsePatch(body []byte, pathID string) (Patch, error) {
 	obj, err := DecodeBody(body)
 	if err != nil {
@@ -228,30 +223,27 @@ func ParsePatch(body []byte, pathID string) (Patch, error) {
 			p.ShippingAddress = optional(&v, key, raw, ParseAddress)
 		case "customFields":
 			if raw == nil {
-				v.Add(key, IssueNotNull)
+				v.WrongType(key, "object", "null")
 				continue
 			}
 			if m, ok := ParseCustomFields(&v, key, raw, true); ok && len(m) > 0 {
 				p.CustomFields = m
 			}
+		case "customerId":
+			// FlexPortal's schema has it: the path's id is ignored, any other is refused.
+			if id, ok := raw.(string); !ok || id != pathID {
+				v.Add(key, fault.Custom, "Must be the customer id of the path, or left out")
+			}
 		default:
-			if key == "customerId" {
-				if id, ok := raw.(string); ok && id == pathID {
-					continue
-				}
-			}
-			if readOnly[key] {
-				v.Add(key, IssueReadOnly)
-			} else {
-				v.Add(Join("", key), IssueUnknownField)
-			}
+			// Read-only fields are refused like unknown ones, each at its own path.
+			v.UnknownKey(key, key)
 		}
 	}
 	if err := v.Err(); err != nil {
 		return Patch{}, err
 	}
 	if p.Empty() {
-		v.Add("body", "must contain at least one field to update")
+		v.Add("", fault.Custom, "The body must contain at least one field to update")
 		return Patch{}, v.Err()
 	}
 	return p, nil

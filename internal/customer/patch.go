@@ -96,7 +96,7 @@ func (p Patch) Apply(c Customer, now time.Time) (Customer, error) {
 // MaxCustomFields keys.
 func TooManyCustomFields() error {
 	var v fault.ValidationError
-	v.Addf("customFields", "must have at most %d keys", MaxCustomFields)
+	v.Addf("customFields", fault.TooBig, "Object must contain at most %d key(s)", MaxCustomFields)
 	return &v
 }
 

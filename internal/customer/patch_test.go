@@ -134,7 +134,7 @@ func TestPatchApplyCustomFieldLimit(t *testing.T) {
 			if !errors.As(err, &v) {
 				t.Fatalf("Apply() error = %v, want a *fault.ValidationError", err)
 			}
-			if want := fields("customFields", "must have at most 50 keys"); !reflect.DeepEqual(v.Fields, want) {
+			if want := fields("customFields", fault.TooBig, "Object must contain at most 50 key(s)"); !reflect.DeepEqual(v.Fields, want) {
 				t.Errorf("Apply() details = %v, want %v", v.Fields, want)
 			}
 		})

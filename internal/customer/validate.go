@@ -15,20 +15,9 @@ import (
 
 // The field validators below share one shape, so that ParsePatch and order.ParseInput apply the
 // same rules: Parse*(v, path, raw) checks raw, a value decoded by DecodeBody found at JSON path
-// path, records every failure in v and returns the trimmed, typed value and whether it is valid.
-// A nil raw (JSON null) is reported as IssueNotNull: callers decide first what null means.
-
-// Issue texts shared by the parsers of this package and of package order.
-const (
-	IssueRequired     = "required"
-	IssueNotNull      = "must not be null"
-	IssueUnknownField = "unknown field"
-	IssueReadOnly     = "read-only field"
-	IssueString       = "must be a string"
-	IssueObject       = "must be an object"
-	IssueEmpty        = "must not be empty"
-	IssueControl      = "must not contain control characters"
-)
+// path, records every failure in v (with its zod issue code and message, as FlexPortal answers
+// it) and returns the trimmed, typed value and whether it is valid. A nil raw (JSON null) is
+// invalid_type ("Expected string, received null"): callers decide first what null means.
 
 // Limits of the customer fields, in characters (runes) of the trimmed value.
 const (
@@ -42,20 +31,38 @@ const (
 	MaxCustomFieldStrLen = 500
 )
 
-// Join returns the JSON path of key inside the object at path ("" is the body itself). An empty
-// key, which dot notation cannot show, is written [""]: `customFields[""]`.
+// Join returns the JSON path of key inside the object at path ("" is the body itself), dotted as
+// zod joins a path: "billingAddress.city", "customFields.plan", and "customFields." for an empty key.
 func Join(path, key string) string {
-	if key == "" {
-		return path + `[""]`
-	}
 	if path == "" {
 		return key
 	}
 	return fault.Path(path, key)
 }
 
-// Index returns the JSON path of element i of the array at path: "items[2]".
-func Index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
+// Index returns the JSON path of element i of the array at path, the index a number as zod
+// writes it: "items.2".
+func Index(path string, i int) string { return Join(path, strconv.Itoa(i)) }
+
+// TypeOf is zod's name of the type of raw, a value decoded by DecodeBody: string, number,
+// boolean, object, array or null. It is the "received" of an invalid_type message.
+func TypeOf(raw any) string {
+	switch raw.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "string"
+	case json.Number:
+		return "number"
+	case bool:
+		return "boolean"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	}
+	return "unknown"
+}
 
 // ParseString validates a single-line string of minLen to maxLen characters after trimming white
 // space, with no control characters (C0, DEL or C1) left inside. With minLen 0, an empty string
@@ -75,25 +82,21 @@ func ParseText(v *fault.ValidationError, path string, raw any, minLen, maxLen in
 func isTextControl(r rune) bool { return unicode.IsControl(r) && r != '\t' && r != '\r' && r != '\n' }
 
 func parseString(v *fault.ValidationError, path string, raw any, minLen, maxLen int, invalid func(rune) bool) (string, bool) {
-	if raw == nil {
-		v.Add(path, IssueNotNull)
-		return "", false
-	}
 	s, ok := raw.(string)
 	if !ok {
-		v.Add(path, IssueString)
+		v.WrongType(path, "string", TypeOf(raw))
 		return "", false
 	}
 	s = strings.TrimSpace(s)
 	switch n := utf8.RuneCountInString(s); {
 	case n == 0 && minLen > 0:
-		v.Add(path, IssueEmpty)
+		v.Addf(path, fault.TooSmall, "String must contain at least %d character(s)", minLen)
 	case strings.IndexFunc(s, invalid) >= 0:
-		v.Add(path, IssueControl)
+		v.Add(path, fault.Custom, "Must not contain control characters")
 	case n < minLen:
-		v.Addf(path, "must be at least %d characters", minLen)
+		v.Addf(path, fault.TooSmall, "String must contain at least %d character(s)", minLen)
 	case n > maxLen:
-		v.Addf(path, "must be at most %d characters", maxLen)
+		v.Addf(path, fault.TooBig, "String must contain at most %d character(s)", maxLen)
 	default:
 		return s, true
 	}
@@ -126,7 +129,7 @@ func ParseEmail(v *fault.ValidationError, path string, raw any) (string, bool) {
 	local, domain, _ := strings.Cut(s, "@")
 	if err != nil || a.Name != "" || a.Address != s || strings.IndexFunc(s, isSpaceOrControl) >= 0 ||
 		strings.Count(s, "@") != 1 || utf8.RuneCountInString(local) > MaxEmailLocalLen || !validDomain(domain) {
-		v.Add(path, "must be a valid email address")
+		v.Add(path, fault.InvalidString, "Invalid email format")
 		return "", false
 	}
 	return s, true
@@ -181,7 +184,21 @@ func ParsePhone(v *fault.ValidationError, path string, raw any) (string, bool) {
 		}
 	}
 	if n := utf8.RuneCountInString(s); !valid || n < 3 || n > 32 || digits < 3 {
-		v.Add(path, "must be 3 to 32 characters of digits, spaces and + - ( ) . with at least 3 digits")
+		v.Add(path, fault.Custom, "Must be 3 to 32 characters of digits, spaces and + - ( ) . with at least 3 digits")
+		return "", false
+	}
+	return s, true
+}
+
+// ParseEnum validates a string, trimmed, that must be one of allowed ("" included: it is a value
+// outside the enumeration, as zod reports it).
+func ParseEnum(v *fault.ValidationError, path string, raw any, allowed ...string) (string, bool) {
+	s, ok := ParseString(v, path, raw, 0, 1<<30)
+	if !ok {
+		return "", false
+	}
+	if !slices.Contains(allowed, s) {
+		v.BadEnum(path, s, allowed...)
 		return "", false
 	}
 	return s, true
@@ -189,29 +206,13 @@ func ParsePhone(v *fault.ValidationError, path string, raw any) (string, bool) {
 
 // ParseType validates a customer type: individual or business.
 func ParseType(v *fault.ValidationError, path string, raw any) (Type, bool) {
-	s, ok := ParseString(v, path, raw, 1, 1<<30)
-	if !ok {
-		return "", false
-	}
-	switch t := Type(s); t {
-	case Individual, Business:
-		return t, true
-	}
-	v.Add(path, "must be one of: individual, business")
-	return "", false
+	s, ok := ParseEnum(v, path, raw, string(Individual), string(Business))
+	return Type(s), ok
 }
 
 func parseStatus(v *fault.ValidationError, path string, raw any) (Status, bool) {
-	s, ok := ParseString(v, path, raw, 1, 1<<30)
-	if !ok {
-		return "", false
-	}
-	switch st := Status(s); st {
-	case Active, Inactive:
-		return st, true
-	}
-	v.Add(path, "must be one of: active, inactive")
-	return "", false
+	s, ok := ParseEnum(v, path, raw, string(Active), string(Inactive))
+	return Status(s), ok
 }
 
 // addressFields maps each key of an Address to its field and whether it is required.
@@ -232,16 +233,12 @@ var addressFields = map[string]struct {
 
 // ParseAddress validates an Address object: contactName, streetAddress, city and country
 // required, company, buildingInfo, locality, adminArea and postalCode optional (null is absent),
-// every string 1–200 characters, no other keys. A missing required key is IssueRequired at its
+// every string 1–200 characters, no other keys. A missing required key is "Required" at its
 // path ("billingAddress.city").
 func ParseAddress(v *fault.ValidationError, path string, raw any) (Address, bool) {
-	if raw == nil {
-		v.Add(path, IssueNotNull)
-		return Address{}, false
-	}
 	obj, ok := raw.(map[string]any)
 	if !ok {
-		v.Add(path, IssueObject)
+		v.WrongType(path, "object", TypeOf(raw))
 		return Address{}, false
 	}
 	keys := sortedKeys(obj)
@@ -259,10 +256,10 @@ func ParseAddress(v *fault.ValidationError, path string, raw any) (Address, bool
 		val, present := obj[k]
 		switch {
 		case !known:
-			v.Add(at, IssueUnknownField)
+			v.UnknownKey(at, k)
 			valid = false
 		case !present:
-			v.Add(at, IssueRequired)
+			v.Required(at)
 			valid = false
 		case val == nil && !f.required:
 			// null for an optional key is the same as leaving it out
@@ -289,13 +286,9 @@ func ParseAddress(v *fault.ValidationError, path string, raw any) (Address, bool
 // and the like too): the stores never parse a key as a path (DynamoDB gets every key as an
 // expression attribute name).
 func ParseCustomFields(v *fault.ValidationError, path string, raw any, allowNull bool) (map[string]any, bool) {
-	if raw == nil {
-		v.Add(path, IssueNotNull)
-		return nil, false
-	}
 	obj, ok := raw.(map[string]any)
 	if !ok {
-		v.Add(path, IssueObject)
+		v.WrongType(path, "object", TypeOf(raw))
 		return nil, false
 	}
 	valid := true
@@ -306,31 +299,21 @@ func ParseCustomFields(v *fault.ValidationError, path string, raw any, allowNull
 		}
 	}
 	if set > MaxCustomFields {
-		v.Addf(path, "must have at most %d keys", MaxCustomFields)
+		v.Addf(path, fault.TooBig, "Object must contain at most %d key(s)", MaxCustomFields)
 		valid = false
 	}
 	out := make(map[string]any, len(obj))
 	for _, k := range sortedKeys(obj) {
 		at := Join(path, k)
-		if n := utf8.RuneCountInString(k); n < 1 || n > MaxCustomFieldKeyLen {
-			v.Addf(at, "key must be 1 to %d characters", MaxCustomFieldKeyLen)
-			valid = false
-			continue
-		}
-		if strings.IndexFunc(k, unicode.IsControl) >= 0 {
-			v.Add(at, "key "+IssueControl)
-			valid = false
-			continue
-		}
-		if strings.TrimSpace(k) == "" {
-			v.Add(at, "key must not be only white space")
+		if code, msg := keyIssue(k); msg != "" {
+			v.Add(at, code, msg)
 			valid = false
 			continue
 		}
 		switch val := obj[k].(type) {
 		case nil:
 			if !allowNull {
-				v.Add(at, IssueNotNull)
+				v.WrongType(at, customValueTypes, "null")
 				valid = false
 				continue
 			}
@@ -341,7 +324,7 @@ func ParseCustomFields(v *fault.ValidationError, path string, raw any, allowNull
 			out[k] = s
 		case json.Number:
 			if issue := numberIssue(string(val)); issue != "" {
-				v.Add(at, issue)
+				v.Add(at, fault.Custom, issue)
 				valid = false
 				continue
 			}
@@ -349,7 +332,7 @@ func ParseCustomFields(v *fault.ValidationError, path string, raw any, allowNull
 		case bool:
 			out[k] = val
 		default:
-			v.Add(at, "must be a string, number or boolean")
+			v.WrongType(at, customValueTypes, TypeOf(val))
 			valid = false
 		}
 	}
@@ -358,6 +341,24 @@ func ParseCustomFields(v *fault.ValidationError, path string, raw any, allowNull
 	}
 	return out, true
 }
+
+// keyIssue returns what is wrong with a custom field key, if anything.
+func keyIssue(k string) (fault.IssueCode, string) {
+	switch n := utf8.RuneCountInString(k); {
+	case n < 1:
+		return fault.TooSmall, "Key must contain at least 1 character(s)"
+	case n > MaxCustomFieldKeyLen:
+		return fault.TooBig, fmt.Sprintf("Key must contain at most %d character(s)", MaxCustomFieldKeyLen)
+	case strings.IndexFunc(k, unicode.IsControl) >= 0:
+		return fault.Custom, "Key must not contain control characters"
+	case strings.TrimSpace(k) == "":
+		return fault.Custom, "Key must not be only white space"
+	}
+	return "", ""
+}
+
+// customValueTypes is the expected type of an invalid_type issue of a custom field value.
+const customValueTypes = "string, number or boolean"
 
 // DynamoDB numbers: at most 38 significant digits, zero or a magnitude from 1e-130 up to
 // 9.99…(38 nines)e125, i.e. a leading digit at a power of ten from -130 to 125.
@@ -382,7 +383,7 @@ func numberIssue(lit string) string {
 	if digits == "" {
 		return "" // zero, whatever its exponent
 	}
-	rangeIssue := fmt.Sprintf("must be 0 or of magnitude from 1e%d to below 1e%d", minNumberExp, maxNumberExp+1)
+	rangeIssue := fmt.Sprintf("Number must be 0 or of magnitude from 1e%d to below 1e%d", minNumberExp, maxNumberExp+1)
 	e := int64(0)
 	if exp != "" {
 		var err error
@@ -392,7 +393,7 @@ func numberIssue(lit string) string {
 		}
 	}
 	if len(strings.TrimRight(digits, "0")) > maxNumberDigits {
-		return fmt.Sprintf("must have at most %d significant digits", maxNumberDigits)
+		return fmt.Sprintf("Number must have at most %d significant digits", maxNumberDigits)
 	}
 	// The value is digits × 10^(e-len(frac)); its leading digit stands at this power of ten.
 	lead := e - int64(len(frac)) + int64(len(digits)) - 1

@@ -216,21 +216,31 @@ func TestFunctions(t *testing.T) {
 	})
 
 	t.Run("auth", func(t *testing.T) {
+		// The header lines of the events, which a case may leave out.
+		const authLine, tenantLine = `"authorization": "Bearer ` + placeholderKey + `",`, `"tenant-id": "` + placeholderTenant + `",`
 		tests := []struct {
 			name   string
 			fn     string
-			key    string
+			key    string // in place of the event's key
+			drop   string // a header line of the event left out
 			status int
 			code   string
 		}{
-			{"revoked key", "get-customer", revokedKey, http.StatusUnauthorized, "UNAUTHORIZED"},
-			{"unknown key", "update-customer", unknownKey, http.StatusUnauthorized, "UNAUTHORIZED"},
-			{"key of another tenant", "update-customer", otherTenantKey, http.StatusForbidden, "FORBIDDEN"},
-			{"key of another tenant", "list-orders", otherTenantKey, http.StatusForbidden, "FORBIDDEN"},
+			{"revoked key", "get-customer", revokedKey, "", http.StatusUnauthorized, "INVALID_TOKEN"},
+			{"unknown key", "update-customer", unknownKey, "", http.StatusUnauthorized, "INVALID_TOKEN"},
+			{"key of another tenant", "update-customer", otherTenantKey, "", http.StatusForbidden, "NO_TENANT_ACCESS"},
+			{"key of another tenant", "list-orders", otherTenantKey, "", http.StatusForbidden, "NO_TENANT_ACCESS"},
+			{"no Authorization header", "get-customer", placeholderKey, authLine, http.StatusUnauthorized, "AUTH_REQUIRED"},
+			{"no Tenant-ID header", "delete-customer", placeholderKey, tenantLine, http.StatusForbidden, "NO_TENANT_ACCESS"},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name+" on "+tt.fn, func(t *testing.T) {
-				r := fns[tt.fn].invoke(t, event(t, tt.fn, append(ids(), placeholderKey, tt.key)...))
+				var replace []string
+				if tt.drop != "" {
+					replace = append(replace, tt.drop, "")
+				}
+				replace = append(append(replace, ids()...), placeholderKey, tt.key)
+				r := fns[tt.fn].invoke(t, event(t, tt.fn, replace...))
 				wantError(t, tt.fn, r, tt.status, tt.code)
 			})
 		}
@@ -277,7 +287,7 @@ func TestFunctions(t *testing.T) {
 			t.Errorf("stored order after cancel = %+v, %v, want status cancelled", o, err)
 		}
 		r = fns["cancel-order"].invoke(t, event(t, "cancel-order", ids()...))
-		wantError(t, "cancel-order again", r, http.StatusConflict, "ALREADY_CANCELLED")
+		wantError(t, "cancel-order again", r, http.StatusBadRequest, "ALREADY_CANCELLED")
 	})
 
 	t.Run("delete-customer", func(t *testing.T) {

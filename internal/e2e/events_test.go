@@ -136,10 +136,10 @@ func TestEventFunctions(t *testing.T) {
 				}
 			}
 		}
-		if want := []string{"059f36b4-87a3-44ab-83d2-661975830a7d customer_not_found", "2e1424d4-f796-459a-8184-9c92662be6da customer_not_found"}; !slices.Equal(dlq, want) {
+		if want := []string{"059f36b4-87a3-44ab-83d2-661975830a7d NOT_FOUND", "2e1424d4-f796-459a-8184-9c92662be6da NOT_FOUND"}; !slices.Equal(dlq, want) {
 			t.Errorf("crm-sync for an unknown customer: dead-letter queue holds %v, want %v", dlq, want)
 		}
-		if out := fn.output.String(); !strings.Contains(out, `"kind":"customer_not_found"`) || strings.Contains(out, "7946 0958") {
+		if out := fn.output.String(); !strings.Contains(out, `"kind":"NOT_FOUND"`) || strings.Contains(out, "7946 0958") {
 			t.Errorf("crm-sync log: want the permanent failure's kind, and no phone number:\n%s", out)
 		}
 

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 // root is the repository root, relative to this package.
@@ -360,4 +361,20 @@ func wantError(t *testing.T, name string, r events.APIGatewayV2HTTPResponse, sta
 	if body.Error == nil || body.Error.Code != code || body.Error.Message == "" {
 		t.Errorf("%s: body %s, want {\"error\": {\"code\": %q, \"message\": ...}}", name, r.Body, code)
 	}
+	sch, err := errorSchema()
+	if err != nil {
+		t.Fatalf("compile the error schema: %v", err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(strings.NewReader(r.Body))
+	if err == nil {
+		err = sch.Validate(inst)
+	}
+	if err != nil {
+		t.Errorf("%s: body %s is not FlexPortal's error shape: %#v", name, r.Body, err)
+	}
 }
+
+// errorSchema is FlexPortal's error body as internal/compat describes it, compiled once.
+var errorSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
+	return jsonschema.NewCompiler().Compile(filepath.Join(root, "internal", "compat", "testdata", "schemas", "error.json"))
+})

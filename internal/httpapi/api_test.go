@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -43,27 +42,41 @@ func TestAuthChecks(t *testing.T) {
 		wantStatus int
 		wantCode   string
 	}{
-		{"missing key", "-", "t1", 401, "UNAUTHORIZED"},
-		{"empty header", "", "t1", 401, "UNAUTHORIZED"},
-		{"basic scheme", "Basic " + keyT1, "t1", 401, "UNAUTHORIZED"},
-		{"bearer without key", "Bearer ", "t1", 401, "UNAUTHORIZED"},
-		{"bearer with two tokens", "Bearer " + keyT1 + " x", "t1", 401, "UNAUTHORIZED"},
-		{"unknown key", "Bearer nope", "t1", 401, "UNAUTHORIZED"},
-		{"revoked key", "Bearer " + keyRevoked, "t1", 401, "UNAUTHORIZED"},
-		{"401 before 400", "Bearer nope", "-", 401, "UNAUTHORIZED"},
-		{"missing tenant", "Bearer " + keyT1, "-", 400, "INVALID_REQUEST"},
-		{"blank tenant", "Bearer " + keyT1, " ", 400, "INVALID_REQUEST"},
-		{"wrong tenant", "Bearer " + keyT1, "t2", 403, "FORBIDDEN"},
-		{"400 before 403", "Bearer " + keyT2, "-", 400, "INVALID_REQUEST"},
+		{"missing key", "-", "t1", 401, "AUTH_REQUIRED"},
+		{"empty header", "", "t1", 401, "AUTH_REQUIRED"},
+		{"blank header", "  ", "t1", 401, "AUTH_REQUIRED"},
+		{"basic scheme", "Basic " + keyT1, "t1", 401, "INVALID_TOKEN"},
+		{"no scheme", keyT1, "t1", 401, "INVALID_TOKEN"},
+		{"bearer without key", "Bearer ", "t1", 401, "INVALID_TOKEN"},
+		{"bearer with two tokens", "Bearer " + keyT1 + " x", "t1", 401, "INVALID_TOKEN"},
+		{"unknown key", "Bearer nope", "t1", 401, "INVALID_TOKEN"},
+		{"revoked key", "Bearer " + keyRevoked, "t1", 401, "INVALID_TOKEN"},
+		{"401 before 403", "Bearer nope", "-", 401, "INVALID_TOKEN"},
+		{"no key before no tenant", "-", "-", 401, "AUTH_REQUIRED"},
+		{"missing tenant", "Bearer " + keyT1, "-", 403, "NO_TENANT_ACCESS"},
+		{"empty tenant", "Bearer " + keyT1, "", 403, "NO_TENANT_ACCESS"},
+		{"blank tenant", "Bearer " + keyT1, " ", 403, "NO_TENANT_ACCESS"},
+		{"malformed tenant", "Bearer " + keyT1, "t1#x", 403, "NO_TENANT_ACCESS"},
+		{"tenant too long", "Bearer " + keyT1, strings.Repeat("t", 65), 403, "NO_TENANT_ACCESS"},
+		{"wrong tenant", "Bearer " + keyT1, "t2", 403, "NO_TENANT_ACCESS"},
+		{"tenant of another key", "Bearer " + keyT2, "t1", 403, "NO_TENANT_ACCESS"},
+		{"tenant with white space around", "Bearer " + keyT1, " t1 ", 200, ""},
 		{"lowercase scheme", "bearer " + keyT1, "t1", 200, ""},
 	}
 	for _, rt := range httpapi.Routes {
 		for _, tt := range tests {
 			t.Run(rt.Name+"/"+tt.name, func(t *testing.T) {
 				r := routeRequest(rt, cid, oid)
-				r.key, r.tenant = "-", tt.tenant
+				if tt.wantStatus == 200 && rt.Name == "cancel-order" {
+					o, _ := e.order(keyT1, "t1", "c@example.com") // each success cancels an order
+					r = routeRequest(rt, cid, o)
+				}
+				r.key, r.tenant, r.header = "-", "-", http.Header{}
 				if tt.auth != "-" {
-					r.header = http.Header{"Authorization": {tt.auth}}
+					r.header["Authorization"] = []string{tt.auth}
+				}
+				if tt.tenant != "-" {
+					r.header["Tenant-Id"] = []string{tt.tenant}
 				}
 				got := e.do(r)
 				status := tt.wantStatus
@@ -76,6 +89,15 @@ func TestAuthChecks(t *testing.T) {
 	}
 }
 
+// TestTwoAuthorizationHeaders: two keys name no one key, whether each is valid or not.
+func TestTwoAuthorizationHeaders(t *testing.T) {
+	e := newEnv(t)
+	for _, keys := range [][]string{{"Bearer " + keyT1, "Bearer " + keyT1}, {"Bearer " + keyT1, "Bearer nope"}} {
+		got := e.do(req{method: "GET", path: "/v1/customers", key: "-", header: http.Header{"Authorization": keys}})
+		got.expect(t, http.StatusUnauthorized, "INVALID_TOKEN")
+	}
+}
+
 func TestTenantIDOnce(t *testing.T) {
 	e := newEnv(t)
 	tests := []struct {
@@ -85,11 +107,11 @@ func TestTenantIDOnce(t *testing.T) {
 		wantStatus int
 		wantCode   string
 	}{
-		{"two headers", keyT1, []string{"t1", "t2"}, 400, "INVALID_REQUEST"},
-		{"the same twice", keyT1, []string{"t1", "t1"}, 400, "INVALID_REQUEST"},
-		{"joined by API Gateway", keyT1, []string{"t1,t2"}, 400, "INVALID_REQUEST"},
-		{"joined with a space", keyT1, []string{"t1, t1"}, 400, "INVALID_REQUEST"},
-		{"401 first", "nope", []string{"t1", "t2"}, 401, "UNAUTHORIZED"},
+		{"two headers", keyT1, []string{"t1", "t2"}, 403, "NO_TENANT_ACCESS"},
+		{"the same twice", keyT1, []string{"t1", "t1"}, 403, "NO_TENANT_ACCESS"},
+		{"joined by API Gateway", keyT1, []string{"t1,t2"}, 403, "NO_TENANT_ACCESS"},
+		{"joined with a space", keyT1, []string{"t1, t1"}, 403, "NO_TENANT_ACCESS"},
+		{"401 first", "nope", []string{"t1", "t2"}, 401, "INVALID_TOKEN"},
 		{"once", keyT1, []string{"t1"}, 200, ""},
 	}
 	for _, rt := range httpapi.Routes {
@@ -102,13 +124,13 @@ func TestTenantIDOnce(t *testing.T) {
 				r.key, r.tenant, r.header = tt.key, "-", http.Header{"Tenant-Id": tt.tenant}
 				got := e.do(r)
 				if tt.wantStatus == 200 {
-					if got.Code == 400 || got.Code == 401 || got.Code == 403 {
+					if got.Code == 401 || got.Code == 403 {
 						t.Errorf("status %d, want the request served (body %s)", got.Code, got.Body)
 					}
 					return
 				}
 				got.expect(t, tt.wantStatus, tt.wantCode)
-				if tt.wantStatus == 400 && got.errorMessage() != "Tenant-ID must be given once" {
+				if tt.wantStatus == 403 && got.errorMessage() != "Tenant-ID must be given once" {
 					t.Errorf("message %q, want %q", got.errorMessage(), "Tenant-ID must be given once")
 				}
 			})
@@ -124,10 +146,12 @@ func TestScopes(t *testing.T) {
 		t.Run(rt.Name, func(t *testing.T) {
 			r := routeRequest(rt, cid, oid)
 			r.key = keyWithout(rt.Scope)
-			e.do(r).expect(t, http.StatusForbidden, "FORBIDDEN")
-			// Missing tenant is still 400 for a key that lacks the scope.
+			e.do(r).expect(t, http.StatusForbidden, "INSUFFICIENT_PERMISSIONS")
+			// The tenant is checked before the scope.
 			r.tenant = "-"
-			e.do(r).expect(t, http.StatusBadRequest, "INVALID_REQUEST")
+			e.do(r).expect(t, http.StatusForbidden, "NO_TENANT_ACCESS")
+			r.tenant = "t2"
+			e.do(r).expect(t, http.StatusForbidden, "NO_TENANT_ACCESS")
 
 			r = routeRequest(rt, cid, oid)
 			r.key = keyOnly(rt.Scope)
@@ -193,7 +217,7 @@ func TestRouteHandler(t *testing.T) {
 			}
 			r := routeRequest(rt, cid, "ord_missing")
 			r.key = "-"
-			serve(t, h, r).expect(t, http.StatusUnauthorized, "UNAUTHORIZED")
+			serve(t, h, r).expect(t, http.StatusUnauthorized, "AUTH_REQUIRED")
 			// Every other route is absent from this function: 405 or 404, before auth.
 			for _, other := range httpapi.Routes {
 				if other.Pattern == rt.Pattern {
@@ -348,9 +372,9 @@ func TestContentTypeOnAnyBody(t *testing.T) {
 			{"text/plain", "text/plain", base.body, "", "", 415, "UNSUPPORTED_MEDIA_TYPE"},
 			{"no content type", "-", base.body, "", "", 415, "UNSUPPORTED_MEDIA_TYPE"},
 			{"too large", "", big, "", "", 413, "PAYLOAD_TOO_LARGE"},
-			{"401 before 415", "text/plain", base.body, "nope", "", 401, "UNAUTHORIZED"},
-			{"400 before 415", "text/plain", base.body, "", "-", 400, "INVALID_REQUEST"},
-			{"403 before 415", "text/plain", base.body, keyWithout(rt.Scope), "", 403, "FORBIDDEN"},
+			{"401 before 415", "text/plain", base.body, "nope", "", 401, "INVALID_TOKEN"},
+			{"tenant before 415", "text/plain", base.body, "", "-", 403, "NO_TENANT_ACCESS"},
+			{"scope before 415", "text/plain", base.body, keyWithout(rt.Scope), "", 403, "INSUFFICIENT_PERMISSIONS"},
 			{"merge-patch", "application/merge-patch+json", base.body, "", "", mergeStatus, mergeCode},
 			{"json", "application/json; charset=utf-8", base.body, "", "", success, ""},
 		}
@@ -405,29 +429,19 @@ func TestValidationDetails(t *testing.T) {
 	body := `{"customerType":"robot","billingAddress":{"contactName":"A","streetAddress":"1 St","country":"GB"},` +
 		`"customFields":{"plan":{"nested":true}},"version":3,"email":"not-an-email"}`
 	got := e.do(req{method: "PUT", path: "/v1/customers/" + cid, body: body})
-	got.expect(t, http.StatusUnprocessableEntity, "VALIDATION_ERROR")
-	var parsed struct {
-		Error struct {
-			Message string
-			Details []struct{ Field, Issue string }
-		}
+	got.expect(t, http.StatusBadRequest, "VALIDATION_ERROR")
+	want := []detail{
+		{"billingAddress.city", "Required", "invalid_type"},
+		{"customFields.plan", "Expected string, number or boolean, received object", "invalid_type"},
+		{"customerType", "Invalid enum value. Expected 'individual' | 'business', received 'robot'", "invalid_enum_value"},
+		{"email", "Invalid email format", "invalid_string"},
+		{"version", "Unrecognized key(s) in object: 'version'", "unrecognized_keys"},
 	}
-	if err := json.Unmarshal(got.Body.Bytes(), &parsed); err != nil {
-		t.Fatal(err)
+	if d := got.details(t); !slices.Equal(d, want) {
+		t.Errorf("details = %+v, want %+v", d, want)
 	}
-	var fields []string
-	for _, d := range parsed.Error.Details {
-		if d.Issue == "" {
-			t.Errorf("detail %q has no issue", d.Field)
-		}
-		fields = append(fields, d.Field)
-	}
-	want := []string{"billingAddress.city", "customFields.plan", "customerType", "email", "version"}
-	if !slices.Equal(fields, want) {
-		t.Errorf("detail fields = %q, want %q", fields, want)
-	}
-	if parsed.Error.Message != "5 fields are invalid" {
-		t.Errorf("message = %q, want %q", parsed.Error.Message, "5 fields are invalid")
+	if msg := got.errorMessage(); msg != "Invalid request body" {
+		t.Errorf("message = %q, want %q", msg, "Invalid request body")
 	}
 
 	// details appear only on VALIDATION_ERROR.
@@ -436,17 +450,19 @@ func TestValidationDetails(t *testing.T) {
 		t.Errorf("404 body has details: %s", nf.Body)
 	}
 
-	// Order bodies report item paths.
+	// Order bodies report item paths with numeric indexes.
 	bad := `{"customer":{"email":"a@example.com","firstName":"A","lastName":"B"},` +
 		`"billingAddress":{"contactName":"A","streetAddress":"1 St","city":"X","country":"GB"},` +
 		`"items":[{"sku":"S","quantity":1,"contractLength":12},{"sku":"S","quantity":0,"contractLength":12}]}`
 	og := e.do(req{method: "POST", path: "/v1/orders", body: bad})
-	og.expect(t, http.StatusUnprocessableEntity, "VALIDATION_ERROR")
-	if !strings.Contains(og.Body.String(), `"field":"items[1].quantity"`) {
-		t.Errorf("order validation body %s does not name items[1].quantity", og.Body)
+	og.expect(t, http.StatusBadRequest, "VALIDATION_ERROR")
+	if d, want := og.details(t), []detail{{"items.1.quantity", "Number must be greater than or equal to 1", "too_small"}}; !slices.Equal(d, want) {
+		t.Errorf("order details = %+v, want %+v", d, want)
 	}
-	if e := e.do(req{method: "PUT", path: "/v1/customers/" + cid, body: `{}`}); e.Code != 422 {
-		t.Errorf("PUT {}: status %d, want 422", e.Code)
+	pe := e.do(req{method: "PUT", path: "/v1/customers/" + cid, body: `{}`})
+	pe.expect(t, http.StatusBadRequest, "VALIDATION_ERROR")
+	if d, want := pe.details(t), []detail{{"", "The body must contain at least one field to update", "custom"}}; !slices.Equal(d, want) {
+		t.Errorf("PUT {} details = %+v, want %+v", d, want)
 	}
 }
 
@@ -459,12 +475,12 @@ func TestCrossTenantIsNotFound(t *testing.T) {
 		r        req
 		wantCode string
 	}{
-		{req{method: "GET", path: "/v1/customers/" + cid}, "CUSTOMER_NOT_FOUND"},
-		{req{method: "PUT", path: "/v1/customers/" + cid, body: `{"firstName":"Mallory"}`}, "CUSTOMER_NOT_FOUND"},
-		{req{method: "PUT", path: "/v1/customers/" + cid, body: `{"firstName":"Mallory"}`, header: http.Header{"If-Match": {`"1"`}}}, "CUSTOMER_NOT_FOUND"},
-		{req{method: "DELETE", path: "/v1/customers/" + cid}, "CUSTOMER_NOT_FOUND"},
-		{req{method: "GET", path: "/v1/orders/" + oid}, "ORDER_NOT_FOUND"},
-		{req{method: "POST", path: "/v1/orders/" + oid + "/cancel"}, "ORDER_NOT_FOUND"},
+		{req{method: "GET", path: "/v1/customers/" + cid}, "NOT_FOUND"},
+		{req{method: "PUT", path: "/v1/customers/" + cid, body: `{"firstName":"Mallory"}`}, "NOT_FOUND"},
+		{req{method: "PUT", path: "/v1/customers/" + cid, body: `{"firstName":"Mallory"}`, header: http.Header{"If-Match": {`"1"`}}}, "NOT_FOUND"},
+		{req{method: "DELETE", path: "/v1/customers/" + cid}, "NOT_FOUND"},
+		{req{method: "GET", path: "/v1/orders/" + oid}, "NOT_FOUND"},
+		{req{method: "POST", path: "/v1/orders/" + oid + "/cancel"}, "NOT_FOUND"},
 	}
 	hide := strings.NewReplacer(cid, missingCustomer, oid, missingOrder)
 	for _, tt := range tests {
@@ -592,7 +608,7 @@ func TestScopesOfEachEndpoint(t *testing.T) {
 				}
 				got := e.do(r)
 				if held != tt.scope {
-					got.expect(t, http.StatusForbidden, "FORBIDDEN")
+					got.expect(t, http.StatusForbidden, "INSUFFICIENT_PERMISSIONS")
 				} else if got.Code >= 400 {
 					t.Errorf("status %d with the scope %s, want success (body %s)", got.Code, held, got.Body)
 				}
@@ -602,7 +618,8 @@ func TestScopesOfEachEndpoint(t *testing.T) {
 }
 
 // TestChecksComeBeforeTheRequest: whatever is wrong with the request itself (query, body, path
-// id, headers), the key is checked first (401), then Tenant-ID (400), then tenant and scope (403).
+// id, headers), the key is checked first (401), then the tenant (403 NO_TENANT_ACCESS), then the
+// scope (403 INSUFFICIENT_PERMISSIONS).
 func TestChecksComeBeforeTheRequest(t *testing.T) {
 	e := newEnv(t)
 	cid := e.customer("a@example.com")
@@ -630,11 +647,12 @@ func TestChecksComeBeforeTheRequest(t *testing.T) {
 	}
 	for _, b := range bad {
 		checks := []check{
-			{"no key", "-", "", 401, "UNAUTHORIZED"},
-			{"revoked key and no tenant", keyRevoked, "-", 401, "UNAUTHORIZED"},
-			{"no tenant", "", "-", 400, "INVALID_REQUEST"},
-			{"tenant not granted", "", "t2", 403, "FORBIDDEN"},
-			{"scope not held", keyWithout(b.scope), "", 403, "FORBIDDEN"},
+			{"no key", "-", "", 401, "AUTH_REQUIRED"},
+			{"revoked key and no tenant", keyRevoked, "-", 401, "INVALID_TOKEN"},
+			{"no tenant", "", "-", 403, "NO_TENANT_ACCESS"},
+			{"tenant not granted", "", "t2", 403, "NO_TENANT_ACCESS"},
+			{"tenant not granted, scope not held", keyWithout(b.scope), "t2", 403, "NO_TENANT_ACCESS"},
+			{"scope not held", keyWithout(b.scope), "", 403, "INSUFFICIENT_PERMISSIONS"},
 		}
 		for _, c := range checks {
 			t.Run(b.name+"/"+c.name, func(t *testing.T) {

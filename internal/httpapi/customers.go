@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/flexportal-compat/customers-api/internal/cursor"
 	"github.com/flexportal-compat/customers-api/internal/customer"
@@ -98,7 +99,7 @@ func (a *API) deleteCustomer(w http.ResponseWriter, r *http.Request, _ []byte) e
 // listCustomers is GET /v1/customers.
 func (a *API) listCustomers(w http.ResponseWriter, r *http.Request, _ []byte) error {
 	ctx, tenant := r.Context(), tenantOf(r.Context())
-	q, err := parseQuery(r, "limit", "startAfter", "status", "customerType", "email", "hasActiveRentals", "sortBy", "sortDir")
+	q, err := parseQuery(r, nil, "limit", "startAfter", "status", "customerType", "email", "hasActiveRentals", "sortBy", "sortDir")
 	if err != nil {
 		return err
 	}
@@ -106,7 +107,7 @@ func (a *API) listCustomers(w http.ResponseWriter, r *http.Request, _ []byte) er
 	if err != nil {
 		return err
 	}
-	if token := q.get("startAfter"); token != "" {
+	if token, ok := q.get("startAfter"); ok {
 		if lq.After, err = a.cursors.Decode(tenant, bound, token); err != nil {
 			return invalidCursor(err)
 		}
@@ -134,41 +135,33 @@ func (a *API) listCustomers(w http.ResponseWriter, r *http.Request, _ []byte) er
 
 // customerListQuery validates the query of GET /v1/customers and returns it with the binding a
 // cursor for it must carry.
-func customerListQuery(q query) (customer.ListQuery, string, error) {
+func customerListQuery(q *query) (customer.ListQuery, string, error) {
 	var lq customer.ListQuery
-	var err error
-	if lq.Limit, err = q.limit(); err != nil {
-		return lq, "", err
-	}
-	status, err := q.oneOf("status", "active", "active", "inactive", "all")
-	if err != nil {
-		return lq, "", err
-	}
+	lq.Limit = q.limit()
+	status := q.oneOf("status", "active", "active", "inactive", "all")
 	if status != "all" {
 		lq.Status = customer.Status(status)
 	}
-	typ, err := q.oneOf("customerType", "", string(customer.Individual), string(customer.Business))
-	if err != nil {
-		return lq, "", err
-	}
+	typ := q.oneOf("customerType", "", string(customer.Individual), string(customer.Business))
 	lq.Type = customer.Type(typ)
-	if lq.Email = strings.TrimSpace(q.get("email")); len(lq.Email) > 254 || q.get("email") != "" && lq.Email == "" {
-		return lq, "", badParam("email", "must be an email address of at most 254 characters")
+	if email, ok := q.get("email"); ok {
+		lq.Email = strings.TrimSpace(email)
+		switch n := utf8.RuneCountInString(lq.Email); {
+		case n == 0:
+			q.v.Add("email", fault.TooSmall, "String must contain at least 1 character(s)")
+		case n > customer.MaxEmailLen:
+			q.v.Addf("email", fault.TooBig, "String must contain at most %d character(s)", customer.MaxEmailLen)
+		}
 	}
-	rentals, err := q.oneOf("hasActiveRentals", "", "true", "false")
-	if err != nil {
-		return lq, "", err
-	}
+	rentals := q.oneOf("hasActiveRentals", "", "true", "false")
 	if rentals != "" {
 		active := rentals == "true"
 		lq.HasActiveRentals = &active
 	}
-	sort, err := q.oneOf("sortBy", string(customer.ByCreatedAt), sortNames(customer.Sorts)...)
-	if err != nil {
-		return lq, "", err
-	}
+	sort := q.oneOf("sortBy", string(customer.ByCreatedAt), sortNames(customer.Sorts)...)
 	lq.SortBy = customer.Sort(sort)
-	if lq.Desc, err = q.desc(); err != nil {
+	lq.Desc = q.desc()
+	if err := q.err(); err != nil {
 		return lq, "", err
 	}
 	filters := url.Values{

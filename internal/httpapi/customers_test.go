@@ -64,7 +64,7 @@ func TestUpdateCustomerResponse(t *testing.T) {
 	// Deleting again succeeds; the update never creates.
 	e.do(req{method: "DELETE", path: "/v1/customers/" + cid}).expect(t, http.StatusOK, "")
 	e.do(req{method: "PUT", path: "/v1/customers/cust_01HZZZZZZZZZZZZZZZZZZZZZZZ", body: `{"firstName":"A"}`}).
-		expect(t, http.StatusNotFound, "CUSTOMER_NOT_FOUND")
+		expect(t, http.StatusNotFound, "NOT_FOUND")
 }
 
 func TestIfMatch(t *testing.T) {
@@ -111,9 +111,9 @@ func TestIfMatch(t *testing.T) {
 	// A missing customer is 404 whatever If-Match says (W/ included).
 	for _, h := range []string{`"1"`, `"abc"`, "*", `"1", "2"`, `W/"1"`} {
 		got := e.do(req{method: "PUT", path: "/v1/customers/" + missingCustomer, body: `{"lastName":"X"}`, header: http.Header{"If-Match": {h}}})
-		got.expect(t, http.StatusNotFound, "CUSTOMER_NOT_FOUND")
+		got.expect(t, http.StatusNotFound, "NOT_FOUND")
 		got = e.do(req{method: "DELETE", path: "/v1/customers/" + missingCustomer, header: http.Header{"If-Match": {h}}})
-		got.expect(t, http.StatusNotFound, "CUSTOMER_NOT_FOUND")
+		got.expect(t, http.StatusNotFound, "NOT_FOUND")
 	}
 	// DELETE honours If-Match too.
 	e.do(req{method: "DELETE", path: path, header: http.Header{"If-Match": {`"999"`}}}).expect(t, 412, "PRECONDITION_FAILED")
@@ -287,43 +287,84 @@ func TestListCursors(t *testing.T) {
 
 func TestListQueryParameters(t *testing.T) {
 	e := newEnv(t)
+	const (
+		orderStatuses   = "'all' | 'pending' | 'confirmed' | 'partial' | 'fulfilled' | 'cancelled'"
+		notACustomerID  = "Must be a customer id (cust_ and 26 characters)"
+		totalsDeviation = "Sorting by totals.total is not supported: order totals belong to FlexPortal's product catalog, which this service does not hold"
+		customDeviation = "Filtering by custom fields is not supported: it needs FlexPortal's dashboard configuration, which this service does not hold"
+	)
 	tests := []struct {
-		path, wantParam string
+		path string
+		want []detail // every failing parameter, in name order
 	}{
-		{"/v1/customers?limit=0", "limit"},
-		{"/v1/customers?limit=101", "limit"},
-		{"/v1/customers?limit=abc", "limit"},
-		{"/v1/customers?limit=%2B5", "limit"},
-		{"/v1/customers?limit=05", "limit"},
-		{"/v1/customers?limit=1.5", "limit"},
-		{"/v1/customers?limit=", "limit"},
-		{"/v1/customers?limit=1&limit=2", "limit"},
-		{"/v1/customers?status=deleted", "status"},
-		{"/v1/customers?status=ACTIVE", "status"},
-		{"/v1/customers?customerType=robot", "customerType"},
-		{"/v1/customers?sortDir=up", "sortDir"},
-		{"/v1/customers?email=" + strings.Repeat("a", 250) + "%40example.com", "email"},
-		{"/v1/customers?page=2", "page"},
-		{"/v1/customers?customerId=x", "customerId"},
-		{"/v1/orders?status=active", "status"},
-		{"/v1/orders?limit=500", "limit"},
-		{"/v1/orders?sortDir=", "sortDir"},
-		{"/v1/orders?email=a%40example.com", "email"},
-		{"/v1/orders?customerType=business", "customerType"},
-		{"/v1/orders?customerId=cust_x", "customerId"},
-		{"/v1/orders?customerId=" + strings.Repeat("x", 2000), "customerId"},
-		{"/v1/orders?customerId=" + strings.ToLower(missingCustomer), "customerId"},
+		{"/v1/customers?limit=0", []detail{{"limit", "Number must be greater than or equal to 1", "too_small"}}},
+		{"/v1/customers?limit=-3", []detail{{"limit", "Number must be greater than or equal to 1", "too_small"}}},
+		{"/v1/customers?limit=101", []detail{{"limit", "Number must be less than or equal to 100", "too_big"}}},
+		{"/v1/customers?limit=99999999999999999999", []detail{{"limit", "Number must be less than or equal to 100", "too_big"}}},
+		{"/v1/customers?limit=abc", []detail{{"limit", "Expected number, received string", "invalid_type"}}},
+		{"/v1/customers?limit=%2B5", []detail{{"limit", "Expected number, received string", "invalid_type"}}},
+		{"/v1/customers?limit=05", []detail{{"limit", "Expected number, received string", "invalid_type"}}},
+		{"/v1/customers?limit=NaN", []detail{{"limit", "Expected number, received string", "invalid_type"}}},
+		{"/v1/customers?limit=1.5", []detail{{"limit", "Expected integer, received float", "invalid_type"}}},
+		{"/v1/customers?limit=", []detail{{"limit", "Expected number, received string", "invalid_type"}}},
+		{"/v1/customers?limit=1&limit=2", []detail{{"limit", "Expected string, received array", "invalid_type"}}},
+		{"/v1/customers?status=deleted", []detail{{"status", "Invalid enum value. Expected 'active' | 'inactive' | 'all', received 'deleted'", "invalid_enum_value"}}},
+		{"/v1/customers?status=ACTIVE", []detail{{"status", "Invalid enum value. Expected 'active' | 'inactive' | 'all', received 'ACTIVE'", "invalid_enum_value"}}},
+		{"/v1/customers?status=", []detail{{"status", "Invalid enum value. Expected 'active' | 'inactive' | 'all', received ''", "invalid_enum_value"}}},
+		{"/v1/customers?customerType=robot", []detail{{"customerType", "Invalid enum value. Expected 'individual' | 'business', received 'robot'", "invalid_enum_value"}}},
+		{"/v1/customers?sortDir=up", []detail{{"sortDir", "Invalid enum value. Expected 'desc' | 'asc', received 'up'", "invalid_enum_value"}}},
+		{"/v1/customers?email=" + strings.Repeat("a", 250) + "%40example.com", []detail{{"email", "String must contain at most 254 character(s)", "too_big"}}},
+		{"/v1/customers?email=%20", []detail{{"email", "String must contain at least 1 character(s)", "too_small"}}},
+		{"/v1/customers?page=2", []detail{{"page", "Unrecognized key(s) in object: 'page'", "unrecognized_keys"}}},
+		{"/v1/customers?customerId=x", []detail{{"customerId", "Unrecognized key(s) in object: 'customerId'", "unrecognized_keys"}}},
+		// The customer list has no known deviations: these are unknown parameters there.
+		{"/v1/customers?customField_plan=gold", []detail{{"customField_plan", "Unrecognized key(s) in object: 'customField_plan'", "unrecognized_keys"}}},
+		{"/v1/customers?status=x&limit=0&nickname=a&sortDir=up&sortDir=down", []detail{
+			{"limit", "Number must be greater than or equal to 1", "too_small"},
+			{"nickname", "Unrecognized key(s) in object: 'nickname'", "unrecognized_keys"},
+			{"sortDir", "Expected string, received array", "invalid_type"},
+			{"status", "Invalid enum value. Expected 'active' | 'inactive' | 'all', received 'x'", "invalid_enum_value"},
+		}},
+		{"/v1/orders?status=active", []detail{{"status", "Invalid enum value. Expected " + orderStatuses + ", received 'active'", "invalid_enum_value"}}},
+		{"/v1/orders?limit=500", []detail{{"limit", "Number must be less than or equal to 100", "too_big"}}},
+		{"/v1/orders?sortDir=", []detail{{"sortDir", "Invalid enum value. Expected 'desc' | 'asc', received ''", "invalid_enum_value"}}},
+		{"/v1/orders?email=a%40example.com", []detail{{"email", "Unrecognized key(s) in object: 'email'", "unrecognized_keys"}}},
+		{"/v1/orders?customerType=business", []detail{{"customerType", "Unrecognized key(s) in object: 'customerType'", "unrecognized_keys"}}},
+		{"/v1/orders?customerId=cust_x", []detail{{"customerId", notACustomerID, "custom"}}},
+		{"/v1/orders?customerId=", []detail{{"customerId", notACustomerID, "custom"}}},
+		{"/v1/orders?customerId=" + strings.Repeat("x", 2000), []detail{{"customerId", notACustomerID, "custom"}}},
+		{"/v1/orders?customerId=" + strings.ToLower(missingCustomer), []detail{{"customerId", notACustomerID, "custom"}}},
+		// API.md's known deviations: a clear 400 naming the parameter.
+		{"/v1/orders?sortBy=totals.total", []detail{{"sortBy", totalsDeviation, "custom"}}},
+		{"/v1/orders?sortBy=totals.total&sortDir=asc", []detail{{"sortBy", totalsDeviation, "custom"}}},
+		{"/v1/orders?customField_siebelId=1-ABC", []detail{{"customField_siebelId", customDeviation, "custom"}}},
+		{"/v1/orders?customField_vendor=acme&customField_region=eu&status=pending", []detail{
+			{"customField_region", customDeviation, "custom"}, {"customField_vendor", customDeviation, "custom"}}},
+		{"/v1/orders?sortBy=firstName", []detail{{"sortBy", "Invalid enum value. Expected 'createdAt' | 'updatedAt' | 'orderId' | 'status', received 'firstName'", "invalid_enum_value"}}},
+		{"/v1/customers?sortBy=name&hasActiveRentals=yes", []detail{
+			{"hasActiveRentals", "Invalid enum value. Expected 'true' | 'false', received 'yes'", "invalid_enum_value"},
+			{"sortBy", "Invalid enum value. Expected 'createdAt' | 'firstName' | 'lastName' | 'email' | 'totalMonthlyRevenue' | 'totalDevicesRented', received 'name'", "invalid_enum_value"}}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.path, func(t *testing.T) {
+		t.Run(tt.path[:min(len(tt.path), 80)], func(t *testing.T) {
 			got := e.do(req{method: "GET", path: tt.path})
-			got.expect(t, http.StatusBadRequest, "INVALID_REQUEST")
-			if !strings.Contains(got.errorMessage(), `"`+tt.wantParam+`"`) {
-				t.Errorf("message %q does not name %q", got.errorMessage(), tt.wantParam)
+			got.expect(t, http.StatusBadRequest, "VALIDATION_ERROR")
+			if msg := got.errorMessage(); msg != "Invalid query parameters" {
+				t.Errorf("message %q, want %q", msg, "Invalid query parameters")
+			}
+			if d := got.details(t); !slices.Equal(d, tt.want) {
+				t.Errorf("details %+v, want %+v", d, tt.want)
 			}
 		})
 	}
-	e.do(req{method: "GET", path: "/v1/customers?%zz=1"}).expect(t, http.StatusBadRequest, "INVALID_REQUEST")
+	// What is not a query at all, and a bad cursor, stay INVALID_REQUEST.
+	for _, path := range []string{"/v1/customers?%zz=1", "/v1/customers?startAfter=nope", "/v1/customers?startAfter=", "/v1/orders?startAfter="} {
+		got := e.do(req{method: "GET", path: path})
+		got.expect(t, http.StatusBadRequest, "INVALID_REQUEST")
+		if _, ok := got.body["error"].(map[string]any)["details"]; ok {
+			t.Errorf("GET %s: INVALID_REQUEST with details: %s", path, got.Body)
+		}
+	}
 	for _, ok := range []string{"/v1/customers?limit=1&status=all&customerType=business&sortDir=asc&email=a%40b.co",
 		"/v1/customers?status=active&customerType=individual", "/v1/customers?status=inactive",
 		"/v1/orders?limit=100&status=cancelled&customerId=" + missingCustomer + "&sortDir=desc",
@@ -336,7 +377,7 @@ func TestListQueryParameters(t *testing.T) {
 func TestErrorShape(t *testing.T) {
 	e := newEnv(t)
 	got := e.do(req{method: "GET", path: "/v1/customers/cust_missing"})
-	got.expect(t, http.StatusNotFound, "CUSTOMER_NOT_FOUND")
+	got.expect(t, http.StatusNotFound, "NOT_FOUND")
 	var shape map[string]map[string]json.RawMessage
 	if err := json.Unmarshal(got.Body.Bytes(), &shape); err != nil || len(shape) != 1 || len(shape["error"]) != 2 {
 		t.Errorf("error body %s, want exactly {\"error\":{\"code\",\"message\"}}", got.Body)
@@ -526,59 +567,60 @@ func TestUpdateCustomerRules(t *testing.T) {
 		body       string
 		wantStatus int
 		wantCode   string
-		wantField  string // the failing field of a 422 VALIDATION_ERROR
+		wantField  string // the failing field of a 400 VALIDATION_ERROR
+		wantIssue  string // and its issue code
 		want       map[string]string
 	}
 	steps := []step{
-		{"trimmed", `{"firstName":"  Grace \t"}`, 200, "", "", map[string]string{"firstName": `"Grace"`, "lastName": `"Lovelace"`, "email": `"a@example.com"`}},
-		{"100 characters, not bytes", `{"lastName":"` + strings.Repeat("é", 100) + `"}`, 200, "", "", map[string]string{"lastName": `"` + strings.Repeat("é", 100) + `"`, "firstName": `"Grace"`}},
-		{"101 characters", `{"lastName":"` + strings.Repeat("é", 101) + `"}`, 422, "VALIDATION_ERROR", "lastName", nil},
-		{"blank after trimming", `{"firstName":"  "}`, 422, "VALIDATION_ERROR", "firstName", nil},
-		{"wrong JSON type", `{"firstName":1}`, 422, "VALIDATION_ERROR", "firstName", nil},
-		{"optional fields set", `{"company":" Acme ","phone":"+44 20 7946 0000"}`, 200, "", "", map[string]string{"company": `"Acme"`, "phone": `"+44 20 7946 0000"`}},
-		{"null removes an optional field", `{"company":null}`, 200, "", "", map[string]string{"company": "", "phone": `"+44 20 7946 0000"`}},
-		{"null phone", `{"phone":null}`, 200, "", "", map[string]string{"phone": ""}},
-		{"billing address set", `{"billingAddress":` + full + `}`, 200, "", "", map[string]string{"lastBillingAddress": full}},
-		{"billing address replaced whole", `{"billingAddress":` + plain + `}`, 200, "", "", map[string]string{"lastBillingAddress": plain}},
-		{"address with an unknown key", `{"shippingAddress":{"contactName":"A","streetAddress":"S","city":"C","country":"X","zip":"1"}}`, 422, "VALIDATION_ERROR", "shippingAddress.zip", nil},
-		{"address missing a required key", `{"shippingAddress":{"contactName":"A","streetAddress":"S","country":"X"}}`, 422, "VALIDATION_ERROR", "shippingAddress.city", nil},
-		{"shipping address set", `{"shippingAddress":` + full + `}`, 200, "", "", map[string]string{"lastShippingAddress": full, "lastBillingAddress": plain}},
-		{"null removes an address", `{"shippingAddress":null}`, 200, "", "", map[string]string{"lastShippingAddress": "", "lastBillingAddress": plain}},
-		{"null billing address", `{"billingAddress":null}`, 200, "", "", map[string]string{"lastBillingAddress": ""}},
-		{"custom fields set", `{"customFields":{"plan":"silver","old":"x","seats":3}}`, 200, "", "", map[string]string{"customFields": `{"plan":"silver","old":"x","seats":3}`}},
-		{"custom fields merged", `{"customFields":{"plan":"gold","old":null}}`, 200, "", "", map[string]string{"customFields": `{"plan":"gold","seats":3}`}},
-		{"50 custom fields in the result", customFieldsBody("k", 48), 200, "", "", nil},
-		{"51 custom fields in the result", `{"customFields":{"one":"more"}}`, 422, "VALIDATION_ERROR", "customFields", nil},
-		{"51 set, 1 removed", `{"customFields":{"one":"more","plan":null}}`, 200, "", "", nil},
-		{"customerId of the path is ignored", `{"customerId":"` + cid + `","customerType":"business"}`, 200, "", "", map[string]string{"customerType": `"business"`}},
-		{"only the customerId of the path", `{"customerId":"` + cid + `"}`, 422, "VALIDATION_ERROR", "body", nil},
-		{"another customerId", `{"customerId":"` + missingCustomer + `","firstName":"X"}`, 422, "VALIDATION_ERROR", "customerId", nil},
-		{"nothing to change", `{}`, 422, "VALIDATION_ERROR", "body", nil},
-		{"unknown field", `{"nickname":"Al"}`, 422, "VALIDATION_ERROR", "nickname", nil},
-		{"bad enum", `{"status":"deleted"}`, 422, "VALIDATION_ERROR", "status", nil},
-		{"bad email", `{"email":"Ada <a@example.com>"}`, 422, "VALIDATION_ERROR", "email", nil},
-		{"own email in another case, stored as given", `{"email":"A@Example.COM"}`, 200, "", "", map[string]string{"email": `"A@Example.COM"`}},
-		{"inactive while an order is pending", `{"status":"inactive","firstName":"Gone"}`, 409, "CUSTOMER_HAS_PENDING_ORDERS", "", map[string]string{"status": `"active"`, "firstName": `"Grace"`}},
+		{"trimmed", `{"firstName":"  Grace \t"}`, 200, "", "", "", map[string]string{"firstName": `"Grace"`, "lastName": `"Lovelace"`, "email": `"a@example.com"`}},
+		{"100 characters, not bytes", `{"lastName":"` + strings.Repeat("é", 100) + `"}`, 200, "", "", "", map[string]string{"lastName": `"` + strings.Repeat("é", 100) + `"`, "firstName": `"Grace"`}},
+		{"101 characters", `{"lastName":"` + strings.Repeat("é", 101) + `"}`, 400, "VALIDATION_ERROR", "lastName", "too_big", nil},
+		{"blank after trimming", `{"firstName":"  "}`, 400, "VALIDATION_ERROR", "firstName", "too_small", nil},
+		{"wrong JSON type", `{"firstName":1}`, 400, "VALIDATION_ERROR", "firstName", "invalid_type", nil},
+		{"optional fields set", `{"company":" Acme ","phone":"+44 20 7946 0000"}`, 200, "", "", "", map[string]string{"company": `"Acme"`, "phone": `"+44 20 7946 0000"`}},
+		{"null removes an optional field", `{"company":null}`, 200, "", "", "", map[string]string{"company": "", "phone": `"+44 20 7946 0000"`}},
+		{"null phone", `{"phone":null}`, 200, "", "", "", map[string]string{"phone": ""}},
+		{"billing address set", `{"billingAddress":` + full + `}`, 200, "", "", "", map[string]string{"lastBillingAddress": full}},
+		{"billing address replaced whole", `{"billingAddress":` + plain + `}`, 200, "", "", "", map[string]string{"lastBillingAddress": plain}},
+		{"address with an unknown key", `{"shippingAddress":{"contactName":"A","streetAddress":"S","city":"C","country":"X","zip":"1"}}`, 400, "VALIDATION_ERROR", "shippingAddress.zip", "unrecognized_keys", nil},
+		{"address missing a required key", `{"shippingAddress":{"contactName":"A","streetAddress":"S","country":"X"}}`, 400, "VALIDATION_ERROR", "shippingAddress.city", "invalid_type", nil},
+		{"shipping address set", `{"shippingAddress":` + full + `}`, 200, "", "", "", map[string]string{"lastShippingAddress": full, "lastBillingAddress": plain}},
+		{"null removes an address", `{"shippingAddress":null}`, 200, "", "", "", map[string]string{"lastShippingAddress": "", "lastBillingAddress": plain}},
+		{"null billing address", `{"billingAddress":null}`, 200, "", "", "", map[string]string{"lastBillingAddress": ""}},
+		{"custom fields set", `{"customFields":{"plan":"silver","old":"x","seats":3}}`, 200, "", "", "", map[string]string{"customFields": `{"plan":"silver","old":"x","seats":3}`}},
+		{"custom fields merged", `{"customFields":{"plan":"gold","old":null}}`, 200, "", "", "", map[string]string{"customFields": `{"plan":"gold","seats":3}`}},
+		{"50 custom fields in the result", customFieldsBody("k", 48), 200, "", "", "", nil},
+		{"51 custom fields in the result", `{"customFields":{"one":"more"}}`, 400, "VALIDATION_ERROR", "customFields", "too_big", nil},
+		{"51 set, 1 removed", `{"customFields":{"one":"more","plan":null}}`, 200, "", "", "", nil},
+		{"customerId of the path is ignored", `{"customerId":"` + cid + `","customerType":"business"}`, 200, "", "", "", map[string]string{"customerType": `"business"`}},
+		{"only the customerId of the path", `{"customerId":"` + cid + `"}`, 400, "VALIDATION_ERROR", "", "custom", nil},
+		{"another customerId", `{"customerId":"` + missingCustomer + `","firstName":"X"}`, 400, "VALIDATION_ERROR", "customerId", "custom", nil},
+		{"nothing to change", `{}`, 400, "VALIDATION_ERROR", "", "custom", nil},
+		{"unknown field", `{"nickname":"Al"}`, 400, "VALIDATION_ERROR", "nickname", "unrecognized_keys", nil},
+		{"bad enum", `{"status":"deleted"}`, 400, "VALIDATION_ERROR", "status", "invalid_enum_value", nil},
+		{"bad email", `{"email":"Ada <a@example.com>"}`, 400, "VALIDATION_ERROR", "email", "invalid_string", nil},
+		{"own email in another case, stored as given", `{"email":"A@Example.COM"}`, 200, "", "", "", map[string]string{"email": `"A@Example.COM"`}},
+		{"inactive while an order is pending", `{"status":"inactive","firstName":"Gone"}`, 409, "CUSTOMER_HAS_PENDING_ORDERS", "", "", map[string]string{"status": `"active"`, "firstName": `"Grace"`}},
 	}
 	for _, required := range []string{"email", "firstName", "lastName", "customerType", "status"} {
-		steps = append(steps, step{"null " + required, `{"` + required + `":null}`, 422, "VALIDATION_ERROR", required, nil})
+		steps = append(steps, step{"null " + required, `{"` + required + `":null}`, 400, "VALIDATION_ERROR", required, "invalid_type", nil})
 	}
 	for _, ro := range []string{"tenantId", "createdAt", "updatedAt", "version", "totalOrders", "totalDevicesRented",
 		"totalMonthlyRevenue", "orderIds", "rentalIds", "lastBillingAddress", "lastShippingAddress"} {
-		steps = append(steps, step{"read-only " + ro, `{"` + ro + `":null,"firstName":"X"}`, 422, "VALIDATION_ERROR", ro, nil})
+		steps = append(steps, step{"read-only " + ro, `{"` + ro + `":null,"firstName":"X"}`, 400, "VALIDATION_ERROR", ro, "unrecognized_keys", nil})
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
 			before := e.do(req{method: "GET", path: path})
 			got := e.do(req{method: "PUT", path: path, body: st.body})
 			got.expect(t, st.wantStatus, st.wantCode)
-			if st.wantField != "" {
+			if st.wantIssue != "" {
 				var parsed struct {
-					Error struct{ Details []struct{ Field string } }
+					Error struct{ Details []struct{ Path, Code string } }
 				}
 				_ = json.Unmarshal(got.Body.Bytes(), &parsed)
-				if d := parsed.Error.Details; len(d) != 1 || d[0].Field != st.wantField {
-					t.Errorf("details %+v, want the one field %q", d, st.wantField)
+				if d := parsed.Error.Details; len(d) != 1 || d[0].Path != st.wantField || d[0].Code != st.wantIssue {
+					t.Errorf("details %+v, want the one field %q, code %s", d, st.wantField, st.wantIssue)
 				}
 			}
 			after := e.do(req{method: "GET", path: path})

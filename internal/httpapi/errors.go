@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -9,40 +10,9 @@ import (
 	"github.com/flexportal-compat/customers-api/internal/fault"
 )
 
-// outcome is how one fault.Kind looks on the wire.
-type outcome struct {
-	status  int
-	code    string
-	message string // the default message, used when the error carries none
-}
-
-// outcomes is the one table from error kind to HTTP status and FlexPortal code.
-var outcomes = map[fault.Kind]outcome{
-	fault.Internal:          {http.StatusInternalServerError, "INTERNAL_ERROR", "An internal error occurred"},
-	fault.BadRequest:        {http.StatusBadRequest, "INVALID_REQUEST", "The request is invalid"},
-	fault.Unauthorized:      {http.StatusUnauthorized, "UNAUTHORIZED", "A valid API key is required"},
-	fault.Forbidden:         {http.StatusForbidden, "FORBIDDEN", "This API key may not perform this request"},
-	fault.NotFound:          {http.StatusNotFound, "NOT_FOUND", "No such route"},
-	fault.CustomerNotFound:  {http.StatusNotFound, "CUSTOMER_NOT_FOUND", "Customer not found"},
-	fault.OrderNotFound:     {http.StatusNotFound, "ORDER_NOT_FOUND", "Order not found"},
-	fault.MethodNotAllowed:  {http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "Method not allowed"},
-	fault.EmailExists:       {http.StatusConflict, "EMAIL_ALREADY_EXISTS", "A customer with this email already exists"},
-	fault.PendingOrders:     {http.StatusConflict, "CUSTOMER_HAS_PENDING_ORDERS", "The customer has pending orders"},
-	fault.CustomerInactive:  {http.StatusConflict, "CUSTOMER_INACTIVE", "The customer is inactive"},
-	fault.NotCancellable:    {http.StatusConflict, "ORDER_NOT_CANCELLABLE", "Only a pending order can be cancelled"},
-	fault.AlreadyCancelled:  {http.StatusConflict, "ALREADY_CANCELLED", "The order is already cancelled"},
-	fault.IdempotencyInUse:  {http.StatusConflict, "IDEMPOTENCY_KEY_IN_USE", "A request with this Idempotency-Key is still being processed"},
-	fault.Precondition:      {http.StatusPreconditionFailed, "PRECONDITION_FAILED", "The resource has changed since the given ETag"},
-	fault.TooLarge:          {http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", "The request body is larger than 64 KiB"},
-	fault.UnsupportedMedia:  {http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json"},
-	fault.Validation:        {http.StatusUnprocessableEntity, "VALIDATION_ERROR", "The request is invalid"},
-	fault.IdempotencyReused: {http.StatusUnprocessableEntity, "IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used with a different request body"},
-	fault.Unavailable:       {http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE", "The service is temporarily unavailable; retry later"},
-}
-
-// retryAfter is the Retry-After of a 503, in seconds: the stores have already retried with
-// backoff, so the client should wait a little longer than that.
-const retryAfter = "2"
+// retryAfter is the Retry-After of a 503, in seconds: the DynamoDB store has already retried for
+// up to its budget (dynamo.RetryPolicy, 2.5 s), so the client waits a little longer than that.
+const retryAfter = "3"
 
 type errorBody struct {
 	Error errorDetail `json:"error"`
@@ -54,19 +24,29 @@ type errorDetail struct {
 	Details []fault.FieldError `json:"details,omitempty"`
 }
 
-// writeError is the only writer of error bodies. The message shown is the error's client-safe
-// message; for Internal and Unavailable it is always the generic one, and the cause is logged.
+// statusClientClosed is the status logged for a request whose client went away before it was
+// answered (nginx's 499): not a failure of the service, so never a 500 in the logs or metrics.
+const statusClientClosed = 499
+
+// writeError is the only writer of error bodies, rendering fault's table (Kind.Status,
+// Kind.Code). The message shown is the error's client-safe message; for Internal and Unavailable
+// it is always the generic one, and the cause is logged.
 func writeError(log *slog.Logger, w http.ResponseWriter, r *http.Request, err error) {
-	kind := fault.KindOf(err)
-	out, ok := outcomes[kind]
-	if !ok {
-		kind, out = fault.Internal, outcomes[fault.Internal]
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		// The client closed the connection (or the Lambda invocation was abandoned): whatever
+		// failed failed because of that. Nobody reads this answer; the status is for the log.
+		log.LogAttrs(r.Context(), slog.LevelInfo, "client closed the request",
+			slog.String("requestId", requestIDOf(r.Context())))
+		w.WriteHeader(statusClientClosed)
+		return
 	}
-	body := errorDetail{Code: out.code, Message: out.message}
+	kind := fault.KindOf(err)
+	body := errorDetail{Code: kind.Code(), Message: kind.DefaultMessage()}
 	var v *fault.ValidationError
 	var fe *fault.Error
 	switch {
-	case kind == fault.Internal || kind == fault.Unavailable:
+	case kind.Status() >= 500:
+		// Internal, Unavailable, and any kind without a row: nothing of the cause is shown.
 		level := slog.LevelError
 		if kind == fault.Unavailable {
 			level = slog.LevelWarn
@@ -74,15 +54,15 @@ func writeError(log *slog.Logger, w http.ResponseWriter, r *http.Request, err er
 		}
 		log.LogAttrs(r.Context(), level, "request failed",
 			slog.String("requestId", requestIDOf(r.Context())),
-			slog.String("code", out.code),
+			slog.String("code", body.Code),
 			slog.String("error", err.Error()))
 	case errors.As(err, &v):
-		body.Message = v.Error()
+		body.Message = v.Summary()
 		body.Details = v.Fields
 	case errors.As(err, &fe) && fe.Message != "":
 		body.Message = fe.Message
 	}
-	writeJSON(w, out.status, errorBody{Error: body})
+	writeJSON(w, kind.Status(), errorBody{Error: body})
 }
 
 // writeJSON writes v as the response body with status. Content-Type was set by begin.

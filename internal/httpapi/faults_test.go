@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -69,9 +70,9 @@ func TestStoreFailures(t *testing.T) {
 		{"plain error", errors.New(secret), 500, "INTERNAL_ERROR"},
 		{"wrapped internal", fmt.Errorf("dynamo: get: %w", fault.Wrap(fault.Internal, secret, errors.New("cause"))), 500, "INTERNAL_ERROR"},
 		{"unavailable", fmt.Errorf("dynamo: update customer: %w", fault.Wrap(fault.Unavailable, secret, errors.New(secret))), 503, "SERVICE_UNAVAILABLE"},
-		{"not cancellable", fmt.Errorf("fake: %w", order.ErrNotCancellable), 409, "ORDER_NOT_CANCELLABLE"},
+		{"not cancellable", fmt.Errorf("fake: %w", order.ErrNotCancellable), 400, "ORDER_NOT_CANCELLABLE"},
 		{"idempotency in use", fmt.Errorf("fake: %w", order.ErrIdempotencyInUse), 409, "IDEMPOTENCY_KEY_IN_USE"},
-		{"too many custom fields", fmt.Errorf("fake: %w", customer.TooManyCustomFields()), 422, "VALIDATION_ERROR"},
+		{"too many custom fields", fmt.Errorf("fake: %w", customer.TooManyCustomFields()), 400, "VALIDATION_ERROR"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -89,7 +90,7 @@ func TestStoreFailures(t *testing.T) {
 				}
 				wantRetry := ""
 				if tt.wantStatus == 503 {
-					wantRetry = "2"
+					wantRetry = "3"
 				}
 				if ra := got.Header().Get("Retry-After"); ra != wantRetry {
 					t.Errorf("%s: Retry-After = %q, want %q", rt.Name, ra, wantRetry)
@@ -126,7 +127,7 @@ func TestNoPersonalDataInLogs(t *testing.T) {
 	cid := e.customer("private.person@example.com")
 	e.do(req{method: "PUT", path: "/v1/customers/" + cid, body: `{"phone":"+44 20 7946 0958","email":"other.person@example.com"}`}).expect(t, 200, "")
 	e.do(req{method: "GET", path: "/v1/customers?email=private.person%40example.com"}).expect(t, 200, "")
-	e.do(req{method: "PUT", path: "/v1/customers/" + cid, body: `{"email":"bad address@x"}`}).expect(t, 422, "VALIDATION_ERROR")
+	e.do(req{method: "PUT", path: "/v1/customers/" + cid, body: `{"email":"bad address@x"}`}).expect(t, 400, "VALIDATION_ERROR")
 	logs := e.logs.String()
 	for _, pii := range []string{"private.person", "other.person", "7946", "bad address"} {
 		if strings.Contains(logs, pii) {
@@ -169,4 +170,36 @@ func TestWarmUpdateReadsNothing(t *testing.T) {
 	if s.keyReads != 1 || s.customerReads != 0 {
 		t.Errorf("3 updates read the key %d times and the customer %d times, want 1 and 0", s.keyReads, s.customerReads)
 	}
+}
+
+// TestClientDisconnectIsNot500: a store call that fails because the client went away (its
+// context cancelled) is logged as 499 at info, never as a 500 error.
+func TestClientDisconnectIsNot500(t *testing.T) {
+	var logs bytes.Buffer
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &cancellingStore{cancel: cancel}
+	h := httpapi.New(s, httpapi.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))}).Handler()
+	r := httptest.NewRequestWithContext(ctx, "GET", "/v1/customers/cust_01JD5X9K3M4N5P6Q7R8S9T0V1W", nil)
+	r.Header.Set("Authorization", "Bearer "+keyT1)
+	r.Header.Set("Tenant-ID", "t1")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	if rec.Code != 499 {
+		t.Errorf("status = %d, want 499", rec.Code)
+	}
+	if strings.Contains(logs.String(), `"level":"ERROR"`) || !strings.Contains(logs.String(), `"status":499`) {
+		t.Errorf("logs = %s, want no ERROR line and a request line with status 499", logs.String())
+	}
+}
+
+// cancellingStore is a fakeStore whose GetCustomer cancels the request's context and fails with
+// the error a store returns then: the client has gone.
+type cancellingStore struct {
+	fakeStore
+	cancel context.CancelFunc
+}
+
+func (c *cancellingStore) GetCustomer(ctx context.Context, _, id string) (customer.Customer, error) {
+	c.cancel()
+	return customer.Customer{}, fmt.Errorf("dynamo: get customer %s: %w", id, ctx.Err())
 }

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
 	"github.com/flexportal-compat/customers-api/internal/auth"
 	"github.com/flexportal-compat/customers-api/internal/httpapi"
 	"github.com/flexportal-compat/customers-api/internal/store/embedded"
@@ -156,10 +158,34 @@ func serve(t *testing.T, h http.Handler, r req) resp {
 	return out
 }
 
-// expect checks the status and, for errors, the error code; every response must also carry the
-// headers every response carries.
+// errorSchema is FlexPortal's error body as internal/compat describes it, compiled once.
+var errorSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
+	return jsonschema.NewCompiler().Compile("../compat/testdata/schemas/error.json")
+})
+
+// checkErrorShape fails t unless body is FlexPortal's error shape (internal/compat's schema).
+func checkErrorShape(t *testing.T, body []byte) {
+	t.Helper()
+	sch, err := errorSchema()
+	if err != nil {
+		t.Fatalf("compile the error schema: %v", err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("error body %s: %v", body, err)
+	}
+	if err := sch.Validate(inst); err != nil {
+		t.Errorf("error body %s is not FlexPortal's error shape: %#v", body, err)
+	}
+}
+
+// expect checks the status and, for errors, the error code and FlexPortal's error shape; every
+// response must also carry the headers every response carries.
 func (r resp) expect(t *testing.T, status int, code string) {
 	t.Helper()
+	if r.Code >= 400 {
+		checkErrorShape(t, r.Body.Bytes())
+	}
 	if r.Code != status {
 		t.Errorf("status = %d, want %d (body %s)", r.Code, status, r.Body.String())
 	}
@@ -184,6 +210,21 @@ func (r resp) errorMessage() string {
 	e, _ := r.body["error"].(map[string]any)
 	msg, _ := e["message"].(string)
 	return msg
+}
+
+// detail is one entry of a VALIDATION_ERROR's details.
+type detail struct{ Path, Message, Code string }
+
+// details returns the details of an error body (none when it has none).
+func (r resp) details(t *testing.T) []detail {
+	t.Helper()
+	var body struct {
+		Error struct{ Details []detail }
+	}
+	if err := json.Unmarshal(r.Body.Bytes(), &body); err != nil {
+		t.Fatalf("error body %s: %v", r.Body, err)
+	}
+	return body.Error.Details
 }
 
 func (r resp) str(path ...string) string {

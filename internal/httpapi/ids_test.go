@@ -28,16 +28,20 @@ func TestMalformedPathIDs(t *testing.T) {
 		if !strings.Contains(rt.Pattern, "{") {
 			continue
 		}
-		want := "CUSTOMER_NOT_FOUND"
+		want := "Customer not found"
 		if strings.Contains(rt.Pattern, "{orderId}") {
-			want = "ORDER_NOT_FOUND"
+			want = "Order not found"
 		}
 		for _, b := range bad {
 			t.Run(rt.Name+"/"+b.name, func(t *testing.T) {
 				s.calls = 0
 				r := routeRequest(rt, b.customer, b.order)
 				r.header = http.Header{"If-Match": {`"1", "2"`}} // would read the customer
-				serve(t, h, r).expect(t, http.StatusNotFound, want)
+				got := serve(t, h, r)
+				got.expect(t, http.StatusNotFound, "NOT_FOUND")
+				if got.errorMessage() != want {
+					t.Errorf("message %q, want %q", got.errorMessage(), want)
+				}
 				if s.calls != 0 {
 					t.Errorf("%s %s: %d store calls, want 0", r.method, r.path[:min(len(r.path), 60)], s.calls)
 				}
@@ -51,13 +55,13 @@ func TestMalformedPathIDs(t *testing.T) {
 		}
 	}
 
-	// The customerId filter of GET /v1/orders: 400, naming the parameter.
+	// The customerId filter of GET /v1/orders: 400 VALIDATION_ERROR, naming the parameter.
 	for _, b := range bad {
 		s.calls = 0
 		got := serve(t, h, req{method: "GET", path: "/v1/orders?customerId=" + b.customer})
-		got.expect(t, http.StatusBadRequest, "INVALID_REQUEST")
-		if !strings.Contains(got.errorMessage(), `"customerId"`) || s.calls != 0 {
-			t.Errorf("customerId=%.40s: message %q with %d store calls, want it to name \"customerId\" and 0 calls", b.customer, got.errorMessage(), s.calls)
+		got.expect(t, http.StatusBadRequest, "VALIDATION_ERROR")
+		if d := got.details(t); len(d) != 1 || d[0].Path != "customerId" || d[0].Code != "custom" || s.calls != 0 {
+			t.Errorf("customerId=%.40s: details %+v with %d store calls, want one at customerId (custom) and 0 calls", b.customer, d, s.calls)
 		}
 	}
 }

@@ -52,7 +52,20 @@ func begin(w http.ResponseWriter, r *http.Request) *http.Request {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Request-Id", id)
+	joinRepeated(r.Header)
 	return r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+}
+
+// joinRepeated makes every header one value, a header sent more than once becoming its values
+// joined by commas — exactly what an API Gateway HTTP API (payload 2.0) hands a Lambda. So a
+// request reads the same locally and in Lambda: two Tenant-IDs are "a,b" (not one tenant), two
+// Authorization headers are no bearer key, and a comma inside one value is just a character.
+func joinRepeated(h http.Header) {
+	for k, v := range h {
+		if len(v) > 1 {
+			h[k] = []string{strings.Join(v, ",")}
+		}
+	}
 }
 
 // statusRecorder remembers the status written, for the access log.
@@ -75,10 +88,10 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 	return s.ResponseWriter.Write(b)
 }
 
-// serve runs the checks of API.md "Every request" in their order — key (401), Tenant-ID present
-// (400), tenant and scope granted (403), Content-Type and size of any body (415, 413) — and
-// then the request: the form of the path ids (404), and the route's handler, given the body
-// read here. Nothing else reads the body.
+// serve runs the checks of API.md "Every request" in their order — key (401), tenant (403
+// NO_TENANT_ACCESS), scope (403 INSUFFICIENT_PERMISSIONS), Content-Type and size of any body
+// (415, 413) — and then the request: the form of the path ids (404), and the route's handler,
+// given the body read here. Nothing else reads the body.
 func (a *API) serve(rt Route) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -123,30 +136,60 @@ func (a *API) serve(rt Route) http.Handler {
 	})
 }
 
-// authorize returns the tenant of an authenticated request allowed scope.
+// authorize returns the tenant of an authenticated request allowed scope, checking in API.md's
+// order: the key (401 AUTH_REQUIRED without one, INVALID_TOKEN for any other failure), the tenant
+// (403 NO_TENANT_ACCESS), the scope (403 INSUFFICIENT_PERMISSIONS).
 func (a *API) authorize(r *http.Request, scope auth.Scope) (string, error) {
-	secret, ok := bearer(r.Header.Get("Authorization"))
+	authz := r.Header.Values("Authorization")
+	if len(authz) == 0 || len(authz) == 1 && strings.TrimSpace(authz[0]) == "" {
+		return "", auth.ErrAuthRequired // an empty header sends nothing either
+	}
+	secret, ok := "", false
+	if len(authz) == 1 {
+		secret, ok = bearer(authz[0])
+	}
 	if !ok {
-		return "", auth.ErrUnauthorized
+		return "", auth.ErrMalformedToken
 	}
 	key, err := a.auth.Authenticate(r.Context(), secret)
 	if err != nil {
 		return "", err
 	}
+	tenant, err := tenantID(r.Header.Values("Tenant-ID"))
+	if err != nil {
+		return "", err
+	}
+	if !key.HasTenant(tenant) {
+		return "", auth.ErrNoTenantAccess
+	}
+	if !key.HasScope(scope) {
+		return "", auth.ErrInsufficientPermissions(scope)
+	}
+	return tenant, nil
+}
+
+// tenantID reads the Tenant-ID header's values: exactly one, a valid tenant id once trimmed. Any
+// other header names no tenant the key can have, so it is 403 NO_TENANT_ACCESS too, each with its
+// own message.
+func tenantID(values []string) (string, error) {
 	// API Gateway joins repeated headers with commas, so "a,b" is two headers as well; either
 	// way the request would name two tenants.
-	if len(r.Header.Values("Tenant-ID")) > 1 {
-		return "", fault.E(fault.BadRequest, "Tenant-ID must be given once")
+	if len(values) > 1 {
+		return "", fault.E(fault.NoTenantAccess, "Tenant-ID must be given once")
 	}
-	tenant, err := auth.ParseTenant(r.Header.Get("Tenant-ID"))
+	raw := ""
+	if len(values) == 1 {
+		raw = values[0]
+	}
+	tenant, err := auth.ParseTenant(raw)
 	switch {
 	case errors.Is(err, auth.ErrTenantNotOneOnly):
-		return "", fault.E(fault.BadRequest, "Tenant-ID must be given once")
+		return "", fault.E(fault.NoTenantAccess, "Tenant-ID must be given once")
 	case err != nil:
-		return "", fault.E(fault.BadRequest, "The Tenant-ID header is required")
-	}
-	if !key.Granted(tenant, scope) {
-		return "", auth.ErrForbidden
+		return "", fault.E(fault.NoTenantAccess, "The Tenant-ID header is required")
+	case !auth.ValidTenant(tenant):
+		return "", fault.E(fault.NoTenantAccess,
+			fmt.Sprintf("Tenant-ID must be 1 to %d ASCII letters, digits or . _ : - characters", auth.MaxTenantLen))
 	}
 	return tenant, nil
 }

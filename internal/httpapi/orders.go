@@ -4,8 +4,11 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 
 	"github.com/flexportal-compat/customers-api/internal/customer"
+	"github.com/flexportal-compat/customers-api/internal/fault"
 	"github.com/flexportal-compat/customers-api/internal/order"
 )
 
@@ -110,7 +113,7 @@ func (a *API) cancelOrder(w http.ResponseWriter, r *http.Request, body []byte) e
 // listOrders is GET /v1/orders.
 func (a *API) listOrders(w http.ResponseWriter, r *http.Request, _ []byte) error {
 	ctx, tenant := r.Context(), tenantOf(r.Context())
-	q, err := parseQuery(r, "limit", "startAfter", "status", "customerId", "sortBy", "sortDir")
+	q, err := parseQuery(r, orderDeviation, "limit", "startAfter", "status", "customerId", "sortBy", "sortDir")
 	if err != nil {
 		return err
 	}
@@ -118,7 +121,7 @@ func (a *API) listOrders(w http.ResponseWriter, r *http.Request, _ []byte) error
 	if err != nil {
 		return err
 	}
-	if token := q.get("startAfter"); token != "" {
+	if token, ok := q.get("startAfter"); ok {
 		if lq.After, err = a.cursors.Decode(tenant, bound, token); err != nil {
 			return invalidCursor(err)
 		}
@@ -144,32 +147,41 @@ func (a *API) listOrders(w http.ResponseWriter, r *http.Request, _ []byte) error
 	return nil
 }
 
+// orderDeviation names the order list parameters of API.md's known deviations: they need
+// FlexPortal's product catalog or dashboard configuration, which this service does not hold.
+func orderDeviation(name string, values []string) string {
+	switch {
+	case name == "sortBy" && slices.Contains(values, "totals.total"):
+		return "Sorting by totals.total is not supported: order totals belong to FlexPortal's product catalog, which this service does not hold"
+	case strings.HasPrefix(name, "customField_"):
+		return "Filtering by custom fields is not supported: it needs FlexPortal's dashboard configuration, which this service does not hold"
+	}
+	return ""
+}
+
 // orderListQuery validates the query of GET /v1/orders and returns it with the binding a cursor
 // for it must carry.
-func orderListQuery(q query) (order.ListQuery, string, error) {
+func orderListQuery(q *query) (order.ListQuery, string, error) {
 	var lq order.ListQuery
-	var err error
-	if lq.Limit, err = q.limit(); err != nil {
-		return lq, "", err
-	}
+	lq.Limit = q.limit()
 	// "all" is the default said aloud, as for customers.
-	status, err := q.oneOf("status", "all", "all", string(order.Pending), string(order.Confirmed),
+	status := q.oneOf("status", "all", "all", string(order.Pending), string(order.Confirmed),
 		string(order.Partial), string(order.Fulfilled), string(order.Cancelled))
-	if err != nil {
-		return lq, "", err
-	}
 	if status != "all" {
 		lq.Status = order.Status(status)
 	}
-	if lq.CustomerID = q.get("customerId"); lq.CustomerID != "" && !customer.ValidID(lq.CustomerID) {
-		return lq, "", badParam("customerId", "must be a customer id (cust_ and 26 characters)")
+	if id, ok := q.get("customerId"); ok {
+		if lq.CustomerID = id; !customer.ValidID(id) {
+			q.v.Add("customerId", fault.Custom, "Must be a customer id (cust_ and 26 characters)")
+		}
 	}
-	sort, err := q.oneOf("sortBy", string(order.ByCreatedAt), sortNames(order.Sorts)...)
-	if err != nil {
-		return lq, "", err
+	sort := string(order.ByCreatedAt)
+	if s, _ := q.get("sortBy"); orderDeviation("sortBy", []string{s}) == "" { // refused by parseQuery already
+		sort = q.oneOf("sortBy", sort, sortNames(order.Sorts)...)
 	}
 	lq.SortBy = order.Sort(sort)
-	if lq.Desc, err = q.desc(); err != nil {
+	lq.Desc = q.desc()
+	if err := q.err(); err != nil {
 		return lq, "", err
 	}
 	filters := url.Values{

@@ -37,7 +37,7 @@ func TestCreateOrderResponse(t *testing.T) {
 	if g.str("orderId") != oid || g.str("customer", "email") != "a@example.com" {
 		t.Errorf("GET order = %s", g.Body)
 	}
-	e.do(req{method: "GET", path: "/v1/orders/ord_missing"}).expect(t, http.StatusNotFound, "ORDER_NOT_FOUND")
+	e.do(req{method: "GET", path: "/v1/orders/ord_missing"}).expect(t, http.StatusNotFound, "NOT_FOUND")
 }
 
 func TestCancelOrder(t *testing.T) {
@@ -54,13 +54,13 @@ func TestCancelOrder(t *testing.T) {
 		wantCode   string
 	}{
 		{"no body", req{method: "POST", path: "/v1/orders/" + ids[0] + "/cancel", contentType: "-"}, 200, ""},
-		{"again", req{method: "POST", path: "/v1/orders/" + ids[0] + "/cancel", contentType: "-"}, 409, "ALREADY_CANCELLED"},
+		{"again", req{method: "POST", path: "/v1/orders/" + ids[0] + "/cancel", contentType: "-"}, 400, "ALREADY_CANCELLED"},
 		{"reason", req{method: "POST", path: "/v1/orders/" + ids[1] + "/cancel", body: `{"reason":"changed my mind"}`}, 200, ""},
 		{"empty object", req{method: "POST", path: "/v1/orders/" + ids[2] + "/cancel", body: `{}`}, 200, ""},
-		{"bad reason", req{method: "POST", path: "/v1/orders/" + ids[2] + "/cancel", body: `{"reason":"` + strings.Repeat("x", 1001) + `"}`}, 422, "VALIDATION_ERROR"},
-		{"unknown field", req{method: "POST", path: "/v1/orders/" + ids[2] + "/cancel", body: `{"why":"x"}`}, 422, "VALIDATION_ERROR"},
+		{"bad reason", req{method: "POST", path: "/v1/orders/" + ids[2] + "/cancel", body: `{"reason":"` + strings.Repeat("x", 1001) + `"}`}, 400, "VALIDATION_ERROR"},
+		{"unknown field", req{method: "POST", path: "/v1/orders/" + ids[2] + "/cancel", body: `{"why":"x"}`}, 400, "VALIDATION_ERROR"},
 		{"not JSON", req{method: "POST", path: "/v1/orders/" + ids[2] + "/cancel", body: `x`}, 400, "INVALID_REQUEST"},
-		{"missing", req{method: "POST", path: "/v1/orders/ord_missing/cancel", contentType: "-"}, 404, "ORDER_NOT_FOUND"},
+		{"missing", req{method: "POST", path: "/v1/orders/ord_missing/cancel", contentType: "-"}, 404, "NOT_FOUND"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -115,8 +115,8 @@ func TestCancelOrderIdempotencyKey(t *testing.T) {
 	}
 	cancel("c-1", `{"reason":"other"}`).expect(t, http.StatusUnprocessableEntity, "IDEMPOTENCY_KEY_REUSED")
 	cancel("c-1", "").expect(t, http.StatusUnprocessableEntity, "IDEMPOTENCY_KEY_REUSED")
-	cancel("c-2", `{"reason":"moved"}`).expect(t, http.StatusConflict, "ALREADY_CANCELLED")
-	cancel("-", `{"reason":"moved"}`).expect(t, http.StatusConflict, "ALREADY_CANCELLED")
+	cancel("c-2", `{"reason":"moved"}`).expect(t, http.StatusBadRequest, "ALREADY_CANCELLED")
+	cancel("-", `{"reason":"moved"}`).expect(t, http.StatusBadRequest, "ALREADY_CANCELLED")
 	if got := e.do(req{method: "GET", path: "/v1/orders/" + oid}); got.str("status") != "cancelled" || got.str("cancellationReason") != "moved" {
 		t.Errorf("order after retries = %s, want cancelled with reason moved", got.Body)
 	}
@@ -304,7 +304,7 @@ func TestCancelIdempotencyWindow(t *testing.T) {
 	}{
 		{"first", 0, 200, "", false},
 		{"a second before 24 h", 24*time.Hour - time.Second, 200, "", true},
-		{"a second after 24 h", 24*time.Hour + time.Second, 409, "ALREADY_CANCELLED", false},
+		{"a second after 24 h", 24*time.Hour + time.Second, 400, "ALREADY_CANCELLED", false},
 	}
 	for _, tt := range tests {
 		now = start.Add(tt.at)
@@ -435,11 +435,11 @@ func TestRefusedOrderWritesNothing(t *testing.T) {
 		wantStatus int
 		wantCode   string
 	}{
-		{"invalid body", req{method: "POST", path: "/v1/orders", body: invalid}, 422, "VALIDATION_ERROR"},
+		{"invalid body", req{method: "POST", path: "/v1/orders", body: invalid}, 400, "VALIDATION_ERROR"},
 		{"inactive customer", req{method: "POST", path: "/v1/orders", body: orderBody("GONE@example.com")}, 409, "CUSTOMER_INACTIVE"},
 		{"reused key", req{method: "POST", path: "/v1/orders", body: orderBody("new@example.com"), header: http.Header{"Idempotency-Key": {"used"}}}, 422, "IDEMPOTENCY_KEY_REUSED"},
 		{"bad key", req{method: "POST", path: "/v1/orders", body: orderBody("new@example.com"), header: http.Header{"Idempotency-Key": {""}}}, 400, "INVALID_REQUEST"},
-		{"no scope", req{method: "POST", path: "/v1/orders", body: orderBody("new@example.com"), key: keyWithout(auth.OrdersWrite)}, 403, "FORBIDDEN"},
+		{"no scope", req{method: "POST", path: "/v1/orders", body: orderBody("new@example.com"), key: keyWithout(auth.OrdersWrite)}, 403, "INSUFFICIENT_PERMISSIONS"},
 	}
 	snapshot := func() string {
 		c := e.do(req{method: "GET", path: "/v1/customers?status=all&limit=100"})

@@ -4,9 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"math"
 	"mime"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -134,79 +137,105 @@ func idempotencyKey(h http.Header) (string, error) {
 	return values[0], nil
 }
 
-// query reads a list endpoint's query parameters: each at most once, only the allowed ones.
+// query reads a list endpoint's query parameters. Every failing parameter is recorded (API.md:
+// 400 VALIDATION_ERROR, "Invalid query parameters", the parameter's name as the path); err
+// reports them once all are read.
 type query struct {
 	values url.Values
+	v      fault.ValidationError
 }
 
-func parseQuery(r *http.Request, allowed ...string) (query, error) {
+// deviation returns, for a parameter that API.md lists among the known deviations, why it is not
+// supported, and "" for any other.
+type deviation func(name string, values []string) string
+
+// parseQuery reads r's query string: each parameter at most once, only the allowed ones. A
+// parameter unsupported names is refused with its reason (custom) instead of as unknown.
+func parseQuery(r *http.Request, unsupported deviation, allowed ...string) (*query, error) {
 	values, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
-		return query{}, fault.Wrap(fault.BadRequest, "The query string is malformed", err)
+		return nil, fault.Wrap(fault.BadRequest, "The query string is malformed", err)
 	}
-	for name, v := range values {
-		known := false
-		for _, a := range allowed {
-			known = known || a == name
+	q := &query{values: values, v: fault.ValidationError{Message: fault.QueryInvalid}}
+	for _, name := range slices.Sorted(maps.Keys(values)) {
+		var why string
+		if unsupported != nil {
+			why = unsupported(name, values[name])
 		}
-		if !known {
-			return query{}, badParam(name, "is not a known parameter")
-		}
-		if len(v) != 1 {
-			return query{}, badParam(name, "must be given at most once")
-		}
-		if v[0] == "" {
-			return query{}, badParam(name, "must not be empty")
+		switch {
+		case why != "":
+			q.v.Add(name, fault.Custom, why)
+		case !slices.Contains(allowed, name):
+			q.v.UnknownKey(name, name)
+		case len(values[name]) != 1:
+			// What a query schema sees of a repeated parameter is an array.
+			q.v.WrongType(name, "string", "array")
 		}
 	}
-	return query{values: values}, nil
+	return q, nil
 }
 
-// badParam is the error of a bad query parameter. The parameter name is echoed only when it is
-// short and plain, so that the message stays safe to show.
-func badParam(name, issue string) error {
-	if len(name) > 40 || strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r > 0x7e }) {
-		name = "(unprintable)"
-	}
-	return fault.E(fault.BadRequest, fmt.Sprintf("Query parameter %q %s", name, issue))
+// err returns the failures recorded, in the order of their parameters' names, or nil.
+func (q *query) err() error {
+	slices.SortStableFunc(q.v.Fields, func(a, b fault.FieldError) int { return strings.Compare(a.Path, b.Path) })
+	return q.v.Err()
 }
 
-// get returns the parameter's value, "" when absent.
-func (q query) get(name string) string { return q.values.Get(name) }
-
-// limit returns the page size: 1 to customer.MaxLimit, default customer.DefaultLimit.
-func (q query) limit() (int, error) {
-	s := q.get("limit")
-	if s == "" {
-		return customer.DefaultLimit, nil
+// get returns the parameter's value and whether it was given (once: a repeated one has failed).
+func (q *query) get(name string) (string, bool) {
+	v := q.values[name]
+	if len(v) != 1 {
+		return "", false
 	}
-	// Plain decimal digits only: "+5" and "05" are not how a client that means 5 writes it.
+	return v[0], true
+}
+
+// plainInt is an integer as a client that means it writes it: "+5", "05" and "5.0" are not.
+var plainInt = regexp.MustCompile(`^-?(0|[1-9][0-9]*)$`)
+
+// limit returns the page size: 1 to customer.MaxLimit, default customer.DefaultLimit (also when
+// the parameter fails).
+func (q *query) limit() int {
+	s, ok := q.get("limit")
+	if !ok {
+		return customer.DefaultLimit
+	}
+	if !plainInt.MatchString(s) {
+		if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) && f != math.Trunc(f) {
+			q.v.WrongType("limit", "integer", "float")
+		} else {
+			q.v.WrongType("limit", "number", "string")
+		}
+		return customer.DefaultLimit
+	}
+	// A plain integer that overflows is far out of range on the side of its sign.
 	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > customer.MaxLimit || s[0] < '1' || s[0] > '9' {
-		return 0, badParam("limit", fmt.Sprintf("must be an integer from 1 to %d", customer.MaxLimit))
+	switch {
+	case err != nil && s[0] == '-', err == nil && n < 1:
+		q.v.Add("limit", fault.TooSmall, "Number must be greater than or equal to 1")
+	case err != nil, n > customer.MaxLimit:
+		q.v.Addf("limit", fault.TooBig, "Number must be less than or equal to %d", customer.MaxLimit)
+	default:
+		return n
 	}
-	return n, nil
+	return customer.DefaultLimit
 }
 
-// oneOf returns the parameter's value, which must be one of allowed; def when absent.
-func (q query) oneOf(name, def string, allowed ...string) (string, error) {
-	s := q.get(name)
-	if s == "" {
-		return def, nil
+// oneOf returns the parameter's value, which must be one of allowed; def when absent (or bad).
+func (q *query) oneOf(name, def string, allowed ...string) string {
+	s, ok := q.get(name)
+	if !ok {
+		return def
 	}
-	for _, a := range allowed {
-		if s == a {
-			return s, nil
-		}
+	if !slices.Contains(allowed, s) {
+		q.v.BadEnum(name, s, allowed...)
+		return def
 	}
-	return "", badParam(name, "must be one of: "+strings.Join(allowed, ", "))
+	return s
 }
 
 // desc reads sortDir: desc (default) or asc.
-func (q query) desc() (bool, error) {
-	s, err := q.oneOf("sortDir", "desc", "desc", "asc")
-	return s == "desc", err
-}
+func (q *query) desc() bool { return q.oneOf("sortDir", "desc", "desc", "asc") == "desc" }
 
 // binding is the part of a list query a cursor is bound to: every filter and the order, not the
 // limit, so that pages may differ in size.

@@ -31,9 +31,9 @@ func TestListSortParameters(t *testing.T) {
 	for _, tt := range bad {
 		t.Run(tt.path, func(t *testing.T) {
 			got := e.do(req{method: "GET", path: tt.path})
-			// The code is the one of every bad query parameter (see TestListQueryParameters).
-			if got.Code != http.StatusBadRequest || !strings.Contains(got.Body.String(), tt.param) {
-				t.Errorf("GET %s = %d %s, want 400 naming %s", tt.path, got.Code, got.Body, tt.param)
+			got.expect(t, http.StatusBadRequest, "VALIDATION_ERROR")
+			if d := got.details(t); len(d) != 1 || d[0].Path != tt.param {
+				t.Errorf("GET %s: details %+v, want one, of %s", tt.path, d, tt.param)
 			}
 		})
 	}

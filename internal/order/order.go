@@ -145,7 +145,7 @@ type Page struct {
 
 // Errors an order operation ends in. Stores wrap them with context; match with errors.Is.
 var (
-	ErrNotFound          = fault.E(fault.OrderNotFound, "Order not found")
+	ErrNotFound          = fault.E(fault.NotFound, "Order not found")
 	ErrNotCancellable    = fault.E(fault.NotCancellable, "Only a pending order can be cancelled")
 	ErrAlreadyCancelled  = fault.E(fault.AlreadyCancelled, "The order is already cancelled")
 	ErrIdempotencyInUse  = fault.E(fault.IdempotencyInUse, "A request with this Idempotency-Key is still being processed")

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/flexportal-compat/customers-api/internal/customer"
 	"github.com/flexportal-compat/customers-api/internal/fault"
@@ -52,7 +53,7 @@ func ParseInput(body []byte) (Input, error) {
 		at := customer.Join("", key)
 		switch {
 		case !present:
-			v.Add(at, customer.IssueRequired)
+			v.Required(at)
 			continue
 		case raw == nil && (key == "shippingAddress" || key == "orderType" || key == "customFields" || key == "notes"):
 			continue // optional: null is absent
@@ -75,7 +76,7 @@ func ParseInput(body []byte) (Input, error) {
 		case "notes":
 			in.Notes, _ = customer.ParseText(&v, at, raw, 1, MaxNotesLen)
 		default:
-			v.Add(at, customer.IssueUnknownField)
+			v.UnknownKey(at, key)
 		}
 	}
 	if err := v.Err(); err != nil {
@@ -110,13 +111,9 @@ func keysWith(obj map[string]any, required ...string) []string {
 
 // object returns raw as a JSON object, or records why it is not one.
 func object(v *fault.ValidationError, path string, raw any) (map[string]any, bool) {
-	if raw == nil {
-		v.Add(path, customer.IssueNotNull)
-		return nil, false
-	}
 	obj, ok := raw.(map[string]any)
 	if !ok {
-		v.Add(path, customer.IssueObject)
+		v.WrongType(path, "object", customer.TypeOf(raw))
 	}
 	return obj, ok
 }
@@ -132,7 +129,7 @@ func parseCustomer(v *fault.ValidationError, path string, raw any) NewCustomer {
 		at := customer.Join(path, key)
 		switch {
 		case !present:
-			v.Add(at, customer.IssueRequired)
+			v.Required(at)
 			continue
 		case raw == nil && (key == "company" || key == "phone" || key == "customerType"):
 			continue
@@ -151,41 +148,29 @@ func parseCustomer(v *fault.ValidationError, path string, raw any) NewCustomer {
 		case "customerType":
 			c.CustomerType, _ = customer.ParseType(v, at, raw)
 		default:
-			v.Add(at, customer.IssueUnknownField)
+			v.UnknownKey(at, key)
 		}
 	}
 	return c
 }
 
 func parseType(v *fault.ValidationError, path string, raw any) Type {
-	s, ok := customer.ParseString(v, path, raw, 1, 1<<30)
-	if !ok {
-		return ""
-	}
-	switch t := Type(s); t {
-	case Standard, Extension, Upgrade:
-		return t
-	}
-	v.Add(path, "must be one of: standard, extension, upgrade")
-	return ""
+	s, _ := customer.ParseEnum(v, path, raw, string(Standard), string(Extension), string(Upgrade))
+	return Type(s)
 }
 
 func parseItems(v *fault.ValidationError, path string, raw any) []Item {
-	if raw == nil {
-		v.Add(path, customer.IssueNotNull)
-		return nil
-	}
 	arr, ok := raw.([]any)
 	switch {
 	case !ok:
-		v.Add(path, "must be an array")
+		v.WrongType(path, "array", customer.TypeOf(raw))
 		return nil
 	case len(arr) == 0:
-		v.Add(path, "must contain at least 1 item")
+		v.Add(path, fault.TooSmall, "Array must contain at least 1 element(s)")
 		return nil
 	case len(arr) > MaxItems:
 		// The elements are not checked: the details of an oversized list would be unbounded.
-		v.Addf(path, "must contain at most %d items", MaxItems)
+		v.Addf(path, fault.TooBig, "Array must contain at most %d element(s)", MaxItems)
 		return nil
 	}
 	items := make([]Item, 0, len(arr))
@@ -201,7 +186,7 @@ func parseItems(v *fault.ValidationError, path string, raw any) []Item {
 			kat := customer.Join(at, key)
 			switch {
 			case !present:
-				v.Add(kat, customer.IssueRequired)
+				v.Required(kat)
 			case key == "sku":
 				it.SKU, _ = customer.ParseString(v, kat, raw, 1, MaxSKULen)
 			case key == "quantity":
@@ -209,7 +194,7 @@ func parseItems(v *fault.ValidationError, path string, raw any) []Item {
 			case key == "contractLength":
 				it.ContractLength = parseInt(v, kat, raw, 1, MaxContractLength)
 			default:
-				v.Add(kat, customer.IssueUnknownField)
+				v.UnknownKey(kat, key)
 			}
 		}
 		items = append(items, it)
@@ -218,27 +203,25 @@ func parseItems(v *fault.ValidationError, path string, raw any) []Item {
 }
 
 // parseInt validates an integer from lo to hi. Only integer literals count: 2.0 and 2e0 are not
-// integers here, as no client that means 2 writes them.
+// integers here, as no client that means 2 writes them ("Expected integer, received float").
 func parseInt(v *fault.ValidationError, path string, raw any, lo, hi int) int {
-	if raw == nil {
-		v.Add(path, customer.IssueNotNull)
-		return 0
-	}
 	num, ok := raw.(json.Number)
 	if !ok {
-		v.Add(path, "must be an integer")
+		v.WrongType(path, "number", customer.TypeOf(raw))
 		return 0
 	}
 	n, err := strconv.Atoi(string(num))
-	if err != nil && !errors.Is(err, strconv.ErrRange) {
-		v.Add(path, "must be an integer")
-		return 0
+	switch {
+	case err != nil && !errors.Is(err, strconv.ErrRange):
+		v.WrongType(path, "integer", "float")
+	case err != nil && strings.HasPrefix(string(num), "-"), err == nil && n < lo:
+		v.Addf(path, fault.TooSmall, "Number must be greater than or equal to %d", lo)
+	case err != nil, n > hi:
+		v.Addf(path, fault.TooBig, "Number must be less than or equal to %d", hi)
+	default:
+		return n
 	}
-	if err != nil || n < lo || n > hi {
-		v.Addf(path, "must be between %d and %d", lo, hi)
-		return 0
-	}
-	return n
+	return 0
 }
 
 // ParseCancel parses the optional body of POST /v1/orders/{id}/cancel: nothing at all (also only
@@ -259,7 +242,7 @@ func ParseCancel(body []byte) (reason string, err error) {
 		at := customer.Join("", key)
 		switch {
 		case key != "reason":
-			v.Add(at, customer.IssueUnknownField)
+			v.UnknownKey(at, key)
 		case raw != nil:
 			reason, _ = customer.ParseText(&v, at, raw, 1, MaxReasonLen)
 		}

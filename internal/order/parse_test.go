@@ -12,10 +12,11 @@ import (
 	"github.com/flexportal-compat/customers-api/internal/fault"
 )
 
-func fields(pairs ...string) []fault.FieldError {
+// fields is shorthand for the expected details of a validation error: path, code, message…
+func fields(triples ...any) []fault.FieldError {
 	var out []fault.FieldError
-	for i := 0; i+1 < len(pairs); i += 2 {
-		out = append(out, fault.FieldError{Field: pairs[i], Issue: pairs[i+1]})
+	for i := 0; i+2 < len(triples); i += 3 {
+		out = append(out, fault.FieldError{Path: triples[i].(string), Code: triples[i+1].(fault.IssueCode), Message: triples[i+2].(string)})
 	}
 	return out
 }
@@ -113,60 +114,58 @@ func TestParseInputInvalid(t *testing.T) {
 		body string
 		want []fault.FieldError
 	}{
-		{"empty object", `{}`, fields("billingAddress", "required", "customer", "required", "items", "required")},
+		{"empty object", `{}`, fields("billingAddress", fault.InvalidType, "Required", "customer", fault.InvalidType, "Required", "items", fault.InvalidType, "Required")},
 		{"required nulls", `{"customer":null,"billingAddress":null,"items":null}`,
-			fields("billingAddress", "must not be null", "customer", "must not be null", "items", "must not be null")},
+			fields("billingAddress", fault.InvalidType, "Expected object, received null", "customer", fault.InvalidType, "Expected object, received null",
+				"items", fault.InvalidType, "Expected array, received null")},
 		{"wrong types", `{"customer":[],"billingAddress":"x","shippingAddress":1,"items":{},"orderType":1,"customFields":"x","notes":5}`,
-			fields("billingAddress", "must be an object", "customFields", "must be an object", "customer", "must be an object",
-				"items", "must be an array", "notes", "must be a string", "orderType", "must be a string", "shippingAddress", "must be an object")},
+			fields("billingAddress", fault.InvalidType, "Expected object, received string", "customFields", fault.InvalidType, "Expected object, received string",
+				"customer", fault.InvalidType, "Expected object, received array", "items", fault.InvalidType, "Expected array, received object",
+				"notes", fault.InvalidType, "Expected string, received number", "orderType", fault.InvalidType, "Expected string, received number",
+				"shippingAddress", fault.InvalidType, "Expected object, received number")},
 		{"unknown and read-only top-level fields", body(`"orderId":"ord_1"`, `"status":"pending"`, `"foo":null`),
-			fields("foo", "unknown field", "orderId", "unknown field", "status", "unknown field")},
+			fields("foo", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'foo'", "orderId", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'orderId'", "status", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'status'")},
 		{"customer missing everything", `{"customer":{},` + bill + "," + items + "}",
-			fields("customer.email", "required", "customer.firstName", "required", "customer.lastName", "required")},
+			fields("customer.email", fault.InvalidType, "Required", "customer.firstName", fault.InvalidType, "Required", "customer.lastName", fault.InvalidType, "Required")},
 		{"customer field errors", `{"customer":{"email":"Ann <ann@example.com>","firstName":" ","lastName":null,"company":"","phone":"12","customerType":"company","customerId":"c"},` + bill + "," + items + "}",
-			fields("customer.company", "must not be empty", "customer.customerId", "unknown field",
-				"customer.customerType", "must be one of: individual, business", "customer.email", "must be a valid email address",
-				"customer.firstName", "must not be empty", "customer.lastName", "must not be null",
-				"customer.phone", "must be 3 to 32 characters of digits, spaces and + - ( ) . with at least 3 digits")},
+			fields("customer.company", fault.TooSmall, "String must contain at least 1 character(s)", "customer.customerId", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'customerId'", "customer.customerType", fault.InvalidEnumValue, "Invalid enum value. Expected 'individual' | 'business', received 'company'", "customer.email", fault.InvalidString, "Invalid email format", "customer.firstName", fault.TooSmall, "String must contain at least 1 character(s)", "customer.lastName", fault.InvalidType, "Expected string, received null", "customer.phone", fault.Custom, "Must be 3 to 32 characters of digits, spaces and + - ( ) . with at least 3 digits")},
 		{"addresses", `{` + cust + `,"billingAddress":{"contactName":"A","streetAddress":"S","country":"US","zip":"1"},"shippingAddress":{"city":"` + strings.Repeat("c", 201) + `"},` + items + "}",
-			fields("billingAddress.city", "required", "billingAddress.zip", "unknown field",
-				"shippingAddress.city", "must be at most 200 characters", "shippingAddress.contactName", "required",
-				"shippingAddress.country", "required", "shippingAddress.streetAddress", "required")},
-		{"no items", `{` + cust + "," + bill + `,"items":[]}`, fields("items", "must contain at least 1 item")},
-		{"101 items", `{` + cust + "," + bill + `,"items":[` + strings.Repeat(`{},`, 100) + `{}]}`, fields("items", "must contain at most 100 items")},
+			fields("billingAddress.city", fault.InvalidType, "Required", "billingAddress.zip", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'zip'", "shippingAddress.city", fault.TooBig, "String must contain at most 200 character(s)", "shippingAddress.contactName", fault.InvalidType, "Required", "shippingAddress.country", fault.InvalidType, "Required", "shippingAddress.streetAddress", fault.InvalidType, "Required")},
+		{"no items", `{` + cust + "," + bill + `,"items":[]}`, fields("items", fault.TooSmall, "Array must contain at least 1 element(s)")},
+		{"101 items", `{` + cust + "," + bill + `,"items":[` + strings.Repeat(`{},`, 100) + `{}]}`, fields("items", fault.TooBig, "Array must contain at most 100 element(s)")},
 		{"item errors", `{` + cust + "," + bill + `,"items":[{"sku":"a","quantity":1,"contractLength":1},"x",null,{},` +
 			`{"sku":"` + strings.Repeat("s", 65) + `","quantity":0,"contractLength":121,"price":1},` +
 			`{"sku":" ","quantity":1.5,"contractLength":"12"},` +
 			`{"sku":1,"quantity":1001,"contractLength":-1},` +
 			`{"sku":null,"quantity":null,"contractLength":99999999999999999999999},` +
 			`{"sku":"a","quantity":2e0,"contractLength":24.0}]}`,
-			fields("items[1]", "must be an object", "items[2]", "must not be null",
-				"items[3].contractLength", "required", "items[3].quantity", "required", "items[3].sku", "required",
-				"items[4].contractLength", "must be between 1 and 120", "items[4].price", "unknown field",
-				"items[4].quantity", "must be between 1 and 1000", "items[4].sku", "must be at most 64 characters",
-				"items[5].contractLength", "must be an integer", "items[5].quantity", "must be an integer", "items[5].sku", "must not be empty",
-				"items[6].contractLength", "must be between 1 and 120", "items[6].quantity", "must be between 1 and 1000", "items[6].sku", "must be a string",
-				"items[7].contractLength", "must be between 1 and 120", "items[7].quantity", "must not be null", "items[7].sku", "must not be null",
-				"items[8].contractLength", "must be an integer", "items[8].quantity", "must be an integer")},
-		{"order type", body(`"orderType":"rental"`), fields("orderType", "must be one of: standard, extension, upgrade")},
-		{"blank order type", body(`"orderType":" "`), fields("orderType", "must not be empty")},
+			fields("items.1", fault.InvalidType, "Expected object, received string", "items.2", fault.InvalidType, "Expected object, received null",
+				"items.3.contractLength", fault.InvalidType, "Required", "items.3.quantity", fault.InvalidType, "Required", "items.3.sku", fault.InvalidType, "Required",
+				"items.4.contractLength", fault.TooBig, "Number must be less than or equal to 120", "items.4.price", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'price'",
+				"items.4.quantity", fault.TooSmall, "Number must be greater than or equal to 1", "items.4.sku", fault.TooBig, "String must contain at most 64 character(s)",
+				"items.5.contractLength", fault.InvalidType, "Expected number, received string", "items.5.quantity", fault.InvalidType, "Expected integer, received float",
+				"items.5.sku", fault.TooSmall, "String must contain at least 1 character(s)",
+				"items.6.contractLength", fault.TooSmall, "Number must be greater than or equal to 1", "items.6.quantity", fault.TooBig, "Number must be less than or equal to 1000",
+				"items.6.sku", fault.InvalidType, "Expected string, received number",
+				"items.7.contractLength", fault.TooBig, "Number must be less than or equal to 120", "items.7.quantity", fault.InvalidType, "Expected number, received null",
+				"items.7.sku", fault.InvalidType, "Expected string, received null",
+				"items.8.contractLength", fault.InvalidType, "Expected integer, received float", "items.8.quantity", fault.InvalidType, "Expected integer, received float")},
+		{"order type", body(`"orderType":"rental"`), fields("orderType", fault.InvalidEnumValue, "Invalid enum value. Expected 'standard' | 'extension' | 'upgrade', received 'rental'")},
+		{"blank order type", body(`"orderType":" "`), fields("orderType", fault.InvalidEnumValue, "Invalid enum value. Expected 'standard' | 'extension' | 'upgrade', received ''")},
 		{"custom fields", body(`"customFields":{"gone":null,"obj":{"a":1},"big":1e200,"a[1]":true," ":1,"` + strings.Repeat("k", 41) + `":1}`),
-			fields("customFields. ", "key must not be only white space", "customFields.big", "must be 0 or of magnitude from 1e-130 to below 1e126",
-				"customFields.gone", "must not be null", "customFields."+strings.Repeat("k", 41), "key must be 1 to 40 characters",
-				"customFields.obj", "must be a string, number or boolean")},
-		{"51 custom fields", body(`"customFields":{` + manyFields(51) + `}`), fields("customFields", "must have at most 50 keys")},
-		{"notes too long", body(`"notes":"` + strings.Repeat("n", 1001) + `"`), fields("notes", "must be at most 1000 characters")},
-		{"control characters in notes", body(`"notes":"a\u0000b"`), fields("notes", "must not contain control characters")},
-		{"vertical tab in notes", body(`"notes":"a\u000bb"`), fields("notes", "must not contain control characters")},
+			fields("customFields. ", fault.Custom, "Key must not be only white space", "customFields.big", fault.Custom, "Number must be 0 or of magnitude from 1e-130 to below 1e126", "customFields.gone", fault.InvalidType, "Expected string, number or boolean, received null",
+				"customFields."+strings.Repeat("k", 41), fault.TooBig, "Key must contain at most 40 character(s)",
+				"customFields.obj", fault.InvalidType, "Expected string, number or boolean, received object")},
+		{"51 custom fields", body(`"customFields":{` + manyFields(51) + `}`), fields("customFields", fault.TooBig, "Object must contain at most 50 key(s)")},
+		{"notes too long", body(`"notes":"` + strings.Repeat("n", 1001) + `"`), fields("notes", fault.TooBig, "String must contain at most 1000 character(s)")},
+		{"control characters in notes", body(`"notes":"a\u0000b"`), fields("notes", fault.Custom, "Must not contain control characters")},
+		{"vertical tab in notes", body(`"notes":"a\u000bb"`), fields("notes", fault.Custom, "Must not contain control characters")},
 		{"control characters in order strings", `{"customer":{"email":"ann@example.com","firstName":"Ann\u0000","lastName":"Lee","company":"A\tB","phone":"555 123\n4"},` +
 			`"billingAddress":{"contactName":"Ann Lee","streetAddress":"1 Main St","city":"Spring\u0000field","country":"US"},` +
 			`"items":[{"sku":"MBP\u000014","quantity":1,"contractLength":1}],"orderType":"standard\u0000","customFields":{"k":"v\u0001"}}`,
-			fields("billingAddress.city", "must not contain control characters", "customFields.k", "must not contain control characters",
-				"customer.company", "must not contain control characters", "customer.firstName", "must not contain control characters",
-				"customer.phone", "must not contain control characters", "items[0].sku", "must not contain control characters",
-				"orderType", "must not contain control characters")},
-		{"blank notes", body(`"notes":" \t\n "`), fields("notes", "must not be empty")},
-		{"empty notes", body(`"notes":""`), fields("notes", "must not be empty")},
+			fields("billingAddress.city", fault.Custom, "Must not contain control characters", "customFields.k", fault.Custom, "Must not contain control characters", "customer.company", fault.Custom, "Must not contain control characters", "customer.firstName", fault.Custom, "Must not contain control characters", "customer.phone", fault.Custom, "Must not contain control characters", "items.0.sku", fault.Custom, "Must not contain control characters", "orderType", fault.Custom, "Must not contain control characters")},
+		{"blank notes", body(`"notes":" \t\n "`), fields("notes", fault.TooSmall, "String must contain at least 1 character(s)")},
+		{"empty notes", body(`"notes":""`), fields("notes", fault.TooSmall, "String must contain at least 1 character(s)")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -251,15 +250,15 @@ func TestParseCancel(t *testing.T) {
 		{name: "empty object", body: "{}"},
 		{name: "reason", body: `{"reason":"  customer changed mind "}`, want: "customer changed mind"},
 		{name: "null reason", body: `{"reason":null}`},
-		{name: "blank reason", body: `{"reason":" \t "}`, kind: fault.Validation, fields: fields("reason", "must not be empty")},
-		{name: "empty reason", body: `{"reason":""}`, kind: fault.Validation, fields: fields("reason", "must not be empty")},
+		{name: "blank reason", body: `{"reason":" \t "}`, kind: fault.Validation, fields: fields("reason", fault.TooSmall, "String must contain at least 1 character(s)")},
+		{name: "empty reason", body: `{"reason":""}`, kind: fault.Validation, fields: fields("reason", fault.TooSmall, "String must contain at least 1 character(s)")},
 		{name: "tab, CR and LF inside a reason", body: `{"reason":"moved\r\n\tsee ticket"}`, want: "moved\r\n\tsee ticket"},
-		{name: "control characters in a reason", body: `{"reason":"a\u0000b"}`, kind: fault.Validation, fields: fields("reason", "must not contain control characters")},
-		{name: "escape in a reason", body: `{"reason":"\u001b[31mred"}`, kind: fault.Validation, fields: fields("reason", "must not contain control characters")},
+		{name: "control characters in a reason", body: `{"reason":"a\u0000b"}`, kind: fault.Validation, fields: fields("reason", fault.Custom, "Must not contain control characters")},
+		{name: "escape in a reason", body: `{"reason":"\u001b[31mred"}`, kind: fault.Validation, fields: fields("reason", fault.Custom, "Must not contain control characters")},
 		{name: "reason of 1000 characters", body: `{"reason":"` + strings.Repeat("r", 1000) + `"}`, want: strings.Repeat("r", 1000)},
-		{name: "reason too long", body: `{"reason":"` + strings.Repeat("r", 1001) + `"}`, kind: fault.Validation, fields: fields("reason", "must be at most 1000 characters")},
-		{name: "reason not a string", body: `{"reason":1}`, kind: fault.Validation, fields: fields("reason", "must be a string")},
-		{name: "unknown fields", body: `{"reason":"x","why":"y","":1}`, kind: fault.Validation, fields: fields(`[""]`, "unknown field", "why", "unknown field")},
+		{name: "reason too long", body: `{"reason":"` + strings.Repeat("r", 1001) + `"}`, kind: fault.Validation, fields: fields("reason", fault.TooBig, "String must contain at most 1000 character(s)")},
+		{name: "reason not a string", body: `{"reason":1}`, kind: fault.Validation, fields: fields("reason", fault.InvalidType, "Expected string, received number")},
+		{name: "unknown fields", body: `{"reason":"x","why":"y","":1}`, kind: fault.Validation, fields: fields(``, fault.UnrecognizedKeys, `Unrecognized key(s) in object: ''`, "why", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'why'")},
 		{name: "not JSON", body: `reason=x`, kind: fault.BadRequest},
 		{name: "not an object", body: `"x"`, kind: fault.BadRequest},
 		{name: "null", body: `null`, kind: fault.BadRequest},

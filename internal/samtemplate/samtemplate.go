@@ -66,6 +66,20 @@ func (n Node) Str() string {
 	return n.Value
 }
 
+// Expr returns a scalar as written: its value, after its short-form function if it has one
+// ("!Ref Table", "!GetAtt Queue.QueueName", "!Sub ${Fn}:live", "notBreaching"); "" for a
+// node that is not a scalar.
+func (n Node) Expr() string {
+	if n.Node == nil || n.Kind != yaml.ScalarNode {
+		return ""
+	}
+	// yaml.v3 sets the resolved tag (!!str, !!int) on plain scalars.
+	if n.Tag == "" || strings.HasPrefix(n.Tag, "!!") {
+		return n.Value
+	}
+	return n.Tag + " " + n.Value
+}
+
 // Entries returns the keys and values of a mapping node, in order.
 func (n Node) Entries() (keys []string, values []Node) {
 	if n.Node == nil || n.Kind != yaml.MappingNode {

@@ -46,6 +46,19 @@ func TestAllowed(t *testing.T) {
 	if ref := tmpl.Path("Resources", "Fn", "Properties", "Environment", "Variables", "TABLE_NAME"); ref.Tag != "!Ref" || ref.Str() != "Table" {
 		t.Errorf("TABLE_NAME = %s %q, want !Ref Table", ref.Tag, ref.Str())
 	}
+	exprs := []struct {
+		path []string
+		want string
+	}{
+		{[]string{"Resources", "Fn", "Properties", "Environment", "Variables", "TABLE_NAME"}, "!Ref Table"},
+		{[]string{"Resources", "Fn", "Type"}, "AWS::Serverless::Function"},
+		{[]string{"Resources", "Fn", "Properties"}, ""}, // a mapping
+	}
+	for _, e := range exprs {
+		if got := tmpl.Path(e.path...).Expr(); got != e.want {
+			t.Errorf("Expr(%v) = %q, want %q", e.path, got, e.want)
+		}
+	}
 	if got := tmpl.Path("Resources", "Missing", "Type").Str(); got != "" {
 		t.Errorf("absent path = %q, want empty", got)
 	}
