@@ -57,8 +57,8 @@ func (s *Store) UpdateCustomer(ctx context.Context, tenant, id string, p custome
 		}
 		var c customer.Customer
 		if customer.EmailKey(cur.Email) == customer.EmailKey(*p.Email) {
-			// Same reservation (at most the case changes): a plain update, as long as nobody moved
-			// the email in between.
+			// Same reservation (the same EmailKey: another case, ß for ss, a domain's punycode):
+			// a plain update, as long as nobody moved the email in between.
 			c, err = s.update(ctx, tenant, id, p, ifMatch, guard{versions: ifMatch, email: &cur.Email})
 		} else {
 			c, err = s.moveEmail(ctx, tenant, cur, p, ifMatch)
@@ -183,7 +183,7 @@ func (s *Store) moveEmail(ctx context.Context, tenant string, cur customer.Custo
 }
 
 // reservation is the Put of the item that holds email for customer id; it fails when the email
-// (compared case-insensitively) is taken.
+// (compared by customer.EmailKey) is taken.
 func (s *Store) reservation(tenant, email, id string) *types.Put {
 	item := emailKey(tenant, email)
 	item["customerId"] = attrS(id)
