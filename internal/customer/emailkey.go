@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 	"golang.org/x/text/cases"
@@ -27,8 +28,11 @@ func EmailKey(email string) string {
 	return k
 }
 
-// errNoDomain is emailKey's error for a string without "@".
-var errNoDomain = errors.New("no @domain")
+// emailKey's errors for a string that is no valid email.
+var (
+	errNoDomain   = errors.New("no @domain")
+	errLongDomain = errors.New("domain longer than an email")
+)
 
 // emailKey is EmailKey, with the error of a domain IDNA refuses (an invalid email).
 func emailKey(email string) (string, error) {
@@ -37,6 +41,11 @@ func emailKey(email string) (string, error) {
 		return fold(email), errNoDomain
 	}
 	local, domain := email[:at], email[at+1:]
+	if utf8.RuneCountInString(domain) > MaxEmailLen {
+		// Punycode takes time quadratic in a label's length (20,000 distinct characters: seconds),
+		// and no email has a domain this long.
+		return fold(local) + "@" + fold(domain), errLongDomain
+	}
 	ascii, err := idna.Lookup.ToASCII(domain)
 	if err != nil {
 		return fold(local) + "@" + fold(domain), fmt.Errorf("domain: %w", err)
