@@ -679,6 +679,9 @@ func TestUpdateCustomerRules(t *testing.T) {
 		{"back to Grace", `{"firstName":"Grace"}`, 200, "", "", "", map[string]string{"firstName": `"Grace"`}, true, false},
 		{"bad enum", `{"status":"deleted"}`, 400, "VALIDATION_ERROR", "status", "invalid_enum_value", nil, false, false},
 		{"bad email", `{"email":"Ada <a@example.com>"}`, 400, "VALIDATION_ERROR", "email", "invalid_string", nil, false, false},
+		{"an email with KELVIN SIGN", `{"email":"\u212a@example.com"}`, 400, "VALIDATION_ERROR", "email", "invalid_string", nil, false, false},
+		{"an email with a zero-width space", `{"email":"a\u200b@example.com"}`, 400, "VALIDATION_ERROR", "email", "invalid_string", nil, false, false},
+		{"a decomposed email, stored composed", `{"email":"Rene\u0301@example.com"}`, 200, "", "", "", map[string]string{"email": `"Ren\u00e9@example.com"`}, false, false},
 		{"own email in another case, stored as given", `{"email":"A@Example.COM"}`, 200, "", "", "", map[string]string{"email": `"A@Example.COM"`}, false, false},
 		{"inactive while an order is pending", `{"status":"inactive","firstName":"Gone"}`, 409, "CUSTOMER_HAS_PENDING_ORDERS", "", "", map[string]string{"status": `"active"`, "firstName": `"Grace"`}, false, false},
 	}
