@@ -5,7 +5,6 @@ package customer
 
 import (
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/flexportal-compat/customers-api/internal/fault"
@@ -115,10 +114,6 @@ type Page struct {
 	Customers []Customer
 	Next      string
 }
-
-// EmailKey is the form in which emails are compared and reserved: lower-cased, so that uniqueness
-// per tenant is case-insensitive while the customer keeps the email as given.
-func EmailKey(email string) string { return strings.ToLower(email) }
 
 // Normalized returns c with its collections never nil, so that it is shown and stored as {} and
 // [] rather than null (and SET customFields.#k or list_append always find something to work on).

@@ -43,10 +43,12 @@ type listCustomersResponse struct {
 	NextCursor *string             `json:"nextCursor"`
 }
 
-// updateCustomer is PUT /v1/customers/{customerId}.
+// updateCustomer is PUT /v1/customers/{customerId}. A body with nothing to change is answered
+// with the customer as it is: one read, no write, the version stays. If-Match still applies,
+// decided by customer.CheckUpdate as for a write, after the 404 of the read.
 func (a *API) updateCustomer(w http.ResponseWriter, r *http.Request, body []byte) error {
 	ctx, tenant, id := r.Context(), tenantOf(r.Context()), r.PathValue("customerId")
-	p, err := customer.ParsePatch(body, id)
+	p, err := customer.ParsePatch(body, id, handling(w, r))
 	if err != nil {
 		return err
 	}
@@ -54,7 +56,15 @@ func (a *API) updateCustomer(w http.ResponseWriter, r *http.Request, body []byte
 	if err != nil {
 		return err
 	}
-	c, err := a.store.UpdateCustomer(ctx, tenant, id, p, version)
+	var c customer.Customer
+	if p.Empty() {
+		c, err = a.store.GetCustomer(ctx, tenant, id)
+		if err == nil {
+			err = customer.CheckUpdate(c, p, version)
+		}
+	} else {
+		c, err = a.store.UpdateCustomer(ctx, tenant, id, p, version)
+	}
 	if err != nil {
 		return err
 	}

@@ -62,9 +62,9 @@ func ParseInput(body []byte) (Input, error) {
 		case "customer":
 			in.Customer = parseCustomer(&v, at, raw)
 		case "billingAddress":
-			in.BillingAddress, _ = customer.ParseAddress(&v, at, raw)
+			in.BillingAddress, _ = customer.ParseAddress(&v, at, raw, customer.Lenient)
 		case "shippingAddress":
-			if a, ok := customer.ParseAddress(&v, at, raw); ok {
+			if a, ok := customer.ParseAddress(&v, at, raw, customer.Lenient); ok {
 				in.ShippingAddress = &a
 			}
 		case "items":
@@ -254,8 +254,9 @@ func ParseCancel(body []byte) (reason string, err error) {
 }
 
 // Hash returns the hex SHA-256 of the canonical JSON encoding of in (struct fields in declaration
-// order, map keys sorted, numbers as sent), so that bodies that differ only in white space, key
-// order or defaulted fields hash equal. It is the RequestHash of an Idempotency.
+// order, map keys sorted, numbers as customer.ParseCustomFields keeps them: by value), so that
+// bodies that differ only in white space, key order, number notation or defaulted fields hash
+// equal. It is the RequestHash of an Idempotency.
 func (in Input) Hash() string {
 	b, err := json.Marshal(in)
 	if err != nil {

@@ -60,8 +60,8 @@ func (s *Store) UpdateCustomer(ctx context.Context, tenant, id string, p custome
 		var c customer.Customer
 		switch {
 		case customer.EmailKey(cur.Email) == customer.EmailKey(*p.Email):
-			// Same reservation (at most the case changes): a plain update, as long as nobody moved
-			// the email in between.
+			// Same reservation (the same EmailKey: another case, ß for ss, a domain's punycode):
+			// a plain update, as long as nobody moved the email in between.
 			c, err = s.update(ctx, r, tenant, id, p, ifMatch, guard{versions: ifMatch, email: &cur.Email})
 		case r.attempts > 0:
 			// A retry: the race lost is most often to another customer taking the email, which a
@@ -213,7 +213,7 @@ func (s *Store) moveEmail(ctx context.Context, tenant string, cur customer.Custo
 }
 
 // reservation is the Put of the item that holds email for customer id; it fails when the email
-// (compared case-insensitively) is taken.
+// (compared by customer.EmailKey) is taken.
 func (s *Store) reservation(tenant, email, id string) *types.Put {
 	item := emailKey(tenant, email)
 	item["customerId"] = attrS(id)

@@ -19,3 +19,6 @@ func OrderStatusAttrs(tenant, id string, st order.Status, at string) map[string]
 		stampOf(AttrLSK2): at,
 	}
 }
+
+// CustomerItem is customerItem, for the tests that write a customer as an earlier version did.
+var CustomerItem = customerItem

@@ -112,7 +112,7 @@ func customerKey(tenant, id string) map[string]types.AttributeValue {
 	return key(tenantPK(tenant), prefixCustomer+id)
 }
 
-// emailKey is the reservation that makes an email unique per tenant, compared case-insensitively.
+// emailKey is the reservation that makes an email unique per tenant, compared by customer.EmailKey.
 func emailKey(tenant, email string) map[string]types.AttributeValue {
 	return key(tenantPK(tenant), prefixEmail+customer.EmailKey(email))
 }

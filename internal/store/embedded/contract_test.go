@@ -2,11 +2,13 @@ package embedded
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/flexportal-compat/customers-api/internal/customer"
 	"github.com/flexportal-compat/customers-api/internal/order"
 	"github.com/flexportal-compat/customers-api/internal/store/storetest"
 )
@@ -44,4 +46,45 @@ func (s contractStore) SetOrderStatus(t *testing.T, tenant, id string, st order.
 	if err != nil {
 		t.Fatalf("SetOrderStatus(%s, %s, %s) = %v", tenant, id, st, err)
 	}
+}
+
+var _ storetest.LegacyEmails = contractStore{}
+
+// PutLegacyCustomer writes c and its reservation under strings.ToLower(c.Email), as a version
+// before customer.EmailKey did.
+func (s contractStore) PutLegacyCustomer(t *testing.T, c customer.Customer) {
+	t.Helper()
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		tb, err := writeTenant(tx, c.TenantID)
+		if err != nil {
+			return err
+		}
+		if err := putCustomer(tb, c, s.stamp()); err != nil {
+			return err
+		}
+		return tb.emails.Put([]byte(strings.ToLower(c.Email)), []byte(c.CustomerID))
+	})
+	if err != nil {
+		t.Fatalf("PutLegacyCustomer(%s): %v", c.CustomerID, err)
+	}
+}
+
+// EmailReservations returns the tenant's emails bucket.
+func (s contractStore) EmailReservations(t *testing.T, tenant string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		tb, ok := readTenant(tx, tenant)
+		if !ok {
+			return nil
+		}
+		return tb.emails.ForEach(func(k, v []byte) error {
+			out[string(k)] = string(v)
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatalf("EmailReservations(%s): %v", tenant, err)
+	}
+	return out
 }

@@ -28,7 +28,7 @@ func customerOrderKey(customerID, orderID string) string { return customerID + "
 // bucket the transaction created, so a replay writes nothing.
 var errReplayed = errors.New("replayed")
 
-// CreateOrder finds the customer by email (case-insensitive) or creates it, and writes the order,
+// CreateOrder finds the customer by email (by customer.EmailKey) or creates it, and writes the order,
 // the customer change, the email reservation of a new customer and the idempotency record in one
 // transaction. replayed is true when idem matched an unexpired earlier request with the same body:
 // its order is returned and nothing is written.

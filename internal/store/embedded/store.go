@@ -32,7 +32,7 @@ var (
 	bucketAPIKeyTenants = []byte("apikeys_by_tenant") // tenant → bucket of key ids granted it
 
 	bucketCustomers   = []byte("customers")          // customerId → customer record (ULID ids: key order = creation order)
-	bucketEmails      = []byte("emails")             // customer.EmailKey(email) → customerId
+	bucketEmails      = []byte("emails")             // customer.EmailKey(email) → customerId (see bucketMeta)
 	bucketOrders      = []byte("orders")             // orderId → order
 	bucketByCustomer  = []byte("orders_by_customer") // customerId + "#" + orderId → nothing
 	bucketIdempotency = []byte("idempotency")        // Idempotency-Key → idempotency record
@@ -41,7 +41,9 @@ var (
 	bucketCustomerIndex = []byte("customer_index")
 	bucketOrderIndex    = []byte("order_index")
 
-	bucketMeta = []byte("meta") // at the top level: keyIndexes → the fingerprint of the index layout
+	// At the top level: keyIndexes → the fingerprint of the index layout; metaEmailKeys → the
+	// version of the email key the emails buckets are keyed by.
+	bucketMeta = []byte("meta")
 	keyIndexes = []byte("indexes")
 )
 
@@ -60,11 +62,18 @@ type Store struct {
 	db *bolt.DB
 	// Now returns the current time; tests replace it. Nil means time.Now.
 	Now func() time.Time
+
+	// migration is what Open's email key migration did, when migrated (see EmailKeyMigration).
+	migration customer.EmailKeyReport
+	migrated  bool
 }
 
-// Open opens the bbolt file at path, creating it and its buckets when absent, and builds the list
-// indexes when the file has none or was indexed by another version of them (ensureIndexes). It
-// fails with ErrLocked after about a second when the file is already open elsewhere.
+// Open opens the bbolt file at path, creating it and its buckets when absent. A file written
+// before customer.EmailKey (it has no format marker) has its email reservations rebuilt under the
+// new key first (MigrateEmailKeys; EmailKeyMigration reports what it did); then the list indexes
+// are built when the file has none or was indexed by another version of them (ensureIndexes), so
+// that the data file of an earlier version keeps working. It fails with ErrLocked after about a
+// second when the file is already open elsewhere.
 func Open(path string) (*Store, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout})
 	if errors.Is(err, berrors.ErrTimeout) {
@@ -73,23 +82,26 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
 	}
+	s := &Store{db: db}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{bucketTenants, bucketAPIKeys, bucketAPIKeyIDs, bucketAPIKeyTenants, bucketMeta} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
 		}
-		return nil
+		var err error
+		s.migration, s.migrated, err = upgrade(tx)
+		return err
 	})
 	if err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("embedded: create buckets in %s: %w", path, err)
+		return nil, fmt.Errorf("embedded: prepare %s: %w", path, err)
 	}
 	if err := db.Update(ensureIndexes); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("embedded: build the list indexes of %s: %w", path, err)
 	}
-	return &Store{db: db}, nil
+	return s, nil
 }
 
 // Close releases the file.

@@ -34,7 +34,7 @@ type Store interface {
 	// ListCustomers returns one page in creation order (q.Desc: newest first).
 	ListCustomers(ctx context.Context, tenant string, q customer.ListQuery) (customer.Page, error)
 
-	// CreateOrder finds the customer by email (case-insensitive) or creates it, and writes the
+	// CreateOrder finds the customer by email (by customer.EmailKey) or creates it, and writes the
 	// order, the customer change and the idempotency record atomically. replayed is true when
 	// idem matched an earlier request: the first order is returned and nothing is written.
 	// Errors: customer.ErrInactive, order.ErrIdempotencyReused, order.ErrIdempotencyInUse.

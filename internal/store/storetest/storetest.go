@@ -27,6 +27,8 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) Store) {
 		{"CreateOrder", createOrderTests},
 		{"UpdateCustomer", updateTests},
 		{"Email", emailTests},
+		{"EmailKey", emailKeyTests},
+		{"EmailKeyMigration", emailKeyMigrationTests},
 		{"Deactivate", deactivateTests},
 		{"CancelOrder", cancelTests},
 		{"Idempotency", idempotencyTests},
