@@ -45,6 +45,9 @@ func countUnavailable(t *testing.T, errs ...error) int {
 		}
 	}
 	t.Logf("storetest: %d of %d calls answered 503", n, len(errs))
+	if _, ok := strict.Load(t); ok && n > 0 {
+		t.Errorf("%d of %d racing calls answered 503 on a backend that never conflicts (storetest.NoUnavailable)", n, len(errs))
+	}
 	return n
 }
 
