@@ -2,6 +2,7 @@
 // file) or, in a build with -tags dynamodb, on DynamoDB (an emulator such as moto, or AWS itself).
 //
 //	go run ./cmd/local                        # 127.0.0.1:3000, ./customers-local.db, a demo key
+//	go run ./cmd/local -seed                  # the same, with sample customers and orders
 //	go run ./cmd/local -api-key acme=secret1  # your own key for tenant acme, all scopes
 //	go run ./cmd/local -keys keys.json        # [{"key":"...","tenants":["acme"],"scopes":["customers:read"]}]
 //	go run ./cmd/local -cors-origin http://localhost:5173  # let a page of that origin call the API
@@ -137,6 +138,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	createTable := fs.Bool("create-table", false, "create the DynamoDB table first")
 	cursorSecret := fs.String("cursor-secret", "", "secret for signing list cursors (default: kept next to -data, or random)")
 	corsOrigin := fs.String("cors-origin", "", "let pages of this origin (scheme://host[:port]) call the API from a browser; off by default")
+	seedData := fs.Bool("seed", false, "fill the first key's tenant (\"demo\" with the demo key) with sample customers and orders, if it has none")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -229,6 +231,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	opts := httpapi.Options{Logger: log, CursorKey: []byte(kept.CursorSecret)}
+	if *seedData {
+		if err := seedTenant(ctx, s, opts, keys[0], stdout); err != nil {
+			return err
+		}
+	}
 	api := httpapi.New(s, opts)
 	site := siteOptions{Store: storeName, CORSOrigin: origin}
 	if demo && loopback(*addr) {
