@@ -180,7 +180,7 @@ func clip(s string, n int) string {
 // ParsePatch parses and validates the body of PUT /v1/customers/{id}, where pathID is the {id}.
 //
 // A body that is not one JSON object (see DecodeBody) fails with a *fault.Error of kind BadRequest.
-// Every field rule of API.md is checked and every failing field reported in one
+// Every field rule of docs/api.md is checked and every failing field reported in one
 // *fault.ValidationError, in path order (object keys in byte order, array elements by index).
 // A field that is absent stays unchanged; a value replaces it; null removes company, phone,
 // billingAddress and shippingAddress and is invalid for the other fields. customFields is merged

@@ -102,7 +102,7 @@ func logRequest(log *slog.Logger, r *http.Request, w *statusRecorder, start time
 	log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 }
 
-// serve runs the checks of API.md "Every request" in their order — key (401), tenant (403
+// serve runs the checks of docs/api.md "Every request" in their order — key (401), tenant (403
 // NO_TENANT_ACCESS), scope (403 INSUFFICIENT_PERMISSIONS), Content-Type and size of any body
 // (415, 413) — and then the request: the form of the path ids (404), and the route's handler,
 // given the body read here. Nothing else reads the body.
@@ -145,7 +145,7 @@ func (a *API) serve(rt Route) http.Handler {
 	})
 }
 
-// authorize returns the tenant of an authenticated request allowed scope, checking in API.md's
+// authorize returns the tenant of an authenticated request allowed scope, checking in docs/api.md's
 // order: the key (401 AUTH_REQUIRED without one, INVALID_TOKEN for any other failure), the tenant
 // (403 NO_TENANT_ACCESS), the scope (403 INSUFFICIENT_PERMISSIONS).
 func (a *API) authorize(r *http.Request, scope auth.Scope) (string, error) {

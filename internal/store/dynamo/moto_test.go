@@ -50,7 +50,7 @@ func newCustomer(t *testing.T, st *dynamo.Store, tenant, email string) customer.
 
 func ptr[T any](v T) *T { return &v }
 
-// testNumbersAsStored checks API.md's rule for custom field numbers: written as DynamoDB returns
+// testNumbersAsStored checks docs/api.md's rule for custom field numbers: written as DynamoDB returns
 // them (12.50 as 12.5, 1e20 as 100000000000000000000) in every response, the first one included,
 // so each write's answer must carry the numbers a later read of the same item does. moto keeps the
 // literals sent, so only a backend that normalises numbers as DynamoDB does (dynoxide) can catch
