@@ -37,13 +37,16 @@ RIE := $(LAMBDA_TOOLS)/bin/aws-lambda-rie
 
 ## build-functions: build every function for the host into bin/<name>/bootstrap
 build-functions:
+	@echo "build-functions: building $(words $(LAMBDA_NAMES)) functions for this machine into bin/"
 	@set -e; for f in $(LAMBDA_NAMES); do \
 		$(GO) build -tags lambda.norpc -o bin/$$f/bootstrap ./functions/$$f; \
 	done
 
 ## build-arm64: cross-compile every function as Lambda runs it, into build/arm64/<name>/bootstrap
 build-arm64:
+	@echo "build-arm64: cross-compiling $(words $(LAMBDA_NAMES)) functions for linux/arm64 into build/arm64/ (a minute or two on a cold build cache)"
 	@set -e; for f in $(LAMBDA_NAMES); do \
+		echo "  $$f"; \
 		$(LAMBDA_ARM64_ENV) $(GO) build $(LAMBDA_GOFLAGS) -o build/arm64/$$f/bootstrap ./functions/$$f; \
 	done
 
@@ -69,6 +72,7 @@ $(foreach f,$(LAMBDA_FUNCTIONS),$(eval $(call LAMBDA_SAM_TARGET,$(word 1,$(subst
 ## rie: install the AWS Lambda Runtime Interface Emulator into .tools/bin
 rie: $(RIE)
 $(RIE):
+	@echo "tools: installing the AWS Lambda Runtime Interface Emulator into .tools/bin with go install"
 	GOBIN=$(LAMBDA_TOOLS)/bin $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 
 ## e2e: run every function under the RIE against DynamoDB on a moto server started for the run
@@ -108,4 +112,5 @@ checkov: $(CHECKOV_VENV)/.installed
 
 ## sam-build: build the SAM application as `sam deploy` would (no Docker needed)
 sam-build:
+	@echo "sam-build: sam build --build-in-source (runs make build-<Function> for each function)"
 	SAM_CLI_TELEMETRY=0 $(LAMBDA_VENV)/sam build --build-in-source

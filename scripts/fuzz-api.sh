@@ -28,7 +28,7 @@ fi
 
 # Checks that hold for this contract without false positives. Left out:
 # - negative_data_rejection and positive_data_acceptance: OpenAPI 3.0 cannot state every rule of
-#   API.md (custom field keys, values trimmed before validation, cursors that must come from
+#   docs/api.md (custom field keys, values trimmed before validation, cursors that must come from
 #   nextCursor, a stale or malformed If-Match answered 412), so the schema approximates the
 #   service in both directions there;
 # - use_after_free: DELETE deactivates, and a deactivated customer can still be read.

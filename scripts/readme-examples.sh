@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# readme-examples.sh: runs the README's "Try it" block, as written, against a fresh local server
-# (on a free 127.0.0.1 port instead of 3000) and checks that each step answered what the README says.
+# readme-examples.sh: runs the README's "Try it" block, as written, twice against one fresh local
+# server (on a free 127.0.0.1 port instead of 3000), as a reader who pastes it again would, and
+# checks that every step of each run answered what the README says, in order.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,42 +33,72 @@ sed -n '/<!-- examples:start -->/,/<!-- examples:end -->/p' README.md |
 	sed "s|^API=http://127.0.0.1:3000$|API=http://127.0.0.1:$port|" >"$work/examples.sh"
 grep -q "127.0.0.1:$port" "$work/examples.sh" || { echo "readme-examples: no API= line found" >&2; exit 1; }
 
-bash -eu -o pipefail "$work/examples.sh" >"$work/out.txt" 2>&1 || { cat "$work/out.txt"; echo "readme-examples: the block failed" >&2; exit 1; }
-
-# What the README promises, in order.
+# What each step of the block answers, one line each (blank lines left out), in order: each
+# pattern must be in its line ("!pattern": must not be). A step that answers anything else fails.
 expect=(
-	'"message":"Order created"'
-	'customer: cust_'
-	'"firstName":"Augusta Ada"'
-	'"customerType":"business"'
-	'"postalCode":"SW1Y 4JH"'
-	'"customFields":{"plan":"gold","seats":25}'
-	'"customFields":{"plan":"gold","renewal":true}'
-	'etag: "'
-	'"company":"Analytical Engines Ltd"'
-	'"code":"PRECONDITION_FAILED"'
-	'"code":"VALIDATION_ERROR"'
-	'"message":"Invalid request body"'
-	'{"path":"billingAddress.contactName","message":"Required","code":"invalid_type"}'
-	'"path":"customerType","message":"Invalid enum value. Expected '"'individual' | 'business'"', received '"'robot'"'","code":"invalid_enum_value"'
-	'{"path":"email","message":"Invalid email format","code":"invalid_string"}'
-	'"code":"CUSTOMER_HAS_PENDING_ORDERS"'
-	'"message":"Order cancelled"'
-	'"message":"Customer deactivated"'
+	'1 "message":"Order created"'
+	'2 customer: cust_'
+	'3 "firstName":"Augusta Ada"' '3 "customerType":"business"' '3 "phone":"+44 20 7946 0000"'
+	'4 "message":"Customer updated"' '4 !"phone"'
+	'5 "postalCode":"SW1Y 4JH"'
+	'6 "customFields":{"plan":"gold","seats":25}'
+	'7 "customFields":{"plan":"gold","renewal":true}'
+	'8 etag: "'
+	'9 "company":"Analytical Engines Ltd"'
+	'10 "code":"PRECONDITION_FAILED"'
+	'11 "code":"VALIDATION_ERROR"' '11 "message":"Invalid request body"'
+	'11 {"path":"billingAddress.contactName","message":"Required","code":"invalid_type"}'
+	'11 "path":"customerType","message":"Invalid enum value. Expected '"'individual' | 'business'"', received '"'robot'"'","code":"invalid_enum_value"'
+	'11 {"path":"email","message":"Invalid email format","code":"invalid_string"}'
+	'12 "company":"Analytical Engines Ltd"' '12 !Someone Else Ltd'
+	'13 "customers":[{'
+	'14 "code":"CUSTOMER_HAS_PENDING_ORDERS"'
+	'15 "message":"Order cancelled"'
+	'16 "message":"Customer deactivated"'
 )
-fail=0
-for e in "${expect[@]}"; do
-	if ! grep -qF -- "$e" "$work/out.txt"; then
-		echo "readme-examples: missing in the output: $e" >&2
+steps=16
+
+# check RUN: runs the block once and checks its answers; prints its customer and order ids.
+check() {
+	local out="$work/out.$1.txt" fail=0
+	if ! bash -eu -o pipefail "$work/examples.sh" >"$out" 2>&1; then
+		cat "$out" >&2
+		echo "readme-examples: run $1: the block failed" >&2
+		return 1
+	fi
+	local lines=()
+	mapfile -t lines < <(grep -v '^$' "$out")
+	if [ "${#lines[@]}" -ne "$steps" ]; then
+		echo "readme-examples: run $1: ${#lines[@]} answers, want $steps" >&2
 		fail=1
 	fi
-done
-if grep -q 'Someone Else Ltd' "$work/out.txt"; then
-	echo "readme-examples: the stale If-Match update was applied" >&2
-	fail=1
-fi
-if [ "$fail" -ne 0 ]; then
-	cat "$work/out.txt"
+	local e n pattern line
+	for e in "${expect[@]}"; do
+		n=${e%% *}
+		pattern=${e#* }
+		line=${lines[$((n - 1))]:-}
+		if [ "${pattern:0:1}" = '!' ]; then
+			if [[ "$line" == *"${pattern:1}"* ]]; then
+				echo "readme-examples: run $1, step $n: answered $line; it must not hold ${pattern:1}" >&2
+				fail=1
+			fi
+		elif [[ "$line" != *"$pattern"* ]]; then
+			echo "readme-examples: run $1, step $n: answered $line; want $pattern in it" >&2
+			fail=1
+		fi
+	done
+	if [ "$fail" -ne 0 ]; then
+		echo "readme-examples: run $1 answered:" >&2
+		cat "$out" >&2
+		return 1
+	fi
+	echo "$(grep -o 'cust_[0-9A-Z]\{26\}' <<<"${lines[1]}") $(grep -o 'ord_[0-9A-Z]\{26\}' <<<"${lines[0]}" | head -n 1)"
+}
+
+first=$(check 1)
+second=$(check 2)
+if [ "${first% *}" = "${second% *}" ] || [ "${first#* }" = "${second#* }" ]; then
+	echo "readme-examples: both runs used customer and order $first / $second; want a new customer and order each time" >&2
 	exit 1
 fi
-echo "readme-examples: ${#expect[@]} passed, 0 failed"
+echo "readme-examples: the block ran twice on one server; $steps steps each answered as the README says"

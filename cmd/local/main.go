@@ -1,10 +1,19 @@
 // Command local serves the whole API on one local HTTP server, on the embedded store (a bbolt
-// file) or, with -dynamodb-endpoint, on DynamoDB (an emulator such as moto, or AWS itself).
+// file) or, in a build with -tags dynamodb, on DynamoDB (an emulator such as moto, or AWS itself).
 //
 //	go run ./cmd/local                        # 127.0.0.1:3000, ./customers-local.db, a demo key
+//	go run ./cmd/local -seed                  # the same, with sample customers and orders
 //	go run ./cmd/local -api-key acme=secret1  # your own key for tenant acme, all scopes
 //	go run ./cmd/local -keys keys.json        # [{"key":"...","tenants":["acme"],"scopes":["customers:read"]}]
-//	go run ./cmd/local -dynamodb-endpoint http://127.0.0.1:8000 -table customers -create-table
+//	go run ./cmd/local -cors-origin http://localhost:5173  # let a page of that origin call the API
+//	go run -tags dynamodb ./cmd/local -dynamodb-endpoint http://127.0.0.1:8000 -table customers -create-table
+//
+// Beside the API it serves, for people and tools on this machine only, /docs/ (Swagger UI, its
+// assets embedded), /openapi.yaml and /healthz; none of them is an API route.
+//
+// The DynamoDB flags need the dynamodb build tag because the AWS SDK is most of what a first
+// `go run` would otherwise compile, for a store the default run does not use (docs/local.md has
+// the numbers).
 //
 // Without -keys or -api-key it creates a key for tenant "demo" with every scope and prints it
 // with curl lines: "local-demo-key" when the server listens on a loopback address (so the
@@ -34,15 +43,14 @@ import (
 	"github.com/flexportal-compat/customers-api/internal/auth"
 	"github.com/flexportal-compat/customers-api/internal/customer"
 	"github.com/flexportal-compat/customers-api/internal/httpapi"
-	"github.com/flexportal-compat/customers-api/internal/store/dynamo"
-	"github.com/flexportal-compat/customers-api/internal/store/dynamo/dynamosetup"
 	"github.com/flexportal-compat/customers-api/internal/store/embedded"
+	"github.com/flexportal-compat/customers-api/internal/version"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "local:", err)
 		os.Exit(1)
 	}
@@ -115,31 +123,46 @@ type secrets struct {
 	Keys         []string `json:"keys,omitempty"`
 }
 
-// run parses args, serves until ctx is done, and shuts down gracefully. It prints the address
-// (and the demo key, when it made one) to stdout; logs go to stderr as JSON.
-func run(ctx context.Context, args []string, stdout io.Writer) error {
+// run parses args, serves until ctx is done, and shuts down gracefully. It prints its progress,
+// the address and the demo key, when it made one, to stdout; logs go to stderr as JSON.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("local", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:3000", "listen address")
 	data := fs.String("data", "customers-local.db", "embedded store file")
 	keysFile := fs.String("keys", "", `JSON file of API keys: [{"key","tenants","scopes"}]`)
 	var keys keyFlags
 	fs.Var(&keys, "api-key", "TENANT=KEY: an API key for TENANT with every scope (repeatable)")
-	endpoint := fs.String("dynamodb-endpoint", "", "serve on DynamoDB at this endpoint instead of the embedded store")
+	endpoint := fs.String("dynamodb-endpoint", "", "serve on DynamoDB at this endpoint instead of the embedded store"+dynamoFlagNote)
 	table := fs.String("table", "", "DynamoDB table name (with -dynamodb-endpoint)")
 	createTable := fs.Bool("create-table", false, "create the DynamoDB table first")
 	cursorSecret := fs.String("cursor-secret", "", "secret for signing list cursors (default: kept next to -data, or random)")
+	corsOrigin := fs.String("cors-origin", "", "let pages of this origin (scheme://host[:port]) call the API from a browser; off by default")
+	seedData := fs.Bool("seed", false, "fill the first key's tenant (\"demo\" with the demo key) with sample customers and orders, if it has none")
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
+	if *showVersion {
+		fmt.Fprintf(stdout, "cmd/local %s\n", version.String())
+		return nil
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return fmt.Errorf("-log-level: %w", err)
 	}
-	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	origin, err := parseOrigin(*corsOrigin)
+	if err != nil {
+		return fmt.Errorf("-cors-origin: %w", err)
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 
 	if *keysFile != "" {
 		fromFile, err := readKeys(*keysFile)
@@ -149,24 +172,20 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		keys = append(keys, fromFile...)
 	}
 
+	fmt.Fprintf(stdout, "Customers API %s (cmd/local)\n", version.String())
 	var s store
 	keptAt := secretsPath(*data)
+	storeName := "embedded"
 	if *endpoint != "" {
-		if *table == "" {
-			return errors.New("-table is required with -dynamodb-endpoint")
-		}
-		client, err := dynamosetup.Connect(ctx, *endpoint)
+		fmt.Fprintf(stdout, "Connecting to DynamoDB at %s, table %q...\n", *endpoint, *table)
+		ds, err := openDynamo(ctx, *endpoint, *table, *createTable)
 		if err != nil {
 			return err
 		}
-		if *createTable {
-			if err := dynamosetup.CreateTable(ctx, client, *table); err != nil {
-				return err
-			}
-		}
-		s = dynamo.New(client, *table)
+		s, storeName = ds, "dynamodb"
 		keptAt = dynamoSecretsPath(*data, *table)
 	} else {
+		fmt.Fprintf(stdout, "Opening the embedded store %s...\n", *data)
 		es, err := embedded.Open(*data)
 		if err != nil {
 			return err
@@ -188,6 +207,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	demo, demoKey := len(keys) == 0, demoKeyFor(*addr, kept)
 	if demo {
 		keys = keyFlags{{Key: demoKey, Tenants: []string{"demo"}, Scopes: auth.AllScopes}}
+		fmt.Fprintln(stdout, "Installing the demo API key...")
+	} else {
+		fmt.Fprintf(stdout, "Installing %d API key(s)...\n", len(keys))
 	}
 	installed := make([]string, 0, len(keys))
 	for _, k := range keys {
@@ -211,13 +233,24 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 
-	api := httpapi.New(s, httpapi.Options{Logger: log, CursorKey: []byte(kept.CursorSecret)})
+	opts := httpapi.Options{Logger: log, CursorKey: []byte(kept.CursorSecret)}
+	if *seedData {
+		if err := seedTenant(ctx, s, opts, keys[0], stdout); err != nil {
+			return err
+		}
+	}
+	api := httpapi.New(s, opts)
+	site := siteOptions{Store: storeName, CORSOrigin: origin}
+	if demo && loopback(*addr) {
+		// The published demo key only: a page anyone can reach must not hand out a random key.
+		site.DemoKey = demoKey
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := &http.Server{
-		Handler: api.Handler(),
+		Handler: newSite(api.Handler(), log, site),
 		// net/http answers "OPTIONS *" itself (200, no body, none of the contract's headers);
 		// the API answers it like any path it does not serve.
 		DisableGeneralOptionsHandler: true,
@@ -229,10 +262,18 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	url := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "Customers API listening on %s\n", url)
+	fmt.Fprintf(stdout, "  API docs:     %s/docs/\n", url)
+	fmt.Fprintf(stdout, "  OpenAPI spec: %s/openapi.yaml\n", url)
+	fmt.Fprintf(stdout, "  health:       %s/healthz\n", url)
+	if origin != "" {
+		fmt.Fprintf(stdout, "  CORS:         pages of %s may call the API\n", origin)
+	}
+	fmt.Fprintln(stdout, "  Every request is logged to stderr; Ctrl-C stops the server.")
 	if demo {
+		fmt.Fprintln(stdout)
 		printDemo(stdout, url, demoKey)
 	}
-	log.Info("listening", "addr", ln.Addr().String())
+	log.Info("listening", "addr", ln.Addr().String(), "store", storeName, "version", version.String())
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

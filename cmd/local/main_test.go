@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -11,21 +12,50 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
+// syncBuffer collects the server's log lines, written while the test reads them.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // start runs the server with args on a free port and returns its base URL and every line it
-// printed up to the blank line after the banner. The server stops when the test ends.
+// printed up to the address (and, when it made a demo key, the curl lines). The server stops
+// when the test ends.
 func start(t *testing.T, args ...string) (string, []string) {
 	t.Helper()
+	url, lines, _ := startLogged(t, args...)
+	return url, lines
+}
+
+// startLogged is start, also returning what the server logs (at -log-level error unless args
+// say otherwise).
+func startLogged(t *testing.T, args ...string) (string, []string, *syncBuffer) {
+	t.Helper()
+	logs := &syncBuffer{}
 	// Without a key of its own the server prints a demo key and curl lines after the address.
 	demo := !strings.Contains(strings.Join(args, " "), "-api-key") && !strings.Contains(strings.Join(args, " "), "-keys")
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0", "-log-level", "error"}, args...), pw)
+		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0", "-log-level", "error"}, args...), pw, logs)
 		pw.Close()
 	}()
 	t.Cleanup(func() {
@@ -60,7 +90,7 @@ func start(t *testing.T, args ...string) (string, []string) {
 					for range lines { // keep draining so the server never blocks on stdout
 					}
 				}()
-				return url, out
+				return url, out, logs
 			}
 		case <-timeout:
 			t.Fatalf("no address printed within 10 s; printed %q", out)
@@ -146,9 +176,12 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{"-api-key", "no-equals"},
 		{"-keys", keys},
 		{"-dynamodb-endpoint", "http://127.0.0.1:1"},
+		{"-cors-origin", "*"},
+		{"-cors-origin", "localhost:5173"},
+		{"-cors-origin", "http://localhost:5173/app"},
 		{"extra"},
 	} {
-		err := run(context.Background(), append([]string{"-data", filepath.Join(dir, "d.db"), "-addr", "127.0.0.1:0"}, args...), io.Discard)
+		err := run(context.Background(), append([]string{"-data", filepath.Join(dir, "d.db"), "-addr", "127.0.0.1:0"}, args...), io.Discard, io.Discard)
 		if err == nil {
 			t.Errorf("run(%q) = nil, want an error", args)
 		}

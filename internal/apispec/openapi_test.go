@@ -276,7 +276,7 @@ func TestEverySpecOperationRouted(t *testing.T) {
 	}
 }
 
-// TestWriteOperationsTakeTheirHeaders checks the extension headers of API.md: If-Match on PUT and
+// TestWriteOperationsTakeTheirHeaders checks the extension headers of docs/api.md: If-Match on PUT and
 // DELETE of a customer, Idempotency-Key on POST /v1/orders, and the PUT media types.
 func TestWriteOperationsTakeTheirHeaders(t *testing.T) {
 	doc := load(t)

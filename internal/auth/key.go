@@ -13,7 +13,7 @@ import (
 // Scope is a permission a key may hold.
 type Scope string
 
-// The scopes of API.md.
+// The scopes of docs/api.md.
 const (
 	CustomersRead  Scope = "customers:read"
 	CustomersWrite Scope = "customers:write"

@@ -30,7 +30,7 @@ const (
 )
 
 // Event is the detail of every entry: FlexPortal's webhook shape {"event", "timestamp", "data"},
-// in the envelope of the events this service consumes (API.md, "Rental state"), which adds the
+// in the envelope of the events this service consumes (docs/api.md, "Rental state"), which adds the
 // event's id and tenant.
 //
 // ID is the DynamoDB stream record's eventID: the same on every delivery of the record (Lambda

@@ -189,7 +189,7 @@ var ReadOnlyFields = []string{
 // handling unknown and read-only keys as h says.
 //
 // A body that is not one JSON object (see DecodeBody) fails with a *fault.Error of kind BadRequest.
-// Every field rule of API.md is checked and every failing field reported in one
+// Every field rule of docs/api.md is checked and every failing field reported in one
 // *fault.ValidationError, in path order (object keys in byte order, array elements by index).
 // A field that is absent stays unchanged; a value replaces it; null removes company, phone,
 // billingAddress and shippingAddress, and so does "" for company and phone; null and "" are

@@ -18,7 +18,7 @@ import (
 // initReport is the emulator's log line for a finished init phase.
 var initReport = regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
 
-// BenchmarkInit measures what DESIGN.md's cold-start target is about: the init duration the
+// BenchmarkInit measures what docs/design.md's cold-start target is about: the init duration the
 // Runtime Interface Emulator reports for a function, next to a hello-world Go function built the
 // same way in the same run (target: within 1.5x). Each iteration is a fresh emulator and process,
 // invoked once; the metrics are init-ms, the mean of the reported durations, and x-hello, that

@@ -15,7 +15,7 @@ import (
 // Kind classifies an error for the client. The zero value is Internal.
 type Kind uint8
 
-// The kinds, one per distinct client-visible outcome of API.md; outcomes below gives each its
+// The kinds, one per distinct client-visible outcome of docs/api.md; outcomes below gives each its
 // status and FlexPortal code.
 const (
 	Internal                Kind = iota
@@ -49,7 +49,7 @@ type outcome struct {
 	message string // the default message, shown when the error carries none
 }
 
-// outcomes is the one table from error kind to HTTP status and FlexPortal error code (API.md,
+// outcomes is the one table from error kind to HTTP status and FlexPortal error code (docs/api.md,
 // "Errors"). Nothing else maps kinds to statuses or codes.
 var outcomes = map[Kind]outcome{
 	Internal:                {http.StatusInternalServerError, "INTERNAL_ERROR", "An internal error occurred"},
@@ -144,10 +144,10 @@ func KindOf(err error) Kind {
 }
 
 // IssueCode says what kind of rule a field broke: one of zod's issue codes, which FlexPortal
-// answers in its validation details (API.md, "Errors").
+// answers in its validation details (docs/api.md, "Errors").
 type IssueCode string
 
-// The issue codes of API.md.
+// The issue codes of docs/api.md.
 const (
 	InvalidType      IssueCode = "invalid_type"       // wrong JSON type, or a required key missing ("Required")
 	InvalidString    IssueCode = "invalid_string"     // a string of the wrong format (an email)

@@ -21,7 +21,7 @@ func TestEveryKindHasARow(t *testing.T) {
 	}
 }
 
-// TestTable pins the rows API.md's "Errors" decides, so that a slip in the table shows here.
+// TestTable pins the rows docs/api.md's "Errors" decides, so that a slip in the table shows here.
 func TestTable(t *testing.T) {
 	tests := []struct {
 		kind   Kind

@@ -580,7 +580,7 @@ func TestBodyLimitIs64KiB(t *testing.T) {
 	}
 }
 
-// TestScopesOfEachEndpoint pins the scopes of API.md independently of the route table: a key
+// TestScopesOfEachEndpoint pins the scopes of docs/api.md independently of the route table: a key
 // holding only the endpoint's scope is served, a key holding any other single scope is 403.
 func TestScopesOfEachEndpoint(t *testing.T) {
 	e := newEnv(t)
@@ -598,7 +598,7 @@ func TestScopesOfEachEndpoint(t *testing.T) {
 		{"POST", "/v1/orders/{orderId}/cancel", "orders:write"},
 	}
 	if len(tests) != len(httpapi.Routes) {
-		t.Errorf("%d endpoints here, %d routes: every route needs its scope from API.md here", len(tests), len(httpapi.Routes))
+		t.Errorf("%d endpoints here, %d routes: every route needs its scope from docs/api.md here", len(tests), len(httpapi.Routes))
 	}
 	n := 0 // a fresh customer per request, so a DELETE or cancel is never a no-op
 	for _, tt := range tests {

@@ -399,7 +399,7 @@ func TestListQueryParameters(t *testing.T) {
 		{"/v1/orders?customerId=", []detail{{"customerId", notACustomerID, "custom"}}},
 		{"/v1/orders?customerId=" + strings.Repeat("x", 2000), []detail{{"customerId", notACustomerID, "custom"}}},
 		{"/v1/orders?customerId=" + strings.ToLower(missingCustomer), []detail{{"customerId", notACustomerID, "custom"}}},
-		// API.md's known deviations: a clear 400 naming the parameter.
+		// docs/api.md's known deviations: a clear 400 naming the parameter.
 		{"/v1/orders?sortBy=totals.total", []detail{{"sortBy", totalsDeviation, "custom"}}},
 		{"/v1/orders?sortBy=totals.total&sortDir=asc", []detail{{"sortBy", totalsDeviation, "custom"}}},
 		{"/v1/orders?customField_siebelId=1-ABC", []detail{{"customField_siebelId", customDeviation, "custom"}}},
@@ -533,7 +533,7 @@ var (
 	orderOptional = map[string]string{"shippingAddress": "object", "notes": "string", "cancellationReason": "string"}
 )
 
-// TestCustomerAndOrderFields checks the Customer and Order objects of API.md on the wire, on a
+// TestCustomerAndOrderFields checks the Customer and Order objects of docs/api.md on the wire, on a
 // clock that is neither UTC nor on a millisecond: ids of the documented form, timestamps RFC 3339
 // in UTC with exactly milliseconds, version 1 on creation and +1 on every change, ETag "<version>",
 // createdAt kept.
@@ -617,7 +617,7 @@ func customFieldsBody(prefix string, n int, extra ...string) string {
 }
 
 // TestUpdateCustomerRules walks one customer (who has a pending order) through the PUT rules of
-// API.md. The steps run in order; want lists fields of the customer afterwards as JSON text, ""
+// docs/api.md. The steps run in order; want lists fields of the customer afterwards as JSON text, ""
 // meaning the field is absent. A refused step must change nothing (same ETag).
 func TestUpdateCustomerRules(t *testing.T) {
 	e := newEnv(t)

@@ -42,6 +42,9 @@ func writeError(log *slog.Logger, w http.ResponseWriter, r *http.Request, err er
 	}
 	kind := fault.KindOf(err)
 	body := errorDetail{Code: kind.Code(), Message: kind.DefaultMessage()}
+	if rec, ok := w.(*statusRecorder); ok {
+		rec.code = body.Code // for the access log
+	}
 	var v *fault.ValidationError
 	var fe *fault.Error
 	switch {

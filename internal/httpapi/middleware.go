@@ -68,10 +68,12 @@ func joinRepeated(h http.Header) {
 	}
 }
 
-// statusRecorder remembers the status written, for the access log.
+// statusRecorder remembers the status written, and the error code when writeError wrote the
+// answer, for the access log.
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	code   string
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
@@ -88,7 +90,19 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 	return s.ResponseWriter.Write(b)
 }
 
-// serve runs the checks of API.md "Every request" in their order — key (401), tenant (403
+// logRequest writes the access log line of a request answered through w: the request id, what
+// names the request (attrs), the status, the error code of an error answer, and the time taken.
+func logRequest(log *slog.Logger, r *http.Request, w *statusRecorder, start time.Time, attrs ...slog.Attr) {
+	attrs = append([]slog.Attr{slog.String("requestId", requestIDOf(r.Context()))}, attrs...)
+	attrs = append(attrs, slog.Int("status", w.status))
+	if w.code != "" {
+		attrs = append(attrs, slog.String("code", w.code))
+	}
+	attrs = append(attrs, slog.Duration("duration", time.Since(start)))
+	log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+}
+
+// serve runs the checks of docs/api.md "Every request" in their order — key (401), tenant (403
 // NO_TENANT_ACCESS), scope (403 INSUFFICIENT_PERMISSIONS), Content-Type and size of any body
 // (415, 413) — and then the request: the form of the path ids (404), and the route's handler,
 // given the body read here. Nothing else reads the body.
@@ -111,12 +125,7 @@ func (a *API) serve(rt Route) http.Handler {
 				}
 			}
 			// The route name, never the URL: query strings may hold emails.
-			a.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-				slog.String("requestId", requestIDOf(r.Context())),
-				slog.String("route", rt.Name),
-				slog.String("tenantId", tenant),
-				slog.Int("status", w.status),
-				slog.Duration("duration", time.Since(start)))
+			logRequest(a.log, r, w, start, slog.String("route", rt.Name), slog.String("tenantId", tenant))
 		}()
 		var body []byte
 		tenant, err := a.authorize(r, rt.Scope)
@@ -136,7 +145,7 @@ func (a *API) serve(rt Route) http.Handler {
 	})
 }
 
-// authorize returns the tenant of an authenticated request allowed scope, checking in API.md's
+// authorize returns the tenant of an authenticated request allowed scope, checking in docs/api.md's
 // order: the key (401 AUTH_REQUIRED without one, INVALID_TOKEN for any other failure), the tenant
 // (403 NO_TENANT_ACCESS), the scope (403 INSUFFICIENT_PERMISSIONS).
 func (a *API) authorize(r *http.Request, scope auth.Scope) (string, error) {
@@ -209,7 +218,8 @@ func bearer(h string) (string, bool) {
 }
 
 // NotFound is the $default route: 405 METHOD_NOT_ALLOWED with an Allow header for a path of
-// Routes asked with another method, 404 NOT_FOUND for any other path. It answers before auth.
+// Routes asked with another method, 404 NOT_FOUND for any other path. It answers before auth, and
+// logs each request as the routes do (route "not-found"), with the method and path asked for.
 func NotFound() http.Handler { return notFound(slog.Default()) }
 
 func notFound(log *slog.Logger) http.Handler {
@@ -224,8 +234,14 @@ func notFound(log *slog.Logger) http.Handler {
 			allow[rt.Pattern] = append(allow[rt.Pattern], rt.Method)
 		}
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r = begin(w, r)
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		r = begin(rw, r)
+		w := &statusRecorder{ResponseWriter: rw}
+		// Without this line a client's typo (or a method the path lacks) would leave nothing to
+		// debug with. The path, never the query; a segment that looks like an email is left out.
+		defer logRequest(log, r, w, start, slog.String("route", "not-found"),
+			slog.String("method", r.Method), slog.String("path", loggablePath(r.URL.Path)))
 		// The patterns are registered without a method, so they match r whatever its method.
 		if _, pattern := paths.Handler(r); pattern != "" && cleanPath(r.URL.Path) {
 			w.Header().Set("Allow", strings.Join(allow[pattern], ", "))
@@ -235,4 +251,23 @@ func notFound(log *slog.Logger) http.Handler {
 		}
 		writeError(log, w, r, fault.E(fault.NotFound, "No such route"))
 	})
+}
+
+// maxLoggedPath is how much of an unknown path the log keeps.
+const maxLoggedPath = 200
+
+// loggablePath is p as the log may hold it: no segment with an "@" (an email a client put in a
+// path), at most maxLoggedPath bytes.
+func loggablePath(p string) string {
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		if strings.Contains(s, "@") {
+			segs[i] = "{redacted}"
+		}
+	}
+	p = strings.Join(segs, "/")
+	if len(p) > maxLoggedPath {
+		p = strings.ToValidUTF8(p[:maxLoggedPath], "") + "..."
+	}
+	return p
 }

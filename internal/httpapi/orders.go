@@ -147,7 +147,7 @@ func (a *API) listOrders(w http.ResponseWriter, r *http.Request, _ []byte) error
 	return nil
 }
 
-// orderDeviation names the order list parameters of API.md's known deviations: they need
+// orderDeviation names the order list parameters of docs/api.md's known deviations: they need
 // FlexPortal's product catalog or dashboard configuration, which this service does not hold.
 func orderDeviation(name string, values []string) string {
 	switch {

@@ -27,7 +27,7 @@ func hasBody(r *http.Request) bool {
 	return r.ContentLength > 0 || r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody
 }
 
-// readBody applies API.md's Content-Type and size rules to any request with a body, whatever its
+// readBody applies docs/api.md's Content-Type and size rules to any request with a body, whatever its
 // method (a GET or DELETE may carry one too; it is then ignored), and returns the body, at most
 // customer.MaxBodyBytes. A request without a body returns nil, whatever its Content-Type: the parsers
 // decide whether that is allowed. mergePatch also accepts application/merge-patch+json.
@@ -137,7 +137,7 @@ func idempotencyKey(h http.Header) (string, error) {
 	return values[0], nil
 }
 
-// query reads a list endpoint's query parameters. Every failing parameter is recorded (API.md:
+// query reads a list endpoint's query parameters. Every failing parameter is recorded (docs/api.md:
 // 400 VALIDATION_ERROR, "Invalid query parameters", the parameter's name as the path); err
 // reports them once all are read.
 type query struct {
@@ -145,7 +145,7 @@ type query struct {
 	v      fault.ValidationError
 }
 
-// deviation returns, for a parameter that API.md lists among the known deviations, why it is not
+// deviation returns, for a parameter that docs/api.md lists among the known deviations, why it is not
 // supported, and "" for any other.
 type deviation func(name string, values []string) string
 

@@ -203,7 +203,7 @@ func TestWarmUpdateIsOneRequest(t *testing.T) {
 
 // BenchmarkUpdateHandler is the CPU cost of the update function per warm request: an API Gateway
 // v2 event through the adapter, auth (cached key), patch parsing, the UpdateItem built and its
-// ALL_NEW answer decoded, the response encoded. DESIGN.md's target: within 2x of
+// ALL_NEW answer decoded, the response encoded. docs/design.md's target: within 2x of
 // BenchmarkBareAdapter. Measured on a 2-core machine: ~19 µs against ~7.7 µs (2.5x) — over the
 // target; against BenchmarkBareAdapterSameResponse, which answers the same body, ~12.6 µs (1.5x).
 // The rest is attributevalue decoding of the ALL_NEW item, body parsing and the update expression

@@ -28,7 +28,7 @@ const (
 // ParseInput parses and validates the body of POST /v1/orders.
 //
 // A body that is not one JSON object (see customer.DecodeBody) fails with a *fault.Error of kind
-// BadRequest. Every field rule of API.md is checked and every failing field reported in one
+// BadRequest. Every field rule of docs/api.md is checked and every failing field reported in one
 // *fault.ValidationError, in path order (object keys in byte order, array elements by index; a
 // missing required key sorts where it would stand).
 //
@@ -37,7 +37,7 @@ const (
 // null is the same as leaving the field out. Defaults are filled in: orderType standard,
 // customer.customerType individual, customFields {}. Notes are free text (customer.ParseText: tabs
 // and line breaks allowed, no other control characters); notes that are empty after trimming are
-// invalid, as every string field is (API.md: "an empty result is invalid"); null notes are absent.
+// invalid, as every string field is (docs/api.md: "an empty result is invalid"); null notes are absent.
 // Inside customFields null is invalid: there is nothing to remove in a create.
 func ParseInput(body []byte) (Input, error) {
 	obj, err := customer.DecodeBody(body)

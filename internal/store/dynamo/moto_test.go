@@ -48,7 +48,7 @@ func newCustomer(t *testing.T, st *dynamo.Store, tenant, email string) customer.
 
 func ptr[T any](v T) *T { return &v }
 
-// testNumbersAsStored checks API.md's rule for custom field numbers: written as DynamoDB returns
+// testNumbersAsStored checks docs/api.md's rule for custom field numbers: written as DynamoDB returns
 // them (12.50 as 12.5, 1e20 as 100000000000000000000) in every response, the first one included,
 // so each write's answer must carry the numbers a later read of the same item does. The numbers
 // come as the HTTP layer hands them on, through the parsers, which put them in that form

@@ -19,7 +19,7 @@ import (
 // that the suite itself is known to be passable: a failure here is a bug in the suite. It runs
 // twice: with pages cut by their limit alone, and with pages of the bounded combinations
 // (docs/indexes.md) that, like the real stores' filtered ones, also end when a read budget is
-// spent: short, empty, or with a cursor after the last match, all of which API.md allows while
+// spent: short, empty, or with a cursor after the last match, all of which docs/api.md allows while
 // hasMore is true.
 func TestReference(t *testing.T) {
 	for _, tt := range []struct {

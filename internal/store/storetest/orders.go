@@ -232,7 +232,7 @@ func testIdempotencyReplay(t *testing.T, s Store) {
 		t.Errorf("totalOrders = %d, want 2", n)
 	}
 	// The first key still replays its own order, also after that order changed: the first
-	// response, as it was (API.md: "returns the first response").
+	// response, as it was (docs/api.md: "returns the first response").
 	cancelOrder(t, s, tenantA, first.OrderID)
 	again, replayed, err := s.CreateOrder(ctx, tenantA, in, idem)
 	if err != nil || !replayed || again.OrderID != first.OrderID {

@@ -383,7 +383,7 @@ const maxPages = 500
 
 // listCustomers pages through every customer matching q (q.Limit > 0) until Next is "", and
 // returns them in the order the pages held them, for the caller to compare with every match
-// exactly once. It checks what API.md promises of each page and no more: at most q.Limit items.
+// exactly once. It checks what docs/api.md promises of each page and no more: at most q.Limit items.
 // A page may be short, or empty, while Next is not "" (the DynamoDB store ends a filtered page
 // when its query budget is spent), the last page included. A cursor seen before fails at once:
 // the same query from the same cursor over unchanged data is the same page, so paging would
