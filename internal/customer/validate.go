@@ -231,6 +231,12 @@ var addressFields = map[string]struct {
 	"country":       {true, func(a *Address) *string { return &a.Country }},
 }
 
+// AddressKey reports whether k is a key of an Address, and whether it is a required one.
+func AddressKey(k string) (known, required bool) {
+	f, known := addressFields[k]
+	return known, f.required
+}
+
 // ParseAddress validates an Address object: contactName, streetAddress, city and country
 // required, company, buildingInfo, locality, adminArea and postalCode optional (null is absent),
 // every string 1–200 characters, no other keys. A missing required key is "Required" at its
@@ -340,6 +346,25 @@ func ParseCustomFields(v *fault.ValidationError, path string, raw any, allowNull
 		return nil, false
 	}
 	return out, true
+}
+
+// ParseNumber validates a JSON number that DynamoDB can store exactly (as custom field numbers
+// are) and at least lo, and returns it as sent.
+func ParseNumber(v *fault.ValidationError, path string, raw any, lo int) (json.Number, bool) {
+	n, ok := raw.(json.Number)
+	if !ok {
+		v.WrongType(path, "number", TypeOf(raw))
+		return "", false
+	}
+	if issue := numberIssue(string(n)); issue != "" {
+		v.Add(path, fault.Custom, issue)
+		return "", false
+	}
+	if f, err := n.Float64(); err == nil && f < float64(lo) {
+		v.Addf(path, fault.TooSmall, "Number must be greater than or equal to %d", lo)
+		return "", false
+	}
+	return n, true
 }
 
 // keyIssue returns what is wrong with a custom field key, if anything.

@@ -1,6 +1,7 @@
 // Package embedded is the store for local runs: one bbolt file, no server. It keeps the same data
 // as the DynamoDB store in a layout that mirrors the table's (per tenant: customers by id, email
-// reservations, orders by id, orders by customer, idempotency records; API keys by hash), and
+// reservations, orders by id, orders by customer, idempotency records, the latest order of each
+// order fingerprint; API keys by hash), and
 // behaves the same way: both pass the contract suite of package storetest.
 //
 // Every write is one bbolt read-write transaction. bbolt runs those one at a time, so each
@@ -34,9 +35,10 @@ var (
 	bucketOrders      = []byte("orders")             // orderId → order
 	bucketByCustomer  = []byte("orders_by_customer") // customerId + "#" + orderId → nothing
 	bucketIdempotency = []byte("idempotency")        // Idempotency-Key → idempotency record
+	bucketLatest      = []byte("latest_orders")      // order.Fingerprint → the latest order made with it
 )
 
-var tenantBucketNames = [][]byte{bucketCustomers, bucketEmails, bucketOrders, bucketByCustomer, bucketIdempotency}
+var tenantBucketNames = [][]byte{bucketCustomers, bucketEmails, bucketOrders, bucketByCustomer, bucketIdempotency, bucketLatest}
 
 // lockTimeout is how long Open waits for another process to release the file: long enough for a
 // restart, short enough that a second server on the same file fails clearly instead of hanging.
@@ -92,9 +94,10 @@ func (s *Store) now() time.Time {
 	return time.Now()
 }
 
-// tenantBuckets are one tenant's buckets within a transaction.
+// tenantBuckets are one tenant's buckets within a transaction. In a read-only transaction on a
+// file made before a bucket existed, that bucket is nil (get treats it as empty).
 type tenantBuckets struct {
-	customers, emails, orders, byCustomer, idempotency *bolt.Bucket
+	customers, emails, orders, byCustomer, idempotency, latest *bolt.Bucket
 }
 
 // readTenant returns the tenant's buckets, or false when the tenant has never been written to.
@@ -112,6 +115,7 @@ func readTenant(tx *bolt.Tx, tenant string) (tenantBuckets, bool) {
 		orders:      t.Bucket(bucketOrders),
 		byCustomer:  t.Bucket(bucketByCustomer),
 		idempotency: t.Bucket(bucketIdempotency),
+		latest:      t.Bucket(bucketLatest),
 	}, true
 }
 
