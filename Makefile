@@ -1,5 +1,5 @@
 # make test   — everything CI runs: lint, unit + store contract + integration tests (on moto, and
-#               the DynamoDB store suite on dynoxide too),
+#               the DynamoDB store suite on dynoxide too, also under modelled transaction conflicts),
 #               Lambda end-to-end under the Runtime Interface Emulator, template checks, API fuzzing.
 # make run    — the whole API on 127.0.0.1:3000 with embedded storage.
 SHELL := /bin/bash
@@ -16,9 +16,9 @@ DYNOXIDE_PREFIX := $(TOOLS)/dynoxide/$(DYNOXIDE_VERSION)
 DYNOXIDE := $(DYNOXIDE_PREFIX)/node_modules/$(DYNOXIDE_PACKAGE)/dynoxide
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: test run tools dynoxide lint unit test-go bench bench-compare bench-smoke readme-examples fuzz-api clean
+.PHONY: test run tools dynoxide lint unit test-go test-conflicts test-conflicts-smoke bench bench-compare bench-smoke readme-examples fuzz-api clean
 
-test: tools lint test-go build-arm64 check-size cfn-lint sam-validate checkov sam-build readme-examples fuzz-api bench-smoke
+test: tools lint test-go test-conflicts-smoke build-arm64 check-size cfn-lint sam-validate checkov sam-build readme-examples fuzz-api bench-smoke
 
 run:
 	$(GO) run ./cmd/local
@@ -56,6 +56,19 @@ unit:
 test-go: $(VENV)/.installed rie $(DYNOXIDE)
 	AWS_LAMBDA_RIE=$(TOOLS)/bin/aws-lambda-rie DYNOXIDE=$(DYNOXIDE) GO=$(GO) \
 		scripts/with-moto.sh scripts/with-dynoxide.sh scripts/test-go.sh -race -count=1
+
+# The store's concurrency tests under DynamoDB's transaction conflicts (the conflict model on
+# dynoxide), RUNS times at each transaction hold time of HOLDS, printing per hold the runs, the
+# failures and how many calls answered 503: make test-conflicts RUNS=20 HOLDS="3ms 10ms 25ms".
+RUNS ?= 20
+HOLDS ?= 3ms 10ms 25ms
+test-conflicts: $(DYNOXIDE)
+	DYNOXIDE=$(DYNOXIDE) GO=$(GO) scripts/with-dynoxide.sh scripts/test-conflicts.sh $(RUNS) $(HOLDS)
+
+# The same in CI, three runs at each hold (test-go runs the whole contract suite under the model
+# once, at 10 ms).
+test-conflicts-smoke: $(DYNOXIDE)
+	DYNOXIDE=$(DYNOXIDE) GO=$(GO) scripts/with-dynoxide.sh scripts/test-conflicts.sh 3 $(HOLDS)
 
 # Benchmarks: the update handler against a bare adapter round trip (target: within 2x), and the
 # init duration of functions under the emulator against a hello-world function (target: 1.5x).

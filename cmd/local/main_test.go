@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -228,5 +229,31 @@ func TestDemoKeyFor(t *testing.T) {
 		if got := demoKeyFor(tt.addr, kept); got != tt.want {
 			t.Errorf("demoKeyFor(%q) = %q, want %q", tt.addr, got, tt.want)
 		}
+	}
+}
+
+// TestRunOptionsStar: "OPTIONS *" gets the contract's answer for a path the API does not serve
+// (404 NOT_FOUND in JSON, with X-Request-Id), not net/http's bare 200.
+func TestRunOptionsStar(t *testing.T) {
+	url, _ := start(t, "-data", filepath.Join(t.TempDir(), "o.db"), "-api-key", "acme=s3cret")
+	conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var body struct{ Error struct{ Code string } }
+	_ = json.NewDecoder(res.Body).Decode(&body)
+	if res.StatusCode != 404 || body.Error.Code != "NOT_FOUND" || res.Header.Get("X-Request-Id") == "" ||
+		!strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
+		t.Errorf("OPTIONS * = %d %q, X-Request-Id %q, Content-Type %q; want 404 NOT_FOUND in JSON with a request id",
+			res.StatusCode, body.Error.Code, res.Header.Get("X-Request-Id"), res.Header.Get("Content-Type"))
 	}
 }

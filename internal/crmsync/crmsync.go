@@ -19,7 +19,9 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -127,13 +129,13 @@ func (h *Handler) process(ctx context.Context, msg events.SQSMessage) bool {
 		return true
 	}
 	kind := failureCode(err)
-	attrs = append(attrs, slog.String("kind", kind), slog.String("error", err.Error()))
+	attrs = append(attrs, slog.String("kind", kind), slog.String("error", logText(err)))
 	var v *fault.ValidationError
 	if errors.As(err, &v) {
 		// Paths and issue codes only: a message may quote a value of the body.
 		fields := make([]string, 0, len(v.Fields))
 		for _, f := range v.Fields {
-			fields = append(fields, f.Path+": "+string(f.Code))
+			fields = append(fields, logPath(f.Path)+": "+string(f.Code))
 		}
 		attrs = append(attrs, slog.Any("fields", fields))
 	}
@@ -256,4 +258,34 @@ func failureCode(err error) string {
 		return fault.BadRequest.Code()
 	}
 	return fault.KindOf(err).Code()
+}
+
+// quoted matches a Go-quoted string in an error's text: the only way our errors carry what a
+// sender chose (an unknown field's name, a custom field key in a path).
+var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// logText is err's text as the log may hold it: every quoted part, which a sender chose, elided.
+// The dead-letter queue keeps the whole reason beside the message, which holds the body anyway.
+func logText(err error) string { return quoted.ReplaceAllString(err.Error(), `"…"`) }
+
+// knownNames are the names a change's paths may hold that the sender did not choose: the fields
+// of a PUT body and of an address.
+var knownNames = map[string]bool{
+	"email": true, "firstName": true, "lastName": true, "company": true, "phone": true,
+	"customerType": true, "status": true, "billingAddress": true, "shippingAddress": true,
+	"customFields": true, "customerId": true, "contactName": true, "streetAddress": true,
+	"buildingInfo": true, "locality": true, "city": true, "adminArea": true, "postalCode": true,
+	"country": true,
+}
+
+// logPath is path as the log may hold it: a name the sender chose (a custom field key, an unknown
+// field) becomes "*"; field names of the schema and array indexes stay.
+func logPath(path string) string {
+	parts := strings.Split(path, ".")
+	for i, p := range parts {
+		if !knownNames[p] && strings.Trim(p, "0123456789") != "" {
+			parts[i] = "*"
+		}
+	}
+	return strings.Join(parts, ".")
 }

@@ -467,3 +467,38 @@ func TestHandleEmptyBatch(t *testing.T) {
 		t.Errorf("Handle(empty) = %s, %v, want {\"batchItemFailures\":[]}", out, err)
 	}
 }
+
+// TestLogsHoldNoSenderChosenStrings: what a sender chose — an unknown field's name, a custom
+// field key, a value — never reaches the log, whether the message is malformed or its changes
+// invalid; the paths keep the schema's names and replace the sender's with "*".
+func TestLogsHoldNoSenderChosenStrings(t *testing.T) {
+	const secret = "ada.secret@example.com"
+	bodies := []string{
+		`{"tenantId":"` + tenant + `","customerId":"` + custA + `","changes":{},"` + secret + `":1}`,
+		body(custA, `{"customFields":{"`+secret+`":{"nested":true}},"`+secret+`":1,"billingAddress":{"city":"`+secret+`"}}`),
+	}
+	for _, b := range bodies {
+		h, logs := newHandler(&fakeStore{})
+		if _, err := h.Handle(t.Context(), batch(b)); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(logs.String(), "ada.secret") {
+			t.Errorf("log holds a sender-chosen string:\n%s", logs.String())
+		}
+		if !strings.Contains(logs.String(), "rejected") {
+			t.Errorf("no rejection logged for %s:\n%s", b, logs.String())
+		}
+	}
+	for path, want := range map[string]string{
+		"customFields.plan":     "customFields.*",
+		"billingAddress.city":   "billingAddress.city",
+		"items.0.sku":           "*.0.*",
+		"nickname":              "*",
+		"customFields.a.b":      "customFields.*.*",
+		"shippingAddress.extra": "shippingAddress.*",
+	} {
+		if got := logPath(path); got != want {
+			t.Errorf("logPath(%q) = %q, want %q", path, got, want)
+		}
+	}
+}

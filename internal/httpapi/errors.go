@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -9,9 +10,9 @@ import (
 	"github.com/flexportal-compat/customers-api/internal/fault"
 )
 
-// retryAfter is the Retry-After of a 503, in seconds: the stores have already retried with
-// backoff, so the client should wait a little longer than that.
-const retryAfter = "2"
+// retryAfter is the Retry-After of a 503, in seconds: the DynamoDB store has already retried for
+// up to its budget (dynamo.RetryPolicy, 2.5 s), so the client waits a little longer than that.
+const retryAfter = "3"
 
 type errorBody struct {
 	Error errorDetail `json:"error"`
@@ -23,10 +24,22 @@ type errorDetail struct {
 	Details []fault.FieldError `json:"details,omitempty"`
 }
 
+// statusClientClosed is the status logged for a request whose client went away before it was
+// answered (nginx's 499): not a failure of the service, so never a 500 in the logs or metrics.
+const statusClientClosed = 499
+
 // writeError is the only writer of error bodies, rendering fault's table (Kind.Status,
 // Kind.Code). The message shown is the error's client-safe message; for Internal and Unavailable
 // it is always the generic one, and the cause is logged.
 func writeError(log *slog.Logger, w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		// The client closed the connection (or the Lambda invocation was abandoned): whatever
+		// failed failed because of that. Nobody reads this answer; the status is for the log.
+		log.LogAttrs(r.Context(), slog.LevelInfo, "client closed the request",
+			slog.String("requestId", requestIDOf(r.Context())))
+		w.WriteHeader(statusClientClosed)
+		return
+	}
 	kind := fault.KindOf(err)
 	body := errorDetail{Code: kind.Code(), Message: kind.DefaultMessage()}
 	var v *fault.ValidationError

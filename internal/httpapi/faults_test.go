@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -92,7 +93,7 @@ func TestStoreFailures(t *testing.T) {
 				}
 				wantRetry := ""
 				if tt.wantStatus == 503 {
-					wantRetry = "2"
+					wantRetry = "3"
 				}
 				if ra := got.Header().Get("Retry-After"); ra != wantRetry {
 					t.Errorf("%s: Retry-After = %q, want %q", rt.Name, ra, wantRetry)
@@ -172,4 +173,36 @@ func TestWarmUpdateReadsNothing(t *testing.T) {
 	if s.keyReads != 1 || s.customerReads != 0 {
 		t.Errorf("3 updates read the key %d times and the customer %d times, want 1 and 0", s.keyReads, s.customerReads)
 	}
+}
+
+// TestClientDisconnectIsNot500: a store call that fails because the client went away (its
+// context cancelled) is logged as 499 at info, never as a 500 error.
+func TestClientDisconnectIsNot500(t *testing.T) {
+	var logs bytes.Buffer
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &cancellingStore{cancel: cancel}
+	h := httpapi.New(s, httpapi.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))}).Handler()
+	r := httptest.NewRequestWithContext(ctx, "GET", "/v1/customers/cust_01JD5X9K3M4N5P6Q7R8S9T0V1W", nil)
+	r.Header.Set("Authorization", "Bearer "+keyT1)
+	r.Header.Set("Tenant-ID", "t1")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	if rec.Code != 499 {
+		t.Errorf("status = %d, want 499", rec.Code)
+	}
+	if strings.Contains(logs.String(), `"level":"ERROR"`) || !strings.Contains(logs.String(), `"status":499`) {
+		t.Errorf("logs = %s, want no ERROR line and a request line with status 499", logs.String())
+	}
+}
+
+// cancellingStore is a fakeStore whose GetCustomer cancels the request's context and fails with
+// the error a store returns then: the client has gone.
+type cancellingStore struct {
+	fakeStore
+	cancel context.CancelFunc
+}
+
+func (c *cancellingStore) GetCustomer(ctx context.Context, _, id string) (customer.Customer, error) {
+	c.cancel()
+	return customer.Customer{}, fmt.Errorf("dynamo: get customer %s: %w", id, ctx.Err())
 }

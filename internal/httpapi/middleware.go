@@ -61,7 +61,20 @@ func begin(w http.ResponseWriter, r *http.Request) *http.Request {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Request-Id", id)
+	joinRepeated(r.Header)
 	return r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+}
+
+// joinRepeated makes every header one value, a header sent more than once becoming its values
+// joined by commas — exactly what an API Gateway HTTP API (payload 2.0) hands a Lambda. So a
+// request reads the same locally and in Lambda: two Tenant-IDs are "a,b" (not one tenant), two
+// Authorization headers are no bearer key, and a comma inside one value is just a character.
+func joinRepeated(h http.Header) {
+	for k, v := range h {
+		if len(v) > 1 {
+			h[k] = []string{strings.Join(v, ",")}
+		}
+	}
 }
 
 // statusRecorder remembers the status written, for the access log.

@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/textproto"
 	"os"
 	"strings"
 
@@ -102,9 +103,31 @@ func New(name string, s httpapi.Store, opts httpapi.Options) (Handler, error) {
 	return Adapt(h), nil
 }
 
-// Adapt serves h to HTTP API (payload 2.0) events.
+// Adapt serves h to HTTP API (payload 2.0) events. The headers reach h exactly as the event
+// holds them: aws-lambda-go-api-proxy splits every value on commas (its issue #171), which would
+// turn an Idempotency-Key holding a comma into two keys, so h gets each event header back whole
+// (the gateway has already joined a repeated header with commas, as httpapi does locally).
 func Adapt(h http.Handler) Handler {
-	return httpadapter.NewV2(h).ProxyWithContext
+	proxy := httpadapter.NewV2(withEventHeaders(h))
+	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		return proxy.ProxyWithContext(context.WithValue(ctx, eventHeadersKey{}, ev.Headers), ev)
+	}
+}
+
+// eventHeadersKey is the context key of the event's headers, as the gateway sent them.
+type eventHeadersKey struct{}
+
+// withEventHeaders gives h the request with each header of the event in place of what the
+// adapter made of it.
+func withEventHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if raw, ok := r.Context().Value(eventHeadersKey{}).(map[string]string); ok {
+			for k, v := range raw {
+				r.Header[textproto.CanonicalMIMEHeaderKey(k)] = []string{v}
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // Serve runs the Lambda function of the route called name and never returns. Configuration,

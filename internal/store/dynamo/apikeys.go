@@ -3,6 +3,7 @@ package dynamo
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -61,7 +62,9 @@ func itemKeys(k auth.Key) []map[string]types.AttributeValue {
 }
 
 // PutAPIKey stores k, replacing any key with the same hash or the same id, in one transaction
-// that also removes the items the replaced key no longer has (a tenant taken away).
+// that also removes the items the replaced key no longer has (a tenant taken away). A
+// transaction conflict (a concurrent write of one of the items) reads the replaced keys again and
+// retries within s.Retry, since what to remove is what the read found.
 func (s *Store) PutAPIKey(ctx context.Context, k auth.Key) error {
 	if k.ID == "" || k.Hash == "" {
 		return fmt.Errorf("dynamo: put API key: id and hash are required")
@@ -73,6 +76,20 @@ func (s *Store) PutAPIKey(ctx context.Context, k auth.Key) error {
 	if err != nil {
 		return fmt.Errorf("dynamo: put API key %s: encode: %w", k.ID, err)
 	}
+	r := s.retrier(ctx)
+	for {
+		err := s.putAPIKey(ctx, k, body)
+		if !errors.Is(err, errRace) {
+			return err
+		}
+		if err := r.retry("put API key " + k.ID); err != nil {
+			return err
+		}
+	}
+}
+
+// putAPIKey is one attempt of PutAPIKey; errRace means it lost a transaction conflict.
+func (s *Store) putAPIKey(ctx context.Context, k auth.Key, body map[string]types.AttributeValue) error {
 	var writes writeSet
 	for _, lookup := range []map[string]types.AttributeValue{apiKeyKey(k.Hash), apiKeyIDKey(k.ID)} {
 		old, found, err := s.getKey(ctx, lookup)
@@ -96,19 +113,24 @@ func (s *Store) PutAPIKey(ctx context.Context, k auth.Key) error {
 		}
 		writes.put(key, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: item}})
 	}
-	if _, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes.items}); err != nil {
-		return fail("put API key "+k.ID, err)
+	_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes.items})
+	if err == nil {
+		return nil
 	}
-	return nil
+	if reasons, ok := cancelled(err); ok && !throttled(reasons) && cancelledBy(reasons, codeConflict) {
+		return errRace
+	}
+	return fail("put API key "+k.ID, err)
 }
 
 // RevokeAPIKey marks every item of the key revoked, on condition each still belongs to the key
 // read. A transaction conflict (a concurrent write of one of the items) or a failed condition (a
 // concurrent PutAPIKey changed the hash or took a tenant away, so the items no longer match the
-// key read) makes it read the key again and retry, up to maxAttempts: only a key that the fresh
+// key read) makes it read the key again and retry, within s.Retry: only a key that the fresh
 // read no longer finds is auth.ErrKeyNotFound.
 func (s *Store) RevokeAPIKey(ctx context.Context, id string) error {
-	for attempt := 1; attempt <= maxAttempts; attempt++ {
+	r := s.retrier(ctx)
+	for {
 		k, found, err := s.getKey(ctx, apiKeyIDKey(id))
 		if err != nil {
 			return fmt.Errorf("dynamo: revoke API key %s: %w", id, err)
@@ -144,14 +166,10 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string) error {
 		case !cancelledBy(reasons, codeConditionFailed) && !cancelledBy(reasons, codeConflict):
 			return fmt.Errorf("dynamo: revoke API key %s: %w", id, err)
 		}
-		if attempt == maxAttempts {
-			break
-		}
-		if err := backoff(ctx, attempt); err != nil {
-			return fmt.Errorf("dynamo: revoke API key %s: %w", id, err)
+		if err := r.retry("revoke API key " + id); err != nil {
+			return err
 		}
 	}
-	return contention("revoke API key " + id)
 }
 
 // ListAPIKeys returns the keys granted tenant, oldest first.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -42,12 +43,14 @@ func (s *Store) GetCustomer(ctx context.Context, tenant, id string) (customer.Cu
 // the patch becomes one update expression conditioned on what customer.CheckUpdate requires (the
 // customer exists, its version is one ifMatch accepts, no pending orders for status inactive),
 // and a failed condition's ALL_OLD item lets CheckUpdate tell 404 from 412 from 409. An email
-// change reads the customer once and moves the email reservation in one transaction.
+// change reads the customer once and moves the email reservation in one transaction. A lost race
+// (a transaction conflict, or the customer changed since it was read) is retried within s.Retry.
 func (s *Store) UpdateCustomer(ctx context.Context, tenant, id string, p customer.Patch, ifMatch customer.IfMatch) (customer.Customer, error) {
+	r := s.retrier(ctx)
 	if p.Email == nil {
-		return s.update(ctx, tenant, id, p, ifMatch, guard{versions: ifMatch})
+		return s.update(ctx, r, tenant, id, p, ifMatch, guard{versions: ifMatch})
 	}
-	for attempt := 1; ; attempt++ {
+	for {
 		cur, err := s.GetCustomer(ctx, tenant, id)
 		if err != nil {
 			return customer.Customer{}, err
@@ -56,29 +59,47 @@ func (s *Store) UpdateCustomer(ctx context.Context, tenant, id string, p custome
 			return customer.Customer{}, fmt.Errorf("dynamo: update customer %s: %w", id, err)
 		}
 		var c customer.Customer
-		if customer.EmailKey(cur.Email) == customer.EmailKey(*p.Email) {
+		switch {
+		case customer.EmailKey(cur.Email) == customer.EmailKey(*p.Email):
 			// Same reservation (at most the case changes): a plain update, as long as nobody moved
 			// the email in between.
-			c, err = s.update(ctx, tenant, id, p, ifMatch, guard{versions: ifMatch, email: &cur.Email})
-		} else {
+			c, err = s.update(ctx, r, tenant, id, p, ifMatch, guard{versions: ifMatch, email: &cur.Email})
+		case r.attempts > 0:
+			// A retry: the race lost is most often to another customer taking the email, which a
+			// read of the reservation tells without sending (and holding the items of) a
+			// transaction that can only fail.
+			c, err = s.moveEmailAgain(ctx, tenant, cur, p, ifMatch)
+		default:
 			c, err = s.moveEmail(ctx, tenant, cur, p, ifMatch)
 		}
 		if !errors.Is(err, errRace) {
 			return c, err
 		}
-		if attempt == maxAttempts {
-			return customer.Customer{}, contention("update customer " + id)
-		}
-		if err := backoff(ctx, attempt); err != nil {
-			return customer.Customer{}, fmt.Errorf("dynamo: update customer %s: %w", id, err)
+		if err := r.retry("update customer " + id); err != nil {
+			return customer.Customer{}, err
 		}
 	}
+}
+
+// moveEmailAgain is moveEmail after a lost race: customer.ErrEmailExists at once when another
+// customer holds the new email now.
+func (s *Store) moveEmailAgain(ctx context.Context, tenant string, cur customer.Customer, p customer.Patch, ifMatch customer.IfMatch) (customer.Customer, error) {
+	holder, err := s.reservedBy(ctx, tenant, *p.Email)
+	if err != nil {
+		return customer.Customer{}, err
+	}
+	if holder != "" && holder != cur.CustomerID {
+		return customer.Customer{}, fmt.Errorf("dynamo: update customer %s: %w", cur.CustomerID, customer.ErrEmailExists)
+	}
+	return s.moveEmail(ctx, tenant, cur, p, ifMatch)
 }
 
 // update is the one-UpdateItem path. The 50-key limit is on the merged result, which the
 // condition cannot compute: size(customFields) <= 50 - added is sufficient, and when only that
 // fails the ALL_OLD item gives the exact result — too many keys, or a retry pinned to that state.
-func (s *Store) update(ctx context.Context, tenant, id string, p customer.Patch, ifMatch customer.IfMatch, g guard) (customer.Customer, error) {
+// A transaction conflict sends the same update again after a backoff: its condition states all
+// it relies on, so nothing needs reading again.
+func (s *Store) update(ctx context.Context, r *retrier, tenant, id string, p customer.Patch, ifMatch customer.IfMatch, g guard) (customer.Customer, error) {
 	added := addedKeys(p)
 	if added > customer.MaxCustomFields {
 		return customer.Customer{}, customer.TooManyCustomFields()
@@ -87,8 +108,9 @@ func (s *Store) update(ctx context.Context, tenant, id string, p customer.Patch,
 		limit := customer.MaxCustomFields - added
 		g.sizeLimit = &limit
 	}
-	now := s.now()
-	for attempt := 1; attempt <= maxAttempts; attempt++ {
+	op := "update customer " + id
+	for {
+		now := s.now()
 		expr, err := customerUpdate(tenant, id, p, now, g)
 		if err != nil {
 			return customer.Customer{}, fmt.Errorf("dynamo: update customer %s: %w", id, err)
@@ -101,9 +123,15 @@ func (s *Store) update(ctx context.Context, tenant, id string, p customer.Patch,
 			}
 			return c, nil
 		}
+		if conflicted(err) {
+			if err := r.retry(op); err != nil {
+				return customer.Customer{}, err
+			}
+			continue
+		}
 		oldItem, ok := conditionFailed(err)
 		if !ok {
-			return customer.Customer{}, fail("update customer "+id, err)
+			return customer.Customer{}, fail(op, err)
 		}
 		old, err := refusal(oldItem, ifMatch, p)
 		if err != nil {
@@ -117,8 +145,11 @@ func (s *Store) update(ctx context.Context, tenant, id string, p customer.Patch,
 			return customer.Customer{}, err
 		}
 		g.versions, g.sizeLimit = []int64{old.Version}, nil
+		// The pin is fresh news, not a collision: try it at once (within the budget).
+		if err := r.retryNow(op); err != nil {
+			return customer.Customer{}, err
+		}
 	}
-	return customer.Customer{}, contention("update customer " + id)
 }
 
 // moveEmail changes the email to one with another reservation: one transaction that updates the
@@ -204,12 +235,28 @@ func (s *Store) reservation(tenant, email, id string) *types.Put {
 // ifMatch, pending orders, or already inactive (a success that changes nothing).
 func (s *Store) DeactivateCustomer(ctx context.Context, tenant, id string, ifMatch customer.IfMatch) (customer.Customer, error) {
 	inactive := customer.Inactive
-	now := s.now()
-	expr, err := customerUpdate(tenant, id, customer.Patch{Status: &inactive}, now, guard{versions: ifMatch, notStatus: &inactive})
-	if err != nil {
-		return customer.Customer{}, fmt.Errorf("dynamo: deactivate customer %s: %w", id, err)
+	r := s.retrier(ctx)
+	var (
+		now  time.Time
+		expr updateExpr
+		out  *dynamodb.UpdateItemOutput
+		err  error
+	)
+	for {
+		now = s.now()
+		expr, err = customerUpdate(tenant, id, customer.Patch{Status: &inactive}, now, guard{versions: ifMatch, notStatus: &inactive})
+		if err != nil {
+			return customer.Customer{}, fmt.Errorf("dynamo: deactivate customer %s: %w", id, err)
+		}
+		out, err = s.updateItem(ctx, tenant, id, expr)
+		if !conflicted(err) {
+			break
+		}
+		// The condition states every rule, so the same update (at a new time) is sent again.
+		if err := r.retry("deactivate customer " + id); err != nil {
+			return customer.Customer{}, err
+		}
 	}
-	out, err := s.updateItem(ctx, tenant, id, expr)
 	if err == nil {
 		c, err := decodeCustomer(out.Attributes)
 		if err != nil {

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"time"
 
@@ -35,6 +34,9 @@ type Store struct {
 
 	// Now is the clock; tests may replace it. Nil means time.Now.
 	Now func() time.Time
+
+	// Retry bounds the retries of lost races; the zero value means DefaultRetry.
+	Retry RetryPolicy
 }
 
 // New returns a store on table through client.
@@ -47,22 +49,6 @@ func (s *Store) now() time.Time {
 		return s.Now()
 	}
 	return time.Now()
-}
-
-// maxAttempts bounds every optimistic retry loop (version races, transaction conflicts).
-const maxAttempts = 5
-
-// backoff sleeps a little before retry attempt (1-based), with jitter so racing writers part.
-func backoff(ctx context.Context, attempt int) error {
-	d := time.Duration(attempt)*10*time.Millisecond + time.Duration(rand.IntN(20))*time.Millisecond
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // msgUnavailable is the client-safe message of every transient failure.
@@ -79,7 +65,8 @@ func fail(op string, err error) error {
 	return wrapped
 }
 
-// transient reports whether err is throttling or a failure to reach DynamoDB at all.
+// transient reports whether err is throttling, a failure to reach DynamoDB at all, or a
+// request the context ended.
 func transient(err error) bool {
 	var api smithy.APIError
 	if errors.As(err, &api) {
@@ -99,14 +86,13 @@ func transient(err error) bool {
 	if errors.As(err, &resp) && resp.HTTPStatusCode() >= 500 {
 		return true
 	}
+	// A request cut short by the caller's deadline (or cancellation) did not get an answer in
+	// time, which to the client is the database being unavailable as well.
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return true
+	}
 	var netErr net.Error
 	return errors.As(err, &netErr)
-}
-
-// contention is the error of an optimistic loop that kept losing races.
-func contention(op string) error {
-	return fault.Wrap(fault.Unavailable, msgUnavailable,
-		fmt.Errorf("dynamo: %s: still conflicting after %d attempts", op, maxAttempts))
 }
 
 // conditionFailed returns the ALL_OLD item of a failed conditional write (nil when the item does

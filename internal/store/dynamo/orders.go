@@ -40,45 +40,48 @@ func (r idempotencyRecord) expires() time.Time {
 
 // CreateOrder finds the customer by email or creates it, and writes the order, the customer
 // change (or the new customer and its email reservation) and the idempotency record in one
-// transaction, so nothing is ever half-written. A lost race re-reads and tries again.
+// transaction, so nothing is ever half-written. A lost race re-reads and tries again, within
+// s.Retry; a retry with a key first reads the idempotency record, since the race it lost is most
+// often to the first request with the same key, whose order it then replays without a
+// transaction that would only fail on the record (and hold the customer meanwhile).
 //
-// When every attempt lost, the answer is order.ErrIdempotencyInUse only if the last one lost on
-// the idempotency record itself (a conflict on it, or its condition failing while the record it
-// found is not readable yet): another request with the same key is in flight. Any other lost race
-// is contention, fault.Unavailable.
+// When the budget runs out, the answer is order.ErrIdempotencyInUse only if the last attempt lost
+// on the idempotency record itself (a conflict on it, or its condition failing while the record
+// it found is not readable yet): another request with the same key is in flight. Any other lost
+// race is contention, fault.Unavailable.
 func (s *Store) CreateOrder(ctx context.Context, tenant string, in order.Input, idem order.Idempotency) (order.Order, bool, error) {
-	var err error
-	for attempt := 1; attempt <= maxAttempts; attempt++ {
-		var (
-			o        order.Order
-			replayed bool
-		)
-		o, replayed, err = s.createOrder(ctx, tenant, in, idem)
+	r := s.retrier(ctx)
+	for {
+		o, replayed, err := s.createOrder(ctx, tenant, in, idem, r.attempts > 0)
 		if !errors.Is(err, errRace) {
 			return o, replayed, err
 		}
-		if attempt < maxAttempts {
-			if err := backoff(ctx, attempt); err != nil {
-				return order.Order{}, false, fmt.Errorf("dynamo: create order: %w", err)
-			}
+		busy := r.retry("create order")
+		if busy == nil {
+			continue
 		}
+		if !errors.Is(err, errKeyRace) || ctx.Err() != nil {
+			return order.Order{}, false, busy
+		}
+		o, found, err := s.replay(ctx, tenant, idem, nil)
+		if err != nil || found {
+			return o, found, err
+		}
+		return order.Order{}, false, fmt.Errorf("dynamo: create order: %w", order.ErrIdempotencyInUse)
 	}
-	if !errors.Is(err, errKeyRace) {
-		return order.Order{}, false, contention("create order")
-	}
-	o, found, err := s.replay(ctx, tenant, idem, nil)
-	if err != nil || found {
-		return o, found, err
-	}
-	return order.Order{}, false, fmt.Errorf("dynamo: create order: %w", order.ErrIdempotencyInUse)
 }
 
 // errKeyRace is the errRace of an attempt that lost on the idempotency record.
 var errKeyRace = fmt.Errorf("%w: on the idempotency record", errRace)
 
-// createOrder is one attempt of CreateOrder; errRace means "read again" (errKeyRace: the race was
-// on the idempotency record).
-func (s *Store) createOrder(ctx context.Context, tenant string, in order.Input, idem order.Idempotency) (order.Order, bool, error) {
+// createOrder is one attempt of CreateOrder (again: not the first); errRace means "read again"
+// (errKeyRace: the race was on the idempotency record).
+func (s *Store) createOrder(ctx context.Context, tenant string, in order.Input, idem order.Idempotency, again bool) (order.Order, bool, error) {
+	if again && idem.Key != "" {
+		if o, found, err := s.replay(ctx, tenant, idem, nil); err != nil || found {
+			return o, found, err
+		}
+	}
 	now := s.now()
 	custID, err := s.reservedBy(ctx, tenant, in.Customer.Email)
 	if err != nil {
@@ -392,20 +395,19 @@ func decodeCancelled(item map[string]types.AttributeValue) (order.Order, order.C
 // cancelled already, the mark of the request that did it), then one transaction sets it cancelled
 // with idem's mark, on condition it is still pending, and takes it off the customer's pending
 // count, which DeactivateCustomer checks. A retry of the cancelling request is answered from the
-// read (or, when it lost the race, from the ALL_OLD item) and writes nothing.
+// read (or, when it lost the race, from the ALL_OLD item) and writes nothing. A transaction
+// conflict reads again and retries within s.Retry.
 func (s *Store) CancelOrder(ctx context.Context, tenant, id, reasonText string, idem order.Idempotency) (order.Order, bool, error) {
-	for attempt := 1; attempt <= maxAttempts; attempt++ {
+	r := s.retrier(ctx)
+	for {
 		o, replayed, err := s.cancelOrder(ctx, tenant, id, reasonText, idem)
 		if !errors.Is(err, errRace) {
 			return o, replayed, err
 		}
-		if attempt < maxAttempts {
-			if err := backoff(ctx, attempt); err != nil {
-				return order.Order{}, false, fmt.Errorf("dynamo: cancel order %s: %w", id, err)
-			}
+		if err := r.retry("cancel order " + id); err != nil {
+			return order.Order{}, false, err
 		}
 	}
-	return order.Order{}, false, contention("cancel order " + id)
 }
 
 // settleCancel answers a cancel of an order that, as read, is o with mark: a replay, or the reason

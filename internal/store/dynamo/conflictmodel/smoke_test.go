@@ -35,18 +35,17 @@ func durationEnv(t *testing.T, name string, def time.Duration) time.Duration {
 
 // TestStoreContractWithConflicts runs the store contract suite on dynoxide with the DynamoDB
 // store's requests going through the conflict model, so the store meets the conflicts real
-// DynamoDB reports. It runs only with CONFLICT_MODEL_SMOKE=1 (the store does not handle every
-// conflict yet), for example
+// DynamoDB reports. It runs whenever a dynoxide server is there (make test starts one), for
+// example
 //
-//	CONFLICT_MODEL_SMOKE=1 scripts/with-dynoxide.sh go test -race -count=1 \
+//	scripts/with-dynoxide.sh go test -race -count=1 \
 //	    -run 'TestStoreContractWithConflicts/Concurrency' ./internal/store/dynamo/conflictmodel/
 //
 // CONFLICT_MODEL_HOLD (default 10ms) is the transactions' hold time and CONFLICT_MODEL_LAG
-// (default none) the index lag. Each test logs the conflicts it met.
+// (default none) the index lag; CONFLICT_MODEL_BUDGET (default dynamo.DefaultRetry's) is the
+// store's retry budget, to see how much of it the races use. make test-conflicts runs the concurrency tests at several holds,
+// many times. Each test logs the conflicts it met.
 func TestStoreContractWithConflicts(t *testing.T) {
-	if os.Getenv("CONFLICT_MODEL_SMOKE") != "1" {
-		t.Skip("CONFLICT_MODEL_SMOKE=1 not set: the store contract suite under modelled conflicts is run on demand")
-	}
 	endpoint := os.Getenv("DYNOXIDE_ENDPOINT")
 	if endpoint == "" {
 		t.Skip("DYNOXIDE_ENDPOINT not set: no dynoxide server (scripts/with-dynoxide.sh go test ... starts one)")
@@ -60,8 +59,9 @@ func TestStoreContractWithConflicts(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Connect(%q): %v", endpoint, err)
 	}
+	budget := durationEnv(t, "CONFLICT_MODEL_BUDGET", dynamo.DefaultRetry.Budget)
 	model := conflictmodel.New(client, opts)
-	t.Logf("hold %v, lag %v", opts.Hold, opts.Lag)
+	t.Logf("hold %v, lag %v, retry budget %v", opts.Hold, opts.Lag, budget)
 	t.Cleanup(func() { t.Logf("conflicts injected: %v", model.Conflicts()) })
 
 	storetest.Run(t, func(t *testing.T, now func() time.Time) storetest.Store {
@@ -82,6 +82,7 @@ func TestStoreContractWithConflicts(t *testing.T) {
 		})
 		s := dynamo.New(model, name)
 		s.Now = now
+		s.Retry.Budget = budget
 		return s
 	})
 }
