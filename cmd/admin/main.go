@@ -4,10 +4,17 @@
 //	admin apikey create --tenant T [--tenant T2 ...] --scopes customers:read,orders:write [--name N]
 //	admin apikey revoke KEY-ID
 //	admin apikey list --tenant T
+//	admin migrate-email-keys [-data FILE]
 //
 // -table and -dynamodb-endpoint default to TABLE_NAME and DYNAMODB_ENDPOINT, and may also follow
 // the command. A new key is printed once, alone on standard output; only its SHA-256 is stored,
 // and no command ever shows a key or its hash again.
+//
+// migrate-email-keys rebuilds the email reservations of data written before customer.EmailKey
+// (when the key was the lower-cased email) under the new key, and prints the customers whose keys
+// now collide, which it leaves as they are. It is safe to rerun. It reads the whole table (one
+// Scan: see dynamo.Store.MigrateEmailKeys for its cost); with -data it works on the embedded
+// store's file instead (cmd/local's -data; cmd/local also migrates a file when it opens it).
 package main
 
 import (
@@ -28,6 +35,7 @@ import (
 	"github.com/flexportal-compat/customers-api/internal/customer"
 	"github.com/flexportal-compat/customers-api/internal/store/dynamo"
 	"github.com/flexportal-compat/customers-api/internal/store/dynamo/dynamosetup"
+	"github.com/flexportal-compat/customers-api/internal/store/embedded"
 )
 
 const usage = `usage:
@@ -35,6 +43,7 @@ const usage = `usage:
   admin apikey create --tenant T [--tenant T2 ...] --scopes SCOPE[,SCOPE...] [--name N]
   admin apikey revoke KEY-ID
   admin apikey list --tenant T
+  admin [-table NAME] [-dynamodb-endpoint URL] migrate-email-keys [-data FILE]
 scopes: customers:read, customers:write, orders:read, orders:write (or "all")
 -table and -dynamodb-endpoint default to $TABLE_NAME and $DYNAMODB_ENDPOINT.`
 
@@ -60,10 +69,16 @@ type keyStore interface {
 	ListAPIKeys(ctx context.Context, tenant string) ([]auth.Key, error)
 }
 
+// emailKeyMigrator is what migrate-email-keys asks of a store.
+type emailKeyMigrator interface {
+	MigrateEmailKeys(ctx context.Context) (customer.EmailKeyReport, error)
+}
+
 // backend is the table the commands act on.
 type backend struct {
 	createTable func(ctx context.Context) error
 	keys        keyStore
+	emails      emailKeyMigrator
 }
 
 // connector opens the table named table at endpoint ("" for AWS).
@@ -74,9 +89,11 @@ func connect(ctx context.Context, endpoint, table string) (backend, error) {
 	if err != nil {
 		return backend{}, err
 	}
+	store := dynamo.New(client, table)
 	return backend{
 		createTable: func(ctx context.Context) error { return dynamosetup.CreateTable(ctx, client, table) },
-		keys:        dynamo.New(client, table),
+		keys:        store,
+		emails:      store,
 	}, nil
 }
 
@@ -117,6 +134,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return revokeKey(ctx, t, args[2:], stdout, open)
 	case cmd == "apikey list":
 		return listKeys(ctx, t, args[2:], stdout, open)
+	case args[0] == "migrate-email-keys":
+		return migrateEmailKeys(ctx, t, args[1:], stdout, stderr, open)
 	default:
 		return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
 	}
@@ -307,4 +326,61 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// migrateEmailKeys is migrate-email-keys: on the table, or with -data on an embedded store's file.
+func migrateEmailKeys(ctx context.Context, t *target, args []string, stdout, stderr io.Writer, open connector) error {
+	fs := newFlagSet("migrate-email-keys")
+	data := fs.String("data", "", "the embedded store's data file to migrate instead of the table (cmd/local's -data)")
+	t.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: migrate-email-keys takes no arguments", errUsage)
+	}
+	var m emailKeyMigrator
+	switch {
+	case *data != "":
+		// Open migrates a file of an earlier version by itself; the explicit run below then
+		// finds nothing left to move and reports what is.
+		s, err := embedded.Open(*data)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		m = s
+	case t.table == "":
+		return fmt.Errorf("%w: no table: set -table or TABLE_NAME, or -data", errUsage)
+	default:
+		b, err := open(ctx, t.endpoint, t.table)
+		if err != nil {
+			return err
+		}
+		m = b.emails
+	}
+	rep, err := m.MigrateEmailKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate email keys: %w", err)
+	}
+	printEmailKeyReport(stdout, stderr, rep)
+	return nil
+}
+
+// printEmailKeyReport writes rep: the counts, then one line per collision (tenant, key, customer
+// ids: what the person resolving it looks for), to stdout; what to do about them to stderr.
+func printEmailKeyReport(stdout, stderr io.Writer, rep customer.EmailKeyReport) {
+	fmt.Fprintf(stdout, "customers %d, moved %d, already right %d, changed meanwhile %d, collisions %d\n",
+		rep.Customers, rep.Moved, rep.Unchanged, rep.Skipped, len(rep.Collisions))
+	for _, c := range rep.Collisions {
+		fmt.Fprintf(stdout, "collision\ttenant %s\tkey %q\tcustomers %s\n", c.Tenant, c.Key, strings.Join(c.CustomerIDs, ","))
+	}
+	if rep.Skipped > 0 {
+		fmt.Fprintln(stderr, "Some customers changed while the migration ran; run it again to settle them.")
+	}
+	if len(rep.Collisions) > 0 {
+		fmt.Fprintln(stderr, "Customers of a collision have emails that are one address under the new key (Straße@ and strasse@,\n"+
+			"or an IDN domain and its punycode). They were left as they were, never merged: change the email of\n"+
+			"all but one, or merge them, and run the migration again.")
+	}
 }

@@ -6,14 +6,22 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/flexportal-compat/customers-api/internal/auth"
+	"github.com/flexportal-compat/customers-api/internal/customer"
+	"github.com/flexportal-compat/customers-api/internal/order"
 	"github.com/flexportal-compat/customers-api/internal/store/dynamo"
 	"github.com/flexportal-compat/customers-api/internal/store/dynamo/dynamosetup"
+	"github.com/flexportal-compat/customers-api/internal/store/embedded"
 )
 
 // memKeys is an in-memory keyStore.
@@ -57,7 +65,67 @@ func memConnector(m *memKeys, tables *[]string) connector {
 		return backend{
 			createTable: func(context.Context) error { *tables = append(*tables, endpoint+"|"+table); return nil },
 			keys:        m,
+			emails:      fakeMigration{},
 		}, nil
+	}
+}
+
+// fakeMigration reports one move and one collision.
+type fakeMigration struct{}
+
+func (fakeMigration) MigrateEmailKeys(context.Context) (customer.EmailKeyReport, error) {
+	return customer.EmailKeyReport{Customers: 3, Moved: 1, Collisions: []customer.EmailKeyCollision{
+		{Tenant: "t1", Key: "strasse@example.com", CustomerIDs: []string{"cust_A", "cust_B"}},
+	}}, nil
+}
+
+func TestMigrateEmailKeysReport(t *testing.T) {
+	var tables []string
+	out, errOut, err := cli(t, memConnector(&memKeys{}, &tables), map[string]string{"TABLE_NAME": "x"}, "migrate-email-keys")
+	if err != nil {
+		t.Fatalf("migrate-email-keys: %v", err)
+	}
+	want := "customers 3, moved 1, already right 0, changed meanwhile 0, collisions 1\n" +
+		"collision\ttenant t1\tkey \"strasse@example.com\"\tcustomers cust_A,cust_B\n"
+	if out != want {
+		t.Errorf("stdout = %q, want %q", out, want)
+	}
+	if !strings.Contains(errOut, "never merged") {
+		t.Errorf("stderr = %q, want a note on what to do about collisions", errOut)
+	}
+}
+
+// TestMigrateEmailKeysData runs migrate-email-keys on an embedded store's file.
+func TestMigrateEmailKeysData(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "data.db")
+	s, err := embedded.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, email := range []string{"ann@bücher.de", "bob@example.com"} {
+		if _, _, err := s.CreateOrder(t.Context(), "t1", orderFor(email), order.Idempotency{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		out, _, err := cli(t, nil, nil, "migrate-email-keys", "-data", path)
+		if want := "customers 2, moved 0, already right 2, changed meanwhile 0, collisions 0\n"; err != nil || out != want {
+			t.Errorf("migrate-email-keys -data = %q, %v; want %q", out, err, want)
+		}
+	}
+}
+
+// orderFor is a valid order of a new customer with email.
+func orderFor(email string) order.Input {
+	return order.Input{
+		Customer:       order.NewCustomer{Email: email, FirstName: "Ann", LastName: "Lee", CustomerType: customer.Individual},
+		BillingAddress: customer.Address{ContactName: "Ann", StreetAddress: "1 Main St", City: "Bonn", Country: "DE"},
+		Items:          []order.Item{{SKU: "A", Quantity: 1, ContractLength: 12}},
+		OrderType:      order.Standard,
+		CustomFields:   map[string]any{},
 	}
 }
 
@@ -150,6 +218,8 @@ func TestUsageErrors(t *testing.T) {
 		{"revoke without id", map[string]string{"TABLE_NAME": "x"}, []string{"apikey", "revoke"}, "one KEY-ID"},
 		{"list without tenant", map[string]string{"TABLE_NAME": "x"}, []string{"apikey", "list"}, "--tenant"},
 		{"flag after command", nil, []string{"create-table", "-table"}, "flag needs an argument"},
+		{"migrate without table or data", nil, []string{"migrate-email-keys"}, "no table"},
+		{"migrate with an argument", map[string]string{"TABLE_NAME": "x"}, []string{"migrate-email-keys", "now"}, "no arguments"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -229,5 +299,38 @@ func TestAgainstDynamoDB(t *testing.T) {
 	}
 	if k, err := store.APIKey(ctx, auth.Hash(secret)); err != nil || k.Status != auth.StatusRevoked {
 		t.Errorf("after revoke: APIKey = %+v, %v, want status revoked", k, err)
+	}
+
+	// A customer whose reservation an earlier version made under the lower-cased email.
+	o, _, err := store.CreateOrder(ctx, "acme", orderFor("ann@bücher.de"), order.Idempotency{})
+	if err != nil {
+		t.Fatalf("CreateOrder: %v", err)
+	}
+	reservation := func(key string) map[string]types.AttributeValue {
+		return map[string]types.AttributeValue{
+			dynamo.AttrPK: &types.AttributeValueMemberS{Value: "TENANT#acme"},
+			dynamo.AttrSK: &types.AttributeValueMemberS{Value: "EMAIL#" + key},
+		}
+	}
+	if _, err := client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(table), Key: reservation("ann@xn--bcher-kva.de")}); err != nil {
+		t.Fatal(err)
+	}
+	old := reservation("ann@bücher.de")
+	old["customerId"] = &types.AttributeValueMemberS{Value: o.Customer.CustomerID}
+	old["email"] = &types.AttributeValueMemberS{Value: "ann@bücher.de"}
+	if _, err := client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: old}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"customers 1, moved 1, already right 0, changed meanwhile 0, collisions 0\n",
+		"customers 1, moved 0, already right 1, changed meanwhile 0, collisions 0\n",
+	} {
+		if out, _, err := cli(t, connect, env, "migrate-email-keys"); err != nil || out != want {
+			t.Errorf("migrate-email-keys = %q, %v; want %q", out, err, want)
+		}
+	}
+	again, _, err := store.CreateOrder(ctx, "acme", orderFor("ANN@xn--bcher-kva.de"), order.Idempotency{})
+	if err != nil || again.Customer.CustomerID != o.Customer.CustomerID {
+		t.Errorf("order after the migration went to %s (%v), want %s", again.Customer.CustomerID, err, o.Customer.CustomerID)
 	}
 }

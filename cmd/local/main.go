@@ -172,6 +172,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		defer es.Close()
+		if rep, migrated := es.EmailKeyMigration(); migrated {
+			logEmailKeyMigration(log, *data, rep)
+		}
 		s = es
 	}
 	kept, err := loadSecrets(keptAt)
@@ -350,4 +353,16 @@ func randomHex(prefix string, n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return prefix + hex.EncodeToString(b)
+}
+
+// logEmailKeyMigration logs what Open did to a data file written before customer.EmailKey: the
+// counts, and each collision by tenant and customer ids (never the emails, as no log line does).
+func logEmailKeyMigration(log *slog.Logger, data string, rep customer.EmailKeyReport) {
+	log.Info("email reservations rebuilt under the new email key",
+		slog.Int("customers", rep.Customers), slog.Int("moved", rep.Moved), slog.Int("collisions", len(rep.Collisions)))
+	for _, c := range rep.Collisions {
+		log.Warn("customers whose emails are now one address were left as they were; change or merge them "+
+			"(admin migrate-email-keys -data "+data+" lists the keys)",
+			slog.String("tenantId", c.Tenant), slog.Any("customerIds", c.CustomerIDs))
+	}
 }

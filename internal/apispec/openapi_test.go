@@ -406,13 +406,30 @@ func TestStringPatterns(t *testing.T) {
 	values := []string{
 		"Ada", " Ada ", "Ada Lovelace", "a\tb", "a\nb", "a\r\nb", "\tAda\n", "a\x00b", "a\x1bb",
 		"a\x7fb", "a\u0085b", "a\u009fb", "a\u00a0b", "Zoë", "東京", "", " ", "\t\n", "a\vb", "a\fb",
+		"123", "-", "1 ext. 2", "+31 6 1234 5678 ext. 12", "Ann\u202e", "\u2066x\u2069", "a\u202ab", "\u200fx",
+		"O'Brien-2", "x\u0301",
+	}
+	required := func(v *fault.ValidationError, path string, raw any) (string, bool) {
+		return customer.ParseString(v, path, raw, 1, customer.MaxAddressFieldLen)
+	}
+	contactName := func(v *fault.ValidationError, path string, raw any) (string, bool) {
+		a, ok := customer.ParseAddress(v, path, map[string]any{"contactName": raw, "streetAddress": "s", "city": "c", "country": "x"}, customer.Lenient)
+		return a.ContactName, ok
+	}
+	phone := func(v *fault.ValidationError, path string, raw any) (string, bool) {
+		s, ok := customer.ParsePhone(v, path, raw)
+		return s, ok && s != "" // blank is PhoneUpdate's, not a phone
 	}
 	tests := []struct {
 		schema string
 		parse  func(*fault.ValidationError, string, any) (string, bool)
 	}{
 		{"Name", customer.ParseName},
-		{"Text200", customer.ParseCompany},
+		{"ContactName", contactName},
+		{"Text200", required},
+		{"OptionalText200", customer.ParseCompany},
+		{"Phone", phone},
+		{"PhoneUpdate", customer.ParsePhone},
 		{"Text1000", func(v *fault.ValidationError, path string, raw any) (string, bool) {
 			return customer.ParseText(v, path, raw, 1, order.MaxReasonLen)
 		}},

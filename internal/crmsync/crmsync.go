@@ -218,8 +218,19 @@ func (h *Handler) deadLetter(ctx context.Context, msg events.SQSMessage, kind st
 
 // update is the PUT path: the changes validated as a PUT body for the customer, then one store
 // update, conditioned on IfMatch when given.
+//
+// The changes are parsed strictly (customer.Strict), and changes with nothing to update are
+// refused, where PUT ignores unknown and read-only fields and answers an empty body with the
+// customer as it is: PUT is lenient so that a FlexPortal client may send back what it read, but
+// the CRM is this service's own producer, and an unknown field or an empty change from it is a
+// mapping bug that the dead-letter queue should show rather than swallow.
 func (h *Handler) update(ctx context.Context, m Message) error {
-	p, err := customer.ParsePatch(m.Changes, m.CustomerID)
+	p, err := customer.ParsePatch(m.Changes, m.CustomerID, customer.Strict)
+	if err == nil && p.Empty() {
+		var v fault.ValidationError
+		v.Add("", fault.Custom, "The changes must contain at least one field to update")
+		err = &v
+	}
 	if err != nil {
 		return fmt.Errorf("crmsync: changes of customer %s: %w", m.CustomerID, err)
 	}

@@ -5,7 +5,6 @@ package customer
 
 import (
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/flexportal-compat/customers-api/internal/fault"
@@ -105,15 +104,18 @@ const (
 	MaxLimit     = 100
 )
 
-// ListQuery selects a page of a tenant's customers. After is the customerId of the last customer
-// of the previous page ("" for the first page); the HTTP layer wraps it in a signed cursor.
+// ListQuery selects a page of a tenant's customers. After is the store's token of where the
+// previous page ended (its Page.Next; "" for the first page), which the HTTP layer seals in a
+// cursor bound to every other field but Limit.
 type ListQuery struct {
-	Limit  int // 0 means DefaultLimit
-	After  string
-	Status Status // "" means all statuses
-	Type   Type   // "" means any type
-	Email  string // "" means any; otherwise exact, case-insensitive
-	Desc   bool   // newest first
+	Limit            int // 0 means DefaultLimit
+	After            string
+	Status           Status // "" means all statuses
+	Type             Type   // "" means any type
+	Email            string // "" means any; otherwise exact, by EmailKey
+	HasActiveRentals *bool  // nil means either; otherwise TotalDevicesRented > 0 or not
+	SortBy           Sort   // "" means ByCreatedAt
+	Desc             bool   // descending (the API's default)
 }
 
 // Page is one page of customers. Next is the After of the following page, "" when there is none.
@@ -121,10 +123,6 @@ type Page struct {
 	Customers []Customer
 	Next      string
 }
-
-// EmailKey is the form in which emails are compared and reserved: lower-cased, so that uniqueness
-// per tenant is case-insensitive while the customer keeps the email as given.
-func EmailKey(email string) string { return strings.ToLower(email) }
 
 // Normalized returns c with its collections never nil, so that it is shown and stored as {} and
 // [] rather than null (and SET customFields.#k or list_append always find something to work on),

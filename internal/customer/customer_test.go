@@ -43,19 +43,6 @@ func TestCreatedByKey(t *testing.T) {
 	}
 }
 
-func TestEmailKey(t *testing.T) {
-	tests := []struct{ email, want string }{
-		{"ada@example.com", "ada@example.com"},
-		{"Ada.Lovelace@Example.COM", "ada.lovelace@example.com"},
-		{"ÄDA@EXAMPLE.COM", "äda@example.com"},
-	}
-	for _, tt := range tests {
-		if got := customer.EmailKey(tt.email); got != tt.want {
-			t.Errorf("EmailKey(%q) = %q, want %q", tt.email, got, tt.want)
-		}
-	}
-}
-
 func TestETagAndTimestamp(t *testing.T) {
 	for _, tt := range []struct {
 		v    int64

@@ -12,6 +12,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/flexportal-compat/customers-api/internal/fault"
 )
 
@@ -97,11 +99,22 @@ func FuzzParsePatch(f *testing.F) {
 		`{"email":"Ann <a@b.c>","phone":"12","status":"x"}`,
 		`{"firstName":"A\u0000nn","customFields":{"memo":"line 1\r\n\tline 2","x\u0001":"y","  ":1,"a[0]":"\u001b"}}`,
 		`{"email":"user@bücher.de"}`, `{"email":"a@b.123"}`, `{"email":"a@-b.com"}`,
+		`{"email":"\u212aate@example.com"}`, `{"email":"Rene\u0301@xn--bcher-kva.de","phone":"","company":""}`,
+		`{"lastName":"\u202eLee","firstName":"123","billingAddress":{"contactName":"1","streetAddress":"s","city":"c","country":"x","zip":""}}`,
+		`{"customerId":"cust_1","version":3,"createdBy":"apikey:k"}`,
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		p, err := ParsePatch(body, "cust_1")
+		p, err := ParsePatch(body, "cust_1", Lenient)
+		strict, serr := ParsePatch(body, "cust_1", Strict)
+		// Strict refuses more than Lenient, never less, and agrees on what both accept.
+		if serr == nil && (err != nil || !reflect.DeepEqual(strict, p)) {
+			t.Fatalf("ParsePatch(%q) = %s, %v; under Strict %s, nil", body, dump(p), err, dump(strict))
+		}
+		if serr != nil {
+			checkParseError(t, body, serr)
+		}
 		if err != nil {
 			checkParseError(t, body, err)
 			if !reflect.DeepEqual(p, Patch{}) {
@@ -109,15 +122,20 @@ func FuzzParsePatch(f *testing.F) {
 			}
 			return
 		}
-		if p.Empty() {
-			t.Fatalf("ParsePatch(%q) = empty patch, nil; want an error", body)
-		}
 		if field, bad := controlIn(p); bad {
-			t.Fatalf("ParsePatch(%q) %s = a control character, want none (tab, CR, LF only inside custom field strings)", body, field)
+			t.Fatalf("ParsePatch(%q) %s = a control or bidirectional override character, want none", body, field)
 		}
-		// A validated patch is itself a valid body that parses to the same patch: values are
-		// trimmed, within limits, and nothing was lost or invented.
-		again, err := ParsePatch(patchBody(p), "cust_1")
+		if p.Email != nil {
+			if !norm.NFC.IsNormalString(*p.Email) {
+				t.Fatalf("ParsePatch(%q) email = %q, want it composed (NFC)", body, *p.Email)
+			}
+			if _, err := emailKey(*p.Email); err != nil {
+				t.Fatalf("ParsePatch(%q) email = %q, whose key fails: %v", body, *p.Email, err)
+			}
+		}
+		// A validated patch is itself a valid body, under Strict too, that parses to the same
+		// patch: values are trimmed, within limits, and nothing was lost or invented.
+		again, err := ParsePatch(patchBody(p), "cust_1", Strict)
 		if err != nil {
 			t.Fatalf("ParsePatch(%q) = %s, but its re-encoding %s fails: %v", body, dump(p), patchBody(p), err)
 		}
@@ -127,8 +145,8 @@ func FuzzParsePatch(f *testing.F) {
 	})
 }
 
-// controlIn reports the first field of p holding a control character it may not hold, and whether
-// there is one: none in any single-line field or key, only tab, CR and LF in custom field strings.
+// controlIn reports the first field of p holding a character no field may hold, and whether there
+// is one: a control character or a bidirectional override or isolate, in any field or key.
 func controlIn(p Patch) (string, bool) {
 	single := map[string]string{}
 	for name, s := range map[string]*string{"email": p.Email, "firstName": p.FirstName, "lastName": p.LastName,
@@ -146,12 +164,12 @@ func controlIn(p Patch) (string, bool) {
 	}
 	for k, val := range p.CustomFields {
 		single["customFields key "+strconv.Quote(k)] = k
-		if s, ok := val.(string); ok && strings.IndexFunc(s, isTextControl) >= 0 {
-			return "customFields." + k, true
+		if s, ok := val.(string); ok {
+			single["customFields."+k] = s
 		}
 	}
 	for name, s := range single {
-		if strings.IndexFunc(s, unicode.IsControl) >= 0 {
+		if strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) || isBidiControl(r) }) >= 0 {
 			return name, true
 		}
 	}

@@ -177,18 +177,29 @@ func clip(s string, n int) string {
 	return string([]rune(s)[:n]) + "…"
 }
 
-// ParsePatch parses and validates the body of PUT /v1/customers/{id}, where pathID is the {id}.
+// ReadOnlyFields are the fields of a customer that a PUT body may hold but cannot change
+// (API.md): a client may send back what it read. Like unknown fields they are ignored, or under
+// Strict each an unrecognized_keys issue.
+var ReadOnlyFields = []string{
+	"tenantId", "createdAt", "updatedAt", "createdBy", "version", "totalOrders", "totalDevicesRented",
+	"totalMonthlyRevenue", "orderIds", "rentalIds", "lastBillingAddress", "lastShippingAddress", "erasedAt",
+}
+
+// ParsePatch parses and validates the body of PUT /v1/customers/{id}, where pathID is the {id},
+// handling unknown and read-only keys as h says.
 //
 // A body that is not one JSON object (see DecodeBody) fails with a *fault.Error of kind BadRequest.
 // Every field rule of API.md is checked and every failing field reported in one
 // *fault.ValidationError, in path order (object keys in byte order, array elements by index).
 // A field that is absent stays unchanged; a value replaces it; null removes company, phone,
-// billingAddress and shippingAddress and is invalid for the other fields. customFields is merged
-// key by key: null removes a key. A customerId equal to pathID is ignored, any other is invalid
-// (custom); read-only and unknown keys are unrecognized_keys, each at its path. A body that
-// changes nothing ({} or only the customerId) is invalid too (custom, at path ""). A nil error
-// implies !p.Empty().
-func ParsePatch(body []byte, pathID string) (Patch, error) {
+// billingAddress and shippingAddress, and so does "" for company and phone; null and "" are
+// invalid for the other fields. customFields is merged key by key: null removes a key. A
+// customerId equal to pathID is ignored, any other is invalid (custom). Read-only and unknown
+// keys are ignored, or under Strict each an unrecognized_keys issue at its path.
+//
+// A body that changes nothing ({}, only the customerId, only ignored keys) is valid: the result
+// is an empty Patch (Patch.Empty), and the caller answers with the customer as it is.
+func ParsePatch(body []byte, pathID string, h Handling) (Patch, error) {
 	obj, err := DecodeBody(body)
 	if err != nil {
 		return Patch{}, err
@@ -210,17 +221,22 @@ func ParsePatch(body []byte, pathID string) (Patch, error) {
 				p.LastName = s
 			}
 		case "company":
-			p.Company = optional(&v, key, raw, ParseCompany)
+			p.Company = optionalString(&v, key, raw, ParseCompany)
 		case "phone":
-			p.Phone = optional(&v, key, raw, ParsePhone)
+			p.Phone = optionalString(&v, key, raw, ParsePhone)
 		case "customerType":
 			p.CustomerType = required(&v, key, raw, ParseType)
 		case "status":
 			p.Status = required(&v, key, raw, parseStatus)
-		case "billingAddress":
-			p.BillingAddress = optional(&v, key, raw, ParseAddress)
-		case "shippingAddress":
-			p.ShippingAddress = optional(&v, key, raw, ParseAddress)
+		case "billingAddress", "shippingAddress":
+			a := optional(&v, key, raw, func(v *fault.ValidationError, path string, raw any) (Address, bool) {
+				return ParseAddress(v, path, raw, h)
+			})
+			if key == "billingAddress" {
+				p.BillingAddress = a
+			} else {
+				p.ShippingAddress = a
+			}
 		case "customFields":
 			if raw == nil {
 				v.WrongType(key, "object", "null")
@@ -235,16 +251,12 @@ func ParsePatch(body []byte, pathID string) (Patch, error) {
 				v.Add(key, fault.Custom, "Must be the customer id of the path, or left out")
 			}
 		default:
-			// Read-only fields are refused like unknown ones, each at its own path.
-			v.UnknownKey(key, key)
+			// Read-only fields (ReadOnlyFields) are handled like unknown ones.
+			h.UnknownKey(&v, key, key)
 		}
 	}
 	if err := v.Err(); err != nil {
 		return Patch{}, err
-	}
-	if p.Empty() {
-		v.Add("", fault.Custom, "The body must contain at least one field to update")
-		return Patch{}, v.Err()
 	}
 	return p, nil
 }
@@ -269,6 +281,16 @@ func optional[T any](v *fault.ValidationError, path string, raw any, parse func(
 		return Optional[T]{}
 	}
 	return Optional[T]{Set: true, Value: &val}
+}
+
+// optionalString is optional for a string field for which "" (after trimming) means "remove"
+// too: parse accepts "" and returns it as is.
+func optionalString(v *fault.ValidationError, path string, raw any, parse func(*fault.ValidationError, string, any) (string, bool)) Optional[string] {
+	o := optional(v, path, raw, parse)
+	if o.Value != nil && *o.Value == "" {
+		o.Value = nil
+	}
+	return o
 }
 
 // sortedKeys returns the keys of obj in byte order, which is the order of validation details.

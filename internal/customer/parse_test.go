@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"reflect"
 	"strconv"
 	"strings"
@@ -62,7 +63,7 @@ func TestParsePatchBadRequest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := ParsePatch([]byte(tt.body), "cust_1")
+			p, err := ParsePatch([]byte(tt.body), "cust_1", Lenient)
 			var fe *fault.Error
 			if !errors.As(err, &fe) || fe.Kind != fault.BadRequest {
 				t.Fatalf("ParsePatch(%q) = %+v, %v, want a BadRequest *fault.Error", tt.body, p, err)
@@ -75,7 +76,7 @@ func TestParsePatchBadRequest(t *testing.T) {
 }
 
 func TestParsePatchDuplicateMessageNamesPath(t *testing.T) {
-	_, err := ParsePatch([]byte(`{"items":[{"sku":"a"},{"sku":"a","sku":"b"}]}`), "x")
+	_, err := ParsePatch([]byte(`{"items":[{"sku":"a"},{"sku":"a","sku":"b"}]}`), "x", Lenient)
 	if got, want := err.Error(), `Request body has a duplicate key: "items.1.sku"`; got != want {
 		t.Errorf("ParsePatch error = %q, want %q", got, want)
 	}
@@ -179,10 +180,21 @@ func TestParsePatchValid(t *testing.T) {
 		{"company of 200 characters", `{"company":"` + strings.Repeat("c", 200) + `"}`, Patch{Company: Optional[string]{Set: true, Value: ptr(strings.Repeat("c", 200))}}},
 		{"company removed", `{"company":null}`, Patch{Company: Optional[string]{Set: true}}},
 		{"phone set", `{"phone":"+1 (555) 123-4567"}`, Patch{Phone: Optional[string]{Set: true, Value: ptr("+1 (555) 123-4567")}}},
-		{"phone of three digits", `{"phone":"112"}`, Patch{Phone: Optional[string]{Set: true, Value: ptr("112")}}},
+		{"phone of one digit", `{"phone":"1"}`, Patch{Phone: Optional[string]{Set: true, Value: ptr("1")}}},
 		{"phone with dots", `{"phone":"1.2.3"}`, Patch{Phone: Optional[string]{Set: true, Value: ptr("1.2.3")}}},
-		{"phone of 32 characters", `{"phone":"` + strings.Repeat("1", 32) + `"}`, Patch{Phone: Optional[string]{Set: true, Value: ptr(strings.Repeat("1", 32))}}},
+		{"phone with an extension", `{"phone":"+31 6 1234 5678 ext. 12"}`, Patch{Phone: Optional[string]{Set: true, Value: ptr("+31 6 1234 5678 ext. 12")}}},
+		{"phone with letters and a digit", `{"phone":"555-CALL-NOW 1"}`, Patch{Phone: Optional[string]{Set: true, Value: ptr("555-CALL-NOW 1")}}},
+		{"phone of 50 characters", `{"phone":"` + strings.Repeat("1", 50) + `"}`, Patch{Phone: Optional[string]{Set: true, Value: ptr(strings.Repeat("1", 50))}}},
 		{"phone removed", `{"phone":null}`, Patch{Phone: Optional[string]{Set: true}}},
+		{"phone removed by an empty string", `{"phone":""}`, Patch{Phone: Optional[string]{Set: true}}},
+		{"phone removed by blanks", `{"phone":"  "}`, Patch{Phone: Optional[string]{Set: true}}},
+		{"company removed by an empty string", `{"company":""}`, Patch{Company: Optional[string]{Set: true}}},
+		{"company removed by blanks", `{"company":" \t"}`, Patch{Company: Optional[string]{Set: true}}},
+		{"email composed to NFC", `{"email":"Rene\u0301@example.com"}`, Patch{Email: ptr("Ren\u00e9@example.com")}},
+		{"email with a decomposed domain", `{"email":"a@bu\u0308cher.de"}`, Patch{Email: ptr("a@b\u00fccher.de")}},
+		{"email with sharp s", `{"email":"Stra\u00dfe@example.com"}`, Patch{Email: ptr("Stra\u00dfe@example.com")}},
+		{"name of letters of any script", `{"firstName":"\u674e","lastName":"O'Brien-2"}`, Patch{FirstName: ptr("\u674e"), LastName: ptr("O'Brien-2")}},
+		{"bidi marks (not overrides) in a name", `{"lastName":"\u200f\u05db\u05d4\u05df"}`, Patch{LastName: ptr("\u200f\u05db\u05d4\u05df")}},
 		{"customer type trimmed", `{"customerType":" business "}`, Patch{CustomerType: ptr(Business)}},
 		{"customer type individual", `{"customerType":"individual"}`, Patch{CustomerType: ptr(Individual)}},
 		{"status inactive", `{"status":"inactive"}`, Patch{Status: ptr(Inactive)}},
@@ -191,16 +203,20 @@ func TestParsePatchValid(t *testing.T) {
 			Patch{BillingAddress: Optional[Address]{Set: true, Value: &addr}}},
 		{"billing address with every key, trimmed", `{"billingAddress":{"contactName":" Ann Lee","company":"Acme","streetAddress":"1 Main St","buildingInfo":"Floor 2","locality":"Downtown","city":"Springfield","adminArea":"IL","postalCode":"62701 ","country":"US"}}`,
 			Patch{BillingAddress: Optional[Address]{Set: true, Value: &full}}},
+		{"address optional keys empty", `{"shippingAddress":{"contactName":"Ann Lee","streetAddress":"1 Main St","city":"Springfield","country":"US","company":"","buildingInfo":" ","locality":"","adminArea":"","postalCode":""}}`,
+			Patch{ShippingAddress: Optional[Address]{Set: true, Value: &addr}}},
+		{"address unknown keys ignored", `{"billingAddress":{"contactName":"Ann Lee","streetAddress":"1 Main St","city":"Springfield","country":"US","state":"IL","zip":1}}`,
+			Patch{BillingAddress: Optional[Address]{Set: true, Value: &addr}}},
 		{"address optional keys null", `{"shippingAddress":{"contactName":"Ann Lee","streetAddress":"1 Main St","city":"Springfield","country":"US","company":null,"postalCode":null}}`,
 			Patch{ShippingAddress: Optional[Address]{Set: true, Value: &addr}}},
 		{"shipping address removed", `{"shippingAddress":null}`, Patch{ShippingAddress: Optional[Address]{Set: true}}},
 		{"billing address removed", `{"billingAddress":null}`, Patch{BillingAddress: Optional[Address]{Set: true}}},
-		{"custom fields merged", `{"customFields":{"plan":" gold ","old":null,"seats":1.50,"trial":false,"big":-12345678901234567890123456789012345678}}`,
-			Patch{CustomFields: map[string]any{"plan": "gold", "old": nil, "seats": json.Number("1.50"), "trial": false,
-				"big": json.Number("-12345678901234567890123456789012345678")}}},
+		{"custom fields merged, numbers as DynamoDB writes them", `{"customFields":{"plan":" gold ","old":null,"seats":1.50,"trial":false,"big":-12345678901234567890123456789012345678,"e":1e20}}`,
+			Patch{CustomFields: map[string]any{"plan": "gold", "old": nil, "seats": json.Number("1.5"), "trial": false,
+				"big": json.Number("-12345678901234567890123456789012345678"), "e": json.Number("100000000000000000000")}}},
 		{"custom field numbers at DynamoDB limits", `{"customFields":{"a":1e-130,"b":9.9999999999999999999999999999999999999e125,"c":0e999999,"d":-0,"e":100000000000000000000000000000000000000000000000,"f":0.000000000000000000000000000000000000000000000001}}`,
-			Patch{CustomFields: map[string]any{"a": json.Number("1e-130"), "b": json.Number("9.9999999999999999999999999999999999999e125"),
-				"c": json.Number("0e999999"), "d": json.Number("-0"), "e": json.Number("100000000000000000000000000000000000000000000000"),
+			Patch{CustomFields: map[string]any{"a": json.Number("0." + strings.Repeat("0", 129) + "1"), "b": json.Number(strings.Repeat("9", 38) + strings.Repeat("0", 88)),
+				"c": json.Number("0"), "d": json.Number("0"), "e": json.Number("100000000000000000000000000000000000000000000000"),
 				"f": json.Number("0.000000000000000000000000000000000000000000000001")}}},
 		{"custom field key of 40 characters with dots and unicode", `{"customFields":{"` + strings.Repeat("ü", 38) + `.x":true}}`,
 			Patch{CustomFields: map[string]any{strings.Repeat("ü", 38) + ".x": true}}},
@@ -209,12 +225,21 @@ func TestParsePatchValid(t *testing.T) {
 				"#x": json.Number("1"), ":y": json.Number("2"), "$.z['q']": json.Number("3"), `"`: json.Number("4")}}},
 		{"custom field keys are not trimmed", `{"customFields":{" a":1,"a":2,"a ":null}}`,
 			Patch{CustomFields: map[string]any{" a": json.Number("1"), "a": json.Number("2"), "a ": nil}}},
-		{"tab, CR and LF inside custom field values", `{"customFields":{"memo":"\tline 1\r\nline 2\tend\n"}}`,
-			Patch{CustomFields: map[string]any{"memo": "line 1\r\nline 2\tend"}}},
+		{"tab, CR and LF around custom field values are trimmed", `{"customFields":{"memo":"\tline 1\r\n"}}`,
+			Patch{CustomFields: map[string]any{"memo": "line 1"}}},
 		{"only removals of custom fields", `{"customFields":{"a":null}}`, Patch{CustomFields: map[string]any{"a": nil}}},
 		{"51 custom fields, one of them null", `{"customFields":{` + customFieldsJSON(50) + `,"gone":null}}`,
 			Patch{CustomFields: customFieldsMap(50, "gone")}},
 		{"customerId equal to the path id is ignored", `{"customerId":"cust_1","firstName":"Ann"}`, Patch{FirstName: ptr("Ann")}},
+		{"customerId equal to the path id is ignored under Strict", `{"customerId":"cust_1","firstName":"Ann"}`, Patch{FirstName: ptr("Ann")}},
+		{"empty object: nothing to change", `{}`, Patch{}},
+		{"only the customerId: nothing to change", `{"customerId":"cust_1"}`, Patch{}},
+		{"empty customFields: nothing to change", `{"customFields":{}}`, Patch{}},
+		{"empty customFields under Strict: nothing to change", `{"customFields":{}}`, Patch{}},
+		{"unknown fields ignored", `{"firstName":"Ann","foo":1,"Email":"a@b.c","nickname":{"x":[1]}}`, Patch{FirstName: ptr("Ann")}},
+		{"only unknown fields: nothing to change", `{"foo":null,"":""}`, Patch{}},
+		{"every read-only field ignored, also with values of any type", `{"lastName":"Lee","tenantId":"t","createdAt":"x","updatedAt":1,"createdBy":"apikey:k","version":"7","totalOrders":1,"totalDevicesRented":1,"totalMonthlyRevenue":1.5,"orderIds":[],"rentalIds":[{}],"lastBillingAddress":{},"lastShippingAddress":null,"erasedAt":null}`,
+			Patch{LastName: ptr("Lee")}},
 		{"company of 200 characters, 400 bytes", `{"company":"` + strings.Repeat("ß", 200) + `"}`, Patch{Company: Optional[string]{Set: true, Value: ptr(strings.Repeat("ß", 200))}}},
 		{"address parts of 200 characters, 600 bytes", `{"billingAddress":{"contactName":"` + strings.Repeat("日", 200) + `","streetAddress":"1 Main St","city":"Springfield","country":"US"}}`,
 			Patch{BillingAddress: Optional[Address]{Set: true, Value: &Address{ContactName: strings.Repeat("日", 200), StreetAddress: "1 Main St", City: "Springfield", Country: "US"}}}},
@@ -223,7 +248,7 @@ func TestParsePatchValid(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParsePatch([]byte(tt.body), "cust_1")
+			got, err := ParsePatch([]byte(tt.body), "cust_1", handlingOf(tt.name))
 			if err != nil {
 				t.Fatalf("ParsePatch(%s) error = %v %+v, want nil", tt.body, err, err)
 			}
@@ -232,6 +257,14 @@ func TestParsePatchValid(t *testing.T) {
 			}
 		})
 	}
+}
+
+// handlingOf is the Handling a test case asks for by its name: Strict when it says "under Strict".
+func handlingOf(name string) Handling {
+	if strings.Contains(name, "under Strict") {
+		return Strict
+	}
+	return Lenient
 }
 
 // customFieldsJSON returns the members of an object with n keys k0…kN-1 set to true.
@@ -270,16 +303,15 @@ func TestParsePatchInvalid(t *testing.T) {
 		body string
 		want []fault.FieldError
 	}{
-		{"empty object", `{}`, fields("", fault.Custom, "The body must contain at least one field to update")},
-		{"only the ignored customerId", `{"customerId":"cust_1"}`, fields("", fault.Custom, "The body must contain at least one field to update")},
-		{"empty customFields", `{"customFields":{}}`, fields("", fault.Custom, "The body must contain at least one field to update")},
 		{"other customerId", `{"customerId":"cust_2","firstName":"Ann"}`, fields("customerId", fault.Custom, "Must be the customer id of the path, or left out")},
 		{"customerId not exactly the path id", `{"customerId":" cust_1"}`, fields("customerId", fault.Custom, "Must be the customer id of the path, or left out")},
 		{"customerId null", `{"customerId":null}`, fields("customerId", fault.Custom, "Must be the customer id of the path, or left out")},
-		{"every read-only field", `{"tenantId":"t","createdAt":"x","updatedAt":"x","version":1,"totalOrders":1,"totalDevicesRented":1,"totalMonthlyRevenue":1,"orderIds":[],"rentalIds":[],"lastBillingAddress":{},"lastShippingAddress":null}`,
-			fields("createdAt", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'createdAt'", "lastBillingAddress", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'lastBillingAddress'", "lastShippingAddress", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'lastShippingAddress'", "orderIds", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'orderIds'", "rentalIds", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'rentalIds'", "tenantId", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'tenantId'", "totalDevicesRented", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'totalDevicesRented'", "totalMonthlyRevenue", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'totalMonthlyRevenue'", "totalOrders", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'totalOrders'", "updatedAt", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'updatedAt'", "version", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'version'")},
-		{"unknown fields", `{"firstName":"Ann","foo":1,"Email":"a@b.c"}`, fields("Email", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'Email'", "foo", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'foo'")},
-		{"unknown empty key", `{"":"","billingAddress":{"":1}}`, fields(``, fault.UnrecognizedKeys, `Unrecognized key(s) in object: ''`, `billingAddress.`, fault.UnrecognizedKeys, `Unrecognized key(s) in object: ''`, "billingAddress.city", fault.InvalidType, "Required", "billingAddress.contactName", fault.InvalidType, "Required", "billingAddress.country", fault.InvalidType, "Required", "billingAddress.streetAddress", fault.InvalidType, "Required")},
+		{"every read-only field under Strict", `{"tenantId":"t","createdAt":"x","createdBy":"apikey:k","updatedAt":"x","version":1,"totalOrders":1,"totalDevicesRented":1,"totalMonthlyRevenue":1,"orderIds":[],"rentalIds":[],"lastBillingAddress":{},"lastShippingAddress":null,"erasedAt":null}`,
+			fields("createdAt", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'createdAt'", "createdBy", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'createdBy'", "erasedAt", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'erasedAt'", "lastBillingAddress", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'lastBillingAddress'", "lastShippingAddress", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'lastShippingAddress'", "orderIds", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'orderIds'", "rentalIds", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'rentalIds'", "tenantId", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'tenantId'", "totalDevicesRented", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'totalDevicesRented'", "totalMonthlyRevenue", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'totalMonthlyRevenue'", "totalOrders", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'totalOrders'", "updatedAt", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'updatedAt'", "version", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'version'")},
+		{"unknown fields under Strict", `{"firstName":"Ann","foo":1,"Email":"a@b.c"}`, fields("Email", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'Email'", "foo", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'foo'")},
+		{"only unknown fields under Strict", `{"nickname":"x"}`, fields("nickname", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'nickname'")},
+		{"unknown empty key under Strict", `{"":"","billingAddress":{"":1}}`, fields(``, fault.UnrecognizedKeys, `Unrecognized key(s) in object: ''`, `billingAddress.`, fault.UnrecognizedKeys, `Unrecognized key(s) in object: ''`, "billingAddress.city", fault.InvalidType, "Required", "billingAddress.contactName", fault.InvalidType, "Required", "billingAddress.country", fault.InvalidType, "Required", "billingAddress.streetAddress", fault.InvalidType, "Required")},
+		{"unknown empty key", `{"":"","billingAddress":{"":1}}`, fields("billingAddress.city", fault.InvalidType, "Required", "billingAddress.contactName", fault.InvalidType, "Required", "billingAddress.country", fault.InvalidType, "Required", "billingAddress.streetAddress", fault.InvalidType, "Required")},
 		{"null for required fields", `{"email":null,"firstName":null,"lastName":null,"customerType":null,"status":null,"customFields":null}`,
 			fields("customFields", fault.InvalidType, "Expected object, received null", "customerType", fault.InvalidType, "Expected string, received null",
 				"email", fault.InvalidType, "Expected string, received null", "firstName", fault.InvalidType, "Expected string, received null",
@@ -290,8 +322,28 @@ func TestParsePatchInvalid(t *testing.T) {
 				"email", fault.InvalidType, "Expected string, received number", "firstName", fault.InvalidType, "Expected string, received boolean",
 				"lastName", fault.InvalidType, "Expected string, received array", "phone", fault.InvalidType, "Expected string, received number",
 				"shippingAddress", fault.InvalidType, "Expected object, received array", "status", fault.InvalidType, "Expected string, received boolean")},
-		{"blank strings", `{"firstName":"  ","lastName":"","company":" \t","email":" "}`,
-			fields("company", fault.TooSmall, "String must contain at least 1 character(s)", "email", fault.TooSmall, "String must contain at least 1 character(s)", "firstName", fault.TooSmall, "String must contain at least 1 character(s)", "lastName", fault.TooSmall, "String must contain at least 1 character(s)")},
+		{"blank strings for required fields", `{"firstName":"  ","lastName":"","email":" ","customerType":"","status":""}`,
+			fields("customerType", fault.InvalidEnumValue, "Invalid enum value. Expected 'individual' | 'business', received ''", "email", fault.TooSmall, "String must contain at least 1 character(s)", "firstName", fault.TooSmall, "String must contain at least 1 character(s)", "lastName", fault.TooSmall, "String must contain at least 1 character(s)", "status", fault.InvalidEnumValue, "Invalid enum value. Expected 'active' | 'inactive', received ''")},
+		{"names without a letter", `{"firstName":"123","lastName":"- .","billingAddress":{"contactName":"42","streetAddress":"1","city":"1","country":"1"}}`,
+			fields("billingAddress.contactName", fault.Custom, "Must contain at least one letter", "firstName", fault.Custom, "Must contain at least one letter", "lastName", fault.Custom, "Must contain at least one letter")},
+		{"bidi overrides and isolates in every string", `{"firstName":"Ann\u202e","lastName":"\u2066Lee","company":"A\u202acme","phone":"1\u2069","email":"a\u202d@example.com","customerType":"business\u202b","billingAddress":{"contactName":"Ann","streetAddress":"1 Main\u202c St","city":"C\u2067","country":"U\u2068S"},"customFields":{"k\u202e":"v","v":"x\u202ey"}}`,
+			fields("billingAddress.city", fault.Custom, "Must not contain bidirectional override or isolate characters", "billingAddress.country", fault.Custom, "Must not contain bidirectional override or isolate characters", "billingAddress.streetAddress", fault.Custom, "Must not contain bidirectional override or isolate characters",
+				"company", fault.Custom, "Must not contain bidirectional override or isolate characters", "customFields.k\u202e", fault.Custom, "Key must not contain bidirectional override or isolate characters", "customFields.v", fault.Custom, "Must not contain bidirectional override or isolate characters",
+				"customerType", fault.Custom, "Must not contain bidirectional override or isolate characters", "email", fault.Custom, "Must not contain bidirectional override or isolate characters", "firstName", fault.Custom, "Must not contain bidirectional override or isolate characters",
+				"lastName", fault.Custom, "Must not contain bidirectional override or isolate characters", "phone", fault.Custom, "Must not contain bidirectional override or isolate characters")},
+		{"email with KELVIN SIGN", `{"email":"\u212aate@example.com"}`, fields("email", fault.InvalidString, "Invalid email format")},
+		{"email with ANGSTROM SIGN", `{"email":"\u212bsa@example.com"}`, fields("email", fault.InvalidString, "Invalid email format")},
+		{"email with fullwidth letters", `{"email":"\uff41nn@example.com"}`, fields("email", fault.InvalidString, "Invalid email format")},
+		{"email with a fullwidth domain", `{"email":"ann@\uff45xample.com"}`, fields("email", fault.InvalidString, "Invalid email format")},
+		{"email with a ligature", `{"email":"\ufb01le@example.com"}`, fields("email", fault.InvalidString, "Invalid email format")},
+		{"email with a zero-width space", `{"email":"ann\u200b@example.com"}`, fields("email", fault.InvalidString, "Invalid email format")},
+		{"email with a zero-width joiner in the domain", `{"email":"ann@exa\u200dmple.com"}`, fields("email", fault.InvalidString, "Invalid email format")},
+		{"email with a soft hyphen", `{"email":"an\u00adn@example.com"}`, fields("email", fault.InvalidString, "Invalid email format")},
+		{"email with a bidi mark", `{"email":"ann\u200e@example.com"}`, fields("email", fault.InvalidString, "Invalid email format")},
+		{"email with a no-break space", `{"email":"ann\u00a0lee@example.com"}`, fields("email", fault.InvalidString, "Invalid email format")},
+		{"email with a domain IDNA refuses: bad punycode", `{"email":"a@xn--zz.com"}`, fields("email", fault.InvalidString, "Invalid email format")},
+		{"email with a domain IDNA refuses: mixed directions", `{"email":"a@\u05d0b.com"}`, fields("email", fault.InvalidString, "Invalid email format")},
+		{"email with a domain IDNA refuses: hyphens in positions 3 and 4", `{"email":"a@ab--cd.com"}`, fields("email", fault.InvalidString, "Invalid email format")},
 		{"too long", `{"firstName":"` + long(101) + `","lastName":"` + strings.Repeat("é", 101) + `","company":"` + long(201) + `"}`,
 			fields("company", fault.TooBig, "String must contain at most 200 character(s)", "firstName", fault.TooBig, "String must contain at most 100 character(s)", "lastName", fault.TooBig, "String must contain at most 100 character(s)")},
 		{"email of 255 characters", `{"email":"` + long(243) + `@example.com"}`, fields("email", fault.TooBig, "String must contain at most 254 character(s)")},
@@ -322,12 +374,10 @@ func TestParsePatchInvalid(t *testing.T) {
 		{"email with symbols in domain", `{"email":"a@b!c.com"}`, fields("email", fault.InvalidString, "Invalid email format")},
 		{"email with 65-character local part", `{"email":"` + long(65) + `@example.com"}`, fields("email", fault.InvalidString, "Invalid email format")},
 		{"email with 64-character label", `{"email":"a@` + long(64) + `.com"}`, fields("email", fault.InvalidString, "Invalid email format")},
-		{"phone too short", `{"phone":"12"}`, fields("phone", fault.Custom, "Must be 3 to 32 characters of digits, spaces and + - ( ) . with at least 3 digits")},
-		{"phone too few digits", `{"phone":"+1-2"}`, fields("phone", fault.Custom, "Must be 3 to 32 characters of digits, spaces and + - ( ) . with at least 3 digits")},
-		{"phone with letters", `{"phone":"555-CALL"}`, fields("phone", fault.Custom, "Must be 3 to 32 characters of digits, spaces and + - ( ) . with at least 3 digits")},
-		{"phone too long", `{"phone":"` + strings.Repeat("1", 33) + `"}`, fields("phone", fault.Custom, "Must be 3 to 32 characters of digits, spaces and + - ( ) . with at least 3 digits")},
-		{"phone blank", `{"phone":"  "}`, fields("phone", fault.Custom, "Must be 3 to 32 characters of digits, spaces and + - ( ) . with at least 3 digits")},
-		{"phone with unicode digits", `{"phone":"١٢٣"}`, fields("phone", fault.Custom, "Must be 3 to 32 characters of digits, spaces and + - ( ) . with at least 3 digits")},
+		{"phone without a digit", `{"phone":"+() -"}`, fields("phone", fault.Custom, "Must contain at least one digit")},
+		{"phone of letters", `{"phone":"CALL-NOW"}`, fields("phone", fault.Custom, "Must contain at least one digit")},
+		{"phone too long", `{"phone":"` + strings.Repeat("1", 51) + `"}`, fields("phone", fault.TooBig, "String must contain at most 50 character(s)")},
+		{"phone with only non-ASCII digits", `{"phone":"١٢٣"}`, fields("phone", fault.Custom, "Must contain at least one digit")},
 		{"customer type", `{"customerType":"company"}`, fields("customerType", fault.InvalidEnumValue, "Invalid enum value. Expected 'individual' | 'business', received 'company'")},
 		{"customer type case", `{"customerType":"Business"}`, fields("customerType", fault.InvalidEnumValue, "Invalid enum value. Expected 'individual' | 'business', received 'Business'")},
 		{"customer type empty", `{"customerType":" "}`, fields("customerType", fault.InvalidEnumValue, "Invalid enum value. Expected 'individual' | 'business', received ''")},
@@ -336,20 +386,20 @@ func TestParsePatchInvalid(t *testing.T) {
 		{"status", `{"status":"deleted"}`, fields("status", fault.InvalidEnumValue, "Invalid enum value. Expected 'active' | 'inactive', received 'deleted'")},
 		{"address missing every required key", `{"billingAddress":{}}`,
 			fields("billingAddress.city", fault.InvalidType, "Required", "billingAddress.contactName", fault.InvalidType, "Required", "billingAddress.country", fault.InvalidType, "Required", "billingAddress.streetAddress", fault.InvalidType, "Required")},
-		{"address unknown key", `{"billingAddress":{` + addr + `,"foo":"x","state":"IL"}}`,
+		{"address unknown key under Strict", `{"billingAddress":{` + addr + `,"foo":"x","state":"IL"}}`,
 			fields("billingAddress.foo", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'foo'", "billingAddress.state", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'state'")},
 		{"address wrong types and nulls", `{"shippingAddress":{"contactName":null,"streetAddress":1,"city":["x"],"country":"US","company":false,"postalCode":12345}}`,
 			fields("shippingAddress.city", fault.InvalidType, "Expected string, received array", "shippingAddress.company", fault.InvalidType, "Expected string, received boolean",
 				"shippingAddress.contactName", fault.InvalidType, "Expected string, received null", "shippingAddress.postalCode", fault.InvalidType, "Expected string, received number",
 				"shippingAddress.streetAddress", fault.InvalidType, "Expected string, received number")},
-		{"address lengths", `{"billingAddress":{"contactName":" ","streetAddress":"` + long(201) + `","city":"x","country":"US","buildingInfo":""}}`,
-			fields("billingAddress.buildingInfo", fault.TooSmall, "String must contain at least 1 character(s)", "billingAddress.contactName", fault.TooSmall, "String must contain at least 1 character(s)", "billingAddress.streetAddress", fault.TooBig, "String must contain at most 200 character(s)")},
+		{"address lengths", `{"billingAddress":{"contactName":" ","streetAddress":"` + long(201) + `","city":"","country":"US","postalCode":"` + long(201) + `"}}`,
+			fields("billingAddress.city", fault.TooSmall, "String must contain at least 1 character(s)", "billingAddress.contactName", fault.TooSmall, "String must contain at least 1 character(s)", "billingAddress.postalCode", fault.TooBig, "String must contain at most 200 character(s)", "billingAddress.streetAddress", fault.TooBig, "String must contain at most 200 character(s)")},
 		{"control characters in single-line fields", `{"firstName":"A\u0000nn","lastName":"Lee\tJr","company":"Ac\nme","email":"a\u0000b@example.com","phone":"555\u0000123","customerType":"business\u0000","status":"active\u001b"}`,
 			fields("company", fault.Custom, "Must not contain control characters", "customerType", fault.Custom, "Must not contain control characters", "email", fault.Custom, "Must not contain control characters", "firstName", fault.Custom, "Must not contain control characters", "lastName", fault.Custom, "Must not contain control characters", "phone", fault.Custom, "Must not contain control characters", "status", fault.Custom, "Must not contain control characters")},
 		{"control characters in address parts", `{"billingAddress":{"contactName":"Ann\u0007","streetAddress":"1 Main St\r\nFloor 2","city":"Spring\u007ffield","country":"U\u0085S","postalCode":"6\u00001"}}`,
 			fields("billingAddress.city", fault.Custom, "Must not contain control characters", "billingAddress.contactName", fault.Custom, "Must not contain control characters", "billingAddress.country", fault.Custom, "Must not contain control characters", "billingAddress.postalCode", fault.Custom, "Must not contain control characters", "billingAddress.streetAddress", fault.Custom, "Must not contain control characters")},
-		{"control characters other than tab, CR and LF in custom field values", `{"customFields":{"nul":"a\u0000b","vt":"a\u000bb","ff":"a\u000cb","esc":"\u001b[0m x","del":"a\u007f","nel":"a\u0085b"}}`,
-			fields("customFields.del", fault.Custom, "Must not contain control characters", "customFields.esc", fault.Custom, "Must not contain control characters", "customFields.ff", fault.Custom, "Must not contain control characters", "customFields.nel", fault.Custom, "Must not contain control characters", "customFields.nul", fault.Custom, "Must not contain control characters", "customFields.vt", fault.Custom, "Must not contain control characters")},
+		{"control characters in custom field values, tab, CR and LF too", `{"customFields":{"nul":"a\u0000b","vt":"a\u000bb","ff":"a\u000cb","esc":"\u001b[0m x","del":"a\u007f","nel":"a\u0085b","tab":"a\tb","crlf":"a\r\nb"}}`,
+			fields("customFields.crlf", fault.Custom, "Must not contain control characters", "customFields.del", fault.Custom, "Must not contain control characters", "customFields.esc", fault.Custom, "Must not contain control characters", "customFields.ff", fault.Custom, "Must not contain control characters", "customFields.nel", fault.Custom, "Must not contain control characters", "customFields.nul", fault.Custom, "Must not contain control characters", "customFields.tab", fault.Custom, "Must not contain control characters", "customFields.vt", fault.Custom, "Must not contain control characters")},
 		{"custom field values", `{"customFields":{"obj":{},"arr":[1],"blank":"  ","long":"` + long(501) + `"}}`,
 			fields("customFields.arr", fault.InvalidType, "Expected string, number or boolean, received array",
 				"customFields.blank", fault.TooSmall, "String must contain at least 1 character(s)",
@@ -363,12 +413,15 @@ func TestParsePatchInvalid(t *testing.T) {
 			fields("customFields.a", fault.Custom, "Number must be 0 or of magnitude from 1e-130 to below 1e126", "customFields.b", fault.Custom, "Number must be 0 or of magnitude from 1e-130 to below 1e126", "customFields.c", fault.Custom, "Number must have at most 38 significant digits", "customFields.d", fault.Custom, "Number must be 0 or of magnitude from 1e-130 to below 1e126", "customFields.e", fault.Custom, "Number must be 0 or of magnitude from 1e-130 to below 1e126", "customFields.f", fault.Custom, "Number must have at most 38 significant digits")},
 		{"51 custom fields", `{"customFields":{` + customFieldsJSON(51) + `}}`, fields("customFields", fault.TooBig, "Object must contain at most 50 key(s)")},
 		{"every error reported, in path order", `{"status":"x","billingAddress":{"city":"x","zip":1},"email":"bad","version":2,"customFields":{"a":[]},"firstName":"Ann"}`,
+			fields("billingAddress.contactName", fault.InvalidType, "Required", "billingAddress.country", fault.InvalidType, "Required", "billingAddress.streetAddress", fault.InvalidType, "Required", "customFields.a", fault.InvalidType, "Expected string, number or boolean, received array", "email", fault.InvalidString, "Invalid email format",
+				"status", fault.InvalidEnumValue, "Invalid enum value. Expected 'active' | 'inactive', received 'x'")},
+		{"every error reported, in path order, under Strict", `{"status":"x","billingAddress":{"city":"x","zip":1},"email":"bad","version":2,"customFields":{"a":[]},"firstName":"Ann"}`,
 			fields("billingAddress.contactName", fault.InvalidType, "Required", "billingAddress.country", fault.InvalidType, "Required", "billingAddress.streetAddress", fault.InvalidType, "Required", "billingAddress.zip", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'zip'", "customFields.a", fault.InvalidType, "Expected string, number or boolean, received array", "email", fault.InvalidString, "Invalid email format",
 				"status", fault.InvalidEnumValue, "Invalid enum value. Expected 'active' | 'inactive', received 'x'", "version", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'version'")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := ParsePatch([]byte(tt.body), "cust_1")
+			p, err := ParsePatch([]byte(tt.body), "cust_1", handlingOf(tt.name))
 			if err == nil {
 				t.Fatalf("ParsePatch(%s) = %s, nil, want a validation error", tt.body, dump(p))
 			}
@@ -385,21 +438,39 @@ func TestParsePatchInvalid(t *testing.T) {
 	}
 }
 
-func TestNumberIssue(t *testing.T) {
-	tests := []struct {
-		lit string
-		ok  bool
-	}{
-		{"0", true}, {"-0.000e-999", true}, {"1", true}, {"-1", true}, {"1.5e3", true},
-		{"1E-130", true}, {"10E-131", true}, {"0.1e-129", true}, {"1e-131", false}, {"0.99e-130", false},
-		{"9.99e125", true}, {"99e124", true}, {"1e126", false}, {"10e125", false}, {"1e+125", true},
-		{"12345678901234567890123456789012345678", true}, {"123456789012345678901234567890123456789", false},
-		{"1234567890123456789012345678901234567800000", true}, {"0.00012345678901234567890123456789012345678", true},
-		{"1e9223372036854775807", false}, {"1e-9223372036854775808", false}, {"0e9223372036854775808", true},
+func TestNormalizeNumber(t *testing.T) {
+	tests := []struct{ lit, want string }{
+		{"0", "0"}, {"-0", "0"}, {"-0.000e-999", "0"}, {"0e9223372036854775808", "0"}, {"0.0", "0"},
+		{"1", "1"}, {"-1", "-1"}, {"12.50", "12.5"}, {"12.0", "12"}, {"100", "100"}, {"007", "7"},
+		{"1e20", "100000000000000000000"}, {"1E+2", "100"}, {"1.5e3", "1500"}, {"-1.5E-3", "-0.0015"},
+		{"0.1", "0.1"}, {"0.10", "0.1"}, {"123.456e1", "1234.56"}, {"123.456e-5", "0.00123456"}, {"1234e-2", "12.34"},
+		{"1E-130", "0." + strings.Repeat("0", 129) + "1"}, {"10E-131", "0." + strings.Repeat("0", 129) + "1"},
+		{"0.1e-129", "0." + strings.Repeat("0", 129) + "1"}, {"9.99e125", "999" + strings.Repeat("0", 123)},
+		{"99e124", "99" + strings.Repeat("0", 124)}, {"1e+125", "1" + strings.Repeat("0", 125)},
+		{"12345678901234567890123456789012345678", "12345678901234567890123456789012345678"},
+		{"1234567890123456789012345678901234567800000", "1234567890123456789012345678901234567800000"},
+		{"0.00012345678901234567890123456789012345678", "0.00012345678901234567890123456789012345678"},
+		{"-12345678901234567890123456789012345678e-40", "-0.0012345678901234567890123456789012345678"},
+		// Not storable: "".
+		{"1e-131", ""}, {"0.99e-130", ""}, {"1e126", ""}, {"10e125", ""}, {"-1e126", ""},
+		{"123456789012345678901234567890123456789", ""}, {"1e9223372036854775807", ""}, {"1e-9223372036854775808", ""},
 	}
 	for _, tt := range tests {
-		if got := numberIssue(tt.lit); (got == "") != tt.ok {
-			t.Errorf("numberIssue(%s) = %q, want ok %v", tt.lit, got, tt.ok)
+		got, issue := NormalizeNumber(tt.lit)
+		if got != tt.want || (issue == "") != (tt.want != "") {
+			t.Errorf("NormalizeNumber(%s) = %q, %q; want %q (an issue: %v)", tt.lit, got, issue, tt.want, tt.want == "")
+		}
+		if tt.want == "" {
+			continue
+		}
+		// The same value, exactly, and a fixed point.
+		a, okA := new(big.Rat).SetString(tt.lit)
+		b, ok := new(big.Rat).SetString(got)
+		if !ok || okA && a.Cmp(b) != 0 { // big.Rat refuses exponents beyond int32 (0e9223372036854775808)
+			t.Errorf("NormalizeNumber(%s) = %s, another value", tt.lit, got)
+		}
+		if again, _ := NormalizeNumber(got); again != got {
+			t.Errorf("NormalizeNumber(%s) = %s, and again %s", tt.lit, got, again)
 		}
 	}
 }
@@ -407,7 +478,7 @@ func TestNumberIssue(t *testing.T) {
 func TestDecodeBodyDeepNesting(t *testing.T) {
 	for _, depth := range []int{500, 20000} {
 		b := `{"customFields":{"x":` + strings.Repeat("[", depth) + strings.Repeat("]", depth) + `}}`
-		_, err := ParsePatch([]byte(b), "x")
+		_, err := ParsePatch([]byte(b), "x", Lenient)
 		if err == nil {
 			t.Errorf("ParsePatch(nesting depth %d) error = nil, want an error", depth)
 		}
@@ -422,7 +493,7 @@ func BenchmarkParsePatch(b *testing.B) {
 		`"city":"Springfield","country":"US"},"customFields":{"plan":"gold","old":null,"seats":12}}`)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := ParsePatch(body, "cust_1"); err != nil {
+		if _, err := ParsePatch(body, "cust_1", Lenient); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -10,6 +10,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/flexportal-compat/customers-api/internal/fault"
 )
 
@@ -65,23 +67,29 @@ func TypeOf(raw any) string {
 }
 
 // ParseString validates a single-line string of minLen to maxLen characters after trimming white
-// space, with no control characters (C0, DEL or C1) left inside. With minLen 0, an empty string
-// is valid.
+// space, with no control characters (C0, DEL or C1) and no bidirectional override or isolate
+// characters (see isBidiControl) left inside. With minLen 0, an empty string is valid.
 func ParseString(v *fault.ValidationError, path string, raw any, minLen, maxLen int) (string, bool) {
 	return parseString(v, path, raw, minLen, maxLen, unicode.IsControl)
 }
 
 // ParseText validates free text, as ParseString does, except that tabs and line breaks (CR, LF)
-// may stand inside it: notes, reasons and custom field values may span lines. Every other
-// control character is invalid: NUL and escape sequences have no place in stored text and break
-// the clients and logs that show it.
+// may stand inside it. API.md allows them in notes only; every other string is ParseString's.
+// Every other control character is invalid: NUL and escape sequences have no place in stored
+// text and break the clients and logs that show it.
 func ParseText(v *fault.ValidationError, path string, raw any, minLen, maxLen int) (string, bool) {
 	return parseString(v, path, raw, minLen, maxLen, isTextControl)
 }
 
 func isTextControl(r rune) bool { return unicode.IsControl(r) && r != '\t' && r != '\r' && r != '\n' }
 
-func parseString(v *fault.ValidationError, path string, raw any, minLen, maxLen int, invalid func(rune) bool) (string, bool) {
+// isBidiControl reports whether r is one of the bidirectional embedding, override and isolate
+// characters (U+202A–U+202E, U+2066–U+2069), which make text display in another order than it
+// is stored ("Trojan Source"): refused in every string. The marks U+200E, U+200F and U+061C,
+// which change no order on their own, are allowed.
+func isBidiControl(r rune) bool { return r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069 }
+
+func parseString(v *fault.ValidationError, path string, raw any, minLen, maxLen int, control func(rune) bool) (string, bool) {
 	s, ok := raw.(string)
 	if !ok {
 		v.WrongType(path, "string", TypeOf(raw))
@@ -91,8 +99,10 @@ func parseString(v *fault.ValidationError, path string, raw any, minLen, maxLen 
 	switch n := utf8.RuneCountInString(s); {
 	case n == 0 && minLen > 0:
 		v.Addf(path, fault.TooSmall, "String must contain at least %d character(s)", minLen)
-	case strings.IndexFunc(s, invalid) >= 0:
+	case strings.IndexFunc(s, control) >= 0:
 		v.Add(path, fault.Custom, "Must not contain control characters")
+	case strings.IndexFunc(s, isBidiControl) >= 0:
+		v.Add(path, fault.Custom, "Must not contain bidirectional override or isolate characters")
 	case n < minLen:
 		v.Addf(path, fault.TooSmall, "String must contain at least %d character(s)", minLen)
 	case n > maxLen:
@@ -103,36 +113,92 @@ func parseString(v *fault.ValidationError, path string, raw any, minLen, maxLen 
 	return "", false
 }
 
-// ParseName validates a first or last name: 1–100 characters.
+// ParseName validates a first or last name (and an address's contactName): 1–100 characters, at
+// least one of them a letter (of any script), so that "123" or "-" is no name.
 func ParseName(v *fault.ValidationError, path string, raw any) (string, bool) {
-	return ParseString(v, path, raw, 1, MaxNameLen)
+	return parseName(v, path, raw, MaxNameLen)
 }
 
-// ParseCompany validates a company name: 1–200 characters.
-func ParseCompany(v *fault.ValidationError, path string, raw any) (string, bool) {
-	return ParseString(v, path, raw, 1, MaxCompanyLen)
-}
-
-// ParseEmail validates an email address: a bare local@domain (no display name, no angle
-// brackets, no comments, no white space), at most 254 characters, with a local part of 1–64
-// characters and a domain a mail server can be found for (see validDomain). It is kept as given:
-// uniqueness compares EmailKey.
-func ParseEmail(v *fault.ValidationError, path string, raw any) (string, bool) {
-	s, ok := ParseString(v, path, raw, 1, MaxEmailLen)
+func parseName(v *fault.ValidationError, path string, raw any, maxLen int) (string, bool) {
+	s, ok := ParseString(v, path, raw, 1, maxLen)
 	if !ok {
 		return "", false
+	}
+	if strings.IndexFunc(s, unicode.IsLetter) < 0 {
+		v.Add(path, fault.Custom, "Must contain at least one letter")
+		return "", false
+	}
+	return s, true
+}
+
+// ParseCompany validates a company name: at most 200 characters. An empty value (after
+// trimming) is valid and means "none": FlexPortal's schema types company as a plain string, so
+// "" is how its clients leave it out or, in PUT, clear it.
+func ParseCompany(v *fault.ValidationError, path string, raw any) (string, bool) {
+	return ParseString(v, path, raw, 0, MaxCompanyLen)
+}
+
+// ParseEmail validates an email address and returns it composed to Unicode NFC, the form it is
+// stored in: a bare local@domain (no display name, no angle brackets, no comments), at most 254
+// characters, with a local part of 1–64 characters, no white space, control or format characters
+// (Cf: U+200B and friends, which make two addresses look alike), no compatibility characters
+// (see compatibilityFree), and a domain a mail server can be found for (see validDomain) that
+// IDNA's lookup accepts (EmailKey). Uniqueness compares EmailKey.
+func ParseEmail(v *fault.ValidationError, path string, raw any) (string, bool) {
+	s, ok := ParseString(v, path, raw, 1, 1<<30)
+	if !ok {
+		return "", false
+	}
+	// Composed first, so that a decomposed é counts, and is stored, as the one character it is.
+	composed := norm.NFC.String(s)
+	if utf8.RuneCountInString(composed) > MaxEmailLen {
+		v.Addf(path, fault.TooBig, "String must contain at most %d character(s)", MaxEmailLen)
+		return "", false
+	}
+	if !validEmail(s, composed) {
+		v.Add(path, fault.InvalidString, "Invalid email format")
+		return "", false
+	}
+	return composed, true
+}
+
+// validEmail reports whether composed, the NFC form of the trimmed email s as sent, is a valid
+// address (see ParseEmail).
+func validEmail(s, composed string) bool {
+	if strings.IndexFunc(s, isSpaceControlOrFormat) >= 0 || !compatibilityFree(s) || strings.Count(composed, "@") != 1 {
+		return false
 	}
 	// net/mail checks the RFC 5322 syntax of the local part, but accepts whole mailboxes
 	// ("Ann <a@b.c>", "a@b.c (work)"); requiring the parsed address to be the input itself leaves
 	// only the addr-spec.
-	a, err := mail.ParseAddress(s)
-	local, domain, _ := strings.Cut(s, "@")
-	if err != nil || a.Name != "" || a.Address != s || strings.IndexFunc(s, isSpaceOrControl) >= 0 ||
-		strings.Count(s, "@") != 1 || utf8.RuneCountInString(local) > MaxEmailLocalLen || !validDomain(domain) {
-		v.Add(path, fault.InvalidString, "Invalid email format")
-		return "", false
+	a, err := mail.ParseAddress(composed)
+	if err != nil || a.Name != "" || a.Address != composed {
+		return false
 	}
-	return s, true
+	local, domain, _ := strings.Cut(composed, "@")
+	if utf8.RuneCountInString(local) > MaxEmailLocalLen || !validDomain(domain) {
+		return false
+	}
+	_, err = emailKey(composed)
+	return err == nil
+}
+
+// compatibilityFree reports whether no character of s, as sent, changes under NFKC: API.md
+// refuses an email "whose NFKC form differs from its NFC form", a compatibility character such
+// as a fullwidth letter or U+212A KELVIN SIGN. Each character is judged as sent, not the
+// composed string, because some of them (U+212A, U+212B ANGSTROM SIGN, U+2126 OHM SIGN) have
+// a canonical decomposition: NFC itself maps them to K, Å and Ω, and the two forms of the whole
+// string would agree. A decomposed é is two characters that are each their own NFKC form, so it
+// passes (and is composed by ParseEmail).
+func compatibilityFree(s string) bool {
+	var buf [utf8.UTFMax]byte
+	for _, r := range s {
+		n := utf8.EncodeRune(buf[:], r)
+		if !norm.NFKC.IsNormal(buf[:n]) {
+			return false
+		}
+	}
+	return true
 }
 
 // validDomain reports whether domain is a host name of at least two dot-separated labels, each
@@ -163,28 +229,26 @@ func validDomain(domain string) bool {
 	return strings.Trim(last, "0123456789") != ""
 }
 
-func isSpaceOrControl(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }
+// isSpaceControlOrFormat reports whether r may not stand in an email: white space, a control
+// character, or a format character (Cf: zero-width spaces and joiners, bidirectional marks, the
+// soft hyphen), all of them invisible or nearly so.
+func isSpaceControlOrFormat(r rune) bool {
+	return unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
+}
 
-// ParsePhone validates a phone number: 3–32 characters of digits, spaces and + - ( ) ., with at
-// least 3 digits.
+// MaxPhoneLen is the most characters a phone number may have.
+const MaxPhoneLen = 50
+
+// ParsePhone validates a phone number: at most 50 characters, at least one of them a digit
+// (0–9); anything else is allowed, so that "+31 6 1234 5678 ext. 12" is a phone number. An empty
+// value (after trimming) is valid and means "none", as for ParseCompany.
 func ParsePhone(v *fault.ValidationError, path string, raw any) (string, bool) {
-	s, ok := ParseString(v, path, raw, 0, 1<<30)
+	s, ok := ParseString(v, path, raw, 0, MaxPhoneLen)
 	if !ok {
 		return "", false
 	}
-	digits := 0
-	valid := true
-	for _, r := range s {
-		switch {
-		case r >= '0' && r <= '9':
-			digits++
-		case strings.ContainsRune(" +-().", r):
-		default:
-			valid = false
-		}
-	}
-	if n := utf8.RuneCountInString(s); !valid || n < 3 || n > 32 || digits < 3 {
-		v.Add(path, fault.Custom, "Must be 3 to 32 characters of digits, spaces and + - ( ) . with at least 3 digits")
+	if s != "" && strings.IndexFunc(s, func(r rune) bool { return r >= '0' && r <= '9' }) < 0 {
+		v.Add(path, fault.Custom, "Must contain at least one digit")
 		return "", false
 	}
 	return s, true
@@ -231,17 +295,12 @@ var addressFields = map[string]struct {
 	"country":       {true, func(a *Address) *string { return &a.Country }},
 }
 
-// AddressKey reports whether k is a key of an Address, and whether it is a required one.
-func AddressKey(k string) (known, required bool) {
-	f, known := addressFields[k]
-	return known, f.required
-}
-
 // ParseAddress validates an Address object: contactName, streetAddress, city and country
-// required, company, buildingInfo, locality, adminArea and postalCode optional (null is absent),
-// every string 1–200 characters, no other keys. A missing required key is "Required" at its
-// path ("billingAddress.city").
-func ParseAddress(v *fault.ValidationError, path string, raw any) (Address, bool) {
+// required, company, buildingInfo, locality, adminArea and postalCode optional (null and "" are
+// absent), every string at most 200 characters and a required one at least 1, contactName with a
+// letter (ParseName's rule). Other keys are ignored, or under Strict each an unrecognized_keys
+// issue. A missing required key is "Required" at its path ("billingAddress.city").
+func ParseAddress(v *fault.ValidationError, path string, raw any, h Handling) (Address, bool) {
 	obj, ok := raw.(map[string]any)
 	if !ok {
 		v.WrongType(path, "object", TypeOf(raw))
@@ -262,15 +321,23 @@ func ParseAddress(v *fault.ValidationError, path string, raw any) (Address, bool
 		val, present := obj[k]
 		switch {
 		case !known:
-			v.UnknownKey(at, k)
-			valid = false
+			h.UnknownKey(v, at, k)
+			valid = valid && h != Strict
 		case !present:
 			v.Required(at)
 			valid = false
 		case val == nil && !f.required:
 			// null for an optional key is the same as leaving it out
 		default:
-			s, ok := ParseString(v, at, val, 1, MaxAddressFieldLen)
+			var s string
+			switch {
+			case k == "contactName":
+				s, ok = parseName(v, at, val, MaxAddressFieldLen)
+			case f.required:
+				s, ok = ParseString(v, at, val, 1, MaxAddressFieldLen)
+			default:
+				s, ok = ParseString(v, at, val, 0, MaxAddressFieldLen) // "" is absent
+			}
 			*f.field(&a) = s
 			valid = valid && ok
 		}
@@ -282,10 +349,12 @@ func ParseAddress(v *fault.ValidationError, path string, raw any) (Address, bool
 }
 
 // ParseCustomFields validates a customFields object: at most 50 keys with a non-null value; keys
-// 1–40 characters without control characters and not only white space; values a string (see
-// ParseText: trimmed, 1–500 characters, may span lines), a number DynamoDB can store exactly (kept as the json.Number literal sent)
-// or a boolean. When allowNull is true (a merge patch) a null value is kept as nil, meaning
-// "remove this key"; otherwise null is invalid. The result is non-nil when ok.
+// 1–40 characters without control or bidirectional override characters and not only white
+// space; values a string (ParseString: trimmed, 1–500 characters, one line), a number DynamoDB
+// can store exactly, or a boolean. A number is kept by value, in the form DynamoDB gives it back
+// (NormalizeNumber: 12.50 becomes 12.5), so that every store and every response show the same
+// text. When allowNull is true (a merge patch) a null value is kept as nil, meaning "remove this
+// key"; otherwise null is invalid. The result is non-nil when ok.
 //
 // Keys are identifiers, not text: they are never trimmed, so " a" and "a" are two different keys,
 // and a client reads back exactly the key it wrote. Any other character is allowed ('.', '[', '#'
@@ -325,16 +394,17 @@ func ParseCustomFields(v *fault.ValidationError, path string, raw any, allowNull
 			}
 			out[k] = nil
 		case string:
-			s, ok := ParseText(v, at, val, 1, MaxCustomFieldStrLen)
+			s, ok := ParseString(v, at, val, 1, MaxCustomFieldStrLen)
 			valid = valid && ok
 			out[k] = s
 		case json.Number:
-			if issue := numberIssue(string(val)); issue != "" {
+			n, issue := normalNumber(val)
+			if issue != "" {
 				v.Add(at, fault.Custom, issue)
 				valid = false
 				continue
 			}
-			out[k] = val
+			out[k] = n
 		case bool:
 			out[k] = val
 		default:
@@ -348,23 +418,24 @@ func ParseCustomFields(v *fault.ValidationError, path string, raw any, allowNull
 	return out, true
 }
 
-// ParseNumber validates a JSON number that DynamoDB can store exactly (as custom field numbers
-// are) and at least lo, and returns it as sent.
+// ParseNumber validates a JSON number that DynamoDB can store exactly and at least lo, and
+// returns it in the form DynamoDB gives it back (NormalizeNumber), as custom field numbers are.
 func ParseNumber(v *fault.ValidationError, path string, raw any, lo int) (json.Number, bool) {
 	n, ok := raw.(json.Number)
 	if !ok {
 		v.WrongType(path, "number", TypeOf(raw))
 		return "", false
 	}
-	if issue := numberIssue(string(n)); issue != "" {
+	normal, issue := NormalizeNumber(string(n))
+	if issue != "" {
 		v.Add(path, fault.Custom, issue)
 		return "", false
 	}
-	if f, err := n.Float64(); err == nil && f < float64(lo) {
+	if f, err := json.Number(normal).Float64(); err == nil && f < float64(lo) {
 		v.Addf(path, fault.TooSmall, "Number must be greater than or equal to %d", lo)
 		return "", false
 	}
-	return n, true
+	return json.Number(normal), true
 }
 
 // keyIssue returns what is wrong with a custom field key, if anything.
@@ -376,6 +447,8 @@ func keyIssue(k string) (fault.IssueCode, string) {
 		return fault.TooBig, fmt.Sprintf("Key must contain at most %d character(s)", MaxCustomFieldKeyLen)
 	case strings.IndexFunc(k, unicode.IsControl) >= 0:
 		return fault.Custom, "Key must not contain control characters"
+	case strings.IndexFunc(k, isBidiControl) >= 0:
+		return fault.Custom, "Key must not contain bidirectional override or isolate characters"
 	case strings.TrimSpace(k) == "":
 		return fault.Custom, "Key must not be only white space"
 	}
@@ -384,46 +457,3 @@ func keyIssue(k string) (fault.IssueCode, string) {
 
 // customValueTypes is the expected type of an invalid_type issue of a custom field value.
 const customValueTypes = "string, number or boolean"
-
-// DynamoDB numbers: at most 38 significant digits, zero or a magnitude from 1e-130 up to
-// 9.99…(38 nines)e125, i.e. a leading digit at a power of ten from -130 to 125.
-const (
-	maxNumberDigits = 38
-	minNumberExp    = -130
-	maxNumberExp    = 125
-)
-
-// numberIssue returns why the JSON number literal lit cannot be stored exactly, or "".
-func numberIssue(lit string) string {
-	s := strings.TrimPrefix(lit, "-")
-	mant, exp := s, ""
-	if i := strings.IndexAny(s, "eE"); i >= 0 {
-		mant, exp = s[:i], s[i+1:]
-	}
-	intPart, frac := mant, ""
-	if i := strings.IndexByte(mant, '.'); i >= 0 {
-		intPart, frac = mant[:i], mant[i+1:]
-	}
-	digits := strings.TrimLeft(intPart+frac, "0")
-	if digits == "" {
-		return "" // zero, whatever its exponent
-	}
-	rangeIssue := fmt.Sprintf("Number must be 0 or of magnitude from 1e%d to below 1e%d", minNumberExp, maxNumberExp+1)
-	e := int64(0)
-	if exp != "" {
-		var err error
-		// A body is at most 64 KiB, so an exponent this far out cannot be offset by the digits.
-		if e, err = strconv.ParseInt(strings.TrimPrefix(exp, "+"), 10, 64); err != nil || e > 1<<40 || e < -(1<<40) {
-			return rangeIssue
-		}
-	}
-	if len(strings.TrimRight(digits, "0")) > maxNumberDigits {
-		return fmt.Sprintf("Number must have at most %d significant digits", maxNumberDigits)
-	}
-	// The value is digits × 10^(e-len(frac)); its leading digit stands at this power of ten.
-	lead := e - int64(len(frac)) + int64(len(digits)) - 1
-	if lead < minNumberExp || lead > maxNumberExp {
-		return rangeIssue
-	}
-	return ""
-}

@@ -43,10 +43,12 @@ type listCustomersResponse struct {
 	NextCursor *string             `json:"nextCursor"`
 }
 
-// updateCustomer is PUT /v1/customers/{customerId}.
+// updateCustomer is PUT /v1/customers/{customerId}. A body with nothing to change is answered
+// with the customer as it is: one read, no write, the version stays. If-Match still applies,
+// decided by customer.CheckUpdate as for a write, after the 404 of the read.
 func (a *API) updateCustomer(w http.ResponseWriter, r *http.Request, body []byte) error {
 	ctx, tenant, id := r.Context(), tenantOf(r.Context()), r.PathValue("customerId")
-	p, err := customer.ParsePatch(body, id)
+	p, err := customer.ParsePatch(body, id, handling(w, r))
 	if err != nil {
 		return err
 	}
@@ -54,7 +56,15 @@ func (a *API) updateCustomer(w http.ResponseWriter, r *http.Request, body []byte
 	if err != nil {
 		return err
 	}
-	c, err := a.store.UpdateCustomer(ctx, tenant, id, p, version)
+	var c customer.Customer
+	if p.Empty() {
+		c, err = a.store.GetCustomer(ctx, tenant, id)
+		if err == nil {
+			err = customer.CheckUpdate(c, p, version)
+		}
+	} else {
+		c, err = a.store.UpdateCustomer(ctx, tenant, id, p, version)
+	}
 	if err != nil {
 		return err
 	}
@@ -99,7 +109,7 @@ func (a *API) deleteCustomer(w http.ResponseWriter, r *http.Request, _ []byte) e
 // listCustomers is GET /v1/customers.
 func (a *API) listCustomers(w http.ResponseWriter, r *http.Request, _ []byte) error {
 	ctx, tenant := r.Context(), tenantOf(r.Context())
-	q, err := parseQuery(r, nil, "limit", "startAfter", "status", "customerType", "email", "sortDir")
+	q, err := parseQuery(r, nil, "limit", "startAfter", "status", "customerType", "email", "hasActiveRentals", "sortBy", "sortDir")
 	if err != nil {
 		return err
 	}
@@ -153,17 +163,41 @@ func customerListQuery(q *query) (customer.ListQuery, string, error) {
 			q.v.Addf("email", fault.TooBig, "String must contain at most %d character(s)", customer.MaxEmailLen)
 		}
 	}
+	rentals := q.oneOf("hasActiveRentals", "", "true", "false")
+	if rentals != "" {
+		active := rentals == "true"
+		lq.HasActiveRentals = &active
+	}
+	sort := q.oneOf("sortBy", string(customer.ByCreatedAt), sortNames(customer.Sorts)...)
+	lq.SortBy = customer.Sort(sort)
 	lq.Desc = q.desc()
 	if err := q.err(); err != nil {
 		return lq, "", err
 	}
-	bound := binding("customers", url.Values{
+	filters := url.Values{
 		"status":       {status},
 		"customerType": {typ},
 		"email":        {customer.EmailKey(lq.Email)},
 		"desc":         {boolString(lq.Desc)},
-	})
-	return lq, bound, nil
+	}
+	// Said only when not the default, so that a cursor made before sortBy and hasActiveRentals
+	// existed still serves the query it was made for.
+	if lq.Sorted() {
+		filters.Set("sortBy", sort)
+	}
+	if rentals != "" {
+		filters.Set("hasActiveRentals", rentals)
+	}
+	return lq, binding("customers", filters), nil
+}
+
+// sortNames are the sortBy values of sorts.
+func sortNames[S ~string](sorts []S) []string {
+	names := make([]string, len(sorts))
+	for i, s := range sorts {
+		names[i] = string(s)
+	}
+	return names
 }
 
 func invalidCursor(err error) error {

@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -15,6 +17,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/flexportal-compat/customers-api/internal/customer"
+	"github.com/flexportal-compat/customers-api/internal/httpapi"
 )
 
 func TestUpdateCustomerResponse(t *testing.T) {
@@ -123,6 +128,66 @@ func TestIfMatch(t *testing.T) {
 		t.Errorf("DELETE ETag %q, want the new version %q", d.Header().Get("ETag"), current())
 	}
 	e.do(req{method: "DELETE", path: path, header: http.Header{"If-Match": {"*"}}}).expect(t, 200, "")
+}
+
+// TestUpdateWithNothingToChange: a PUT body with no updatable field answers the customer as it
+// is with one read and no write, in the order 404, then 412; under Prefer: handling=strict every
+// answer says Preference-Applied.
+func TestUpdateWithNothingToChange(t *testing.T) {
+	e := newEnv(t)
+	cid := e.customer("a@example.com")
+	s := &countingStore{Store: e.store}
+	h := httpapi.New(s, httpapi.Options{Logger: slog.New(slog.DiscardHandler)}).Handler()
+	before := serve(t, h, req{method: "GET", path: "/v1/customers/" + cid})
+	// What a client read, less the fields it could change: read-only fields only.
+	readOnly := maps.Clone(before.body)
+	for _, k := range []string{"email", "firstName", "lastName", "company", "phone", "customerType", "status", "customFields"} {
+		delete(readOnly, k)
+	}
+	readOnlyBody, _ := json.Marshal(readOnly)
+	strict := "handling=strict"
+	tests := []struct {
+		name, id, body, ifMatch, prefer string
+		wantStatus                      int
+		wantCode                        string
+	}{
+		{"empty body", cid, `{}`, "", "", 200, ""},
+		{"only the customerId", cid, `{"customerId":"` + cid + `"}`, "", "", 200, ""},
+		{"the read-only fields as read, sent back", cid, string(readOnlyBody), "", "", 200, ""},
+		{"current If-Match", cid, `{}`, before.Header().Get("ETag"), "", 200, ""},
+		{"stale If-Match", cid, `{}`, `"999"`, "", 412, "PRECONDITION_FAILED"},
+		{"missing customer, stale If-Match", missingCustomer, `{}`, `"999"`, "", 404, "NOT_FOUND"},
+		{"strict, empty body", cid, `{}`, "", strict, 200, ""},
+		{"strict, stale If-Match", cid, `{"customFields":{}}`, `"999"`, strict, 412, "PRECONDITION_FAILED"},
+		{"strict, missing customer", missingCustomer, `{}`, "", strict, 404, "NOT_FOUND"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s.customerReads, s.updates = 0, 0
+			r := req{method: "PUT", path: "/v1/customers/" + tt.id, body: tt.body, header: http.Header{}}
+			if tt.ifMatch != "" {
+				r.header.Set("If-Match", tt.ifMatch)
+			}
+			if tt.prefer != "" {
+				r.header.Set("Prefer", tt.prefer)
+			}
+			got := serve(t, h, r)
+			got.expect(t, tt.wantStatus, tt.wantCode)
+			if s.customerReads != 1 || s.updates != 0 {
+				t.Errorf("%d reads, %d updates; want 1 read, no update", s.customerReads, s.updates)
+			}
+			if applied, want := got.Header().Get("Preference-Applied"), map[string]string{strict: strict}[tt.prefer]; applied != want {
+				t.Errorf("Preference-Applied = %q, want %q", applied, want)
+			}
+			if tt.wantStatus != 200 {
+				return
+			}
+			c, _ := got.body["customer"].(map[string]any)
+			if !reflect.DeepEqual(c, before.body) || got.Header().Get("ETag") != before.Header().Get("ETag") || got.str("message") != "Customer updated" {
+				t.Errorf("PUT = %s (ETag %s), want the customer as it is, %s (ETag %s)", got.Body, got.Header().Get("ETag"), before.Body, before.Header().Get("ETag"))
+			}
+		})
+	}
 }
 
 func TestCustomerConflicts(t *testing.T) {
@@ -340,8 +405,10 @@ func TestListQueryParameters(t *testing.T) {
 		{"/v1/orders?customField_siebelId=1-ABC", []detail{{"customField_siebelId", customDeviation, "custom"}}},
 		{"/v1/orders?customField_vendor=acme&customField_region=eu&status=pending", []detail{
 			{"customField_region", customDeviation, "custom"}, {"customField_vendor", customDeviation, "custom"}}},
-		// Accepting sortBy is not done yet: other values are still an unknown parameter.
-		{"/v1/orders?sortBy=createdAt", []detail{{"sortBy", "Unrecognized key(s) in object: 'sortBy'", "unrecognized_keys"}}},
+		{"/v1/orders?sortBy=firstName", []detail{{"sortBy", "Invalid enum value. Expected 'createdAt' | 'updatedAt' | 'orderId' | 'status', received 'firstName'", "invalid_enum_value"}}},
+		{"/v1/customers?sortBy=name&hasActiveRentals=yes", []detail{
+			{"hasActiveRentals", "Invalid enum value. Expected 'true' | 'false', received 'yes'", "invalid_enum_value"},
+			{"sortBy", "Invalid enum value. Expected 'createdAt' | 'firstName' | 'lastName' | 'email' | 'totalMonthlyRevenue' | 'totalDevicesRented', received 'name'", "invalid_enum_value"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path[:min(len(tt.path), 80)], func(t *testing.T) {
@@ -569,50 +636,78 @@ func TestUpdateCustomerRules(t *testing.T) {
 		wantField  string // the failing field of a 400 VALIDATION_ERROR
 		wantIssue  string // and its issue code
 		want       map[string]string
+		strict     bool // sent with Prefer: handling=strict
+		unchanged  bool // a 200 that writes nothing: the version stays
 	}
 	steps := []step{
-		{"trimmed", `{"firstName":"  Grace \t"}`, 200, "", "", "", map[string]string{"firstName": `"Grace"`, "lastName": `"Lovelace"`, "email": `"a@example.com"`}},
-		{"100 characters, not bytes", `{"lastName":"` + strings.Repeat("é", 100) + `"}`, 200, "", "", "", map[string]string{"lastName": `"` + strings.Repeat("é", 100) + `"`, "firstName": `"Grace"`}},
-		{"101 characters", `{"lastName":"` + strings.Repeat("é", 101) + `"}`, 400, "VALIDATION_ERROR", "lastName", "too_big", nil},
-		{"blank after trimming", `{"firstName":"  "}`, 400, "VALIDATION_ERROR", "firstName", "too_small", nil},
-		{"wrong JSON type", `{"firstName":1}`, 400, "VALIDATION_ERROR", "firstName", "invalid_type", nil},
-		{"optional fields set", `{"company":" Acme ","phone":"+44 20 7946 0000"}`, 200, "", "", "", map[string]string{"company": `"Acme"`, "phone": `"+44 20 7946 0000"`}},
-		{"null removes an optional field", `{"company":null}`, 200, "", "", "", map[string]string{"company": "", "phone": `"+44 20 7946 0000"`}},
-		{"null phone", `{"phone":null}`, 200, "", "", "", map[string]string{"phone": ""}},
-		{"billing address set", `{"billingAddress":` + full + `}`, 200, "", "", "", map[string]string{"lastBillingAddress": full}},
-		{"billing address replaced whole", `{"billingAddress":` + plain + `}`, 200, "", "", "", map[string]string{"lastBillingAddress": plain}},
-		{"address with an unknown key", `{"shippingAddress":{"contactName":"A","streetAddress":"S","city":"C","country":"X","zip":"1"}}`, 400, "VALIDATION_ERROR", "shippingAddress.zip", "unrecognized_keys", nil},
-		{"address missing a required key", `{"shippingAddress":{"contactName":"A","streetAddress":"S","country":"X"}}`, 400, "VALIDATION_ERROR", "shippingAddress.city", "invalid_type", nil},
-		{"shipping address set", `{"shippingAddress":` + full + `}`, 200, "", "", "", map[string]string{"lastShippingAddress": full, "lastBillingAddress": plain}},
-		{"null removes an address", `{"shippingAddress":null}`, 200, "", "", "", map[string]string{"lastShippingAddress": "", "lastBillingAddress": plain}},
-		{"null billing address", `{"billingAddress":null}`, 200, "", "", "", map[string]string{"lastBillingAddress": ""}},
-		{"custom fields set", `{"customFields":{"plan":"silver","old":"x","seats":3}}`, 200, "", "", "", map[string]string{"customFields": `{"plan":"silver","old":"x","seats":3}`}},
-		{"custom fields merged", `{"customFields":{"plan":"gold","old":null}}`, 200, "", "", "", map[string]string{"customFields": `{"plan":"gold","seats":3}`}},
-		{"50 custom fields in the result", customFieldsBody("k", 48), 200, "", "", "", nil},
-		{"51 custom fields in the result", `{"customFields":{"one":"more"}}`, 400, "VALIDATION_ERROR", "customFields", "too_big", nil},
-		{"51 set, 1 removed", `{"customFields":{"one":"more","plan":null}}`, 200, "", "", "", nil},
-		{"customerId of the path is ignored", `{"customerId":"` + cid + `","customerType":"business"}`, 200, "", "", "", map[string]string{"customerType": `"business"`}},
-		{"only the customerId of the path", `{"customerId":"` + cid + `"}`, 400, "VALIDATION_ERROR", "", "custom", nil},
-		{"another customerId", `{"customerId":"` + missingCustomer + `","firstName":"X"}`, 400, "VALIDATION_ERROR", "customerId", "custom", nil},
-		{"nothing to change", `{}`, 400, "VALIDATION_ERROR", "", "custom", nil},
-		{"unknown field", `{"nickname":"Al"}`, 400, "VALIDATION_ERROR", "nickname", "unrecognized_keys", nil},
-		{"bad enum", `{"status":"deleted"}`, 400, "VALIDATION_ERROR", "status", "invalid_enum_value", nil},
-		{"bad email", `{"email":"Ada <a@example.com>"}`, 400, "VALIDATION_ERROR", "email", "invalid_string", nil},
-		{"own email in another case, stored as given", `{"email":"A@Example.COM"}`, 200, "", "", "", map[string]string{"email": `"A@Example.COM"`}},
-		{"inactive while an order is pending", `{"status":"inactive","firstName":"Gone"}`, 409, "CUSTOMER_HAS_PENDING_ORDERS", "", "", map[string]string{"status": `"active"`, "firstName": `"Grace"`}},
+		{"trimmed", `{"firstName":"  Grace \t"}`, 200, "", "", "", map[string]string{"firstName": `"Grace"`, "lastName": `"Lovelace"`, "email": `"a@example.com"`}, false, false},
+		{"100 characters, not bytes", `{"lastName":"` + strings.Repeat("é", 100) + `"}`, 200, "", "", "", map[string]string{"lastName": `"` + strings.Repeat("é", 100) + `"`, "firstName": `"Grace"`}, false, false},
+		{"101 characters", `{"lastName":"` + strings.Repeat("é", 101) + `"}`, 400, "VALIDATION_ERROR", "lastName", "too_big", nil, false, false},
+		{"blank after trimming", `{"firstName":"  "}`, 400, "VALIDATION_ERROR", "firstName", "too_small", nil, false, false},
+		{"wrong JSON type", `{"firstName":1}`, 400, "VALIDATION_ERROR", "firstName", "invalid_type", nil, false, false},
+		{"optional fields set", `{"company":" Acme ","phone":"+44 20 7946 0000"}`, 200, "", "", "", map[string]string{"company": `"Acme"`, "phone": `"+44 20 7946 0000"`}, false, false},
+		{"null removes an optional field", `{"company":null}`, 200, "", "", "", map[string]string{"company": "", "phone": `"+44 20 7946 0000"`}, false, false},
+		{"null phone", `{"phone":null}`, 200, "", "", "", map[string]string{"phone": ""}, false, false},
+		{"phone with an extension", `{"phone":"+31 6 1234 5678 ext. 12","company":"Acme"}`, 200, "", "", "", map[string]string{"phone": `"+31 6 1234 5678 ext. 12"`}, false, false},
+		{"phone without a digit", `{"phone":"ext."}`, 400, "VALIDATION_ERROR", "phone", "custom", nil, false, false},
+		{"phone of 51 characters", `{"phone":"` + strings.Repeat("1", 51) + `"}`, 400, "VALIDATION_ERROR", "phone", "too_big", nil, false, false},
+		{"empty strings remove company and phone", `{"company":"","phone":"  "}`, 200, "", "", "", map[string]string{"company": "", "phone": ""}, false, false},
+		{"empty string for a required field", `{"lastName":""}`, 400, "VALIDATION_ERROR", "lastName", "too_small", nil, false, false},
+		{"a name without a letter", `{"firstName":"123"}`, 400, "VALIDATION_ERROR", "firstName", "custom", nil, false, false},
+		{"a bidi override in a name", `{"lastName":"Lee\u202e"}`, 400, "VALIDATION_ERROR", "lastName", "custom", nil, false, false},
+		{"billing address set", `{"billingAddress":` + full + `}`, 200, "", "", "", map[string]string{"lastBillingAddress": full}, false, false},
+		{"billing address replaced whole", `{"billingAddress":` + plain + `}`, 200, "", "", "", map[string]string{"lastBillingAddress": plain}, false, false},
+		{"address with an unknown key, ignored", `{"shippingAddress":{"contactName":"A","streetAddress":"S","city":"C","country":"X","zip":"1"}}`, 200, "", "", "", map[string]string{"lastShippingAddress": `{"contactName":"A","streetAddress":"S","city":"C","country":"X"}`}, false, false},
+		{"address with an unknown key, strict", `{"shippingAddress":{"contactName":"B","streetAddress":"S","city":"C","country":"X","zip":"1"}}`, 400, "VALIDATION_ERROR", "shippingAddress.zip", "unrecognized_keys", nil, true, false},
+		{"address with empty optional parts", `{"shippingAddress":{"contactName":"A","company":"","streetAddress":"S","city":"C","country":"X","postalCode":" "}}`, 200, "", "", "", map[string]string{"lastShippingAddress": `{"contactName":"A","streetAddress":"S","city":"C","country":"X"}`}, false, false},
+		{"address with an empty required part", `{"shippingAddress":{"contactName":"A","streetAddress":"S","city":"","country":"X"}}`, 400, "VALIDATION_ERROR", "shippingAddress.city", "too_small", nil, false, false},
+		{"address missing a required key", `{"shippingAddress":{"contactName":"A","streetAddress":"S","country":"X"}}`, 400, "VALIDATION_ERROR", "shippingAddress.city", "invalid_type", nil, false, false},
+		{"shipping address set", `{"shippingAddress":` + full + `}`, 200, "", "", "", map[string]string{"lastShippingAddress": full, "lastBillingAddress": plain}, false, false},
+		{"null removes an address", `{"shippingAddress":null}`, 200, "", "", "", map[string]string{"lastShippingAddress": "", "lastBillingAddress": plain}, false, false},
+		{"null billing address", `{"billingAddress":null}`, 200, "", "", "", map[string]string{"lastBillingAddress": ""}, false, false},
+		{"custom fields set", `{"customFields":{"plan":"silver","old":"x","seats":3}}`, 200, "", "", "", map[string]string{"customFields": `{"plan":"silver","old":"x","seats":3}`}, false, false},
+		{"custom fields merged", `{"customFields":{"plan":"gold","old":null}}`, 200, "", "", "", map[string]string{"customFields": `{"plan":"gold","seats":3}`}, false, false},
+		{"50 custom fields in the result", customFieldsBody("k", 48), 200, "", "", "", nil, false, false},
+		{"51 custom fields in the result", `{"customFields":{"one":"more"}}`, 400, "VALIDATION_ERROR", "customFields", "too_big", nil, false, false},
+		{"51 set, 1 removed", `{"customFields":{"one":"more","plan":null}}`, 200, "", "", "", nil, false, false},
+		{"customerId of the path is ignored", `{"customerId":"` + cid + `","customerType":"business"}`, 200, "", "", "", map[string]string{"customerType": `"business"`}, false, false},
+		{"only the customerId of the path: nothing to change", `{"customerId":"` + cid + `"}`, 200, "", "", "", map[string]string{"customerType": `"business"`}, false, true},
+		{"another customerId", `{"customerId":"` + missingCustomer + `","firstName":"X"}`, 400, "VALIDATION_ERROR", "customerId", "custom", nil, false, false},
+		{"nothing to change", `{}`, 200, "", "", "", nil, false, true},
+		{"nothing to change, strict", `{}`, 200, "", "", "", nil, true, true},
+		{"only an unknown field: nothing to change", `{"nickname":"Al"}`, 200, "", "", "", nil, false, true},
+		{"an unknown field is ignored", `{"nickname":"Al","firstName":"Al"}`, 200, "", "", "", map[string]string{"firstName": `"Al"`}, false, false},
+		{"unknown field, strict", `{"nickname":"Al","firstName":"Grace"}`, 400, "VALIDATION_ERROR", "nickname", "unrecognized_keys", nil, true, false},
+		{"another customerId, strict", `{"customerId":"` + missingCustomer + `"}`, 400, "VALIDATION_ERROR", "customerId", "custom", nil, true, false},
+		{"back to Grace", `{"firstName":"Grace"}`, 200, "", "", "", map[string]string{"firstName": `"Grace"`}, true, false},
+		{"bad enum", `{"status":"deleted"}`, 400, "VALIDATION_ERROR", "status", "invalid_enum_value", nil, false, false},
+		{"bad email", `{"email":"Ada <a@example.com>"}`, 400, "VALIDATION_ERROR", "email", "invalid_string", nil, false, false},
+		{"an email with KELVIN SIGN", `{"email":"\u212a@example.com"}`, 400, "VALIDATION_ERROR", "email", "invalid_string", nil, false, false},
+		{"an email with a zero-width space", `{"email":"a\u200b@example.com"}`, 400, "VALIDATION_ERROR", "email", "invalid_string", nil, false, false},
+		{"a decomposed email, stored composed", `{"email":"Rene\u0301@example.com"}`, 200, "", "", "", map[string]string{"email": `"Ren\u00e9@example.com"`}, false, false},
+		{"own email in another case, stored as given", `{"email":"A@Example.COM"}`, 200, "", "", "", map[string]string{"email": `"A@Example.COM"`}, false, false},
+		{"inactive while an order is pending", `{"status":"inactive","firstName":"Gone"}`, 409, "CUSTOMER_HAS_PENDING_ORDERS", "", "", map[string]string{"status": `"active"`, "firstName": `"Grace"`}, false, false},
 	}
 	for _, required := range []string{"email", "firstName", "lastName", "customerType", "status"} {
-		steps = append(steps, step{"null " + required, `{"` + required + `":null}`, 400, "VALIDATION_ERROR", required, "invalid_type", nil})
+		steps = append(steps, step{"null " + required, `{"` + required + `":null}`, 400, "VALIDATION_ERROR", required, "invalid_type", nil, false, false})
 	}
-	for _, ro := range []string{"tenantId", "createdAt", "updatedAt", "version", "totalOrders", "totalDevicesRented",
-		"totalMonthlyRevenue", "orderIds", "rentalIds", "lastBillingAddress", "lastShippingAddress"} {
-		steps = append(steps, step{"read-only " + ro, `{"` + ro + `":null,"firstName":"X"}`, 400, "VALIDATION_ERROR", ro, "unrecognized_keys", nil})
+	for _, ro := range customer.ReadOnlyFields {
+		steps = append(steps,
+			step{"read-only " + ro + " ignored", `{"` + ro + `":{"x":1},"firstName":"X"}`, 200, "", "", "", map[string]string{"firstName": `"X"`}, false, false},
+			step{"read-only " + ro + ", strict", `{"` + ro + `":null,"firstName":"Y"}`, 400, "VALIDATION_ERROR", ro, "unrecognized_keys", nil, true, false})
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
 			before := e.do(req{method: "GET", path: path})
-			got := e.do(req{method: "PUT", path: path, body: st.body})
+			r := req{method: "PUT", path: path, body: st.body}
+			if st.strict {
+				r.header = http.Header{"Prefer": {"handling=strict"}}
+			}
+			got := e.do(r)
 			got.expect(t, st.wantStatus, st.wantCode)
+			if applied, want := got.Header().Get("Preference-Applied"), map[bool]string{true: "handling=strict"}[st.strict]; applied != want {
+				t.Errorf("Preference-Applied = %q, want %q", applied, want)
+			}
 			if st.wantIssue != "" {
 				var parsed struct {
 					Error struct{ Details []struct{ Path, Code string } }
@@ -623,10 +718,17 @@ func TestUpdateCustomerRules(t *testing.T) {
 				}
 			}
 			after := e.do(req{method: "GET", path: path})
-			if st.wantStatus >= 400 && after.Body.String() != before.Body.String() {
-				t.Errorf("a refused PUT changed the customer:\n got %s\nwant %s", after.Body, before.Body)
+			if (st.wantStatus >= 400 || st.unchanged) && after.Body.String() != before.Body.String() {
+				t.Errorf("the PUT changed the customer:\n got %s\nwant %s", after.Body, before.Body)
 			}
-			if v, _ := before.body["version"].(float64); st.wantStatus == 200 && after.body["version"] != v+1 {
+			if st.unchanged {
+				// The customer as it is, in the envelope of an update, with its ETag.
+				c, _ := got.body["customer"].(map[string]any)
+				if !reflect.DeepEqual(c, before.body) || got.Header().Get("ETag") != before.Header().Get("ETag") || got.str("message") != "Customer updated" {
+					t.Errorf("PUT answered %s (ETag %s), want the customer as it is %s (ETag %s)", got.Body, got.Header().Get("ETag"), before.Body, before.Header().Get("ETag"))
+				}
+			}
+			if v, _ := before.body["version"].(float64); st.wantStatus == 200 && !st.unchanged && after.body["version"] != v+1 {
 				t.Errorf("version %v after an update of version %v, want %v", after.body["version"], v, v+1)
 			}
 			for field, want := range st.want {

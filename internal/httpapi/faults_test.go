@@ -142,10 +142,15 @@ func TestNoPersonalDataInLogs(t *testing.T) {
 	}
 }
 
-// countingStore counts the reads the API makes around an update.
+// countingStore counts the reads the API makes around an update, and the updates.
 type countingStore struct {
 	*embedded.Store
-	keyReads, customerReads int
+	keyReads, customerReads, updates int
+}
+
+func (c *countingStore) UpdateCustomer(ctx context.Context, tenant, id string, p customer.Patch, ifMatch customer.IfMatch) (customer.Customer, error) {
+	c.updates++
+	return c.Store.UpdateCustomer(ctx, tenant, id, p, ifMatch)
 }
 
 func (c *countingStore) APIKey(ctx context.Context, hash string) (auth.Key, error) {

@@ -44,16 +44,6 @@ type listOrdersResponse struct {
 	NextCursor *string       `json:"nextCursor"`
 }
 
-// strict reads the request's Prefer header and, when it asks for strict handling, says so on the
-// response, whatever the response turns out to be.
-func strict(w http.ResponseWriter, r *http.Request) bool {
-	if !preferStrict(r.Header) {
-		return false
-	}
-	markStrict(w)
-	return true
-}
-
 // createOrder is POST /v1/orders. A replay of an Idempotency-Key answers exactly as the first
 // request did: 201 and the same order; so does an identical order without a key within
 // order.DuplicateWindow of the first (natural idempotency), with the order as it is now. The order,
@@ -64,7 +54,7 @@ func (a *API) createOrder(w http.ResponseWriter, r *http.Request, body []byte) e
 	if err != nil {
 		return err
 	}
-	in, err := order.ParseInput(body, strict(w, r))
+	in, err := order.ParseInput(body, handling(w, r))
 	if err != nil {
 		return err
 	}
@@ -106,7 +96,7 @@ func (a *API) cancelOrder(w http.ResponseWriter, r *http.Request, body []byte) e
 	if err != nil {
 		return err
 	}
-	reason, err := order.ParseCancel(body, strict(w, r))
+	reason, err := order.ParseCancel(body, handling(w, r))
 	if err != nil {
 		return err
 	}
@@ -127,7 +117,7 @@ func (a *API) cancelOrder(w http.ResponseWriter, r *http.Request, body []byte) e
 
 // updateOrderNotes is PATCH /v1/orders/{orderId}/notes: the notes are replaced ("" removes them).
 func (a *API) updateOrderNotes(w http.ResponseWriter, r *http.Request, body []byte) error {
-	notes, err := order.ParseNotes(body, strict(w, r))
+	notes, err := order.ParseNotes(body, handling(w, r))
 	if err != nil {
 		return err
 	}
@@ -142,7 +132,7 @@ func (a *API) updateOrderNotes(w http.ResponseWriter, r *http.Request, body []by
 // listOrders is GET /v1/orders.
 func (a *API) listOrders(w http.ResponseWriter, r *http.Request, _ []byte) error {
 	ctx, tenant := r.Context(), tenantOf(r.Context())
-	q, err := parseQuery(r, orderDeviation, "limit", "startAfter", "status", "customerId", "sortDir")
+	q, err := parseQuery(r, orderDeviation, "limit", "startAfter", "status", "customerId", "sortBy", "sortDir")
 	if err != nil {
 		return err
 	}
@@ -204,14 +194,24 @@ func orderListQuery(q *query) (order.ListQuery, string, error) {
 			q.v.Add("customerId", fault.Custom, "Must be a customer id (cust_ and 26 characters)")
 		}
 	}
+	sort := string(order.ByCreatedAt)
+	if s, _ := q.get("sortBy"); orderDeviation("sortBy", []string{s}) == "" { // refused by parseQuery already
+		sort = q.oneOf("sortBy", sort, sortNames(order.Sorts)...)
+	}
+	lq.SortBy = order.Sort(sort)
 	lq.Desc = q.desc()
 	if err := q.err(); err != nil {
 		return lq, "", err
 	}
-	bound := binding("orders", url.Values{
+	filters := url.Values{
 		"status":     {string(lq.Status)}, // "" for all: a cursor made with status=all serves without it
 		"customerId": {lq.CustomerID},
 		"desc":       {boolString(lq.Desc)},
-	})
-	return lq, bound, nil
+	}
+	// The order the list really has (orderId is createdAt's), said only when not the default, as
+	// for customers.
+	if eff := lq.SortBy.Effective(lq.Status); eff != order.ByCreatedAt {
+		filters.Set("sortBy", string(eff))
+	}
+	return lq, binding("orders", filters), nil
 }

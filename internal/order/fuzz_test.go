@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/flexportal-compat/customers-api/internal/customer"
 	"github.com/flexportal-compat/customers-api/internal/fault"
 )
 
@@ -56,9 +57,9 @@ func FuzzParseInput(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		in, err := ParseInput(body, false)
+		in, err := ParseInput(body, customer.Lenient)
 		// Strict parsing refuses more, never accepts more or reads anything differently.
-		if strictIn, strictErr := ParseInput(body, true); strictErr == nil && (err != nil || !reflect.DeepEqual(strictIn, in)) {
+		if strictIn, strictErr := ParseInput(body, customer.Strict); strictErr == nil && (err != nil || !reflect.DeepEqual(strictIn, in)) {
 			t.Fatalf("ParseInput(%q, strict) = %+v, nil; lenient = %+v, %v", body, strictIn, in, err)
 		}
 		if err != nil {
@@ -91,7 +92,7 @@ func FuzzParseInput(f *testing.F) {
 		if err != nil {
 			t.Fatalf("json.Marshal(%+v) error = %v", in, err)
 		}
-		again, err := ParseInput(b, true)
+		again, err := ParseInput(b, customer.Strict)
 		if err != nil {
 			t.Fatalf("ParseInput(%q) = %+v, but its encoding %s fails: %v", body, in, b, err)
 		}
@@ -109,8 +110,8 @@ func FuzzParseCancel(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		reason, err := ParseCancel(body, false)
-		if strict, strictErr := ParseCancel(body, true); strictErr == nil && (err != nil || strict != reason) {
+		reason, err := ParseCancel(body, customer.Lenient)
+		if strict, strictErr := ParseCancel(body, customer.Strict); strictErr == nil && (err != nil || strict != reason) {
 			t.Fatalf("ParseCancel(%q, strict) = %q, nil; lenient = %q, %v", body, strict, reason, err)
 		}
 		if err != nil {
@@ -131,8 +132,8 @@ func FuzzParseNotes(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		notes, err := ParseNotes(body, false)
-		if strict, strictErr := ParseNotes(body, true); strictErr == nil && (err != nil || strict != notes) {
+		notes, err := ParseNotes(body, customer.Lenient)
+		if strict, strictErr := ParseNotes(body, customer.Strict); strictErr == nil && (err != nil || strict != notes) {
 			t.Fatalf("ParseNotes(%q, strict) = %q, nil; lenient = %q, %v", body, strict, notes, err)
 		}
 		if err != nil {

@@ -209,13 +209,14 @@ func ReplayCreate(requestHash string, expires time.Time, idem Idempotency, now t
 // NewID returns a new order id: "ord_" and a ULID.
 func NewID(t time.Time) string { return "ord_" + customer.NewULID(t) }
 
-// ListQuery selects a page of a tenant's orders. After is the orderId of the last order of the
-// previous page ("" for the first).
+// ListQuery selects a page of a tenant's orders. After is the store's token of where the previous
+// page ended (its Page.Next; "" for the first), sealed by the HTTP layer as for customers.
 type ListQuery struct {
 	Limit      int // 0 means customer.DefaultLimit
 	After      string
 	CustomerID string // "" means every customer
 	Status     Status // "" means every status
+	SortBy     Sort   // "" means ByCreatedAt
 	Desc       bool
 }
 

@@ -44,14 +44,14 @@ const (
 // in any notation of an integral value (2, 2.0, 2e0), as zod's int() takes them; a fractional
 // value is invalid_type.
 //
-// Keys the body may not have are ignored, as FlexPortal's schemas allow, unless strict (Prefer:
-// handling=strict): then each is unrecognized_keys at its path.
-func ParseInput(body []byte, strict bool) (Input, error) {
+// Keys the body may not have are ignored, as FlexPortal's schemas allow, or under customer.Strict
+// (Prefer: handling=strict) each an unrecognized_keys issue at its path.
+func ParseInput(body []byte, h customer.Handling) (Input, error) {
 	obj, err := customer.DecodeBody(body)
 	if err != nil {
 		return Input{}, err
 	}
-	p := parser{strict: strict}
+	p := parser{h: h}
 	var in Input
 	declared := declaredType(obj["orderType"])
 	required := []string{"customer", "billingAddress", "items"}
@@ -143,17 +143,12 @@ func blank(raw any) bool {
 
 // parser collects the failures of one body and knows how it treats keys it does not know.
 type parser struct {
-	v      fault.ValidationError
-	strict bool
+	v fault.ValidationError
+	h customer.Handling
 }
 
-// unknown records key, at path, as unrecognized when the parse is strict, and otherwise ignores
-// it.
-func (p *parser) unknown(path, key string) {
-	if p.strict {
-		p.v.UnknownKey(path, key)
-	}
-}
+// unknown records key, at path, as h says: ignored, or under Strict unrecognized.
+func (p *parser) unknown(path, key string) { p.h.UnknownKey(&p.v, path, key) }
 
 // keysWith returns the keys of obj and the required keys missing from it, in byte order.
 func keysWith(obj map[string]any, required ...string) []string {
@@ -179,25 +174,10 @@ func object(v *fault.ValidationError, path string, raw any) (map[string]any, boo
 	return obj, ok
 }
 
-// address validates an address with customer.ParseAddress, after leaving out what the body may
-// say but an address does not keep: keys an address does not have (unless strict), and optional
-// parts that are null or blank.
+// address validates an address (customer.ParseAddress: null and "" optional parts are absent,
+// other keys as h says).
 func (p *parser) address(path string, raw any) (customer.Address, bool) {
-	obj, ok := raw.(map[string]any)
-	if !ok {
-		return customer.ParseAddress(&p.v, path, raw) // which reports the type
-	}
-	kept := make(map[string]any, len(obj))
-	for k, val := range obj {
-		known, required := customer.AddressKey(k)
-		switch {
-		case !known && !p.strict:
-		case known && !required && absent(val):
-		default:
-			kept[k] = val
-		}
-	}
-	return customer.ParseAddress(&p.v, path, kept)
+	return customer.ParseAddress(&p.v, path, raw, p.h)
 }
 
 func (p *parser) customer(path string, raw any) NewCustomer {
@@ -424,8 +404,8 @@ func integer(lit string) (n int64, neg, integral, fits bool) {
 // ParseCancel parses the optional body of POST /v1/orders/{id}/cancel: nothing at all (also only
 // white space), or an object whose one key is the optional reason, free text (customer.ParseText)
 // of at most 1000 characters after trimming; null or a blank reason is no reason. Other keys are
-// ignored unless strict, as in ParseInput. Errors are those of ParseInput.
-func ParseCancel(body []byte, strict bool) (reason string, err error) {
+// handled as h says, as in ParseInput. Errors are those of ParseInput.
+func ParseCancel(body []byte, h customer.Handling) (reason string, err error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return "", nil
 	}
@@ -433,7 +413,7 @@ func ParseCancel(body []byte, strict bool) (reason string, err error) {
 	if err != nil {
 		return "", err
 	}
-	p := parser{strict: strict}
+	p := parser{h: h}
 	for _, key := range keysWith(obj) {
 		raw := obj[key]
 		at := customer.Join("", key)
@@ -454,13 +434,13 @@ func ParseCancel(body []byte, strict bool) (reason string, err error) {
 // is free text (customer.ParseText) of at most MaxNotesLen characters after trimming. Blank notes
 // ("" once trimmed) are valid and clear the order's notes: FlexPortal's schema sets no minimum,
 // and replacing is the only way to remove them. null is not a string (invalid_type). Other keys
-// are ignored unless strict, as in ParseInput. Errors are those of ParseInput.
-func ParseNotes(body []byte, strict bool) (notes string, err error) {
+// are handled as h says, as in ParseInput. Errors are those of ParseInput.
+func ParseNotes(body []byte, h customer.Handling) (notes string, err error) {
 	obj, err := customer.DecodeBody(body)
 	if err != nil {
 		return "", err
 	}
-	p := parser{strict: strict}
+	p := parser{h: h}
 	for _, key := range keysWith(obj, "notes") {
 		raw, present := obj[key]
 		at := customer.Join("", key)
@@ -480,8 +460,9 @@ func ParseNotes(body []byte, strict bool) (notes string, err error) {
 }
 
 // Hash returns the hex SHA-256 of the canonical JSON encoding of in (struct fields in declaration
-// order, map keys sorted, numbers as sent), so that bodies that differ only in white space, key
-// order or defaulted fields hash equal. It is the RequestHash of an Idempotency.
+// order, map keys sorted, numbers as customer.ParseCustomFields keeps them: by value), so that
+// bodies that differ only in white space, key order, number notation or defaulted fields hash
+// equal. It is the RequestHash of an Idempotency.
 func (in Input) Hash() string {
 	b, err := json.Marshal(in)
 	if err != nil {

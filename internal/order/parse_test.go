@@ -33,6 +33,14 @@ func body(extra ...string) string {
 	return "{" + strings.Join(append([]string{base}, extra...), ",") + "}"
 }
 
+// handling is the customer.Handling of a test case's strict column.
+func handling(strict bool) customer.Handling {
+	if strict {
+		return customer.Strict
+	}
+	return customer.Lenient
+}
+
 func baseInput() Input {
 	return Input{
 		Customer:       NewCustomer{Email: "ann@example.com", FirstName: "Ann", LastName: "Lee", CustomerType: customer.Individual},
@@ -51,7 +59,7 @@ const (
 
 var (
 	extParsed = &ExtensionDetails{OriginalOrderID: "ord_01JD5XA2B3C4D5E6F7G8H9J0KM", ExtensionMonths: 6, PreviousEndDate: "2026-01-31", NewEndDate: "2026-07-31", Reason: "keeps it"}
-	upParsed  = &UpgradeDetails{PreviousDevice: "MBP 13", PreviousSerialNumber: "C02XYZ", PreviousMonthlyAmount: "49.90", PreviousRentalID: "rent_1"}
+	upParsed  = &UpgradeDetails{PreviousDevice: "MBP 13", PreviousSerialNumber: "C02XYZ", PreviousMonthlyAmount: "49.9", PreviousRentalID: "rent_1"} // as DynamoDB keeps it
 )
 
 func TestParseInputValid(t *testing.T) {
@@ -101,7 +109,7 @@ func TestParseInputValid(t *testing.T) {
 			}},
 		{"custom fields", body(`"customFields":{"ref":" PO-1 ","amount":12.50,"rush":true}`),
 			func(in *Input) {
-				in.CustomFields = map[string]any{"ref": "PO-1", "amount": json.Number("12.50"), "rush": true}
+				in.CustomFields = map[string]any{"ref": "PO-1", "amount": json.Number("12.5"), "rush": true}
 			}},
 		{"notes trimmed", body(`"notes":"  leave at door "`), func(in *Input) { in.Notes = "leave at door" }},
 		{"tab, CR and LF inside notes", body(`"notes":"line 1\r\n\tline 2\nline 3"`), func(in *Input) { in.Notes = "line 1\r\n\tline 2\nline 3" }},
@@ -120,7 +128,7 @@ func TestParseInputValid(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseInput([]byte(tt.body), false)
+			got, err := ParseInput([]byte(tt.body), customer.Lenient)
 			if err != nil {
 				t.Fatalf("ParseInput(%s) error = %v %+v, want nil", tt.body, err, err)
 			}
@@ -129,7 +137,7 @@ func TestParseInputValid(t *testing.T) {
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("ParseInput(%s) =\n%+v\nwant\n%+v", tt.body, got, want)
 			}
-			if strict, err := ParseInput([]byte(tt.body), true); tt.name != "unknown keys are ignored at every level" && (err != nil || !reflect.DeepEqual(strict, want)) {
+			if strict, err := ParseInput([]byte(tt.body), customer.Strict); tt.name != "unknown keys are ignored at every level" && (err != nil || !reflect.DeepEqual(strict, want)) {
 				t.Errorf("ParseInput(%s, strict) = %+v, %v, want the same input", tt.body, strict, err)
 			}
 		})
@@ -140,7 +148,7 @@ func TestParseInputBadRequest(t *testing.T) {
 	for _, b := range []string{``, ` `, `[` + base + `]`, `null`, `"x"`, `{` + base + `,"items":[]}`,
 		`{` + base + `}x`, `{` + base + `}{}`, `{` + base + `,"customer":{"email":"a@b.c","email":"a@b.c"}}`,
 		`{"customer":{"email":"a@b.c","email":"x@b.c"}}`, `{"items":[{"sku":"a","sku":"b"}]}`, "{\"notes\":\"\xc3\"}"} {
-		_, err := ParseInput([]byte(b), false)
+		_, err := ParseInput([]byte(b), customer.Lenient)
 		var fe *fault.Error
 		if !errors.As(err, &fe) || fe.Kind != fault.BadRequest {
 			t.Errorf("ParseInput(%q) error = %v, want a BadRequest *fault.Error", b, err)
@@ -175,8 +183,8 @@ func TestParseInputInvalid(t *testing.T) {
 				"items.0.price", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'price'", "upgradeDetails.why", fault.UnrecognizedKeys, "Unrecognized key(s) in object: 'why'")},
 		{"customer missing everything", `{"customer":{},` + bill + "," + items + "}", false,
 			fields("customer.email", fault.InvalidType, "Required", "customer.firstName", fault.InvalidType, "Required", "customer.lastName", fault.InvalidType, "Required")},
-		{"customer field errors", `{"customer":{"email":"Ann <ann@example.com>","firstName":" ","lastName":null,"company":1,"customerType":"company","customerId":"c"},` + bill + "," + items + "}", false,
-			fields("customer.company", fault.InvalidType, "Expected string, received number", "customer.customerType", fault.InvalidEnumValue, "Invalid enum value. Expected 'individual' | 'business', received 'company'", "customer.email", fault.InvalidString, "Invalid email format", "customer.firstName", fault.TooSmall, "String must contain at least 1 character(s)", "customer.lastName", fault.InvalidType, "Expected string, received null")},
+		{"customer field errors", `{"customer":{"email":"Ann <ann@example.com>","firstName":" ","lastName":null,"company":1,"phone":"(-)","customerType":"company","customerId":"c"},` + bill + "," + items + "}", false,
+			fields("customer.company", fault.InvalidType, "Expected string, received number", "customer.customerType", fault.InvalidEnumValue, "Invalid enum value. Expected 'individual' | 'business', received 'company'", "customer.email", fault.InvalidString, "Invalid email format", "customer.firstName", fault.TooSmall, "String must contain at least 1 character(s)", "customer.lastName", fault.InvalidType, "Expected string, received null", "customer.phone", fault.Custom, "Must contain at least one digit")},
 		{"addresses", `{` + cust + `,"billingAddress":{"contactName":"A","streetAddress":"S","country":"US","zip":"1","company":1},"shippingAddress":{"city":"` + strings.Repeat("c", 201) + `","contactName":""},` + items + "}", false,
 			fields("billingAddress.city", fault.InvalidType, "Required", "billingAddress.company", fault.InvalidType, "Expected string, received number", "shippingAddress.city", fault.TooBig, "String must contain at most 200 character(s)", "shippingAddress.contactName", fault.TooSmall, "String must contain at least 1 character(s)", "shippingAddress.country", fault.InvalidType, "Required", "shippingAddress.streetAddress", fault.InvalidType, "Required")},
 		{"no items", `{` + cust + "," + bill + `,"items":[]}`, false, fields("items", fault.TooSmall, "Array must contain at least 1 element(s)")},
@@ -240,7 +248,7 @@ func TestParseInputInvalid(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			in, err := ParseInput([]byte(tt.body), tt.strict)
+			in, err := ParseInput([]byte(tt.body), handling(tt.strict))
 			var v *fault.ValidationError
 			if !errors.As(err, &v) {
 				t.Fatalf("ParseInput(%s, %v) = %+v, %v, want a *fault.ValidationError", tt.body, tt.strict, in, err)
@@ -298,7 +306,7 @@ func manyFields(n int) string {
 }
 
 func TestParseInputFiftyCustomFields(t *testing.T) {
-	in, err := ParseInput([]byte(body(`"customFields":{`+manyFields(50)+`}`)), false)
+	in, err := ParseInput([]byte(body(`"customFields":{`+manyFields(50)+`}`)), customer.Lenient)
 	if err != nil || len(in.CustomFields) != 50 {
 		t.Errorf("ParseInput(50 custom fields) = %d fields, %v, want 50, nil", len(in.CustomFields), err)
 	}
@@ -307,7 +315,7 @@ func TestParseInputFiftyCustomFields(t *testing.T) {
 func TestInputHash(t *testing.T) {
 	hash := func(b string) string {
 		t.Helper()
-		in, err := ParseInput([]byte(b), false)
+		in, err := ParseInput([]byte(b), customer.Lenient)
 		if err != nil {
 			t.Fatalf("ParseInput(%s) error = %v", b, err)
 		}
@@ -324,6 +332,9 @@ func TestInputHash(t *testing.T) {
 		body(`"customFields":{"a":1,"b":"  x "}`, `"orderType":"standard"`, `"notes":null`, `"shippingAddress":null`),
 		`{"customer":{"lastName":"Lee","firstName":"Ann","email":"ann@example.com","customerType":"individual"},` + bill + "," + items + `,"customFields":{"b":"x","a":1}}`,
 		body(`"customFields":{"a":1,"b":"x"}`, `"notes":""`, `"ignored":true`),
+		// Numbers count by value: they are kept as DynamoDB writes them.
+		body(`"customFields":{"a":1.0,"b":"x"}`),
+		body(`"customFields":{"a":10e-1,"b":"x"}`),
 	}
 	// A line's contract length and its default of 12 months are the same request.
 	if a, b := hash(`{`+cust+","+bill+`,"items":[{"sku":"A","quantity":1}]}`), hash(`{`+cust+","+bill+`,"items":[{"sku":"A","quantity":1,"contractLength":12.0}]}`); a != b {
@@ -336,7 +347,7 @@ func TestInputHash(t *testing.T) {
 	}
 	different := []string{
 		body(`"customFields":{"a":1,"b":"y"}`),
-		body(`"customFields":{"a":1.0,"b":"x"}`),
+		body(`"customFields":{"a":1.5,"b":"x"}`),
 		body(`"customFields":{"a":1,"b":"x"}`, `"notes":"n"`),
 		body(`"customFields":{"a":1,"b":"x"}`, `"orderType":"upgrade"`, upBody),
 		body(`"customFields":{"a":1,"b":"x"}`, `"orderType":"extension"`, extBody),
@@ -381,7 +392,7 @@ func TestParseCancel(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseCancel([]byte(tt.body), tt.strict)
+			got, err := ParseCancel([]byte(tt.body), handling(tt.strict))
 			if tt.kind == fault.Internal {
 				if err != nil || got != tt.want {
 					t.Errorf("ParseCancel(%q, %v) = %q, %v, want %q, nil", tt.body, tt.strict, got, err, tt.want)
@@ -426,7 +437,7 @@ func TestParseNotes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseNotes([]byte(tt.body), tt.strict)
+			got, err := ParseNotes([]byte(tt.body), handling(tt.strict))
 			if tt.kind == fault.Internal {
 				if err != nil || got != tt.want {
 					t.Errorf("ParseNotes(%q, %v) = %q, %v, want %q, nil", tt.body, tt.strict, got, err, tt.want)

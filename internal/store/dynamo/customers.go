@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -61,8 +60,8 @@ func (s *Store) UpdateCustomer(ctx context.Context, tenant, id string, p custome
 		var c customer.Customer
 		switch {
 		case customer.EmailKey(cur.Email) == customer.EmailKey(*p.Email):
-			// Same reservation (at most the case changes): a plain update, as long as nobody moved
-			// the email in between.
+			// Same reservation (the same EmailKey: another case, ß for ss, a domain's punycode):
+			// a plain update, as long as nobody moved the email in between.
 			c, err = s.update(ctx, r, tenant, id, p, ifMatch, guard{versions: ifMatch, email: &cur.Email})
 		case r.attempts > 0:
 			// A retry: the race lost is most often to another customer taking the email, which a
@@ -214,7 +213,7 @@ func (s *Store) moveEmail(ctx context.Context, tenant string, cur customer.Custo
 }
 
 // reservation is the Put of the item that holds email for customer id; it fails when the email
-// (compared case-insensitively) is taken.
+// (compared by customer.EmailKey) is taken.
 func (s *Store) reservation(tenant, email, id string) *types.Put {
 	item := emailKey(tenant, email)
 	item["customerId"] = attrS(id)
@@ -287,74 +286,6 @@ func (s *Store) DeactivateCustomer(ctx context.Context, tenant, id string, ifMat
 	return old, nil
 }
 
-// ListCustomers returns one page in creation order. A status (the default list asks for active
-// customers) is a GSI2 partition: one Query per page that reads no customer of another status.
-// Without one, the tenant's customers are queried in the table. A customer type is a filter, so
-// a page with one may take several Queries (see page).
-func (s *Store) ListCustomers(ctx context.Context, tenant string, q customer.ListQuery) (customer.Page, error) {
-	if q.Email != "" {
-		return s.customerByEmail(ctx, tenant, q)
-	}
-	var filters []expression.ConditionBuilder
-	if q.Type != "" {
-		filters = append(filters, expression.Name("customerType").Equal(expression.Value(string(q.Type))))
-	}
-	var (
-		in  *dynamodb.QueryInput
-		err error
-	)
-	if q.Status != "" {
-		var after map[string]types.AttributeValue
-		if q.After != "" {
-			after = customerKey(tenant, q.After)
-		}
-		in, err = s.indexQuery(gsi2, customerStatusPK(tenant, q.Status), after, prefixCustomer+q.After, q.Desc, filters)
-	} else {
-		in, err = s.query(tenantPK(tenant), prefixCustomer, q.After, q.Desc, filters)
-	}
-	if err != nil {
-		return customer.Page{}, fmt.Errorf("dynamo: list customers: %w", err)
-	}
-	items, next, err := s.page(ctx, in, q.Limit, prefixCustomer)
-	if err != nil {
-		return customer.Page{}, fail("list customers", err)
-	}
-	page := customer.Page{Customers: make([]customer.Customer, 0, len(items)), Next: next}
-	for _, item := range items {
-		c, err := decodeCustomer(item)
-		if err != nil {
-			return customer.Page{}, fmt.Errorf("dynamo: list customers: decode: %w", err)
-		}
-		page.Customers = append(page.Customers, c)
-	}
-	return page, nil
-}
-
-// customerByEmail is the page of at most one customer that has q.Email: the reservation, then the
-// customer.
-func (s *Store) customerByEmail(ctx context.Context, tenant string, q customer.ListQuery) (customer.Page, error) {
-	empty := customer.Page{Customers: []customer.Customer{}}
-	if q.After != "" {
-		return empty, nil // the one match was on the previous page
-	}
-	id, err := s.reservedBy(ctx, tenant, q.Email)
-	if err != nil || id == "" {
-		return empty, err
-	}
-	c, err := s.GetCustomer(ctx, tenant, id)
-	if errors.Is(err, customer.ErrNotFound) {
-		return empty, nil
-	}
-	if err != nil {
-		return customer.Page{}, err
-	}
-	if (q.Status != "" && c.Status != q.Status) || (q.Type != "" && c.CustomerType != q.Type) {
-		return empty, nil
-	}
-	empty.Customers = append(empty.Customers, c)
-	return empty, nil
-}
-
 // reservedBy returns the id of the customer holding email, or "" when none does.
 func (s *Store) reservedBy(ctx context.Context, tenant, email string) (string, error) {
 	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
@@ -375,118 +306,6 @@ func (s *Store) reservedBy(ctx context.Context, tenant, email string) (string, e
 		return "", fmt.Errorf("dynamo: decode email reservation: %w", err)
 	}
 	return r.CustomerID, nil
-}
-
-// query is the Query of the items of partition pk whose sort key starts with prefix, after the
-// item whose sort key is prefix+after, keeping only those that pass every filter.
-func (s *Store) query(pk, prefix, after string, desc bool, filters []expression.ConditionBuilder) (*dynamodb.QueryInput, error) {
-	b := expression.NewBuilder().WithKeyCondition(
-		expression.Key(AttrPK).Equal(expression.Value(pk)).And(expression.Key(AttrSK).BeginsWith(prefix)))
-	if len(filters) > 0 {
-		b = b.WithFilter(and(filters))
-	}
-	expr, err := b.Build()
-	if err != nil {
-		return nil, fmt.Errorf("build query: %w", err)
-	}
-	in := &dynamodb.QueryInput{
-		TableName:                 aws.String(s.table),
-		KeyConditionExpression:    expr.KeyCondition(),
-		FilterExpression:          expr.Filter(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-		ScanIndexForward:          aws.Bool(!desc),
-		ConsistentRead:            aws.Bool(true),
-	}
-	if after != "" {
-		in.ExclusiveStartKey = key(pk, prefix+after)
-	}
-	return in, nil
-}
-
-// index names a global secondary index and its key attributes.
-type index struct{ name, hash, rng string }
-
-var (
-	gsi1 = index{IndexGSI1, AttrGSI1PK, AttrGSI1SK} // a customer's orders
-	gsi2 = index{IndexGSI2, AttrGSI2PK, AttrGSI2SK} // a tenant's customers of one status
-)
-
-// indexQuery is the Query of partition pk of ix, keeping only the items that pass every filter.
-// after, when not nil, is the table key of the last item of the previous page, whose range key in
-// ix is afterRange. Index reads are eventually consistent: DynamoDB offers nothing else.
-func (s *Store) indexQuery(ix index, pk string, after map[string]types.AttributeValue, afterRange string, desc bool, filters []expression.ConditionBuilder) (*dynamodb.QueryInput, error) {
-	b := expression.NewBuilder().WithKeyCondition(expression.Key(ix.hash).Equal(expression.Value(pk)))
-	if len(filters) > 0 {
-		b = b.WithFilter(and(filters))
-	}
-	expr, err := b.Build()
-	if err != nil {
-		return nil, fmt.Errorf("build query: %w", err)
-	}
-	in := &dynamodb.QueryInput{
-		TableName:                 aws.String(s.table),
-		IndexName:                 aws.String(ix.name),
-		KeyConditionExpression:    expr.KeyCondition(),
-		FilterExpression:          expr.Filter(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-		ScanIndexForward:          aws.Bool(!desc),
-	}
-	if after != nil {
-		// An index's start key names the index keys and the table keys of the last item.
-		in.ExclusiveStartKey = after
-		in.ExclusiveStartKey[ix.hash] = attrS(pk)
-		in.ExclusiveStartKey[ix.rng] = attrS(afterRange)
-	}
-	return in, nil
-}
-
-// maxQueriesPerPage bounds the Queries of one page. DynamoDB applies a filter after it reads, so
-// a page whose filter matches little could otherwise read a whole partition. Past the budget the
-// page ends short, and its cursor is the last item read (not the last returned), so the client
-// pages on from there instead of reading the same items again.
-const maxQueriesPerPage = 10
-
-// filteredReadSize is how many items each further Query of a filtered page reads at least: the
-// first reads just one more than the page, which is all an unfiltered page needs.
-const filteredReadSize = 100
-
-// page runs in until it has limit+1 items, the partition ends or maxQueriesPerPage Queries are
-// spent, and returns at most limit items and the id (sort key without prefix) to page on from, ""
-// when the partition has no more. Without a filter (or when every item passes) that is one Query.
-func (s *Store) page(ctx context.Context, in *dynamodb.QueryInput, limit int, prefix string) ([]map[string]types.AttributeValue, string, error) {
-	if limit <= 0 {
-		limit = customer.DefaultLimit
-	}
-	in.Limit = aws.Int32(int32(limit + 1))
-	var items []map[string]types.AttributeValue
-	for n := 1; ; n++ {
-		out, err := s.client.Query(ctx, in)
-		if err != nil {
-			return nil, "", err
-		}
-		items = append(items, out.Items...)
-		switch {
-		case len(items) > limit:
-			return items[:limit], idOf(items[limit-1], prefix), nil
-		case len(out.LastEvaluatedKey) == 0:
-			return items, "", nil
-		case n == maxQueriesPerPage:
-			return items, idOf(out.LastEvaluatedKey, prefix), nil
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
-		in.Limit = aws.Int32(int32(max(limit+1, filteredReadSize)))
-	}
-}
-
-// idOf is the id in the sort key of item (or of a LastEvaluatedKey): the key without prefix.
-func idOf(item map[string]types.AttributeValue, prefix string) string {
-	sk, _ := item[AttrSK].(*types.AttributeValueMemberS)
-	if sk == nil {
-		return ""
-	}
-	return strings.TrimPrefix(sk.Value, prefix)
 }
 
 // updateItem sends expr as the one UpdateItem of a customer: ALL_NEW on success, and ALL_OLD on a

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/flexportal-compat/customers-api/internal/customer"
 	"github.com/flexportal-compat/customers-api/internal/order"
 )
 
@@ -22,8 +23,15 @@ func (s *Store) UpdateOrderNotes(ctx context.Context, tenant, id, notes string) 
 	r := s.retrier(ctx)
 	var out *dynamodb.UpdateItemOutput
 	for {
-		next := order.SetNotes(order.Order{}, notes, s.now())
+		now := s.now()
+		next := order.SetNotes(order.Order{OrderID: id}, notes, now)
 		upd := expression.Set(expression.Name("updatedAt"), expression.Value(next.UpdatedAt))
+		// updatedAt is a sort of the order lists: its sort key moves with it, freshly stamped.
+		// (No other index key depends on what a notes change changes.)
+		upd = setIndexKeys(upd, map[string]string{
+			AttrLSK1:          prefixOrder + next.Position(order.ByUpdatedAt),
+			stampOf(AttrLSK1): customer.Stamp(now),
+		})
 		if next.Notes == "" {
 			upd = upd.Remove(expression.Name("notes"))
 		} else {

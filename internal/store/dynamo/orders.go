@@ -377,44 +377,6 @@ func (s *Store) GetOrder(ctx context.Context, tenant, id string) (order.Order, e
 	return o, nil
 }
 
-// ListOrders returns one page of orders: a customer's from GSI1, else the tenant's from the table.
-// A status is a filter, so a page with one may take several Queries (see page).
-func (s *Store) ListOrders(ctx context.Context, tenant string, q order.ListQuery) (order.Page, error) {
-	var filters []expression.ConditionBuilder
-	if q.Status != "" {
-		filters = append(filters, expression.Name("status").Equal(expression.Value(string(q.Status))))
-	}
-	var (
-		in  *dynamodb.QueryInput
-		err error
-	)
-	if q.CustomerID == "" {
-		in, err = s.query(tenantPK(tenant), prefixOrder, q.After, q.Desc, filters)
-	} else {
-		var after map[string]types.AttributeValue
-		if q.After != "" {
-			after = orderKey(tenant, q.After)
-		}
-		in, err = s.indexQuery(gsi1, customerOrdersPK(tenant, q.CustomerID), after, prefixOrder+q.After, q.Desc, filters)
-	}
-	if err != nil {
-		return order.Page{}, fmt.Errorf("dynamo: list orders: %w", err)
-	}
-	items, next, err := s.page(ctx, in, q.Limit, prefixOrder)
-	if err != nil {
-		return order.Page{}, fail("list orders", err)
-	}
-	page := order.Page{Orders: make([]order.Order, 0, len(items)), Next: next}
-	for _, item := range items {
-		o, err := decodeOrder(item)
-		if err != nil {
-			return order.Page{}, fmt.Errorf("dynamo: list orders: decode: %w", err)
-		}
-		page.Orders = append(page.Orders, o)
-	}
-	return page, nil
-}
-
 // cancelMark is the part of an order item that records the request that cancelled it.
 type cancelMark struct {
 	Key         string `dynamodbav:"cancelKey"`
@@ -501,6 +463,7 @@ func (s *Store) cancelOrder(ctx context.Context, tenant, id, reasonText string, 
 		upd = upd.Set(expression.Name("cancelKey"), expression.Value(idem.Key)).
 			Set(expression.Name("cancelHash"), expression.Value(idem.RequestHash))
 	}
+	upd = setIndexKeys(upd, orderIndexKeys(o, customer.Stamp(now))) // a new status and updatedAt
 	// Pinned to the status read: whether the customer's count moves depends on it.
 	orderExpr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(
 		expression.Name("status").Equal(expression.Value(string(from)))).Build()

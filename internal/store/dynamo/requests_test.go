@@ -210,12 +210,17 @@ func TestUpdateWithoutEmailIsOneUpdateItem(t *testing.T) {
 	}
 	gotClauses := clauses(t, aws.ToString(in.UpdateExpression), in.ExpressionAttributeNames)
 	wantClauses := map[string][]string{
-		"SET":    {"customFields/a.b", "customFields/plan", "firstName", "updatedAt"},
+		// firstName with its sort key (for the lists by first name) and that key's stamp.
+		"SET":    {"LSK1", "LSK1At", "customFields/a.b", "customFields/plan", "firstName", "updatedAt"},
 		"REMOVE": {"company", "customFields/old"},
 		"ADD":    {"version"},
 	}
 	if !reflect.DeepEqual(gotClauses, wantClauses) {
 		t.Errorf("update clauses = %v, want %v", gotClauses, wantClauses)
+	}
+	set := assignments(t, aws.ToString(in.UpdateExpression), in.ExpressionAttributeNames, in.ExpressionAttributeValues)
+	if want := "CUSTOMER#augusta\x01cust_1"; set["LSK1"] != want || set["LSK1At"] != "2024-05-06T07:08:09.000000Z" {
+		t.Errorf("update sets LSK1 %q, LSK1At %q; want %q, the time of the update", set["LSK1"], set["LSK1At"], want)
 	}
 	// The number stays a DynamoDB number, not a string.
 	foundN := false
@@ -495,9 +500,18 @@ func TestStatusListIsOneIndexQuery(t *testing.T) {
 	}
 }
 
-// TestFilteredPageIsBounded: a filter that matches little ends the page after a fixed number of
-// Queries, with the cursor on the last customer read, not the last returned.
+// sortedItem is item(c) with its firstName sort key, as the lists by first name read it.
+func sortedItem(t *testing.T, c customer.Customer) map[string]types.AttributeValue {
+	m := item(t, c)
+	m["LSK1"] = &types.AttributeValueMemberS{Value: "CUSTOMER#" + c.Position(customer.ByFirstName)}
+	return m
+}
+
+// TestFilteredPageIsBounded: a bounded combination (a type filter with another sort) that matches
+// little ends the page after a fixed number of Queries, with the cursor on the last customer read,
+// not the last returned.
 func TestFilteredPageIsBounded(t *testing.T) {
+	since := customer.Stamp(fixedNow) // the first page's time, in every cursor of the paging
 	tests := []struct {
 		name      string
 		matches   map[int]bool // Query call (1-based) → it returns one matching customer
@@ -511,23 +525,27 @@ func TestFilteredPageIsBounded(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			n := 0
-			var queries []*dynamodb.QueryInput
+			var (
+				queries []*dynamodb.QueryInput
+				starts  []string // the SK each Query starts after (the store reuses its input)
+			)
 			f := &fakeClient{query: func(in *dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
 				n++
 				queries = append(queries, in)
+				starts = append(starts, keyValue(in.ExclusiveStartKey, "SK"))
 				var out dynamodb.QueryOutput
 				if tt.matches[n] {
 					c := storedCustomer()
 					c.CustomerID, c.CustomerType = fmt.Sprintf("match_%d", n), customer.Business
-					out.Items = append(out.Items, item(t, c))
+					out.Items = append(out.Items, sortedItem(t, c))
 				}
 				// Every Query read more customers than it returned; the last one read:
 				last := storedCustomer()
 				last.CustomerID = fmt.Sprintf("read_%d", n)
-				out.LastEvaluatedKey = item(t, last)
+				out.LastEvaluatedKey = sortedItem(t, last)
 				return &out, nil
 			}}
-			page, err := fakeStore(f).ListCustomers(context.Background(), "t1", customer.ListQuery{Limit: 2, Type: customer.Business})
+			page, err := fakeStore(f).ListCustomers(context.Background(), "t1", customer.ListQuery{Limit: 2, Type: customer.Business, SortBy: customer.ByFirstName})
 			if err != nil {
 				t.Fatalf("ListCustomers: %v", err)
 			}
@@ -539,17 +557,51 @@ func TestFilteredPageIsBounded(t *testing.T) {
 			if !reflect.DeepEqual(got, tt.wantIDs) {
 				t.Errorf("page = %v, want %v", got, tt.wantIDs)
 			}
-			wantNext := fmt.Sprintf("read_%d", tt.wantCalls)
+			wantNext := since + "ada\x01" + fmt.Sprintf("read_%d", tt.wantCalls)
 			if len(tt.wantIDs) == 2 {
-				wantNext = tt.wantIDs[1]
+				wantNext = since + "ada\x01" + tt.wantIDs[1]
 			}
 			if page.Next != wantNext {
 				t.Errorf("Next = %q, want %q", page.Next, wantNext)
 			}
-			if aws.ToString(queries[0].FilterExpression) == "" || aws.ToString(queries[0].IndexName) != "" {
-				t.Errorf("first query: filter %q index %q, want a filter on the table", aws.ToString(queries[0].FilterExpression), aws.ToString(queries[0].IndexName))
+			if aws.ToString(queries[0].FilterExpression) == "" || aws.ToString(queries[0].IndexName) != "GSI8" {
+				t.Errorf("first query: filter %q index %q, want a filter on GSI8", aws.ToString(queries[0].FilterExpression), aws.ToString(queries[0].IndexName))
+			}
+			for i, got := range starts[1:] {
+				if want := fmt.Sprintf("CUSTOMER#read_%d", i+1); got != want {
+					t.Errorf("Query %d starts after %s, want %s (the last read)", i+2, got, want)
+				}
 			}
 		})
+	}
+}
+
+// TestFilteredPageBudget: however large the page, a bounded page reads at most 10 Queries and
+// 1,000 items (the sum of the Queries' Limits: DynamoDB's Limit counts items read before the
+// filter), and the first Query reads only limit+1.
+func TestFilteredPageBudget(t *testing.T) {
+	for _, limit := range []int{1, 2, 50, 99, 100} {
+		var limits []int32
+		f := &fakeClient{query: func(in *dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
+			limits = append(limits, aws.ToInt32(in.Limit))
+			last := storedCustomer()
+			last.CustomerID = fmt.Sprintf("read_%d", len(limits))
+			return &dynamodb.QueryOutput{LastEvaluatedKey: sortedItem(t, last)}, nil
+		}}
+		page, err := fakeStore(f).ListCustomers(context.Background(), "t1", customer.ListQuery{Limit: limit, Type: customer.Business, SortBy: customer.ByFirstName})
+		if err != nil {
+			t.Fatalf("ListCustomers(limit %d): %v", limit, err)
+		}
+		read := 0
+		for _, l := range limits {
+			read += int(l)
+		}
+		if len(limits) > 10 || read > 1000 || limits[0] != int32(limit+1) {
+			t.Errorf("limit %d: Queries with Limit %v (%d read), want at most 10 Queries, 1000 read, the first reading %d", limit, limits, read, limit+1)
+		}
+		if len(page.Customers) != 0 || page.Next == "" {
+			t.Errorf("limit %d: page of %d, next %q; want empty with a cursor", limit, len(page.Customers), page.Next)
+		}
 	}
 }
 
@@ -679,14 +731,151 @@ func assignments(t *testing.T, expr string, names map[string]string, values map[
 	return out
 }
 
-// checkIndexKeys fails unless set (from assignments) sets the GSI2 keys of customer id in status
-// st of tenant t1.
+// checkIndexKeys fails unless set (from assignments) sets the status's index keys of customer id
+// in status st of tenant t1: GSI2PK, GSI2SK and SSK.
 func checkIndexKeys(t *testing.T, what string, set map[string]string, id string, st customer.Status) {
 	t.Helper()
-	wantPK, wantSK := "TENANT#t1#STATUS#"+string(st), "CUSTOMER#"+id
+	wantPK, wantSK, wantSSK := "TENANT#t1#STATUS#"+string(st), "CUSTOMER#"+id, "STATUS#"+string(st)+"#CUSTOMER#"+id
 	if set["GSI2PK"] != wantPK || set["GSI2SK"] != wantSK {
 		t.Errorf("%s sets GSI2PK %q, GSI2SK %q; want %q, %q", what, set["GSI2PK"], set["GSI2SK"], wantPK, wantSK)
 	}
+	// The order transaction's update of an existing customer keeps it active without SSK: its
+	// condition requires the status it already has.
+	if ssk, ok := set["SSK"]; ok && ssk != wantSSK || !ok && !strings.Contains(what, "customer Update") {
+		t.Errorf("%s sets SSK %q, want %q", what, ssk, wantSSK)
+	}
+}
+
+// TestWritesSetTheirIndexKeys: every write that sets a field an index key is derived from sets
+// that key in the same request (docs/indexes.md), without a read: the one UpdateItem of an update,
+// the customer Update of an email change, the Puts of an order for a new customer, a cancel.
+func TestWritesSetTheirIndexKeys(t *testing.T) {
+	stored := storedCustomer()
+	at, ts := customer.Stamp(fixedNow), customer.Timestamp(fixedNow) // stamps, updatedAt
+	updates := []struct {
+		name  string
+		patch customer.Patch
+		want  map[string]string
+	}{
+		{"type", customer.Patch{CustomerType: ptr(customer.Business)}, map[string]string{"TPK": "TENANT#t1#TYPE#business"}},
+		{"first name", customer.Patch{FirstName: ptr("ÅSA")}, map[string]string{"LSK1": "CUSTOMER#åsa\x01cust_1", "LSK1At": at}},
+		{"last name", customer.Patch{LastName: ptr("Strauß")}, map[string]string{"LSK2": "CUSTOMER#strauss\x01cust_1", "LSK2At": at}},
+		{"email, same reservation", customer.Patch{Email: ptr("ADA@example.com")}, map[string]string{"LSK3": "CUSTOMER#" + customer.EmailKey("ADA@example.com") + "\x01cust_1", "LSK3At": at}},
+		{"email, new reservation", customer.Patch{Email: ptr("Ada@New.example")}, map[string]string{"LSK3": "CUSTOMER#" + customer.EmailKey("Ada@New.example") + "\x01cust_1", "LSK3At": at}},
+		{"status", customer.Patch{Status: ptr(customer.Inactive)}, map[string]string{"GSI2PK": "TENANT#t1#STATUS#inactive", "SSK": "STATUS#inactive#CUSTOMER#cust_1"}},
+		{"all indexed fields but the email", customer.Patch{Status: ptr(customer.Active), CustomerType: ptr(customer.Individual), FirstName: ptr("Bo"), LastName: ptr("Li")},
+			map[string]string{"GSI2PK": "TENANT#t1#STATUS#active", "SSK": "STATUS#active#CUSTOMER#cust_1", "TPK": "TENANT#t1#TYPE#individual",
+				"LSK1": "CUSTOMER#bo\x01cust_1", "LSK2": "CUSTOMER#li\x01cust_1"}},
+	}
+	for _, tt := range updates {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeClient{
+				getItem: func(*dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
+					return &dynamodb.GetItemOutput{Item: item(t, stored)}, nil
+				},
+				updateItem: func(*dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
+					return &dynamodb.UpdateItemOutput{Attributes: item(t, stored)}, nil
+				},
+				transact: func(*dynamodb.TransactWriteItemsInput) (*dynamodb.TransactWriteItemsOutput, error) {
+					return &dynamodb.TransactWriteItemsOutput{}, nil
+				},
+			}
+			if _, err := fakeStore(f).UpdateCustomer(context.Background(), "t1", "cust_1", tt.patch, nil); err != nil {
+				t.Fatalf("UpdateCustomer: %v", err)
+			}
+			if tt.patch.Email == nil {
+				// Index keys or not, an update without an email change is one request.
+				checkCalls(t, f, map[string]int{"UpdateItem": 1})
+			}
+			var expr, names, values = "", map[string]string{}, map[string]types.AttributeValue{}
+			switch {
+			case len(f.updates) == 1:
+				expr, names, values = aws.ToString(f.updates[0].UpdateExpression), f.updates[0].ExpressionAttributeNames, f.updates[0].ExpressionAttributeValues
+			case len(f.transacts) == 1:
+				u := f.transacts[0].TransactItems[0].Update
+				expr, names, values = aws.ToString(u.UpdateExpression), u.ExpressionAttributeNames, u.ExpressionAttributeValues
+			default:
+				t.Fatalf("requests %v, want one customer update", f.calls)
+			}
+			set := assignments(t, expr, names, values)
+			for k, v := range tt.want {
+				if set[k] != v {
+					t.Errorf("update sets %s = %q, want %q", k, set[k], v)
+				}
+			}
+			if tt.patch.FirstName == nil && set["LSK1"] != "" {
+				t.Errorf("update sets LSK1 = %q without a first name", set["LSK1"])
+			}
+		})
+	}
+
+	t.Run("order for a new customer, and its cancel", func(t *testing.T) {
+		f := &fakeClient{
+			getItem: func(*dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) { return &dynamodb.GetItemOutput{}, nil },
+			transact: func(*dynamodb.TransactWriteItemsInput) (*dynamodb.TransactWriteItemsOutput, error) {
+				return &dynamodb.TransactWriteItemsOutput{}, nil
+			},
+		}
+		st := fakeStore(f)
+		in := orderInput("New@Example.com")
+		in.Customer.FirstName, in.Customer.CustomerType = "Émile", customer.Business
+		o, _, err := st.CreateOrder(context.Background(), "t1", in, order.Idempotency{})
+		if err != nil {
+			t.Fatalf("CreateOrder: %v", err)
+		}
+		cid, oid := o.Customer.CustomerID, o.OrderID
+		writes := f.transacts[0].TransactItems
+		cust, ord := writes[0].Put.Item, writes[2].Put.Item
+		wantCustomer := map[string]string{
+			"GSI2PK": "TENANT#t1#STATUS#active", "GSI2SK": "CUSTOMER#" + cid, "SSK": "STATUS#active#CUSTOMER#" + cid,
+			"TPK": "TENANT#t1#TYPE#business", "RPK": "TENANT#t1#RENTALS#false",
+			"LSK1": "CUSTOMER#émile\x01" + cid, "LSK2": "CUSTOMER#lovelace\x01" + cid,
+			"LSK3": "CUSTOMER#" + customer.EmailKey("New@Example.com") + "\x01" + cid,
+			"LSK4": "CUSTOMER#" + customer.SortNumber(0) + "\x01" + cid, "LSK5": "CUSTOMER#" + customer.SortCount(0) + "\x01" + cid,
+			"LSK1At": at, "LSK2At": at, "LSK3At": at, "LSK4At": at, "LSK5At": at,
+		}
+		wantOrder := map[string]string{
+			"GSI1PK": "TENANT#t1#CUSTOMER#" + cid, "GSI1SK": "ORDER#" + oid,
+			"GSI2PK": "TENANT#t1#ORDERSTATUS#pending", "GSI2SK": "ORDER#" + oid,
+			"LSK1": "ORDER#" + ts + "\x01" + oid, "LSK2": "ORDER#pending\x01" + oid, "LSK1At": at, "LSK2At": at,
+		}
+		for _, c := range []struct {
+			what string
+			item map[string]types.AttributeValue
+			want map[string]string
+		}{{"customer Put", cust, wantCustomer}, {"order Put", ord, wantOrder}} {
+			for k, v := range c.want {
+				if got := keyValue(c.item, k); got != v {
+					t.Errorf("%s: %s = %q, want %q", c.what, k, got, v)
+				}
+			}
+		}
+
+		stored, err := attributevalue.MarshalMap(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored["PK"], stored["SK"] = ord["PK"], ord["SK"]
+		f.getItem = func(*dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
+			return &dynamodb.GetItemOutput{Item: stored}, nil
+		}
+		later := fixedNow.Add(time.Minute)
+		st.Now = func() time.Time { return later }
+		if _, _, err := st.CancelOrder(context.Background(), "t1", oid, "", order.Idempotency{}); err != nil {
+			t.Fatalf("CancelOrder: %v", err)
+		}
+		u := f.transacts[1].TransactItems[0].Update
+		set := assignments(t, aws.ToString(u.UpdateExpression), u.ExpressionAttributeNames, u.ExpressionAttributeValues)
+		ts, at := customer.Timestamp(later), customer.Stamp(later)
+		for k, v := range map[string]string{
+			"status": "cancelled", "GSI2PK": "TENANT#t1#ORDERSTATUS#cancelled",
+			"LSK1": "ORDER#" + ts + "\x01" + oid, "LSK2": "ORDER#cancelled\x01" + oid, "LSK1At": at, "LSK2At": at,
+		} {
+			if set[k] != v {
+				t.Errorf("cancel sets %s = %q, want %q", k, set[k], v)
+			}
+		}
+	})
 }
 
 // TestOrderWritesKeepTheIndexKey: the order transaction indexes the customer it writes in GSI2,
@@ -734,7 +923,7 @@ func TestOrderWritesKeepTheIndexKey(t *testing.T) {
 				if got := keyValue(w.Put.Item, "SK"); got != "CUSTOMER#"+id {
 					t.Fatalf("first write puts %s, want CUSTOMER#%s", got, id)
 				}
-				set := map[string]string{"GSI2PK": keyValue(w.Put.Item, "GSI2PK"), "GSI2SK": keyValue(w.Put.Item, "GSI2SK")}
+				set := map[string]string{"GSI2PK": keyValue(w.Put.Item, "GSI2PK"), "GSI2SK": keyValue(w.Put.Item, "GSI2SK"), "SSK": keyValue(w.Put.Item, "SSK")}
 				checkIndexKeys(t, "the customer Put", set, id, customer.Active)
 			default:
 				t.Fatalf("first write of the transaction = %+v, want the customer's", w)

@@ -59,7 +59,8 @@ type step struct {
 }
 
 // plan lists the steps of p, on customer id of tenant, at now under g: SET for every value given
-// (a status with the GSI2 keys that index the customer under it), REMOVE for every null, one path
+// (with the index keys derived from it, docs/indexes.md: a name or email with its sort key and
+// stamp, a type with TPK, a status with GSI2PK, GSI2SK and SSK), REMOVE for every null, one path
 // per custom field key (never the whole map, so concurrent updates of other keys survive), SET
 // updatedAt and ADD version 1; then the condition, attribute_exists(PK) and g, and for
 // status inactive the rule of UpdateCustomer and DeactivateCustomer alike: no pending orders.
@@ -91,18 +92,34 @@ func plan(tenant, id string, p customer.Patch, now time.Time, g guard) (steps []
 			do(set, name, *o.Value)
 		}
 	}
+	ts, stamp := customer.Timestamp(now), customer.Stamp(now)
+	// sorted sets the sort key of order s (and its stamp) from the field v that p sets.
+	sorted := func(s customer.Sort, v *string) {
+		if v == nil {
+			return
+		}
+		c := customer.Customer{CustomerID: id, FirstName: *v, LastName: *v, Email: *v}
+		lsk := customerSortKeys[s]
+		do(set, lsk, prefixCustomer+c.Position(s))
+		do(set, stampOf(lsk), stamp)
+	}
 	required("email", p.Email)
+	sorted(customer.ByEmail, p.Email)
 	required("firstName", p.FirstName)
+	sorted(customer.ByFirstName, p.FirstName)
 	required("lastName", p.LastName)
+	sorted(customer.ByLastName, p.LastName)
 	optional("company", p.Company)
 	optional("phone", p.Phone)
 	if p.CustomerType != nil {
 		do(set, "customerType", string(*p.CustomerType))
+		do(set, AttrTPK, customerTypePK(tenant, *p.CustomerType))
 	}
 	if p.Status != nil {
 		do(set, "status", string(*p.Status))
 		do(set, AttrGSI2PK, customerStatusPK(tenant, *p.Status))
 		do(set, AttrGSI2SK, prefixCustomer+id)
+		do(set, AttrSSK, statusSK(*p.Status, id))
 	}
 	address("lastBillingAddress", p.BillingAddress)
 	address("lastShippingAddress", p.ShippingAddress)
@@ -114,7 +131,7 @@ func plan(tenant, id string, p customer.Patch, now time.Time, g guard) (steps []
 			steps = append(steps, step{clause: set, name: "customFields", key: i, value: v})
 		}
 	}
-	do(set, "updatedAt", customer.Timestamp(now))
+	do(set, "updatedAt", ts)
 	do(add, "version", int64(1))
 
 	do(exists, AttrPK, nil)

@@ -1,11 +1,14 @@
 package embedded
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/flexportal-compat/customers-api/internal/customer"
 	"github.com/flexportal-compat/customers-api/internal/order"
 	"github.com/flexportal-compat/customers-api/internal/store/storetest"
 )
@@ -28,19 +31,60 @@ type contractStore struct{ *Store }
 // SetOrderStatus writes the order back with status st, behind the store's back.
 func (s contractStore) SetOrderStatus(t *testing.T, tenant, id string, st order.Status) {
 	t.Helper()
-	o, err := s.GetOrder(t.Context(), tenant, id)
-	if err != nil {
-		t.Fatalf("SetOrderStatus: GetOrder(%s, %s) = %v", tenant, id, err)
-	}
-	o.Status = st
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
 		tb, ok := readTenant(tx, tenant)
 		if !ok {
-			t.Fatalf("SetOrderStatus: no tenant %s", tenant)
+			return fmt.Errorf("no tenant %s", tenant)
 		}
-		return put(tb.orders, id, o)
+		var r orderRecord
+		if ok, err := get(tb.orders, id, &r); err != nil || !ok {
+			return fmt.Errorf("order %s: found %v, %w", id, ok, err)
+		}
+		r.Status = st
+		return putOrder(tb, r, s.stamp()) // its index entries move, as fulfilment's write would move them
 	})
 	if err != nil {
 		t.Fatalf("SetOrderStatus(%s, %s, %s) = %v", tenant, id, st, err)
 	}
+}
+
+var _ storetest.LegacyEmails = contractStore{}
+
+// PutLegacyCustomer writes c and its reservation under strings.ToLower(c.Email), as a version
+// before customer.EmailKey did.
+func (s contractStore) PutLegacyCustomer(t *testing.T, c customer.Customer) {
+	t.Helper()
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		tb, err := writeTenant(tx, c.TenantID)
+		if err != nil {
+			return err
+		}
+		if err := putCustomer(tb, c, s.stamp()); err != nil {
+			return err
+		}
+		return tb.emails.Put([]byte(strings.ToLower(c.Email)), []byte(c.CustomerID))
+	})
+	if err != nil {
+		t.Fatalf("PutLegacyCustomer(%s): %v", c.CustomerID, err)
+	}
+}
+
+// EmailReservations returns the tenant's emails bucket.
+func (s contractStore) EmailReservations(t *testing.T, tenant string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		tb, ok := readTenant(tx, tenant)
+		if !ok {
+			return nil
+		}
+		return tb.emails.ForEach(func(k, v []byte) error {
+			out[string(k)] = string(v)
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatalf("EmailReservations(%s): %v", tenant, err)
+	}
+	return out
 }

@@ -10,10 +10,11 @@ import (
 )
 
 // customerRecord is a customer as stored: the API fields plus the internal pending-order counter,
-// which the domain type keeps out of JSON.
+// which the domain type keeps out of JSON, and when each sort position last changed (stamps).
 type customerRecord struct {
 	customer.Customer
-	PendingOrders int64 `json:"pendingOrders"`
+	PendingOrders int64  `json:"pendingOrders"`
+	Stamps        stamps `json:"sortStamps,omitempty"`
 }
 
 func getCustomer(tb tenantBuckets, id string) (customer.Customer, bool, error) {
@@ -41,8 +42,26 @@ func findCustomer(tx *bolt.Tx, tenant, id string) (tenantBuckets, customer.Custo
 	return tb, c, err
 }
 
-func putCustomer(tb tenantBuckets, c customer.Customer) error {
-	return put(tb.customers, c.CustomerID, customerRecord{Customer: c, PendingOrders: c.PendingOrders})
+// putCustomer stores c, written at (customer.Stamp), and, in the same transaction, moves its
+// list index entries: the entries of the record it replaces are removed, c's added (lists.go).
+func putCustomer(tb tenantBuckets, c customer.Customer, at string) error {
+	r := customerRecord{Customer: c, PendingOrders: c.PendingOrders}
+	var old *customerRecord
+	if data := tb.customers.Get([]byte(c.CustomerID)); data != nil {
+		old = new(customerRecord)
+		if err := decode(data, old); err != nil {
+			return err
+		}
+	}
+	var oldEntries []string
+	if old != nil {
+		oldEntries = customerEntries(old.Customer)
+	}
+	r.Stamps = restamp(old.stamps(), customerSorts, old.position, r.Customer.Position, at)
+	if err := reindex(tb.customerIndex, oldEntries, customerEntries(c)); err != nil {
+		return err
+	}
+	return put(tb.customers, c.CustomerID, r)
 }
 
 // GetCustomer returns the customer, or customer.ErrNotFound.
@@ -99,7 +118,7 @@ func (s *Store) UpdateCustomer(ctx context.Context, tenant, id string, p custome
 				return err
 			}
 		}
-		return putCustomer(tb, updated)
+		return putCustomer(tb, updated, s.stamp())
 	})
 	if err != nil {
 		return customer.Customer{}, fmt.Errorf("embedded: update customer %s: %w", id, err)
@@ -128,53 +147,10 @@ func (s *Store) DeactivateCustomer(ctx context.Context, tenant, id string, ifMat
 		if !changed {
 			return nil
 		}
-		return putCustomer(tb, c)
+		return putCustomer(tb, c, s.stamp())
 	})
 	if err != nil {
 		return customer.Customer{}, fmt.Errorf("embedded: deactivate customer %s: %w", id, err)
 	}
 	return c, nil
-}
-
-// ListCustomers returns one page of the tenant's customers in creation order (q.Desc: newest
-// first), starting after q.After and keeping those that match q's filters.
-func (s *Store) ListCustomers(ctx context.Context, tenant string, q customer.ListQuery) (customer.Page, error) {
-	if err := ctx.Err(); err != nil {
-		return customer.Page{}, fmt.Errorf("embedded: list customers: %w", err)
-	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = customer.DefaultLimit
-	}
-	email := customer.EmailKey(q.Email)
-	page := customer.Page{Customers: []customer.Customer{}}
-	err := s.db.View(func(tx *bolt.Tx) error {
-		tb, ok := readTenant(tx, tenant)
-		if !ok {
-			return nil
-		}
-		return scan(tb.customers, "", q.After, q.Desc, func(_ string, v []byte) (bool, error) {
-			var r customerRecord
-			if err := decode(v, &r); err != nil {
-				return false, err
-			}
-			c := r.Customer
-			c.PendingOrders = r.PendingOrders
-			if (q.Status != "" && c.Status != q.Status) || (q.Type != "" && c.CustomerType != q.Type) ||
-				(q.Email != "" && customer.EmailKey(c.Email) != email) {
-				return true, nil
-			}
-			if len(page.Customers) == limit {
-				// One more match exists: the page is full and has a successor.
-				page.Next = page.Customers[limit-1].CustomerID
-				return false, nil
-			}
-			page.Customers = append(page.Customers, c)
-			return true, nil
-		})
-	})
-	if err != nil {
-		return customer.Page{}, fmt.Errorf("embedded: list customers: %w", err)
-	}
-	return page, nil
 }

@@ -28,9 +28,9 @@ func customerOrderKey(customerID, orderID string) string { return customerID + "
 // bucket the transaction created, so a replay writes nothing.
 var errReplayed = errors.New("replayed")
 
-// CreateOrder finds the customer by email (case-insensitive) or creates it, and writes the order,
-// the customer change, the email reservation of a new customer, the idempotency record and the
-// order as its fingerprint's latest in one transaction. replayed is true when idem matched an
+// CreateOrder finds the customer by email (by customer.EmailKey) or creates it, and writes the
+// order, the customer change, the email reservation of a new customer, the idempotency record and
+// the order as its fingerprint's latest in one transaction. replayed is true when idem matched an
 // unexpired earlier request with the same body, or when, without a key, the latest order of the
 // same fingerprint is one order.Duplicate answers with: that order is returned (the first as it
 // was, the latest as it is) and nothing is written.
@@ -99,12 +99,12 @@ func (s *Store) CreateOrder(ctx context.Context, tenant string, in order.Input, 
 				return err
 			}
 		}
-		if err := putCustomer(tb, c); err != nil {
+		if err := putCustomer(tb, c, s.stamp()); err != nil {
 			return err
 		}
 
 		o = order.New(tenant, orderID, in, order.SnapshotOf(c), now)
-		if err := put(tb.orders, orderID, o); err != nil {
+		if err := putOrder(tb, orderRecord{Order: o}, s.stamp()); err != nil {
 			return err
 		}
 		if err := tb.byCustomer.Put([]byte(customerOrderKey(c.CustomerID, orderID)), []byte{}); err != nil {
@@ -155,66 +155,34 @@ func (s *Store) GetOrder(ctx context.Context, tenant, id string) (order.Order, e
 	return o, nil
 }
 
-// ListOrders returns one page of the tenant's orders in creation order (q.Desc: newest first),
-// starting after q.After; with q.CustomerID it walks that customer's index only.
-func (s *Store) ListOrders(ctx context.Context, tenant string, q order.ListQuery) (order.Page, error) {
-	if err := ctx.Err(); err != nil {
-		return order.Page{}, fmt.Errorf("embedded: list orders: %w", err)
-	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = customer.DefaultLimit
-	}
-	page := order.Page{Orders: []order.Order{}}
-	err := s.db.View(func(tx *bolt.Tx) error {
-		tb, ok := readTenant(tx, tenant)
-		if !ok {
-			return nil
-		}
-		visit := func(o order.Order) bool {
-			if q.Status != "" && o.Status != q.Status {
-				return true
-			}
-			if len(page.Orders) == limit {
-				page.Next = page.Orders[limit-1].OrderID
-				return false
-			}
-			page.Orders = append(page.Orders, o)
-			return true
-		}
-		if q.CustomerID == "" {
-			return scan(tb.orders, "", q.After, q.Desc, func(_ string, v []byte) (bool, error) {
-				var o order.Order
-				if err := decode(v, &o); err != nil {
-					return false, err
-				}
-				return visit(o), nil
-			})
-		}
-		return scan(tb.byCustomer, customerOrderKey(q.CustomerID, ""), q.After, q.Desc, func(id string, _ []byte) (bool, error) {
-			var o order.Order
-			ok, err := get(tb.orders, id, &o)
-			if err != nil {
-				return false, err
-			}
-			if !ok {
-				return false, fmt.Errorf("order index points at missing order %s", id)
-			}
-			return visit(o), nil
-		})
-	})
-	if err != nil {
-		return order.Page{}, fmt.Errorf("embedded: list orders: %w", err)
-	}
-	return page, nil
-}
-
 // orderRecord is an order as stored: the API fields, plus the mark of the request that cancelled
-// it, which the domain type does not carry.
+// it, which the domain type does not carry, and when each sort position last changed.
 type orderRecord struct {
 	order.Order
 	CancelKey  string `json:"cancelKey,omitempty"`
 	CancelHash string `json:"cancelHash,omitempty"`
+	Stamps     stamps `json:"sortStamps,omitempty"`
+}
+
+// putOrder stores r, written at, and moves its list index entries in the same transaction, as
+// putCustomer. (The orders-by-customer entry never moves: an order keeps its customer.)
+func putOrder(tb tenantBuckets, r orderRecord, at string) error {
+	var old *orderRecord
+	if data := tb.orders.Get([]byte(r.OrderID)); data != nil {
+		old = new(orderRecord)
+		if err := decode(data, old); err != nil {
+			return err
+		}
+	}
+	var oldEntries []string
+	if old != nil {
+		oldEntries = orderEntries(old.Order)
+	}
+	r.Stamps = restamp(old.stamps(), orderSorts, old.position, r.Order.Position, at)
+	if err := reindex(tb.orderIndex, oldEntries, orderEntries(r.Order)); err != nil {
+		return err
+	}
+	return put(tb.orders, r.OrderID, r)
 }
 
 // CancelOrder cancels an order that order.Cancellable allows (pending or confirmed), recording
@@ -254,7 +222,7 @@ func (s *Store) CancelOrder(ctx context.Context, tenant, id, reason string, idem
 		settles := order.CountsPending(r.Status)
 		r.Order = order.Cancel(r.Order, reason, now)
 		r.CancelKey, r.CancelHash = idem.Key, idem.RequestHash
-		if err := put(tb.orders, id, r); err != nil {
+		if err := putOrder(tb, r, s.stamp()); err != nil {
 			return err
 		}
 		if !settles {
@@ -267,7 +235,7 @@ func (s *Store) CancelOrder(ctx context.Context, tenant, id, reason string, idem
 		if !ok {
 			return nil
 		}
-		return putCustomer(tb, order.Settle(c))
+		return putCustomer(tb, order.Settle(c), s.stamp())
 	})
 	if err != nil {
 		return order.Order{}, false, fmt.Errorf("embedded: cancel order %s: %w", id, err)
@@ -295,7 +263,7 @@ func (s *Store) UpdateOrderNotes(ctx context.Context, tenant, id, notes string) 
 			return order.ErrNotFound
 		}
 		r.Order = order.SetNotes(r.Order, notes, s.now())
-		return put(tb.orders, id, r)
+		return putOrder(tb, r, s.stamp()) // its updatedAt moved: so does its place in the lists by it
 	})
 	if err != nil {
 		return order.Order{}, fmt.Errorf("embedded: update notes of order %s: %w", id, err)

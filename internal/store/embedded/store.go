@@ -19,6 +19,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/flexportal-compat/customers-api/internal/customer"
 )
 
 // Bucket names. The top level holds the tenants and the API keys; each tenant's bucket holds the
@@ -31,14 +33,24 @@ var (
 	bucketAPIKeyTenants = []byte("apikeys_by_tenant") // tenant → bucket of key ids granted it
 
 	bucketCustomers   = []byte("customers")          // customerId → customer record (ULID ids: key order = creation order)
-	bucketEmails      = []byte("emails")             // customer.EmailKey(email) → customerId
+	bucketEmails      = []byte("emails")             // customer.EmailKey(email) → customerId (see bucketMeta)
 	bucketOrders      = []byte("orders")             // orderId → order
 	bucketByCustomer  = []byte("orders_by_customer") // customerId + "#" + orderId → nothing
 	bucketIdempotency = []byte("idempotency")        // Idempotency-Key → idempotency record
 	bucketLatest      = []byte("latest_orders")      // order.Fingerprint → the latest order made with it
+
+	// The list indexes (lists.go): index name, partition and position → nothing.
+	bucketCustomerIndex = []byte("customer_index")
+	bucketOrderIndex    = []byte("order_index")
+
+	// At the top level: keyIndexes → the fingerprint of the index layout; metaEmailKeys → the
+	// version of the email key the emails buckets are keyed by.
+	bucketMeta = []byte("meta")
+	keyIndexes = []byte("indexes")
 )
 
-var tenantBucketNames = [][]byte{bucketCustomers, bucketEmails, bucketOrders, bucketByCustomer, bucketIdempotency, bucketLatest}
+var tenantBucketNames = [][]byte{bucketCustomers, bucketEmails, bucketOrders, bucketByCustomer, bucketIdempotency,
+	bucketLatest, bucketCustomerIndex, bucketOrderIndex}
 
 // lockTimeout is how long Open waits for another process to release the file: long enough for a
 // restart, short enough that a second server on the same file fails clearly instead of hanging.
@@ -52,10 +64,18 @@ type Store struct {
 	db *bolt.DB
 	// Now returns the current time; tests replace it. Nil means time.Now.
 	Now func() time.Time
+
+	// migration is what Open's email key migration did, when migrated (see EmailKeyMigration).
+	migration customer.EmailKeyReport
+	migrated  bool
 }
 
-// Open opens the bbolt file at path, creating it and its buckets when absent. It fails with
-// ErrLocked after about a second when the file is already open elsewhere.
+// Open opens the bbolt file at path, creating it and its buckets when absent. A file written
+// before customer.EmailKey (it has no format marker) has its email reservations rebuilt under the
+// new key first (MigrateEmailKeys; EmailKeyMigration reports what it did); then the list indexes
+// are built when the file has none or was indexed by another version of them (ensureIndexes), so
+// that the data file of an earlier version keeps working. It fails with ErrLocked after about a
+// second when the file is already open elsewhere.
 func Open(path string) (*Store, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout})
 	if errors.Is(err, berrors.ErrTimeout) {
@@ -64,19 +84,26 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
 	}
+	s := &Store{db: db}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketTenants, bucketAPIKeys, bucketAPIKeyIDs, bucketAPIKeyTenants} {
+		for _, name := range [][]byte{bucketTenants, bucketAPIKeys, bucketAPIKeyIDs, bucketAPIKeyTenants, bucketMeta} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
 		}
-		return nil
+		var err error
+		s.migration, s.migrated, err = upgrade(tx)
+		return err
 	})
 	if err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("embedded: create buckets in %s: %w", path, err)
+		return nil, fmt.Errorf("embedded: prepare %s: %w", path, err)
 	}
-	return &Store{db: db}, nil
+	if err := db.Update(ensureIndexes); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("embedded: build the list indexes of %s: %w", path, err)
+	}
+	return s, nil
 }
 
 // Close releases the file.
@@ -94,10 +121,14 @@ func (s *Store) now() time.Time {
 	return time.Now()
 }
 
+// stamp is the customer.Stamp of a write now.
+func (s *Store) stamp() string { return customer.Stamp(s.now()) }
+
 // tenantBuckets are one tenant's buckets within a transaction. In a read-only transaction on a
 // file made before a bucket existed, that bucket is nil (get treats it as empty).
 type tenantBuckets struct {
 	customers, emails, orders, byCustomer, idempotency, latest *bolt.Bucket
+	customerIndex, orderIndex                                  *bolt.Bucket
 }
 
 // readTenant returns the tenant's buckets, or false when the tenant has never been written to.
@@ -110,12 +141,14 @@ func readTenant(tx *bolt.Tx, tenant string) (tenantBuckets, bool) {
 		return tenantBuckets{}, false
 	}
 	return tenantBuckets{
-		customers:   t.Bucket(bucketCustomers),
-		emails:      t.Bucket(bucketEmails),
-		orders:      t.Bucket(bucketOrders),
-		byCustomer:  t.Bucket(bucketByCustomer),
-		idempotency: t.Bucket(bucketIdempotency),
-		latest:      t.Bucket(bucketLatest),
+		customers:     t.Bucket(bucketCustomers),
+		emails:        t.Bucket(bucketEmails),
+		orders:        t.Bucket(bucketOrders),
+		byCustomer:    t.Bucket(bucketByCustomer),
+		idempotency:   t.Bucket(bucketIdempotency),
+		latest:        t.Bucket(bucketLatest),
+		customerIndex: t.Bucket(bucketCustomerIndex),
+		orderIndex:    t.Bucket(bucketOrderIndex),
 	}, true
 }
 

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -46,10 +48,16 @@ func input(email string) order.Input {
 	}
 }
 
-// mustOrder creates an order for email and returns it.
+// skus numbers the orders of mustOrder.
+var skus atomic.Int64
+
+// mustOrder creates an order for email and returns it. Each call orders another sku, so that two
+// calls are two orders rather than one and its natural-idempotency replay.
 func mustOrder(t *testing.T, s *Store, tenant, email string) order.Order {
 	t.Helper()
-	o, replayed, err := s.CreateOrder(context.Background(), tenant, input(email), order.Idempotency{})
+	in := input(email)
+	in.Items[0].SKU = fmt.Sprintf("LAPTOP-%d", skus.Add(1))
+	o, replayed, err := s.CreateOrder(context.Background(), tenant, in, order.Idempotency{})
 	if err != nil || replayed {
 		t.Fatalf("CreateOrder(%s, %s) = replayed %v, %v; want false, nil", tenant, email, replayed, err)
 	}

@@ -17,9 +17,10 @@ import (
 
 // TestReference runs the suite against memStore, the simplest store that keeps the contract, so
 // that the suite itself is known to be passable: a failure here is a bug in the suite. It runs
-// twice: with pages cut by their limit alone, and with pages that, like the DynamoDB store's
-// filtered ones, also end when a read budget is spent: short, empty, or with a cursor after the
-// last match, all of which API.md allows while hasMore is true.
+// twice: with pages cut by their limit alone, and with pages of the bounded combinations
+// (docs/indexes.md) that, like the real stores' filtered ones, also end when a read budget is
+// spent: short, empty, or with a cursor after the last match, all of which API.md allows while
+// hasMore is true.
 func TestReference(t *testing.T) {
 	for _, tt := range []struct {
 		name string
@@ -45,6 +46,10 @@ type memStore struct {
 	marks     map[string]order.CancelMark  // tenant + "/" + orderId of a cancelled order
 	latest    map[string]string            // tenant + "/" + order fingerprint → orderId
 	keys      map[string]auth.Key          // hash
+	// stamps are when each record's position in each sort last changed (tenant + "/" + id →
+	// sort → timestamp): a page after the first shows only records stamped no later than the
+	// first page's time, so a record whose sort value changed meanwhile is seen at most once.
+	stamps map[string]map[string]string
 	// Now is the clock, as the real stores have it; nil means time.Now.
 	Now func() time.Time
 	// scan, when > 0, is how many items of the tenant (matching or not) a list page reads past
@@ -74,7 +79,63 @@ func newMemStore() *memStore {
 		marks:     map[string]order.CancelMark{},
 		latest:    map[string]string{},
 		keys:      map[string]auth.Key{},
+		stamps:    map[string]map[string]string{},
 	}
+}
+
+// putCustomer stores c under key, stamping each sort whose position changed.
+func (m *memStore) putCustomer(key string, c customer.Customer) {
+	old, had := m.customers[key]
+	for _, s := range customer.Sorts {
+		m.stamp(key, string(s), !had || old.Position(s) != c.Position(s))
+	}
+	m.customers[key] = c
+}
+
+// putOrder stores o under key, stamping each sort whose position changed.
+func (m *memStore) putOrder(key string, o order.Order) {
+	old, had := m.orders[key]
+	for _, s := range order.Sorts {
+		m.stamp(key, string(s), !had || old.Position(s) != o.Position(s))
+	}
+	m.orders[key] = o
+}
+
+func (m *memStore) stamp(key, sort string, moved bool) {
+	if m.stamps[key] == nil {
+		m.stamps[key] = map[string]string{}
+	}
+	if moved {
+		m.stamps[key][sort] = customer.Stamp(m.now())
+	}
+}
+
+// budget is the scan of a page: none for a list that the real stores serve from an index holding
+// exactly its items (oneIndex), m.scan for the bounded combinations, which filter what they read.
+func (m *memStore) budget(oneIndex bool) int {
+	if oneIndex {
+		return 0
+	}
+	return m.scan
+}
+
+// sortedPage is page for a list whose positions are pos: a sorted list's token carries the time
+// of its first page, and its later pages leave out the records stamped (in sort) after it.
+func sortedPage[T any](m *memStore, items []T, key func(T) string, pos func(T) string, sorted bool, sort string,
+	match func(T) bool, token string, limit int, desc bool, scan int) paged[T] {
+	after, since := token, ""
+	if sorted && token != "" {
+		since, after = token[:customer.StampWidth], token[customer.StampWidth:]
+	}
+	fresh := func(x T) bool { return since == "" || m.stamps[key(x)][sort] <= since }
+	p := page(items, pos, func(x T) bool { return match(x) && fresh(x) }, after, limit, desc, scan)
+	if sorted && p.next != "" {
+		if since == "" {
+			since = customer.Stamp(m.now())
+		}
+		p.next = since + p.next
+	}
+	return p
 }
 
 func k(tenant, id string) string { return tenant + "/" + id }
@@ -143,7 +204,7 @@ func (m *memStore) UpdateCustomer(ctx context.Context, tenant, id string, p cust
 	}
 	delete(m.emails, k(tenant, oldKey))
 	m.emails[k(tenant, customer.EmailKey(n.Email))] = id
-	m.customers[k(tenant, id)] = n
+	m.putCustomer(k(tenant, id), n)
 	return copyCustomer(n), nil
 }
 
@@ -162,7 +223,7 @@ func (m *memStore) DeactivateCustomer(ctx context.Context, tenant, id string, if
 		return customer.Customer{}, fmt.Errorf("mem: deactivate customer %s: %w", id, err)
 	}
 	if changed {
-		m.customers[k(tenant, id)] = next
+		m.putCustomer(k(tenant, id), next)
 	}
 	return copyCustomer(next), nil
 }
@@ -179,13 +240,10 @@ func (m *memStore) ListCustomers(ctx context.Context, tenant string, q customer.
 			all = append(all, copyCustomer(c))
 		}
 	}
-	match := func(c customer.Customer) bool {
-		return (q.Status == "" || c.Status == q.Status) &&
-			(q.Type == "" || c.CustomerType == q.Type) &&
-			(q.Email == "" || customer.EmailKey(c.Email) == customer.EmailKey(q.Email))
-	}
-	ids := page(all, func(c customer.Customer) string { return c.CustomerID }, match, q.After, q.Limit, q.Desc, m.scan)
-	return customer.Page{Customers: ids.items, Next: ids.next}, nil
+	p := sortedPage(m, all, func(c customer.Customer) string { return k(tenant, c.CustomerID) },
+		func(c customer.Customer) string { return c.Position(q.SortBy) }, q.Sorted(), string(q.SortBy),
+		q.Matches, q.After, q.Limit, q.Desc, m.budget(oneIndexCustomers(q)))
+	return customer.Page{Customers: p.items, Next: p.next}, nil
 }
 
 type paged[T any] struct {
@@ -262,9 +320,9 @@ func (m *memStore) CreateOrder(ctx context.Context, tenant string, in order.Inpu
 		c = in.NewCustomerRecord(tenant, customer.NewID(now), orderID, now)
 	}
 	o := order.New(tenant, orderID, in, order.SnapshotOf(c), now)
-	m.customers[k(tenant, c.CustomerID)] = c
+	m.putCustomer(k(tenant, c.CustomerID), c)
 	m.emails[k(tenant, customer.EmailKey(c.Email))] = c.CustomerID
-	m.orders[k(tenant, o.OrderID)] = copyOrder(o)
+	m.putOrder(k(tenant, o.OrderID), copyOrder(o))
 	if idem.Key != "" {
 		m.idem[k(tenant, idem.Key)] = idemRecord{hash: idem.RequestHash, order: copyOrder(o), expires: order.Expires(now)}
 	}
@@ -297,11 +355,10 @@ func (m *memStore) ListOrders(ctx context.Context, tenant string, q order.ListQu
 			all = append(all, copyOrder(o))
 		}
 	}
-	match := func(o order.Order) bool {
-		return (q.CustomerID == "" || o.Customer.CustomerID == q.CustomerID) &&
-			(q.Status == "" || o.Status == q.Status)
-	}
-	p := page(all, func(o order.Order) string { return o.OrderID }, match, q.After, q.Limit, q.Desc, m.scan)
+	sort := q.SortBy.Effective(q.Status)
+	p := sortedPage(m, all, func(o order.Order) string { return k(tenant, o.OrderID) },
+		func(o order.Order) string { return o.Position(sort) }, sort != order.ByCreatedAt, string(sort),
+		q.Matches, q.After, q.Limit, q.Desc, m.budget(oneIndexOrders(q)))
 	return order.Page{Orders: p.items, Next: p.next}, nil
 }
 
@@ -315,7 +372,7 @@ func (m *memStore) SetOrderStatus(t *testing.T, tenant, id string, st order.Stat
 		t.Fatalf("SetOrderStatus(%s, %s): no such order", tenant, id)
 	}
 	o.Status = st
-	m.orders[k(tenant, id)] = o
+	m.putOrder(k(tenant, id), o)
 }
 
 func (m *memStore) CancelOrder(ctx context.Context, tenant, id, reason string, idem order.Idempotency) (order.Order, bool, error) {
@@ -338,11 +395,11 @@ func (m *memStore) CancelOrder(ctx context.Context, tenant, id, reason string, i
 	}
 	settles := order.CountsPending(o.Status)
 	o = order.Cancel(o, reason, now)
-	m.orders[k(tenant, id)] = o
+	m.putOrder(k(tenant, id), o)
 	m.marks[k(tenant, id)] = order.MarkOf(idem)
 	if settles {
 		c := m.customers[k(tenant, o.Customer.CustomerID)]
-		m.customers[k(tenant, c.CustomerID)] = order.Settle(c)
+		m.putCustomer(k(tenant, c.CustomerID), order.Settle(c))
 	}
 	return copyOrder(o), false, nil
 }
@@ -358,7 +415,7 @@ func (m *memStore) UpdateOrderNotes(ctx context.Context, tenant, id, notes strin
 		return order.Order{}, fmt.Errorf("mem: update notes of order %s: %w", id, order.ErrNotFound)
 	}
 	o = order.SetNotes(o, notes, m.now())
-	m.orders[k(tenant, id)] = o
+	m.putOrder(k(tenant, id), o)
 	return copyOrder(o), nil
 }
 

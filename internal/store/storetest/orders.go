@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"fmt"
+	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -356,6 +358,34 @@ func testNoKey(t *testing.T, s Store) {
 var notesTests = []test{
 	{name: "Replace", fn: testNotes},
 	{name: "AnyStatus", fn: testNotesAnyStatus},
+	{name: "MovesInTheUpdatedAtList", fn: testNotesUpdatedAtList},
+}
+
+// testNotesUpdatedAtList: a notes change moves updatedAt, so the order moves to the end of the
+// list by updatedAt (its index key moves with it), and nowhere in the others.
+func testNotesUpdatedAtList(t *testing.T, s Store) {
+	var ids []string
+	for range 3 {
+		ids = append(ids, createOrder(t, s, tenantA, newInput("sorted.notes@example.com")).OrderID)
+		tick()
+	}
+	if _, err := s.UpdateOrderNotes(t.Context(), tenantA, ids[0], "Now the latest"); err != nil {
+		t.Fatal(err)
+	}
+	byUpdate := []string{ids[1], ids[2], ids[0]}
+	eventually(t, func() error {
+		got := orderIDs(listOrders(t, s, tenantA, order.ListQuery{Limit: 2, SortBy: order.ByUpdatedAt}))
+		if !slices.Equal(got, byUpdate) {
+			return fmt.Errorf("ListOrders(sortBy updatedAt) after a notes change = %v, want %v", got, byUpdate)
+		}
+		if got := orderIDs(listOrders(t, s, tenantA, order.ListQuery{Limit: 2, SortBy: order.ByUpdatedAt, Desc: true})); !slices.Equal(got, reversed(byUpdate)) {
+			return fmt.Errorf("ListOrders(sortBy updatedAt, desc) after a notes change = %v, want %v", got, reversed(byUpdate))
+		}
+		if got := orderIDs(listOrders(t, s, tenantA, order.ListQuery{Limit: 2})); !slices.Equal(got, ids) {
+			return fmt.Errorf("ListOrders(createdAt) after a notes change = %v, want %v", got, ids)
+		}
+		return nil
+	})
 }
 
 // testNotes: notes are replaced whole (not appended), "" removes them, updatedAt moves, and
@@ -440,18 +470,39 @@ func testListOrders(t *testing.T, s Store) {
 			for _, desc := range []bool{false, true} {
 				q := tt.q
 				q.Limit, q.Desc = limit, desc
-				got := listOrders(t, s, tenantA, q)
 				want := tt.want
 				if desc {
 					want = reversed(want)
 				}
-				sameIDs(t, fmt.Sprintf("ListOrders(%+v)", q), orderIDs(got), want)
-				for _, o := range got {
-					sameOrder(t, "listed order", o, getOrder(t, s, tenantA, o.OrderID))
-				}
+				checkOrderList(t, s, q, want)
 			}
 		}
 	}
+}
+
+// checkOrderList pages through q of tenantA and compares the ids with want and each listed order
+// with GetOrder, waiting (up to converge) for the lists to show the writes before it.
+func checkOrderList(t *testing.T, s Store, q order.ListQuery, want []string) {
+	t.Helper()
+	eventually(t, func() error {
+		_, got, err := pageOrders(t.Context(), s, tenantA, q, nil)
+		if err != nil {
+			return err
+		}
+		if err := sameList(fmt.Sprintf("ListOrders(%+v)", q), orderIDs(got), want); err != nil {
+			return err
+		}
+		for _, o := range got {
+			stored, err := s.GetOrder(t.Context(), tenantA, o.OrderID)
+			if err != nil {
+				return fmt.Errorf("GetOrder(%s) of a listed order: %w", o.OrderID, err)
+			}
+			if !reflect.DeepEqual(o, stored) {
+				return fmt.Errorf("listed order:\n got %s\nwant %s", show(o), show(stored))
+			}
+		}
+		return nil
+	})
 }
 
 // testListOrdersSparse: when a filter excludes most orders, paging still returns each match
@@ -481,13 +532,13 @@ func testListOrdersSparse(t *testing.T, s Store) {
 			if desc {
 				want = reversed(rare)
 			}
-			sameIDs(t, fmt.Sprintf("ListOrders(%+v)", q), orderIDs(listOrders(t, s, tenantA, q)), want)
+			checkOrderList(t, s, q, want)
 			q = order.ListQuery{Limit: limit, Desc: desc, Status: order.Cancelled}
 			want = cancelled
 			if desc {
 				want = reversed(cancelled)
 			}
-			sameIDs(t, fmt.Sprintf("ListOrders(%+v)", q), orderIDs(listOrders(t, s, tenantA, q)), want)
+			checkOrderList(t, s, q, want)
 		}
 	}
 }

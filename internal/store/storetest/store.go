@@ -34,7 +34,7 @@ type Store interface {
 	// ListCustomers returns one page in creation order (q.Desc: newest first).
 	ListCustomers(ctx context.Context, tenant string, q customer.ListQuery) (customer.Page, error)
 
-	// CreateOrder finds the customer by email (case-insensitive) or creates it (created by
+	// CreateOrder finds the customer by email (by customer.EmailKey) or creates it (created by
 	// in.CreatedBy), and writes the order (order.New), the customer change (order.Record), the
 	// idempotency record and the order as the latest of its in.Fingerprint() atomically, so that
 	// racing requests decide against each other's writes. replayed is true when idem matched an

@@ -50,13 +50,45 @@ func TestConcurrencyJudgesUnavailable(t *testing.T) {
 	})
 }
 
-// envLying makes WrittenThen503 run the suite on the lying store (in the child process).
-const envLying = "STORETEST_LYING_STORE"
+// envLying makes WrittenThen503 run the suite on the lying store (in the child process), and
+// envStrict makes StrictRefuses503 run it on the honest busy store under NoUnavailable.
+const (
+	envLying  = "STORETEST_LYING_STORE"
+	envStrict = "STORETEST_STRICT"
+)
 
-// runConcurrency runs the concurrency tests, each on a fresh store from open.
-func runConcurrency(t *testing.T, open func() Store) {
+// TestNoUnavailableRefuses503: under NoUnavailable, a race that answers 503 fails the suite, even
+// from a store that wrote nothing for it.
+func TestNoUnavailableRefuses503(t *testing.T) {
+	if os.Getenv(envStrict) == "1" {
+		var refused atomic.Int64
+		runConcurrency(t, func() Store { return &busyStore{memStore: newMemStore(), refused: &refused} }, NoUnavailable())
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestNoUnavailableRefuses503$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), envStrict+"=1")
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || !regexp.MustCompile(`on a backend that never conflicts`).Match(out) {
+		t.Fatalf("the concurrency tests under NoUnavailable on a store that answers 503: error = %v, want them to fail for the 503s\n%s", err, out)
+	}
+}
+
+// runConcurrency runs the concurrency tests, each on a fresh store from open, with opts as Run
+// would apply them.
+func runConcurrency(t *testing.T, open func() Store, opts ...Option) {
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
 	for _, tt := range concurrencyTests {
-		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open()) })
+		t.Run(tt.name, func(t *testing.T) {
+			if cfg.noUnavailable {
+				strict.Store(t, true)
+				t.Cleanup(func() { strict.Delete(t) })
+			}
+			tt.fn(t, open())
+		})
 	}
 }
 

@@ -119,7 +119,7 @@ type Options struct {
 	Lag time.Duration
 
 	// IndexKeys are the key attributes of each index a lagged Query may name; nil means the
-	// store's GSI1 and GSI2. A lagged Query of another index fails.
+	// store's (dynamo.Indexes). A lagged Query of another index fails.
 	IndexKeys map[string][]string
 }
 
@@ -170,9 +170,9 @@ func New(inner dynamo.Client, opts Options) *Client {
 		c.keyAttrs = []string{dynamo.AttrPK, dynamo.AttrSK}
 	}
 	if c.indexKeys == nil {
-		c.indexKeys = map[string][]string{
-			dynamo.IndexGSI1: {dynamo.AttrGSI1PK, dynamo.AttrGSI1SK},
-			dynamo.IndexGSI2: {dynamo.AttrGSI2PK, dynamo.AttrGSI2SK},
+		c.indexKeys = map[string][]string{}
+		for _, ix := range dynamo.Indexes {
+			c.indexKeys[ix.Name] = []string{ix.Hash, ix.Range}
 		}
 	}
 	if opts.Lag > 0 {

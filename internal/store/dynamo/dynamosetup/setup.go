@@ -45,40 +45,44 @@ func Connect(ctx context.Context, endpoint string) (*dynamodb.Client, error) {
 	}), nil
 }
 
-// TableDefinition is the table the store needs: on demand, PK/SK strings, GSI1 (orders by
-// customer) and GSI2 (customers by status), both projecting all attributes, and a stream of new
-// and old images for the events consumer. template.yaml and cmd/admin describe the same table.
+// TableDefinition is the table the store needs: on demand, PK/SK strings, the global secondary
+// indexes of dynamo.Indexes (docs/indexes.md), each projecting all attributes, and a stream of
+// new and old images for the events consumer. template.yaml and cmd/admin describe the same table.
 func TableDefinition(table string) *dynamodb.CreateTableInput {
-	str := func(name string) types.AttributeDefinition {
-		return types.AttributeDefinition{AttributeName: aws.String(name), AttributeType: types.ScalarAttributeTypeS}
-	}
 	keys := func(hash, rng string) []types.KeySchemaElement {
 		return []types.KeySchemaElement{
 			{AttributeName: aws.String(hash), KeyType: types.KeyTypeHash},
 			{AttributeName: aws.String(rng), KeyType: types.KeyTypeRange},
 		}
 	}
+	var (
+		attrs []types.AttributeDefinition
+		seen  = map[string]bool{}
+	)
+	define := func(names ...string) {
+		for _, name := range names {
+			if !seen[name] {
+				seen[name] = true
+				attrs = append(attrs, types.AttributeDefinition{AttributeName: aws.String(name), AttributeType: types.ScalarAttributeTypeS})
+			}
+		}
+	}
+	define(dynamo.AttrPK, dynamo.AttrSK)
+	gsis := make([]types.GlobalSecondaryIndex, 0, len(dynamo.Indexes))
+	for _, ix := range dynamo.Indexes {
+		define(ix.Hash, ix.Range)
+		gsis = append(gsis, types.GlobalSecondaryIndex{
+			IndexName:  aws.String(ix.Name),
+			KeySchema:  keys(ix.Hash, ix.Range),
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		})
+	}
 	return &dynamodb.CreateTableInput{
-		TableName:   aws.String(table),
-		BillingMode: types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{
-			str(dynamo.AttrPK), str(dynamo.AttrSK),
-			str(dynamo.AttrGSI1PK), str(dynamo.AttrGSI1SK),
-			str(dynamo.AttrGSI2PK), str(dynamo.AttrGSI2SK),
-		},
-		KeySchema: keys(dynamo.AttrPK, dynamo.AttrSK),
-		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{
-			{
-				IndexName:  aws.String(dynamo.IndexGSI1),
-				KeySchema:  keys(dynamo.AttrGSI1PK, dynamo.AttrGSI1SK),
-				Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
-			},
-			{
-				IndexName:  aws.String(dynamo.IndexGSI2),
-				KeySchema:  keys(dynamo.AttrGSI2PK, dynamo.AttrGSI2SK),
-				Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
-			},
-		},
+		TableName:              aws.String(table),
+		BillingMode:            types.BillingModePayPerRequest,
+		AttributeDefinitions:   attrs,
+		KeySchema:              keys(dynamo.AttrPK, dynamo.AttrSK),
+		GlobalSecondaryIndexes: gsis,
 		StreamSpecification: &types.StreamSpecification{
 			StreamEnabled:  aws.Bool(true),
 			StreamViewType: types.StreamViewTypeNewAndOldImages,
