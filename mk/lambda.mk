@@ -19,6 +19,7 @@ LAMBDA_FUNCTIONS := \
 	ListOrdersFunction:list-orders \
 	GetOrderFunction:get-order \
 	CancelOrderFunction:cancel-order \
+	UpdateOrderNotesFunction:update-order-notes \
 	NotFoundFunction:not-found \
 	CrmSyncFunction:crm-sync \
 	ChangeEventsFunction:change-events

@@ -1,4 +1,4 @@
-// Command cancel-order is the Lambda function of POST /v1/orders/{orderId}/cancel: cancels a pending order.
+// Command cancel-order is the Lambda function of POST /v1/orders/{orderId}/cancel: cancels a pending or confirmed order.
 // Configuration comes from the environment (TABLE_NAME, DYNAMODB_ENDPOINT, LOG_LEVEL); see
 // package lambdafn.
 package main

@@ -431,6 +431,9 @@ func TestStringPatterns(t *testing.T) {
 		{"Phone", phone},
 		{"PhoneUpdate", customer.ParsePhone},
 		{"Text1000", func(v *fault.ValidationError, path string, raw any) (string, bool) {
+			return customer.ParseText(v, path, raw, 1, order.MaxReasonLen)
+		}},
+		{"Text5000", func(v *fault.ValidationError, path string, raw any) (string, bool) {
 			return customer.ParseText(v, path, raw, 1, order.MaxNotesLen)
 		}},
 	}

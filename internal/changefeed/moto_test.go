@@ -246,6 +246,9 @@ func TestChangeEventsMoto(t *testing.T) {
 			t.Errorf("%s v%d: customer %v, want the customer at version %d", w.kind, w.version, g.Data.Customer, w.version)
 		}
 		for _, name := range changefeed.Unlisted {
+			if strings.HasPrefix(w.kind, "order.") {
+				break // a customer's unbounded ids; an order's rentalIds are its own field
+			}
 			_, inCustomer := g.Data.Customer[name]
 			_, inPrevious := g.Data.Previous[name]
 			if inCustomer || inPrevious {

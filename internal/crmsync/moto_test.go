@@ -176,11 +176,12 @@ func TestCRMSyncMoto(t *testing.T) {
 			got, before.Version+5)
 	}
 	// The email moved with its reservation: an order for the old email makes a new customer
-	// rather than finding this one.
+	// rather than finding this one. (Another sku: the seed's order again, within 10 minutes, would
+	// be that order, by natural idempotency.)
 	o2, _, err := store.CreateOrder(ctx, tenant, order.Input{
 		Customer:       order.NewCustomer{Email: "ada@example.com", FirstName: "Other", LastName: "Customer"},
 		BillingAddress: customer.Address{ContactName: "O", StreetAddress: "2 Main St", City: "London", Country: "GB"},
-		Items:          []order.Item{{SKU: "LAPTOP-1", Quantity: 1, ContractLength: 12}},
+		Items:          []order.Item{{SKU: "LAPTOP-2", Quantity: 1, ContractLength: 12}},
 	}, order.Idempotency{})
 	if err != nil || o2.Customer.CustomerID == id {
 		t.Errorf("CreateOrder for the old email ada@example.com: customer %s, %v, want a new customer", o2.Customer.CustomerID, err)

@@ -69,9 +69,18 @@ type Customer struct {
 	RentalIDs           []string       `json:"rentalIds" dynamodbav:"rentalIds"`
 	CreatedAt           string         `json:"createdAt" dynamodbav:"createdAt"`
 	UpdatedAt           string         `json:"updatedAt" dynamodbav:"updatedAt"`
+	CreatedBy           string         `json:"createdBy" dynamodbav:"createdBy,omitempty"`
 	Version             int64          `json:"version" dynamodbav:"version"`
 	PendingOrders       int64          `json:"-" dynamodbav:"pendingOrders"`
 }
+
+// CreatedByKey is the createdBy of a customer or an order made with the API key whose id is keyID:
+// "apikey:" and the id (never the key itself, which is secret).
+func CreatedByKey(keyID string) string { return "apikey:" + keyID }
+
+// UnknownCreator is the createdBy shown for a customer or an order stored before createdBy was
+// recorded: FlexPortal's schema requires the field, and who made such a record is not known.
+const UnknownCreator = "apikey:unknown"
 
 // Timestamp formats t as the API does: RFC 3339, UTC, millisecond precision.
 func Timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }
@@ -116,8 +125,12 @@ type Page struct {
 }
 
 // Normalized returns c with its collections never nil, so that it is shown and stored as {} and
-// [] rather than null (and SET customFields.#k or list_append always find something to work on).
+// [] rather than null (and SET customFields.#k or list_append always find something to work on),
+// and with createdBy UnknownCreator when it was stored without one.
 func (c Customer) Normalized() Customer {
+	if c.CreatedBy == "" {
+		c.CreatedBy = UnknownCreator
+	}
 	if c.CustomFields == nil {
 		c.CustomFields = map[string]any{}
 	}

@@ -13,17 +13,18 @@ func TestNormalized(t *testing.T) {
 		CustomFields: map[string]any{"plan": "gold"},
 		OrderIDs:     []string{"ord_1"},
 		RentalIDs:    []string{"sub_1"},
+		CreatedBy:    "apikey:key_1",
 	}
 	tests := []struct {
 		name string
 		c    customer.Customer
 		want customer.Customer
 	}{
-		{"nil collections become empty ones", customer.Customer{},
-			customer.Customer{CustomFields: map[string]any{}, OrderIDs: []string{}, RentalIDs: []string{}}},
-		{"set collections are kept", full, full},
-		{"only the nil ones are replaced", customer.Customer{OrderIDs: []string{"ord_1"}},
-			customer.Customer{CustomFields: map[string]any{}, OrderIDs: []string{"ord_1"}, RentalIDs: []string{}}},
+		{"nil collections become empty ones, no creator the unknown one", customer.Customer{},
+			customer.Customer{CustomFields: map[string]any{}, OrderIDs: []string{}, RentalIDs: []string{}, CreatedBy: customer.UnknownCreator}},
+		{"set collections and creator are kept", full, full},
+		{"only the nil ones are replaced", customer.Customer{OrderIDs: []string{"ord_1"}, CreatedBy: "apikey:key_2"},
+			customer.Customer{CustomFields: map[string]any{}, OrderIDs: []string{"ord_1"}, RentalIDs: []string{}, CreatedBy: "apikey:key_2"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -33,6 +34,12 @@ func TestNormalized(t *testing.T) {
 				t.Errorf("Normalized() = %#v, want %#v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestCreatedByKey(t *testing.T) {
+	if got, want := customer.CreatedByKey("key_01JD5X9K3M4N5P6Q7R8S9T0V1W"), "apikey:key_01JD5X9K3M4N5P6Q7R8S9T0V1W"; got != want {
+		t.Errorf("CreatedByKey = %q, want %q", got, want)
 	}
 }
 

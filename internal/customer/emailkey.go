@@ -13,7 +13,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// EmailKey is the form in which emails are compared and reserved (API.md, Text):
+// EmailKey is the form in which emails are compared and reserved (docs/api.md, Text):
 // NFC(Fold(local)) + "@" + ToASCII(domain), lower-cased. Fold is Unicode full case folding
 // (cases.Fold: ß and ss fold alike, İ and i do not), NFC composes what folding left decomposed,
 // and ToASCII is IDNA's lookup profile (idna.Lookup: UTS #46, non-transitional), so that
@@ -64,7 +64,7 @@ type EmailOwner struct {
 
 // EmailMove is one customer's reservations put right: Key (EmailKey of Email) is to be held by
 // the customer, and every key in Release, a reservation of the customer under another key (the
-// one of strings.ToLower, the key before API.md's), deleted.
+// one of strings.ToLower, the key before docs/api.md's), deleted.
 type EmailMove struct {
 	CustomerID string
 	Email      string

@@ -178,7 +178,7 @@ func clip(s string, n int) string {
 }
 
 // ReadOnlyFields are the fields of a customer that a PUT body may hold but cannot change
-// (API.md): a client may send back what it read. Like unknown fields they are ignored, or under
+// (docs/api.md): a client may send back what it read. Like unknown fields they are ignored, or under
 // Strict each an unrecognized_keys issue.
 var ReadOnlyFields = []string{
 	"tenantId", "createdAt", "updatedAt", "createdBy", "version", "totalOrders", "totalDevicesRented",

@@ -10,7 +10,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// Sort is the order of a customer list (API.md: sortBy). Every sort but ByCreatedAt orders by a
+// Sort is the order of a customer list (docs/api.md: sortBy). Every sort but ByCreatedAt orders by a
 // field that changes; ties are broken by creation time in the list's direction.
 type Sort string
 
@@ -102,7 +102,7 @@ func SortCount(n int64) string {
 	return fmt.Sprintf("%0*d", sortCountLen, max(n, 0))
 }
 
-// HasActiveRentals reports whether c rents at least one device now (API.md: hasActiveRentals).
+// HasActiveRentals reports whether c rents at least one device now (docs/api.md: hasActiveRentals).
 func (c Customer) HasActiveRentals() bool { return c.TotalDevicesRented > 0 }
 
 // Matches reports whether c passes every filter of q: status, type, email (by EmailKey) and

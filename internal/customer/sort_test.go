@@ -52,7 +52,7 @@ func TestSortNumbers(t *testing.T) {
 	}
 }
 
-// TestPositionOrder: positions in each sort compare as API.md orders the list: by the value,
+// TestPositionOrder: positions in each sort compare as docs/api.md orders the list: by the value,
 // case-insensitively for names and emails, a value before its extensions, ties by creation.
 func TestPositionOrder(t *testing.T) {
 	c := func(id, first, last, email string, revenue float64, devices int64) customer.Customer {

@@ -74,7 +74,7 @@ func ParseString(v *fault.ValidationError, path string, raw any, minLen, maxLen 
 }
 
 // ParseText validates free text, as ParseString does, except that tabs and line breaks (CR, LF)
-// may stand inside it. API.md allows them in notes only; every other string is ParseString's.
+// may stand inside it. docs/api.md allows them in notes only; every other string is ParseString's.
 // Every other control character is invalid: NUL and escape sequences have no place in stored
 // text and break the clients and logs that show it.
 func ParseText(v *fault.ValidationError, path string, raw any, minLen, maxLen int) (string, bool) {
@@ -183,7 +183,7 @@ func validEmail(s, composed string) bool {
 	return err == nil
 }
 
-// compatibilityFree reports whether no character of s, as sent, changes under NFKC: API.md
+// compatibilityFree reports whether no character of s, as sent, changes under NFKC: docs/api.md
 // refuses an email "whose NFKC form differs from its NFC form", a compatibility character such
 // as a fullwidth letter or U+212A KELVIN SIGN. Each character is judged as sent, not the
 // composed string, because some of them (U+212A, U+212B ANGSTROM SIGN, U+2126 OHM SIGN) have
@@ -416,6 +416,26 @@ func ParseCustomFields(v *fault.ValidationError, path string, raw any, allowNull
 		return nil, false
 	}
 	return out, true
+}
+
+// ParseNumber validates a JSON number that DynamoDB can store exactly and at least lo, and
+// returns it in the form DynamoDB gives it back (NormalizeNumber), as custom field numbers are.
+func ParseNumber(v *fault.ValidationError, path string, raw any, lo int) (json.Number, bool) {
+	n, ok := raw.(json.Number)
+	if !ok {
+		v.WrongType(path, "number", TypeOf(raw))
+		return "", false
+	}
+	normal, issue := NormalizeNumber(string(n))
+	if issue != "" {
+		v.Add(path, fault.Custom, issue)
+		return "", false
+	}
+	if f, err := json.Number(normal).Float64(); err == nil && f < float64(lo) {
+		v.Addf(path, fault.TooSmall, "Number must be greater than or equal to %d", lo)
+		return "", false
+	}
+	return json.Number(normal), true
 }
 
 // keyIssue returns what is wrong with a custom field key, if anything.

@@ -274,6 +274,29 @@ func TestFunctions(t *testing.T) {
 		}
 	})
 
+	t.Run("update-order-notes", func(t *testing.T) {
+		r := fns["update-order-notes"].invoke(t, event(t, "update-order-notes", ids()...))
+		wantStatus(t, "update-order-notes", r, http.StatusOK)
+		var body struct {
+			Success bool   `json:"success"`
+			Message string `json:"message"`
+			OrderID string `json:"orderId"`
+		}
+		decode(t, "update-order-notes", r, &body)
+		if !body.Success || body.Message != "Order notes updated" || body.OrderID != orderID {
+			t.Errorf("update-order-notes: %s, want success for %s", r.Body, orderID)
+		}
+		// The effect, read back from the table.
+		o, err := store.GetOrder(ctx, placeholderTenant, orderID)
+		if err != nil || o.Notes != "Customer requested delivery after 2pm. Contact before arrival." || o.Status != order.Pending {
+			t.Errorf("stored after update-order-notes = %+v, %v, want the event's notes on the pending order", o, err)
+		}
+		r = fns["update-order-notes"].invoke(t, event(t, "update-order-notes", append(ids(), placeholderKey, otherTenantKey)...))
+		wantError(t, "update-order-notes with another tenant's key", r, http.StatusForbidden, "NO_TENANT_ACCESS")
+		r = fns["update-order-notes"].invoke(t, withBody(t, event(t, "update-order-notes", ids()...), `{"notes":null}`))
+		wantError(t, "update-order-notes with null notes", r, http.StatusBadRequest, "VALIDATION_ERROR")
+	})
+
 	t.Run("delete-customer with a pending order", func(t *testing.T) {
 		r := fns["delete-customer"].invoke(t, event(t, "delete-customer", ids()...))
 		wantError(t, "delete-customer", r, http.StatusConflict, "CUSTOMER_HAS_PENDING_ORDERS")

@@ -27,6 +27,8 @@ func routeRequest(rt httpapi.Route, cid, oid string) req {
 		r.body = `{"firstName":"Grace"}`
 	case "create-order":
 		r.body = orderBody("new@example.com")
+	case "update-order-notes":
+		r.body = `{"notes":"Call before delivery"}`
 	}
 	return r
 }
@@ -596,6 +598,7 @@ func TestScopesOfEachEndpoint(t *testing.T) {
 		{"GET", "/v1/orders/{orderId}", "orders:read"},
 		{"POST", "/v1/orders", "orders:write"},
 		{"POST", "/v1/orders/{orderId}/cancel", "orders:write"},
+		{"PATCH", "/v1/orders/{orderId}/notes", "orders:write"},
 	}
 	if len(tests) != len(httpapi.Routes) {
 		t.Errorf("%d endpoints here, %d routes: every route needs its scope from docs/api.md here", len(tests), len(httpapi.Routes))
@@ -613,6 +616,8 @@ func TestScopesOfEachEndpoint(t *testing.T) {
 					r.body = `{"firstName":"Grace"}`
 				case tt.method == "POST" && tt.path == "/v1/orders":
 					r.body = orderBody("p@example.com")
+				case tt.method == "PATCH":
+					r.body = `{"notes":"n"}`
 				}
 				got := e.do(r)
 				if held != tt.scope {

@@ -523,14 +523,15 @@ var (
 		"customerId": "string", "tenantId": "string", "email": "string", "firstName": "string", "lastName": "string",
 		"customerType": "string", "status": "string", "customFields": "object", "totalOrders": "number",
 		"totalDevicesRented": "number", "totalMonthlyRevenue": "number", "orderIds": "array", "rentalIds": "array",
-		"createdAt": "string", "updatedAt": "string", "version": "number",
+		"createdAt": "string", "updatedAt": "string", "createdBy": "string", "version": "number",
 	}
 	customerOptional = map[string]string{"company": "string", "phone": "string", "lastBillingAddress": "object", "lastShippingAddress": "object"}
 	orderFields      = map[string]string{
 		"orderId": "string", "tenantId": "string", "status": "string", "orderType": "string", "customer": "object",
-		"billingAddress": "object", "items": "array", "customFields": "object", "createdAt": "string", "updatedAt": "string",
+		"billingAddress": "object", "shippingAddress": "object", "items": "array", "rentalProgress": "object", "rentalIds": "array",
+		"customFields": "object", "createdAt": "string", "updatedAt": "string", "createdBy": "string",
 	}
-	orderOptional = map[string]string{"shippingAddress": "object", "notes": "string", "cancellationReason": "string"}
+	orderOptional = map[string]string{"notes": "string", "cancellationReason": "string", "extensionDetails": "object", "upgradeDetails": "object"}
 )
 
 // TestCustomerAndOrderFields checks the Customer and Order objects of docs/api.md on the wire, on a

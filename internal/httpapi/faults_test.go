@@ -52,6 +52,9 @@ func (f *fakeStore) ListOrders(context.Context, string, order.ListQuery) (order.
 func (f *fakeStore) CancelOrder(context.Context, string, string, string, order.Idempotency) (order.Order, bool, error) {
 	return order.Order{}, false, f.fail()
 }
+func (f *fakeStore) UpdateOrderNotes(context.Context, string, string, string) (order.Order, error) {
+	return order.Order{}, f.fail()
+}
 func (f *fakeStore) APIKey(_ context.Context, hash string) (auth.Key, error) {
 	if hash == auth.Hash(keyT1) {
 		return auth.Key{ID: "k1", Tenants: []string{"t1"}, Scopes: auth.AllScopes, Status: auth.StatusActive}, nil

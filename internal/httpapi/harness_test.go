@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -155,7 +156,62 @@ func serve(t *testing.T, h http.Handler, r req) resp {
 	if err := json.Unmarshal(w.Body.Bytes(), &out.body); err != nil {
 		t.Fatalf("%s %s: body %q is not a JSON object: %v", r.method, r.path, w.Body.String(), err)
 	}
+	if w.Code < 300 {
+		checkSuccessShape(t, hr, w.Body.Bytes())
+	}
 	return out
+}
+
+// successSchemas names, for each route, the file of internal/compat's schema of its success
+// body: FlexPortal's response, as narrowed by docs/api.md.
+var successSchemas = map[string]string{
+	"GET /v1/customers":           "list-customers",
+	"GET /v1/customers/{id}":      "get-customer",
+	"PUT /v1/customers/{id}":      "update-customer",
+	"DELETE /v1/customers/{id}":   "delete-customer",
+	"POST /v1/orders":             "create-order",
+	"GET /v1/orders":              "list-orders",
+	"GET /v1/orders/{id}":         "get-order",
+	"POST /v1/orders/{id}/cancel": "cancel-order",
+	"PATCH /v1/orders/{id}/notes": "update-order-notes",
+}
+
+var (
+	schemasMu sync.Mutex
+	schemas   = map[string]*jsonschema.Schema{}
+)
+
+// checkSuccessShape fails t unless body, a success response to r, is what FlexPortal's schema of
+// the route's response allows: every order and customer the API returns is checked, in every
+// test.
+func checkSuccessShape(t *testing.T, r *http.Request, body []byte) {
+	t.Helper()
+	segments := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	if len(segments) > 2 {
+		segments[2] = "{id}"
+	}
+	name := successSchemas[r.Method+" /"+strings.Join(segments, "/")]
+	if name == "" {
+		return
+	}
+	schemasMu.Lock()
+	sch, ok := schemas[name]
+	if !ok {
+		var err error
+		if sch, err = jsonschema.NewCompiler().Compile("../compat/testdata/schemas/" + name + ".json"); err != nil {
+			schemasMu.Unlock()
+			t.Fatalf("compile the %s schema: %v", name, err)
+		}
+		schemas[name] = sch
+	}
+	schemasMu.Unlock()
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("%s %s: body %s: %v", r.Method, r.URL.Path, body, err)
+	}
+	if err := sch.Validate(inst); err != nil {
+		t.Errorf("%s %s: body %s is not FlexPortal's %s response: %v", r.Method, r.URL.Path, body, name, err)
+	}
 }
 
 // errorSchema is FlexPortal's error body as internal/compat describes it, compiled once.
@@ -237,11 +293,16 @@ func (r resp) str(path ...string) string {
 	return s
 }
 
-// orderBody is a valid POST /v1/orders body for a customer with this email.
+// skus numbers the items of orderBody.
+var skus atomic.Int64
+
+// orderBody is a valid POST /v1/orders body for a customer with this email. Each call orders
+// another sku (SKU-1, SKU-2, ...), so that two of its bodies are two orders, never one order and
+// its natural-idempotency replay.
 func orderBody(email string) string {
 	return fmt.Sprintf(`{"customer":{"email":%q,"firstName":"Ada","lastName":"Lovelace"},`+
 		`"billingAddress":{"contactName":"Ada Lovelace","streetAddress":"1 Main St","city":"London","country":"GB"},`+
-		`"items":[{"sku":"SKU-1","quantity":1,"contractLength":12}]}`, email)
+		`"items":[{"sku":"SKU-%d","quantity":1,"contractLength":12}]}`, email, skus.Add(1))
 }
 
 // order creates an order (and its customer, if new) in tenant and returns orderId, customerId.

@@ -84,7 +84,7 @@ func TestLambdaEvents(t *testing.T) {
 	ids := strings.NewReplacer("cust_01JD5X9K3M4N5P6Q7R8S9T0V1W", body.Order.Customer.CustomerID,
 		"ord_01JD5XA2B3C4D5E6F7G8H9J0KM", body.OrderID)
 
-	for _, tt := range []struct {
+	tests := []struct {
 		name       string
 		wantStatus int
 	}{
@@ -93,9 +93,14 @@ func TestLambdaEvents(t *testing.T) {
 		{"list-customers", 200},
 		{"get-order", 200},
 		{"list-orders", 200},
+		{"update-order-notes", 200},
 		{"cancel-order", 200},
 		{"delete-customer", 200}, // after the cancel: no pending order left
-	} {
+	}
+	if len(tests) != len(httpapi.Routes)-1 {
+		t.Errorf("%d routes here besides create-order, %d in the table: every route's events file needs a line", len(tests), len(httpapi.Routes)-1)
+	}
+	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res := invoke(routes[tt.name], load(tt.name), ids)
 			if res.StatusCode != tt.wantStatus {

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/flexportal-compat/customers-api/internal/auth"
+	"github.com/flexportal-compat/customers-api/internal/customer"
 	"github.com/flexportal-compat/customers-api/internal/fault"
 )
 
@@ -24,6 +25,7 @@ type ctxKey int
 const (
 	requestIDKey ctxKey = iota
 	tenantKey
+	keyIDKey
 )
 
 // tenantOf returns the tenant the request was authenticated for. Handlers take the tenant only
@@ -31,6 +33,13 @@ const (
 func tenantOf(ctx context.Context) string {
 	t, _ := ctx.Value(tenantKey).(string)
 	return t
+}
+
+// createdBy is the createdBy of what the request makes: customer.CreatedByKey of the id of the
+// API key it was authenticated with (never the key itself).
+func createdBy(ctx context.Context) string {
+	id, _ := ctx.Value(keyIDKey).(string)
+	return customer.CreatedByKey(id)
 }
 
 func requestIDOf(ctx context.Context) string {
@@ -127,10 +136,14 @@ func (a *API) serve(rt Route) http.Handler {
 			// The route name, never the URL: query strings may hold emails.
 			logRequest(a.log, r, w, start, slog.String("route", rt.Name), slog.String("tenantId", tenant))
 		}()
-		var body []byte
-		tenant, err := a.authorize(r, rt.Scope)
+		var (
+			body  []byte
+			keyID string
+		)
+		tenant, keyID, err := a.authorize(r, rt.Scope)
 		if err == nil {
-			r = r.WithContext(context.WithValue(r.Context(), tenantKey, tenant))
+			ctx := context.WithValue(r.Context(), tenantKey, tenant)
+			r = r.WithContext(context.WithValue(ctx, keyIDKey, keyID))
 			body, err = readBody(r, rt.Method == http.MethodPut)
 		}
 		if err == nil {
@@ -145,36 +158,37 @@ func (a *API) serve(rt Route) http.Handler {
 	})
 }
 
-// authorize returns the tenant of an authenticated request allowed scope, checking in docs/api.md's
-// order: the key (401 AUTH_REQUIRED without one, INVALID_TOKEN for any other failure), the tenant
-// (403 NO_TENANT_ACCESS), the scope (403 INSUFFICIENT_PERMISSIONS).
-func (a *API) authorize(r *http.Request, scope auth.Scope) (string, error) {
+// authorize returns the tenant of an authenticated request allowed scope, and the id of the key
+// it was authenticated with, checking in docs/api.md's order: the key (401 AUTH_REQUIRED without one,
+// INVALID_TOKEN for any other failure), the tenant (403 NO_TENANT_ACCESS), the scope (403
+// INSUFFICIENT_PERMISSIONS).
+func (a *API) authorize(r *http.Request, scope auth.Scope) (tenant, keyID string, err error) {
 	authz := r.Header.Values("Authorization")
 	if len(authz) == 0 || len(authz) == 1 && strings.TrimSpace(authz[0]) == "" {
-		return "", auth.ErrAuthRequired // an empty header sends nothing either
+		return "", "", auth.ErrAuthRequired // an empty header sends nothing either
 	}
 	secret, ok := "", false
 	if len(authz) == 1 {
 		secret, ok = bearer(authz[0])
 	}
 	if !ok {
-		return "", auth.ErrMalformedToken
+		return "", "", auth.ErrMalformedToken
 	}
 	key, err := a.auth.Authenticate(r.Context(), secret)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	tenant, err := tenantID(r.Header.Values("Tenant-ID"))
+	tenant, err = tenantID(r.Header.Values("Tenant-ID"))
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	if !key.HasTenant(tenant) {
-		return "", auth.ErrNoTenantAccess
+		return "", "", auth.ErrNoTenantAccess
 	}
 	if !key.HasScope(scope) {
-		return "", auth.ErrInsufficientPermissions(scope)
+		return "", "", auth.ErrInsufficientPermissions(scope)
 	}
-	return tenant, nil
+	return tenant, key.ID, nil
 }
 
 // tenantID reads the Tenant-ID header's values: exactly one, a valid tenant id once trimmed. Any

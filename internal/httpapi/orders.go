@@ -19,6 +19,7 @@ type OrderStore interface {
 	GetOrder(ctx context.Context, tenant, id string) (order.Order, error)
 	ListOrders(ctx context.Context, tenant string, q order.ListQuery) (order.Page, error)
 	CancelOrder(ctx context.Context, tenant, id, reason string, idem order.Idempotency) (o order.Order, replayed bool, err error)
+	UpdateOrderNotes(ctx context.Context, tenant, id, notes string) (order.Order, error)
 }
 
 type createOrderResponse struct {
@@ -28,7 +29,8 @@ type createOrderResponse struct {
 	Order   order.Order `json:"order"`
 }
 
-type cancelOrderResponse struct {
+// orderResponse is the answer of cancel and notes: which order, no body of it.
+type orderResponse struct {
 	Success bool   `json:"success"`
 	Message string `json:"message"`
 	OrderID string `json:"orderId"`
@@ -43,17 +45,20 @@ type listOrdersResponse struct {
 }
 
 // createOrder is POST /v1/orders. A replay of an Idempotency-Key answers exactly as the first
-// request did: 201 and the same order.
+// request did: 201 and the same order; so does an identical order without a key within
+// order.DuplicateWindow of the first (natural idempotency), with the order as it is now. The order,
+// and the customer it creates, are created by the request's API key.
 func (a *API) createOrder(w http.ResponseWriter, r *http.Request, body []byte) error {
 	ctx, tenant := r.Context(), tenantOf(r.Context())
 	key, err := idempotencyKey(r.Header)
 	if err != nil {
 		return err
 	}
-	in, err := order.ParseInput(body)
+	in, err := order.ParseInput(body, handling(w, r))
 	if err != nil {
 		return err
 	}
+	in.CreatedBy = createdBy(ctx)
 	var idem order.Idempotency
 	if key != "" {
 		idem = order.Idempotency{Key: key, RequestHash: in.Hash()}
@@ -91,7 +96,7 @@ func (a *API) cancelOrder(w http.ResponseWriter, r *http.Request, body []byte) e
 	if err != nil {
 		return err
 	}
-	reason, err := order.ParseCancel(body)
+	reason, err := order.ParseCancel(body, handling(w, r))
 	if err != nil {
 		return err
 	}
@@ -106,7 +111,21 @@ func (a *API) cancelOrder(w http.ResponseWriter, r *http.Request, body []byte) e
 	if replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
-	writeJSON(w, http.StatusOK, cancelOrderResponse{Success: true, Message: "Order cancelled", OrderID: o.OrderID})
+	writeJSON(w, http.StatusOK, orderResponse{Success: true, Message: "Order cancelled", OrderID: o.OrderID})
+	return nil
+}
+
+// updateOrderNotes is PATCH /v1/orders/{orderId}/notes: the notes are replaced ("" removes them).
+func (a *API) updateOrderNotes(w http.ResponseWriter, r *http.Request, body []byte) error {
+	notes, err := order.ParseNotes(body, handling(w, r))
+	if err != nil {
+		return err
+	}
+	o, err := a.store.UpdateOrderNotes(r.Context(), tenantOf(r.Context()), r.PathValue("orderId"), notes)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, orderResponse{Success: true, Message: "Order notes updated", OrderID: o.OrderID})
 	return nil
 }
 

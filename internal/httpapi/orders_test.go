@@ -43,7 +43,7 @@ func TestCreateOrderResponse(t *testing.T) {
 func TestCancelOrder(t *testing.T) {
 	e := newEnv(t)
 	var ids []string
-	for range 3 {
+	for range 5 {
 		oid, _ := e.order(keyT1, "t1", "a@example.com")
 		ids = append(ids, oid)
 	}
@@ -58,7 +58,9 @@ func TestCancelOrder(t *testing.T) {
 		{"reason", req{method: "POST", path: "/v1/orders/" + ids[1] + "/cancel", body: `{"reason":"changed my mind"}`}, 200, ""},
 		{"empty object", req{method: "POST", path: "/v1/orders/" + ids[2] + "/cancel", body: `{}`}, 200, ""},
 		{"bad reason", req{method: "POST", path: "/v1/orders/" + ids[2] + "/cancel", body: `{"reason":"` + strings.Repeat("x", 1001) + `"}`}, 400, "VALIDATION_ERROR"},
-		{"unknown field", req{method: "POST", path: "/v1/orders/" + ids[2] + "/cancel", body: `{"why":"x"}`}, 400, "VALIDATION_ERROR"},
+		{"unknown field, strict", req{method: "POST", path: "/v1/orders/" + ids[3] + "/cancel", body: `{"why":"x"}`, header: http.Header{"Prefer": {"handling=strict"}}}, 400, "VALIDATION_ERROR"},
+		{"unknown field ignored", req{method: "POST", path: "/v1/orders/" + ids[3] + "/cancel", body: `{"why":"x"}`}, 200, ""},
+		{"empty reason is none", req{method: "POST", path: "/v1/orders/" + ids[4] + "/cancel", body: `{"reason":""}`}, 200, ""},
 		{"not JSON", req{method: "POST", path: "/v1/orders/" + ids[2] + "/cancel", body: `x`}, 400, "INVALID_REQUEST"},
 		{"missing", req{method: "POST", path: "/v1/orders/ord_missing/cancel", contentType: "-"}, 404, "NOT_FOUND"},
 	}
@@ -73,6 +75,9 @@ func TestCancelOrder(t *testing.T) {
 				}
 			}
 		})
+	}
+	if o := e.do(req{method: "GET", path: "/v1/orders/" + ids[4]}); o.str("status") != "cancelled" || o.body["cancellationReason"] != nil {
+		t.Errorf("order cancelled with an empty reason = %s, want cancelled without cancellationReason", o.Body)
 	}
 }
 
@@ -141,15 +146,16 @@ func TestIdempotency(t *testing.T) {
 		}
 		return e.do(r)
 	}
-	first := post("k-1", orderBody("a@example.com"))
+	body := orderBody("a@example.com")
+	first := post("k-1", body)
 	first.expect(t, http.StatusCreated, "")
-	replay := post("k-1", orderBody("a@example.com"))
+	replay := post("k-1", body)
 	replay.expect(t, http.StatusCreated, "")
 	if replay.Body.String() != first.Body.String() {
 		t.Errorf("replay body = %s, want the first %s", replay.Body, first.Body)
 	}
 	// Semantically equal bodies are the same request.
-	spaced := strings.ReplaceAll(orderBody("a@example.com"), `"firstName":"Ada"`, `"firstName": " Ada "`)
+	spaced := strings.ReplaceAll(body, `"firstName":"Ada"`, `"firstName": " Ada "`)
 	if again := post("k-1", spaced); again.Body.String() != first.Body.String() {
 		t.Errorf("replay with equivalent body = %s, want %s", again.Body, first.Body)
 	}
@@ -162,20 +168,19 @@ func TestIdempotency(t *testing.T) {
 	}
 	// The replay is the first response as it was, also once the order has changed.
 	e.do(req{method: "POST", path: "/v1/orders/" + first.str("orderId") + "/cancel"}).expect(t, http.StatusOK, "")
-	if again := post("k-1", orderBody("a@example.com")); again.Code != http.StatusCreated || again.Body.String() != first.Body.String() {
+	if again := post("k-1", body); again.Code != http.StatusCreated || again.Body.String() != first.Body.String() {
 		t.Errorf("replay after a cancel = %d %s, want 201 and the first response %s", again.Code, again.Body, first.Body)
 	}
 	// Keys are scoped to the tenant.
-	other := post("k-1", orderBody("a@example.com"), "t2")
+	other := post("k-1", body, "t2")
 	other.expect(t, http.StatusCreated, "")
 	if other.str("orderId") == first.str("orderId") {
 		t.Errorf("t2 got t1's order for the same Idempotency-Key")
 	}
-	// Without a key, each POST makes an order.
-	a := e.do(req{method: "POST", path: "/v1/orders", body: orderBody("a@example.com")})
-	b := e.do(req{method: "POST", path: "/v1/orders", body: orderBody("a@example.com")})
-	if a.str("orderId") == b.str("orderId") {
-		t.Errorf("two POSTs without Idempotency-Key made one order")
+	// Two keys are two orders, even of the same body.
+	a, b := post("k-a", body), post("k-b", body)
+	if a.Code != http.StatusCreated || b.Code != http.StatusCreated || a.str("orderId") == b.str("orderId") {
+		t.Errorf("the same body with two keys: %d %s, %d %s; want two orders", a.Code, a.str("orderId"), b.Code, b.str("orderId"))
 	}
 
 	for _, bad := range []string{"", strings.Repeat("k", 256), "ключ", "a\tb"} {
@@ -399,16 +404,22 @@ func TestOrderSnapshot(t *testing.T) {
 		t.Errorf("second order's customer = %v, want the record %v", got, wantSnapshot)
 	}
 	after := e.do(req{method: "GET", path: "/v1/customers/" + cid})
-	for _, k := range []string{"email", "firstName", "lastName", "company", "phone", "customerType", "status", "createdAt", "customFields", "lastShippingAddress"} {
+	for _, k := range []string{"email", "firstName", "lastName", "company", "phone", "customerType", "status", "createdAt", "createdBy", "customFields"} {
 		if !reflect.DeepEqual(after.body[k], before.body[k]) {
 			t.Errorf("customer %s after an order = %v, want unchanged %v", k, after.body[k], before.body[k])
 		}
 	}
+	// The second order, without a shipping address, ships to its billing address: the last
+	// address shipped to.
 	wantBilling := map[string]any{"contactName": "Bob", "streetAddress": "3 Rd", "city": "Paris", "country": "FR"}
 	wantIDs := []any{first.str("orderId"), second.str("orderId")}
-	if !reflect.DeepEqual(after.body["lastBillingAddress"], wantBilling) || after.body["totalOrders"] != 2.0 || !reflect.DeepEqual(after.body["orderIds"], wantIDs) {
-		t.Errorf("customer after a second order: lastBillingAddress %v totalOrders %v orderIds %v, want %v, 2, %v",
-			after.body["lastBillingAddress"], after.body["totalOrders"], after.body["orderIds"], wantBilling, wantIDs)
+	if !reflect.DeepEqual(after.body["lastBillingAddress"], wantBilling) || !reflect.DeepEqual(after.body["lastShippingAddress"], wantBilling) ||
+		after.body["totalOrders"] != 2.0 || !reflect.DeepEqual(after.body["orderIds"], wantIDs) {
+		t.Errorf("customer after a second order: lastBillingAddress %v lastShippingAddress %v totalOrders %v orderIds %v, want %v twice, 2, %v",
+			after.body["lastBillingAddress"], after.body["lastShippingAddress"], after.body["totalOrders"], after.body["orderIds"], wantBilling, wantIDs)
+	}
+	if got := second.body["order"].(map[string]any)["shippingAddress"]; !reflect.DeepEqual(got, wantBilling) {
+		t.Errorf("second order's shippingAddress = %v, want its billing address %v", got, wantBilling)
 	}
 
 	e.do(req{method: "PUT", path: "/v1/customers/" + cid, body: `{"email":"new@example.com","firstName":"Augusta","company":null,` +

@@ -7,7 +7,7 @@ import (
 	"github.com/flexportal-compat/customers-api/internal/customer"
 )
 
-// handling is the customer.Handling a request asks for with "Prefer: handling=strict" (API.md,
+// handling is the customer.Handling a request asks for with "Prefer: handling=strict" (docs/api.md,
 // Every request), for the parsers of its body. A strict request's response, success or error,
 // says so with "Preference-Applied: handling=strict" (RFC 7240 section 3), which handling sets
 // on w before the body is parsed. Anything else, "handling=lenient" included, is Lenient, the

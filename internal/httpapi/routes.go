@@ -42,6 +42,7 @@ var Routes = []Route{
 	{Name: "list-orders", Method: "GET", Pattern: "/v1/orders", Scope: auth.OrdersRead, Pages: true, handle: (*API).listOrders},
 	{Name: "get-order", Method: "GET", Pattern: "/v1/orders/{orderId}", Scope: auth.OrdersRead, handle: (*API).getOrder},
 	{Name: "cancel-order", Method: "POST", Pattern: "/v1/orders/{orderId}/cancel", Scope: auth.OrdersWrite, handle: (*API).cancelOrder},
+	{Name: "update-order-notes", Method: "PATCH", Pattern: "/v1/orders/{orderId}/notes", Scope: auth.OrdersWrite, handle: (*API).updateOrderNotes},
 }
 
 // RouteNamed returns the route of Routes called name.

@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// TestListSortParameters: sortBy and hasActiveRentals take API.md's values only; anything else,
+// TestListSortParameters: sortBy and hasActiveRentals take docs/api.md's values only; anything else,
 // an empty value or a repeated one is a 400 that names the parameter.
 func TestListSortParameters(t *testing.T) {
 	e := newEnv(t)

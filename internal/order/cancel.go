@@ -8,12 +8,13 @@ import (
 	"github.com/flexportal-compat/customers-api/internal/customer"
 )
 
-// Cancellable is nil when an order in status s can be cancelled (it is pending), and otherwise
-// the reason it cannot: ErrAlreadyCancelled for a cancelled order, ErrNotCancellable for any
-// other status. Both stores decide with it, so they cannot disagree.
+// Cancellable is nil when an order in status s can be cancelled (it is pending or confirmed: it
+// has no subscription yet), and otherwise the reason it cannot: ErrAlreadyCancelled for a
+// cancelled order, ErrNotCancellable for any other status (partial, fulfilled: it has or had
+// subscriptions). Both stores decide with it, so they cannot disagree.
 func Cancellable(s Status) error {
 	switch s {
-	case Pending:
+	case Pending, Confirmed:
 		return nil
 	case Cancelled:
 		return ErrAlreadyCancelled
@@ -32,6 +33,11 @@ func Cancel(o Order, reason string, now time.Time) Order {
 	o.UpdatedAt = customer.Timestamp(now)
 	return o
 }
+
+// CountsPending reports whether an order in status s is one of its customer's pending orders
+// (customer.Customer.PendingOrders, which DELETE's rule reads): only a pending one. Cancelling an
+// order settles it (Settle) only when it counted: a confirmed order had already left pending.
+func CountsPending(s Status) bool { return s == Pending }
 
 // Settle returns c with one pending order fewer: the bookkeeping of an order of c that leaves
 // pending (cancelled, or later fulfilled), which DELETE's rule reads. The count is internal, so

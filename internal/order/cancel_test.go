@@ -14,8 +14,8 @@ func TestCancellable(t *testing.T) {
 		want   error
 	}{
 		{order.Pending, nil},
+		{order.Confirmed, nil},
 		{order.Cancelled, order.ErrAlreadyCancelled},
-		{order.Confirmed, order.ErrNotCancellable},
 		{order.Partial, order.ErrNotCancellable},
 		{order.Fulfilled, order.ErrNotCancellable},
 		{"", order.ErrNotCancellable},
@@ -23,6 +23,14 @@ func TestCancellable(t *testing.T) {
 	for _, tt := range tests {
 		if got := order.Cancellable(tt.status); !errors.Is(got, tt.want) || (got == nil) != (tt.want == nil) {
 			t.Errorf("Cancellable(%q) = %v, want %v", tt.status, got, tt.want)
+		}
+	}
+}
+
+func TestCountsPending(t *testing.T) {
+	for _, st := range []order.Status{order.Pending, order.Confirmed, order.Partial, order.Fulfilled, order.Cancelled} {
+		if got, want := order.CountsPending(st), st == order.Pending; got != want {
+			t.Errorf("CountsPending(%s) = %v, want %v", st, got, want)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/flexportal-compat/customers-api/internal/customer"
 	"github.com/flexportal-compat/customers-api/internal/fault"
 )
 
@@ -49,11 +50,18 @@ func FuzzParseInput(f *testing.F) {
 		body(`"notes":"line 1\r\n\tline 2"`), body(`"notes":"a\u0000b"`), body(`"notes":" "`),
 		`{"customer":{"email":"Ann <a@b.c>","firstName":" ","lastName":1,"phone":"12"},"billingAddress":{},"items":[{},null,{"sku":"a","quantity":1.5,"contractLength":1e3}]}`,
 		`{"customer":{"email":"a@b.c","firstName":"A","lastName":"B","customerType":"business","company":"C"},"billingAddress":{"contactName":"A","streetAddress":"S","city":"C","country":"US"},"items":[{"sku":"x","quantity":1000,"contractLength":120}],"customFields":{"k":null}}`,
+		body(`"orderType":"extension"`, `"extensionDetails":{"originalOrderId":"ord_1","extensionMonths":6.0,"previousEndDate":"2026-01-01","newEndDate":"2026-07-01","reason":""}`),
+		body(`"orderType":"upgrade"`, `"upgradeDetails":{"previousDevice":"X","previousSerialNumber":"S","previousMonthlyAmount":49.90,"previousRentalId":"r","x":1}`),
+		body(`"unknown":1`, `"notes":""`),
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		in, err := ParseInput(body)
+		in, err := ParseInput(body, customer.Lenient)
+		// Strict parsing refuses more, never accepts more or reads anything differently.
+		if strictIn, strictErr := ParseInput(body, customer.Strict); strictErr == nil && (err != nil || !reflect.DeepEqual(strictIn, in)) {
+			t.Fatalf("ParseInput(%q, strict) = %+v, nil; lenient = %+v, %v", body, strictIn, in, err)
+		}
 		if err != nil {
 			checkParseError(t, body, err)
 			if !reflect.DeepEqual(in, Input{}) {
@@ -67,6 +75,14 @@ func FuzzParseInput(f *testing.F) {
 		if in.OrderType == "" || in.Customer.CustomerType == "" || in.CustomFields == nil {
 			t.Fatalf("ParseInput(%q) = %+v, want defaults filled in", body, in)
 		}
+		for _, it := range in.Items {
+			if it.ContractLength < 1 || it.ContractLength > MaxContractLength || it.Quantity < 1 || it.Quantity > MaxQuantity {
+				t.Fatalf("ParseInput(%q) item %+v, want quantity and contract length in range", body, it)
+			}
+		}
+		if (in.ExtensionDetails != nil) != (in.OrderType == Extension) || (in.UpgradeDetails != nil) != (in.OrderType == Upgrade) {
+			t.Fatalf("ParseInput(%q) = %+v, want the details of its order type and no other", body, in)
+		}
 		if n := utf8.RuneCountInString(in.Notes); n > MaxNotesLen || strings.TrimSpace(in.Notes) != in.Notes ||
 			strings.IndexFunc(in.Notes, textControl) >= 0 {
 			t.Fatalf("ParseInput(%q) notes = %q, want trimmed, at most %d characters, no control characters but tab, CR, LF", body, in.Notes, MaxNotesLen)
@@ -76,7 +92,7 @@ func FuzzParseInput(f *testing.F) {
 		if err != nil {
 			t.Fatalf("json.Marshal(%+v) error = %v", in, err)
 		}
-		again, err := ParseInput(b)
+		again, err := ParseInput(b, customer.Strict)
 		if err != nil {
 			t.Fatalf("ParseInput(%q) = %+v, but its encoding %s fails: %v", body, in, b, err)
 		}
@@ -94,7 +110,10 @@ func FuzzParseCancel(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		reason, err := ParseCancel(body)
+		reason, err := ParseCancel(body, customer.Lenient)
+		if strict, strictErr := ParseCancel(body, customer.Strict); strictErr == nil && (err != nil || strict != reason) {
+			t.Fatalf("ParseCancel(%q, strict) = %q, nil; lenient = %q, %v", body, strict, reason, err)
+		}
 		if err != nil {
 			checkParseError(t, body, err)
 			if reason != "" {
@@ -104,6 +123,28 @@ func FuzzParseCancel(f *testing.F) {
 		}
 		if utf8.RuneCountInString(reason) > MaxReasonLen || strings.TrimSpace(reason) != reason || strings.IndexFunc(reason, textControl) >= 0 {
 			t.Fatalf("ParseCancel(%q) = %q, want trimmed, at most %d characters, no control characters but tab, CR, LF", body, reason, MaxReasonLen)
+		}
+	})
+}
+
+func FuzzParseNotes(f *testing.F) {
+	for _, s := range []string{``, `{}`, `{"notes":""}`, `{"notes":" x "}`, `{"notes":null}`, `{"notes":1,"x":2}`, `{"notes":"a\r\n\tb"}`, `{"notes":"\u001b"}`, `[]`, `{"notes":"a","notes":"b"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		notes, err := ParseNotes(body, customer.Lenient)
+		if strict, strictErr := ParseNotes(body, customer.Strict); strictErr == nil && (err != nil || strict != notes) {
+			t.Fatalf("ParseNotes(%q, strict) = %q, nil; lenient = %q, %v", body, strict, notes, err)
+		}
+		if err != nil {
+			checkParseError(t, body, err)
+			if notes != "" {
+				t.Fatalf("ParseNotes(%q) = %q with an error, want \"\"", body, notes)
+			}
+			return
+		}
+		if utf8.RuneCountInString(notes) > MaxNotesLen || strings.TrimSpace(notes) != notes || strings.IndexFunc(notes, textControl) >= 0 {
+			t.Fatalf("ParseNotes(%q) = %q, want trimmed, at most %d characters, no control characters but tab, CR, LF", body, notes, MaxNotesLen)
 		}
 	})
 }

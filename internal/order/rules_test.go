@@ -72,8 +72,8 @@ func TestRecord(t *testing.T) {
 	kept := customer.Address{ContactName: "Old", StreetAddress: "1 Old St", City: "Leeds", Country: "GB"}
 	ids := make([]string, 1, 4) // spare capacity: Record must not write into the caller's array
 	ids[0] = "ord_1"
-	c := customer.Customer{CustomerID: "c", FirstName: "Ada", TotalOrders: 1, OrderIDs: ids, PendingOrders: 0, Version: 3, LastShippingAddress: &kept}
-	in := order.Input{BillingAddress: customer.Address{ContactName: "New", StreetAddress: "2 New St", City: "York", Country: "GB"}}
+	c := customer.Customer{CustomerID: "c", FirstName: "Ada", TotalOrders: 1, OrderIDs: ids, PendingOrders: 0, Version: 3, LastShippingAddress: &kept, CreatedBy: "apikey:first"}
+	in := order.Input{BillingAddress: customer.Address{ContactName: "New", StreetAddress: "2 New St", City: "York", Country: "GB"}, CreatedBy: "apikey:second"}
 	got := order.Record(c, in, "ord_2", now)
 	if got.TotalOrders != 2 || got.PendingOrders != 1 || got.Version != 4 || got.UpdatedAt != customer.Timestamp(now) ||
 		!slices.Equal(got.OrderIDs, []string{"ord_1", "ord_2"}) || got.FirstName != "Ada" {
@@ -82,8 +82,12 @@ func TestRecord(t *testing.T) {
 	if got.LastBillingAddress == nil || *got.LastBillingAddress != in.BillingAddress {
 		t.Errorf("Record: lastBillingAddress = %v, want the order's %v", got.LastBillingAddress, in.BillingAddress)
 	}
-	if got.LastShippingAddress != &kept {
-		t.Errorf("Record without a shipping address: lastShippingAddress = %v, want the one kept", got.LastShippingAddress)
+	// The order ships to its billing address, which so becomes the last one shipped to.
+	if got.LastShippingAddress == nil || *got.LastShippingAddress != in.BillingAddress || got.LastShippingAddress == got.LastBillingAddress {
+		t.Errorf("Record without a shipping address: lastShippingAddress = %v, want a copy of the billing address %v", got.LastShippingAddress, in.BillingAddress)
+	}
+	if got.CreatedBy != c.CreatedBy {
+		t.Errorf("Record: createdBy = %q, want the customer's %q", got.CreatedBy, c.CreatedBy)
 	}
 	if len(c.OrderIDs) != 1 || ids[:2][1] != "" {
 		t.Errorf("Record changed the caller's order ids: %v", ids[:2])

@@ -2,7 +2,7 @@ package order
 
 import "github.com/flexportal-compat/customers-api/internal/customer"
 
-// Sort is the order of an order list (API.md: sortBy).
+// Sort is the order of an order list (docs/api.md: sortBy).
 type Sort string
 
 // Order list orders. ByOrderID is the same order as ByCreatedAt: order ids are time-ordered.

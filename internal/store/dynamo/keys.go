@@ -95,6 +95,7 @@ const (
 	prefixEmail       = "EMAIL#"
 	prefixOrder       = "ORDER#"
 	prefixIdempotency = "IDEMPOTENCY#"
+	prefixFingerprint = "FINGERPRINT#"
 	prefixAPIKey      = "APIKEY#"
 	prefixAPIKeyID    = "APIKEYID#"
 	skAPIKey          = "APIKEY"
@@ -189,6 +190,12 @@ func orderIndexKeys(o order.Order, at string) map[string]string {
 
 func idempotencyKey(tenant, k string) map[string]types.AttributeValue {
 	return key(tenantPK(tenant), prefixIdempotency+k)
+}
+
+// fingerprintKey is the item that names the latest order of an order fingerprint
+// (order.Input.Fingerprint) in the tenant, which natural idempotency answers with.
+func fingerprintKey(tenant, fingerprint string) map[string]types.AttributeValue {
+	return key(tenantPK(tenant), prefixFingerprint+fingerprint)
 }
 
 // apiKeyKey is the item authentication reads: by the hash of the secret, never the secret.

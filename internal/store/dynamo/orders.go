@@ -39,11 +39,13 @@ func (r idempotencyRecord) expires() time.Time {
 }
 
 // CreateOrder finds the customer by email or creates it, and writes the order, the customer
-// change (or the new customer and its email reservation) and the idempotency record in one
-// transaction, so nothing is ever half-written. A lost race re-reads and tries again, within
-// s.Retry; a retry with a key first reads the idempotency record, since the race it lost is most
-// often to the first request with the same key, whose order it then replays without a
-// transaction that would only fail on the record (and hold the customer meanwhile).
+// change (or the new customer and its email reservation), the idempotency record and the
+// fingerprint item (natural idempotency, natural.go) in one transaction, so nothing is ever
+// half-written. A lost race re-reads and tries again, within s.Retry; a retry with a key first
+// reads the idempotency record, since the race it lost is most often to the first request with
+// the same key, whose order it then replays without a transaction that would only fail on the
+// record (and hold the customer meanwhile); a retry without one reads the fingerprint item for
+// the same reason. A first attempt reads only the email reservation and the customer.
 //
 // When the budget runs out, the answer is order.ErrIdempotencyInUse only if the last attempt lost
 // on the idempotency record itself (a conflict on it, or its condition failing while the record
@@ -51,12 +53,18 @@ func (r idempotencyRecord) expires() time.Time {
 // race is contention, fault.Unavailable.
 func (s *Store) CreateOrder(ctx context.Context, tenant string, in order.Input, idem order.Idempotency) (order.Order, bool, error) {
 	r := s.retrier(ctx)
+	fingerprint := in.Fingerprint()
 	for {
-		o, replayed, err := s.createOrder(ctx, tenant, in, idem, r.attempts > 0)
+		o, replayed, err := s.createOrder(ctx, tenant, in, idem, fingerprint, r.attempts > 0)
 		if !errors.Is(err, errRace) {
 			return o, replayed, err
 		}
-		busy := r.retry("create order")
+		var busy error
+		if errors.Is(err, errFingerprintRace) {
+			busy = r.retryNow("create order") // the attempt lost to no one: it read what to write on
+		} else {
+			busy = r.retry("create order")
+		}
 		if busy == nil {
 			continue
 		}
@@ -74,13 +82,28 @@ func (s *Store) CreateOrder(ctx context.Context, tenant string, in order.Input, 
 // errKeyRace is the errRace of an attempt that lost on the idempotency record.
 var errKeyRace = fmt.Errorf("%w: on the idempotency record", errRace)
 
+// errFingerprintRace is the errRace of an attempt whose fingerprint condition failed on an order
+// that cannot answer the request (cancelled, or expired since): the next attempt reads the item
+// and may replace it.
+var errFingerprintRace = fmt.Errorf("%w: on the fingerprint record", errRace)
+
 // createOrder is one attempt of CreateOrder (again: not the first); errRace means "read again"
-// (errKeyRace: the race was on the idempotency record).
-func (s *Store) createOrder(ctx context.Context, tenant string, in order.Input, idem order.Idempotency, again bool) (order.Order, bool, error) {
+// (errKeyRace: the race was on the idempotency record; errFingerprintRace: on the fingerprint
+// item).
+func (s *Store) createOrder(ctx context.Context, tenant string, in order.Input, idem order.Idempotency, fingerprint string, again bool) (order.Order, bool, error) {
 	if again && idem.Key != "" {
 		if o, found, err := s.replay(ctx, tenant, idem, nil); err != nil || found {
 			return o, found, err
 		}
+	}
+	// pinned is the order the fingerprint item named when read, which this attempt may replace.
+	var pinned string
+	if again && idem.Key == "" {
+		o, found, pin, err := s.duplicate(ctx, tenant, fingerprint, idem, nil)
+		if err != nil || found {
+			return o, found, err
+		}
+		pinned = pin
 	}
 	now := s.now()
 	custID, err := s.reservedBy(ctx, tenant, in.Customer.Email)
@@ -99,7 +122,7 @@ func (s *Store) createOrder(ctx context.Context, tenant string, in order.Input, 
 			return order.Order{}, false, fmt.Errorf("dynamo: create order: customer of reserved email: %w", err)
 		}
 		if err := order.CheckCustomer(cur); err != nil {
-			return s.refuseInactive(ctx, tenant, idem, err)
+			return s.refuseInactive(ctx, tenant, fingerprint, idem, err)
 		}
 		snap = order.SnapshotOf(cur)
 		update, err := s.recordOrder(tenant, cur, orderID, in, now)
@@ -142,6 +165,12 @@ func (s *Store) createOrder(ctx context.Context, tenant string, in order.Input, 
 		writes = append(writes, types.TransactWriteItem{Put: put})
 		idemAt = len(writes) - 1
 	}
+	fp, err := s.fingerprintPut(tenant, fingerprint, idem, o, pinned, now)
+	if err != nil {
+		return order.Order{}, false, err
+	}
+	writes = append(writes, types.TransactWriteItem{Put: fp})
+	fpAt := len(writes) - 1
 
 	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
 	if err == nil {
@@ -163,6 +192,14 @@ func (s *Store) createOrder(ctx context.Context, tenant string, in order.Input, 
 		// Another request is writing this key right now.
 		return order.Order{}, false, errKeyRace
 	}
+	if reason(reasons, fpAt) == codeConditionFailed {
+		// An order of the same fingerprint that may still answer: answer with it, if it does.
+		o, found, _, err := s.duplicate(ctx, tenant, fingerprint, idem, reasons[fpAt].Item)
+		if err != nil || found {
+			return o, found, err
+		}
+		return order.Order{}, false, errFingerprintRace
+	}
 	if custID != "" && reason(reasons, 0) == codeConditionFailed {
 		if old, err := decodeCustomer(reasons[0].Item); err == nil {
 			if err := order.CheckCustomer(old); err != nil {
@@ -178,10 +215,17 @@ func (s *Store) createOrder(ctx context.Context, tenant string, in order.Input, 
 }
 
 // refuseInactive answers an order that order.CheckCustomer refused with refusal, unless the
-// request is the replay of an order made before the customer was deactivated.
-func (s *Store) refuseInactive(ctx context.Context, tenant string, idem order.Idempotency, refusal error) (order.Order, bool, error) {
+// request is the replay of an order made before the customer was deactivated: by its key, or,
+// without one, as a duplicate of it (order.Duplicate), as the embedded store decides before it
+// looks at the customer.
+func (s *Store) refuseInactive(ctx context.Context, tenant, fingerprint string, idem order.Idempotency, refusal error) (order.Order, bool, error) {
 	if idem.Key != "" {
 		o, found, err := s.replay(ctx, tenant, idem, nil)
+		if err != nil || found {
+			return o, found, err
+		}
+	} else {
+		o, found, _, err := s.duplicate(ctx, tenant, fingerprint, idem, nil)
 		if err != nil || found {
 			return o, found, err
 		}
@@ -195,7 +239,8 @@ func (s *Store) refuseInactive(ctx context.Context, tenant string, idem order.Id
 // then commute instead of making each other retry, and the snapshot is still exactly the customer
 // as it stood when the order was written. Like every write of a customer it also sets the GSI2
 // keys (of the active partition, which its condition requires), so the status index is kept in
-// step by whatever write touches the customer last.
+// step by whatever write touches the customer last. The last addresses are order.Record's: the
+// shipping one is where the order ships (in.Shipping()).
 func (s *Store) recordOrder(tenant string, cur customer.Customer, orderID string, in order.Input, now time.Time) (*types.Update, error) {
 	upd := expression.Set(expression.Name("lastBillingAddress"), expression.Value(in.BillingAddress)).
 		Set(expression.Name("updatedAt"), expression.Value(customer.Timestamp(now))).
@@ -207,9 +252,7 @@ func (s *Store) recordOrder(tenant string, cur customer.Customer, orderID string
 		Add(expression.Name("totalOrders"), expression.Value(1)).
 		Add(expression.Name("pendingOrders"), expression.Value(1)).
 		Add(expression.Name("version"), expression.Value(1))
-	if in.ShippingAddress != nil {
-		upd = upd.Set(expression.Name("lastShippingAddress"), expression.Value(*in.ShippingAddress))
-	}
+	upd = upd.Set(expression.Name("lastShippingAddress"), expression.Value(in.Shipping()))
 	same := func(name, v string) expression.ConditionBuilder {
 		if v == "" {
 			return expression.Name(name).AttributeNotExists()
@@ -353,12 +396,14 @@ func decodeCancelled(item map[string]types.AttributeValue) (order.Order, order.C
 	return o, order.CancelMark{Key: m.Key, RequestHash: m.RequestHash}, nil
 }
 
-// CancelOrder cancels a pending order: it reads the order (for its customer and, when it is
-// cancelled already, the mark of the request that did it), then one transaction sets it cancelled
-// with idem's mark, on condition it is still pending, and takes it off the customer's pending
-// count, which DeactivateCustomer checks. A retry of the cancelling request is answered from the
-// read (or, when it lost the race, from the ALL_OLD item) and writes nothing. A transaction
-// conflict reads again and retries within s.Retry.
+// CancelOrder cancels an order that order.Cancellable allows (pending or confirmed): it reads the
+// order (for its status and customer and, when it is cancelled already, the mark of the request
+// that did it), then one transaction sets it cancelled with idem's mark, on condition it still
+// has the status read, and, when that status counted (order.CountsPending), takes it off the
+// customer's pending count, which DeactivateCustomer checks. A retry of the cancelling request is
+// answered from the read (or, when it lost the race, from the ALL_OLD item) and writes nothing. A
+// transaction conflict, or a status that changed to another cancellable one, reads again and
+// retries within s.Retry.
 func (s *Store) CancelOrder(ctx context.Context, tenant, id, reasonText string, idem order.Idempotency) (order.Order, bool, error) {
 	r := s.retrier(ctx)
 	for {
@@ -407,6 +452,7 @@ func (s *Store) cancelOrder(ctx context.Context, tenant, id, reasonText string, 
 		return o, true, nil
 	}
 	now := s.now()
+	from := o.Status
 	o = order.Cancel(o, reasonText, now)
 	upd := expression.Set(expression.Name("status"), expression.Value(string(o.Status))).
 		Set(expression.Name("updatedAt"), expression.Value(o.UpdatedAt))
@@ -418,36 +464,39 @@ func (s *Store) cancelOrder(ctx context.Context, tenant, id, reasonText string, 
 			Set(expression.Name("cancelHash"), expression.Value(idem.RequestHash))
 	}
 	upd = setIndexKeys(upd, orderIndexKeys(o, customer.Stamp(now))) // a new status and updatedAt
+	// Pinned to the status read: whether the customer's count moves depends on it.
 	orderExpr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(
-		expression.Name("status").Equal(expression.Value(string(order.Pending)))).Build()
+		expression.Name("status").Equal(expression.Value(string(from)))).Build()
 	if err != nil {
 		return order.Order{}, false, fmt.Errorf("dynamo: cancel order %s: build: %w", id, err)
 	}
-	custExpr, err := expression.NewBuilder().
-		WithUpdate(expression.Add(expression.Name("pendingOrders"), expression.Value(-1))).
-		WithCondition(expression.Name(AttrPK).AttributeExists()).Build()
-	if err != nil {
-		return order.Order{}, false, fmt.Errorf("dynamo: cancel order %s: build: %w", id, err)
-	}
-	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{Update: &types.Update{
-			TableName:                           aws.String(s.table),
-			Key:                                 orderKey(tenant, id),
-			UpdateExpression:                    orderExpr.Update(),
-			ConditionExpression:                 orderExpr.Condition(),
-			ExpressionAttributeNames:            orderExpr.Names(),
-			ExpressionAttributeValues:           orderExpr.Values(),
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		}},
-		{Update: &types.Update{
+	writes := []types.TransactWriteItem{{Update: &types.Update{
+		TableName:                           aws.String(s.table),
+		Key:                                 orderKey(tenant, id),
+		UpdateExpression:                    orderExpr.Update(),
+		ConditionExpression:                 orderExpr.Condition(),
+		ExpressionAttributeNames:            orderExpr.Names(),
+		ExpressionAttributeValues:           orderExpr.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}}}
+	if order.CountsPending(from) {
+		custExpr, err := expression.NewBuilder().
+			WithUpdate(expression.Add(expression.Name("pendingOrders"), expression.Value(-1))).
+			WithCondition(expression.Name(AttrPK).AttributeExists()).Build()
+		if err != nil {
+			return order.Order{}, false, fmt.Errorf("dynamo: cancel order %s: build: %w", id, err)
+		}
+		writes = append(writes, types.TransactWriteItem{Update: &types.Update{
 			TableName:                 aws.String(s.table),
 			Key:                       customerKey(tenant, o.Customer.CustomerID),
 			UpdateExpression:          custExpr.Update(),
 			ConditionExpression:       custExpr.Condition(),
 			ExpressionAttributeNames:  custExpr.Names(),
 			ExpressionAttributeValues: custExpr.Values(),
-		}},
-	}})
+		}})
+	}
+	// One transaction either way, so a cancel is one kind of write whatever the status.
+	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
 	if err == nil {
 		return o, false, nil
 	}
@@ -469,6 +518,8 @@ func (s *Store) cancelOrder(ctx context.Context, tenant, id, reasonText string, 
 		} else if replayed {
 			return old, true, nil
 		}
+		// Still cancellable, in another status than read (pending became confirmed): read again.
+		return order.Order{}, false, errRace
 	}
 	if cancelledBy(reasons, codeConflict) {
 		return order.Order{}, false, errRace

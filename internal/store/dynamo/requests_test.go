@@ -119,7 +119,7 @@ func storedCustomer() customer.Customer {
 		Company: "Engines", CustomerType: customer.Individual, Status: customer.Active,
 		CustomFields: map[string]any{"old": "x", "n": json.Number("1.50")},
 		OrderIDs:     []string{}, RentalIDs: []string{},
-		CreatedAt: "2024-01-01T00:00:00.000Z", UpdatedAt: "2024-01-01T00:00:00.000Z", Version: 3,
+		CreatedAt: "2024-01-01T00:00:00.000Z", UpdatedAt: "2024-01-01T00:00:00.000Z", CreatedBy: "apikey:key_1", Version: 3,
 	}
 }
 
@@ -1317,7 +1317,9 @@ func orderItem(t *testing.T, o order.Order, mark order.CancelMark) map[string]ty
 // hash on the order; its retry is the read alone, also when it lost the race to the first.
 func TestCancelWithKey(t *testing.T) {
 	pending := order.Order{OrderID: "ord_1", TenantID: "t1", Status: order.Pending, Customer: order.Snapshot{CustomerID: "cust_1"},
-		Items: []order.Item{}, CustomFields: map[string]any{}, CreatedAt: "2024-05-06T07:00:00.000Z", UpdatedAt: "2024-05-06T07:00:00.000Z"}
+		Items: []order.Line{}, CustomFields: map[string]any{}, CreatedAt: "2024-05-06T07:00:00.000Z", UpdatedAt: "2024-05-06T07:00:00.000Z",
+		CreatedBy: "apikey:key_1"}
+	pending = pending.Normalized() // as the store writes orders
 	done := pending
 	done.Status, done.CancellationReason, done.UpdatedAt = order.Cancelled, "why", customer.Timestamp(fixedNow)
 	idem := order.Idempotency{Key: "k1", RequestHash: order.CancelHash("why")}

@@ -2,6 +2,7 @@ package dynamo_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"reflect"
@@ -316,6 +317,8 @@ func testRequestCounts(t *testing.T, b *backend) {
 	ctx := context.Background()
 	c := newCustomer(t, st, "t1", "count@example.com")
 	counter.take()
+	second := orderInput("first@example.com")
+	second.Items[0].SKU = "LAPTOP-2" // another order of the same customer
 
 	steps := []struct {
 		name string
@@ -358,6 +361,32 @@ func testRequestCounts(t *testing.T, b *backend) {
 			}
 			return err
 		}, map[string]int{"Query": 1}},
+		// Natural idempotency adds no read to an order: it is a write of the transaction.
+		{"order for a new customer", func() error {
+			_, replayed, err := st.CreateOrder(ctx, "t1", orderInput("first@example.com"), order.Idempotency{})
+			if err == nil && replayed {
+				err = errors.New("replayed, want a new order")
+			}
+			return err
+		}, map[string]int{"GetItem": 1, "TransactWriteItems": 1}},
+		{"order for an existing customer", func() error {
+			_, replayed, err := st.CreateOrder(ctx, "t1", second, order.Idempotency{})
+			if err == nil && replayed {
+				err = errors.New("replayed, want a new order")
+			}
+			return err
+		}, map[string]int{"GetItem": 2, "TransactWriteItems": 1}},
+		{"identical order (natural idempotency)", func() error {
+			_, replayed, err := st.CreateOrder(ctx, "t1", second, order.Idempotency{})
+			if err == nil && !replayed {
+				err = errors.New("a new order, want the first replayed")
+			}
+			return err
+		}, map[string]int{"GetItem": 3, "TransactWriteItems": 1}}, // the failed transaction, then the order it names
+		{"notes", func() error {
+			_, err := st.UpdateOrderNotes(ctx, "t1", c.OrderIDs[0], "Call first")
+			return err
+		}, map[string]int{"UpdateItem": 1}},
 	}
 	for _, step := range steps {
 		if err := step.do(); err != nil {

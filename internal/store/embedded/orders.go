@@ -28,10 +28,12 @@ func customerOrderKey(customerID, orderID string) string { return customerID + "
 // bucket the transaction created, so a replay writes nothing.
 var errReplayed = errors.New("replayed")
 
-// CreateOrder finds the customer by email (by customer.EmailKey) or creates it, and writes the order,
-// the customer change, the email reservation of a new customer and the idempotency record in one
-// transaction. replayed is true when idem matched an unexpired earlier request with the same body:
-// its order is returned and nothing is written.
+// CreateOrder finds the customer by email (by customer.EmailKey) or creates it, and writes the
+// order, the customer change, the email reservation of a new customer, the idempotency record and
+// the order as its fingerprint's latest in one transaction. replayed is true when idem matched an
+// unexpired earlier request with the same body, or when, without a key, the latest order of the
+// same fingerprint is one order.Duplicate answers with: that order is returned (the first as it
+// was, the latest as it is) and nothing is written.
 // Errors: customer.ErrInactive, order.ErrIdempotencyReused.
 func (s *Store) CreateOrder(ctx context.Context, tenant string, in order.Input, idem order.Idempotency) (order.Order, bool, error) {
 	if err := ctx.Err(); err != nil {
@@ -59,6 +61,18 @@ func (s *Store) CreateOrder(ctx context.Context, tenant string, in order.Input, 
 					o = rec.Order
 					return errReplayed
 				}
+			}
+		}
+		fingerprint := in.Fingerprint()
+		if latest := tb.latest.Get([]byte(fingerprint)); latest != nil {
+			var first orderRecord
+			ok, err := get(tb.orders, string(latest), &first)
+			if err != nil {
+				return err
+			}
+			if ok && order.Duplicate(first.Order, idem, now) {
+				o = first.Order
+				return errReplayed
 			}
 		}
 
@@ -102,7 +116,9 @@ func (s *Store) CreateOrder(ctx context.Context, tenant string, in order.Input, 
 				return err
 			}
 		}
-		return nil
+		// Orders made with a key are the latest of their fingerprint too: a later identical order
+		// without one finds it, as it would find any order.
+		return tb.latest.Put([]byte(fingerprint), []byte(orderID))
 	})
 	if errors.Is(err, errReplayed) {
 		return o, true, nil
@@ -169,7 +185,8 @@ func putOrder(tb tenantBuckets, r orderRecord, at string) error {
 	return put(tb.orders, r.OrderID, r)
 }
 
-// CancelOrder cancels a pending order, recording reason and idem's mark, and takes it off its
+// CancelOrder cancels an order that order.Cancellable allows (pending or confirmed), recording
+// reason and idem's mark, and, when it was pending (order.CountsPending), takes it off its
 // customer's count of pending orders in the same transaction. A retry of the cancelling request
 // (order.ReplayCancel) returns the order with replayed = true and writes nothing.
 // Errors: order.ErrNotFound, order.ErrIdempotencyReused, order.ErrAlreadyCancelled,
@@ -202,10 +219,14 @@ func (s *Store) CancelOrder(ctx context.Context, tenant, id, reason string, idem
 		if err := order.Cancellable(r.Status); err != nil {
 			return err
 		}
+		settles := order.CountsPending(r.Status)
 		r.Order = order.Cancel(r.Order, reason, now)
 		r.CancelKey, r.CancelHash = idem.Key, idem.RequestHash
 		if err := putOrder(tb, r, s.stamp()); err != nil {
 			return err
+		}
+		if !settles {
+			return nil
 		}
 		c, ok, err := getCustomer(tb, r.Customer.CustomerID)
 		if err != nil {
@@ -220,4 +241,32 @@ func (s *Store) CancelOrder(ctx context.Context, tenant, id, reason string, idem
 		return order.Order{}, false, fmt.Errorf("embedded: cancel order %s: %w", id, err)
 	}
 	return r.Order, replayed, nil
+}
+
+// UpdateOrderNotes replaces the order's notes (order.SetNotes; "" removes them) and returns the
+// order as stored. Errors: order.ErrNotFound.
+func (s *Store) UpdateOrderNotes(ctx context.Context, tenant, id, notes string) (order.Order, error) {
+	if err := ctx.Err(); err != nil {
+		return order.Order{}, fmt.Errorf("embedded: update notes of order %s: %w", id, err)
+	}
+	var r orderRecord
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		tb, ok := readTenant(tx, tenant)
+		if !ok {
+			return order.ErrNotFound
+		}
+		ok, err := get(tb.orders, id, &r)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return order.ErrNotFound
+		}
+		r.Order = order.SetNotes(r.Order, notes, s.now())
+		return putOrder(tb, r, s.stamp()) // its updatedAt moved: so does its place in the lists by it
+	})
+	if err != nil {
+		return order.Order{}, fmt.Errorf("embedded: update notes of order %s: %w", id, err)
+	}
+	return r.Order, nil
 }

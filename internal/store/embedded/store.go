@@ -1,6 +1,7 @@
 // Package embedded is the store for local runs: one bbolt file, no server. It keeps the same data
 // as the DynamoDB store in a layout that mirrors the table's (per tenant: customers by id, email
-// reservations, orders by id, orders by customer, idempotency records; API keys by hash), and
+// reservations, orders by id, orders by customer, idempotency records, the latest order of each
+// order fingerprint; API keys by hash), and
 // behaves the same way: both pass the contract suite of package storetest.
 //
 // Every write is one bbolt read-write transaction. bbolt runs those one at a time, so each
@@ -36,6 +37,7 @@ var (
 	bucketOrders      = []byte("orders")             // orderId → order
 	bucketByCustomer  = []byte("orders_by_customer") // customerId + "#" + orderId → nothing
 	bucketIdempotency = []byte("idempotency")        // Idempotency-Key → idempotency record
+	bucketLatest      = []byte("latest_orders")      // order.Fingerprint → the latest order made with it
 
 	// The list indexes (lists.go): index name, partition and position → nothing.
 	bucketCustomerIndex = []byte("customer_index")
@@ -48,7 +50,7 @@ var (
 )
 
 var tenantBucketNames = [][]byte{bucketCustomers, bucketEmails, bucketOrders, bucketByCustomer, bucketIdempotency,
-	bucketCustomerIndex, bucketOrderIndex}
+	bucketLatest, bucketCustomerIndex, bucketOrderIndex}
 
 // lockTimeout is how long Open waits for another process to release the file: long enough for a
 // restart, short enough that a second server on the same file fails clearly instead of hanging.
@@ -122,10 +124,11 @@ func (s *Store) now() time.Time {
 // stamp is the customer.Stamp of a write now.
 func (s *Store) stamp() string { return customer.Stamp(s.now()) }
 
-// tenantBuckets are one tenant's buckets within a transaction.
+// tenantBuckets are one tenant's buckets within a transaction. In a read-only transaction on a
+// file made before a bucket existed, that bucket is nil (get treats it as empty).
 type tenantBuckets struct {
-	customers, emails, orders, byCustomer, idempotency *bolt.Bucket
-	customerIndex, orderIndex                          *bolt.Bucket
+	customers, emails, orders, byCustomer, idempotency, latest *bolt.Bucket
+	customerIndex, orderIndex                                  *bolt.Bucket
 }
 
 // readTenant returns the tenant's buckets, or false when the tenant has never been written to.
@@ -143,6 +146,7 @@ func readTenant(tx *bolt.Tx, tenant string) (tenantBuckets, bool) {
 		orders:        t.Bucket(bucketOrders),
 		byCustomer:    t.Bucket(bucketByCustomer),
 		idempotency:   t.Bucket(bucketIdempotency),
+		latest:        t.Bucket(bucketLatest),
 		customerIndex: t.Bucket(bucketCustomerIndex),
 		orderIndex:    t.Bucket(bucketOrderIndex),
 	}, true

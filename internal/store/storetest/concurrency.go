@@ -27,6 +27,9 @@ var concurrencyTests = []test{
 	{name: "OrdersAndUpdates", fn: testConcurrentOrdersAndUpdates},
 	{name: "DeactivateVersusOrder", fn: testConcurrentDeactivateOrder},
 	{name: "EmailChangeVersusNewCustomer", fn: testConcurrentEmailChangeOrder},
+	// natural.go: identical orders without a key make one order.
+	{name: "NaturalIdempotencyExistingCustomer", fn: func(t *testing.T, s Store) { testNaturalConcurrent(t, s, true) }},
+	{name: "NaturalIdempotencyNewCustomer", fn: func(t *testing.T, s Store) { testNaturalConcurrent(t, s, false) }},
 }
 
 // unavailable reports whether err is the store giving up on a race: fault.Unavailable, a 503.

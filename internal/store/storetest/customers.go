@@ -53,11 +53,16 @@ func testCreateOrderNewCustomer(t *testing.T, s Store) {
 		OrderType:       order.Upgrade,
 		BillingAddress:  billingAddr(),
 		ShippingAddress: &ship,
-		Items:           []order.Item{{SKU: "LAPTOP-14", Quantity: 2, ContractLength: 12}, {SKU: "PHONE-X", Quantity: 1, ContractLength: 24}},
+		Items:           linesOf([]order.Item{in.Items[0], {SKU: "PHONE-X", Quantity: 1, ContractLength: 24}}),
+		RentalProgress:  order.RentalProgress{TotalDevices: 3},
+		RentalIDs:       []string{},
 		CustomFields:    map[string]any{"po": "PO-1", "seats": json.Number("3"), "gift": true, "budget": json.Number("12345678901234567890.5")},
 		Notes:           "Leave at reception",
-		CreatedAt:       o.CreatedAt,
-		UpdatedAt:       o.CreatedAt,
+		UpgradeDetails: &order.UpgradeDetails{PreviousDevice: "Phone 9", PreviousSerialNumber: "SN-1",
+			PreviousMonthlyAmount: json.Number("19.95"), PreviousRentalID: "rent_1", UpgradeReason: "Cracked screen"},
+		CreatedAt: o.CreatedAt,
+		UpdatedAt: o.CreatedAt,
+		CreatedBy: creator,
 	}
 	sameOrder(t, "CreateOrder", o, wantOrder)
 	sameOrder(t, "GetOrder", getOrder(t, s, tenantA, o.OrderID), wantOrder)
@@ -83,6 +88,7 @@ func testCreateOrderNewCustomer(t *testing.T, s Store) {
 		RentalIDs:           []string{},
 		CreatedAt:           c.CreatedAt,
 		UpdatedAt:           c.CreatedAt,
+		CreatedBy:           creator,
 		Version:             1,
 		PendingOrders:       c.PendingOrders,
 	}
@@ -90,32 +96,49 @@ func testCreateOrderNewCustomer(t *testing.T, s Store) {
 }
 
 // testCreateOrderMinimal: a body without the optional fields makes an individual customer
-// without company, phone or shipping address.
+// without company or phone; the order ships to the billing address, which so becomes the
+// customer's last shipping address too.
 func testCreateOrderMinimal(t *testing.T, s Store) {
 	in := newInput("min@example.com")
 	o := createOrder(t, s, tenantA, in)
-	if o.ShippingAddress != nil {
-		t.Errorf("order shippingAddress = %+v, want none", *o.ShippingAddress)
-	}
-	c := getCustomer(t, s, tenantA, o.Customer.CustomerID)
 	bill := billingAddr()
+	wantOrder := order.Order{
+		OrderID:         o.OrderID,
+		TenantID:        tenantA,
+		Status:          order.Pending,
+		OrderType:       order.Standard,
+		Customer:        o.Customer,
+		BillingAddress:  bill,
+		ShippingAddress: &bill,
+		Items:           linesOf(in.Items),
+		RentalProgress:  order.RentalProgress{TotalDevices: 2},
+		RentalIDs:       []string{},
+		CustomFields:    map[string]any{},
+		CreatedAt:       o.CreatedAt,
+		UpdatedAt:       o.CreatedAt,
+		CreatedBy:       creator,
+	}
+	sameOrder(t, "CreateOrder", o, wantOrder)
+	c := getCustomer(t, s, tenantA, o.Customer.CustomerID)
 	want := customer.Customer{
-		CustomerID:         o.Customer.CustomerID,
-		TenantID:           tenantA,
-		Email:              "min@example.com",
-		FirstName:          "Ada",
-		LastName:           "Lovelace",
-		CustomerType:       customer.Individual,
-		Status:             customer.Active,
-		LastBillingAddress: &bill,
-		CustomFields:       map[string]any{},
-		TotalOrders:        1,
-		OrderIDs:           []string{o.OrderID},
-		RentalIDs:          []string{},
-		CreatedAt:          c.CreatedAt,
-		UpdatedAt:          c.CreatedAt,
-		Version:            1,
-		PendingOrders:      c.PendingOrders,
+		CustomerID:          o.Customer.CustomerID,
+		TenantID:            tenantA,
+		Email:               "min@example.com",
+		FirstName:           "Ada",
+		LastName:            "Lovelace",
+		CustomerType:        customer.Individual,
+		Status:              customer.Active,
+		LastBillingAddress:  &bill,
+		LastShippingAddress: &bill,
+		CustomFields:        map[string]any{},
+		TotalOrders:         1,
+		OrderIDs:            []string{o.OrderID},
+		RentalIDs:           []string{},
+		CreatedAt:           c.CreatedAt,
+		UpdatedAt:           c.CreatedAt,
+		CreatedBy:           creator,
+		Version:             1,
+		PendingOrders:       c.PendingOrders,
 	}
 	sameCustomer(t, "GetCustomer", c, want)
 	sameOrder(t, "GetOrder", getOrder(t, s, tenantA, o.OrderID), o)
@@ -125,7 +148,8 @@ func testCreateOrderMinimal(t *testing.T, s Store) {
 }
 
 // testCreateOrderExistingCustomer: a second order for the same email, in any letter case, finds
-// the customer, changes only its last addresses and order counters, and snapshots the record.
+// the customer, changes only its last addresses and order counters (not who created it: that
+// was the first order's key), and snapshots the record.
 func testCreateOrderExistingCustomer(t *testing.T, s Store) {
 	in1 := newInput("Grace@Example.com")
 	in1.Customer.FirstName, in1.Customer.LastName = "Grace", "Hopper"
@@ -142,6 +166,7 @@ func testCreateOrderExistingCustomer(t *testing.T, s Store) {
 	in2.BillingAddress = plainAddr("Berlin")
 	ship2 := plainAddr("Hamburg")
 	in2.ShippingAddress = &ship2
+	in2.CreatedBy = "apikey:key_another"
 	tick()
 	second := createOrder(t, s, tenantA, in2)
 	if second.OrderID == first.OrderID {
@@ -154,6 +179,9 @@ func testCreateOrderExistingCustomer(t *testing.T, s Store) {
 		t.Errorf("second order addresses = %+v / %+v, want the body's %+v / %+v", second.BillingAddress, second.ShippingAddress, in2.BillingAddress, ship2)
 	}
 	sameOrder(t, "GetOrder(second)", getOrder(t, s, tenantA, second.OrderID), second)
+	if second.CreatedBy != "apikey:key_another" || first.CreatedBy != creator {
+		t.Errorf("createdBy of the orders = %q, %q; want each its own request's %q, %q", first.CreatedBy, second.CreatedBy, creator, "apikey:key_another")
+	}
 
 	c2 := getCustomer(t, s, tenantA, c1.CustomerID)
 	want := c1
@@ -174,23 +202,28 @@ func testCreateOrderExistingCustomer(t *testing.T, s Store) {
 		t.Errorf("ListCustomers after two orders of one email = %v, want 1 customer", customerIDs(got))
 	}
 
-	// An order without a shipping address has none, and leaves the customer's last one as it was.
+	// An order without a shipping address ships to its billing address, which becomes the
+	// customer's last shipping address too.
 	in3 := newInput("GRACE@example.com")
 	in3.BillingAddress = plainAddr("Vienna")
 	third := createOrder(t, s, tenantA, in3)
-	if third.ShippingAddress != nil {
-		t.Errorf("third order shippingAddress = %+v, want none", *third.ShippingAddress)
+	bill3 := plainAddr("Vienna")
+	if third.ShippingAddress == nil || *third.ShippingAddress != bill3 {
+		t.Errorf("third order shippingAddress = %+v, want the billing address %+v", third.ShippingAddress, bill3)
 	}
 	c3 := getCustomer(t, s, tenantA, c1.CustomerID)
 	want = c2
-	bill3 := plainAddr("Vienna")
 	want.LastBillingAddress = &bill3
+	want.LastShippingAddress = &bill3
 	want.TotalOrders = 3
 	want.OrderIDs = []string{first.OrderID, second.OrderID, third.OrderID}
 	want.Version = 3
 	want.UpdatedAt = c3.UpdatedAt
 	want.PendingOrders = c3.PendingOrders
 	sameCustomer(t, "customer after an order without a shipping address", c3, want)
+	if c3.CreatedBy != creator {
+		t.Errorf("createdBy of the customer after three orders = %q, want its first order's %q", c3.CreatedBy, creator)
+	}
 }
 
 // testSnapshotFollowsUpdates: the next order snapshots the customer as updated; orders already

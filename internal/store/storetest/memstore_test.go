@@ -44,6 +44,7 @@ type memStore struct {
 	orders    map[string]order.Order       // tenant + "/" + orderId
 	idem      map[string]idemRecord        // tenant + "/" + key
 	marks     map[string]order.CancelMark  // tenant + "/" + orderId of a cancelled order
+	latest    map[string]string            // tenant + "/" + order fingerprint → orderId
 	keys      map[string]auth.Key          // hash
 	// stamps are when each record's position in each sort last changed (tenant + "/" + id →
 	// sort → timestamp): a page after the first shows only records stamped no later than the
@@ -76,6 +77,7 @@ func newMemStore() *memStore {
 		orders:    map[string]order.Order{},
 		idem:      map[string]idemRecord{},
 		marks:     map[string]order.CancelMark{},
+		latest:    map[string]string{},
 		keys:      map[string]auth.Key{},
 		stamps:    map[string]map[string]string{},
 	}
@@ -153,6 +155,10 @@ func copyCustomer(c customer.Customer) customer.Customer {
 
 func copyOrder(o order.Order) order.Order {
 	o.Items = slices.Clone(o.Items)
+	for i := range o.Items {
+		o.Items[i].RentalIDs = slices.Clone(o.Items[i].RentalIDs)
+	}
+	o.RentalIDs = slices.Clone(o.RentalIDs)
 	o.CustomFields = maps.Clone(o.CustomFields)
 	if o.ShippingAddress != nil {
 		o.ShippingAddress = ptr(*o.ShippingAddress)
@@ -298,6 +304,10 @@ func (m *memStore) CreateOrder(ctx context.Context, tenant string, in order.Inpu
 		}
 	}
 	now := m.now()
+	fingerprint := k(tenant, in.Fingerprint())
+	if id, ok := m.latest[fingerprint]; ok && order.Duplicate(m.orders[k(tenant, id)], idem, now) {
+		return copyOrder(m.orders[k(tenant, id)]), true, nil
+	}
 	var c customer.Customer
 	orderID := order.NewID(now)
 	if id, ok := m.emails[k(tenant, customer.EmailKey(in.Customer.Email))]; ok {
@@ -316,6 +326,7 @@ func (m *memStore) CreateOrder(ctx context.Context, tenant string, in order.Inpu
 	if idem.Key != "" {
 		m.idem[k(tenant, idem.Key)] = idemRecord{hash: idem.RequestHash, order: copyOrder(o), expires: order.Expires(now)}
 	}
+	m.latest[fingerprint] = o.OrderID
 	return copyOrder(o), false, nil
 }
 
@@ -382,13 +393,30 @@ func (m *memStore) CancelOrder(ctx context.Context, tenant, id, reason string, i
 	if err := order.Cancellable(o.Status); err != nil {
 		return order.Order{}, false, fmt.Errorf("mem: cancel order %s: %w", id, err)
 	}
+	settles := order.CountsPending(o.Status)
 	o = order.Cancel(o, reason, now)
 	m.putOrder(k(tenant, id), o)
 	m.marks[k(tenant, id)] = order.MarkOf(idem)
-	c := m.customers[k(tenant, o.Customer.CustomerID)]
-	c = order.Settle(c)
-	m.putCustomer(k(tenant, c.CustomerID), c)
+	if settles {
+		c := m.customers[k(tenant, o.Customer.CustomerID)]
+		m.putCustomer(k(tenant, c.CustomerID), order.Settle(c))
+	}
 	return copyOrder(o), false, nil
+}
+
+func (m *memStore) UpdateOrderNotes(ctx context.Context, tenant, id, notes string) (order.Order, error) {
+	if err := ctx.Err(); err != nil {
+		return order.Order{}, fmt.Errorf("mem: UpdateOrderNotes: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	o, ok := m.orders[k(tenant, id)]
+	if !ok {
+		return order.Order{}, fmt.Errorf("mem: update notes of order %s: %w", id, order.ErrNotFound)
+	}
+	o = order.SetNotes(o, notes, m.now())
+	m.putOrder(k(tenant, id), o)
+	return copyOrder(o), nil
 }
 
 func (m *memStore) APIKey(ctx context.Context, hash string) (auth.Key, error) {

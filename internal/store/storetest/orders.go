@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 var cancelTests = []test{
 	{name: "Pending", fn: testCancel},
 	{name: "NoReason", fn: testCancelNoReason},
+	{name: "Confirmed", fn: testCancelConfirmed},
 	{name: "NotCancellable", fn: testCancelNotCancellable},
 	{name: "IdempotencyKey", fn: testCancelIdempotent},
 	{name: "ConcurrentRetries", fn: testCancelRetriesConcurrent},
@@ -61,14 +63,51 @@ func testCancelNoReason(t *testing.T, s Store) {
 	}
 }
 
-// testCancelNotCancellable: an order that left pending other than by a cancel (confirmed,
-// partial or fulfilled) cannot be cancelled, with a key or without, and nothing changes.
+// testCancelConfirmed: a confirmed order (no subscription yet) can be cancelled too; since it no
+// longer counted as pending, its customer's pending orders stay as they are.
+func testCancelConfirmed(t *testing.T, s Store) {
+	setter, ok := s.(OrderStatusSetter)
+	if !ok {
+		t.Skip("the store under test has no SetOrderStatus (OrderStatusSetter): no order can be confirmed")
+	}
+	o := createOrder(t, s, tenantA, newInput("confirmed@example.com"))
+	other := createOrder(t, s, tenantA, newInput("confirmed@example.com"))
+	setter.SetOrderStatus(t, tenantA, o.OrderID, order.Confirmed)
+	before := getOrder(t, s, tenantA, o.OrderID)
+	c := getCustomer(t, s, tenantA, o.Customer.CustomerID)
+	tick()
+	got, replayed, err := cancelWith(t, s, o.OrderID, "No longer needed", "cancel-confirmed")
+	if err != nil || replayed {
+		t.Fatalf("CancelOrder(confirmed) = replayed %v, error %v; want false, nil", replayed, err)
+	}
+	want := before
+	want.Status = order.Cancelled
+	want.CancellationReason = "No longer needed"
+	want.UpdatedAt = got.UpdatedAt
+	sameOrder(t, "CancelOrder(confirmed)", got, want)
+	sameOrder(t, "GetOrder after CancelOrder(confirmed)", getOrder(t, s, tenantA, o.OrderID), got)
+	// The pending count is the one the confirmation left: cancelling a confirmed order is not
+	// the end of a pending one.
+	unchanged(t, s, tenantA, c)
+	if _, _, err := cancelWith(t, s, o.OrderID, "No longer needed", "cancel-confirmed"); err != nil {
+		t.Errorf("retry of the cancel of a confirmed order error = %v, want a replay", err)
+	}
+	_, _, err = s.CancelOrder(t.Context(), tenantA, o.OrderID, "", order.Idempotency{})
+	wantErr(t, "CancelOrder of the cancelled, once confirmed, order", err, order.ErrAlreadyCancelled)
+	cancelOrder(t, s, tenantA, other.OrderID)
+	if n := getCustomer(t, s, tenantA, c.CustomerID).PendingOrders; n != c.PendingOrders-1 {
+		t.Errorf("pending orders after cancelling the pending one = %d, want %d", n, c.PendingOrders-1)
+	}
+}
+
+// testCancelNotCancellable: an order that has or had subscriptions (partial or fulfilled)
+// cannot be cancelled, with a key or without, and nothing changes.
 func testCancelNotCancellable(t *testing.T, s Store) {
 	setter, ok := s.(OrderStatusSetter)
 	if !ok {
 		t.Skip("the store under test has no SetOrderStatus (OrderStatusSetter): no order can leave pending but by a cancel")
 	}
-	for _, st := range []order.Status{order.Confirmed, order.Partial, order.Fulfilled} {
+	for _, st := range []order.Status{order.Partial, order.Fulfilled} {
 		o := createOrder(t, s, tenantA, newInput(string(st)+"@example.com"))
 		setter.SetOrderStatus(t, tenantA, o.OrderID, st)
 		before := getOrder(t, s, tenantA, o.OrderID)
@@ -287,19 +326,106 @@ func testIdempotencyTenants(t *testing.T, s Store) {
 	}
 }
 
-// testNoKey: without a key, identical requests are distinct orders.
+// testNoKey: without a key, an identical request (natural idempotency, order.Duplicate) is the
+// first order again and writes nothing; a client that means two identical orders sends two keys.
 func testNoKey(t *testing.T, s Store) {
 	in := newInput("nokey@example.com")
 	o1 := createOrder(t, s, tenantA, in)
-	o2 := createOrder(t, s, tenantA, in)
-	if o1.OrderID == o2.OrderID {
-		t.Fatalf("two orders without a key share id %s", o1.OrderID)
-	}
 	c := getCustomer(t, s, tenantA, o1.Customer.CustomerID)
-	if c.TotalOrders != 2 {
-		t.Errorf("totalOrders = %d, want 2", c.TotalOrders)
+	o2, replayed, err := s.CreateOrder(t.Context(), tenantA, in, order.Idempotency{})
+	if err != nil || !replayed || o2.OrderID != o1.OrderID {
+		t.Fatalf("identical CreateOrder without a key = %s, replayed %v, error %v; want %s, true, nil", o2.OrderID, replayed, err, o1.OrderID)
 	}
-	sameIDs(t, "orderIds", c.OrderIDs, []string{o1.OrderID, o2.OrderID})
+	sameOrder(t, "the identical request's order", o2, o1)
+	unchanged(t, s, tenantA, c)
+	sameIDs(t, "orders", orderIDs(listOrders(t, s, tenantA, order.ListQuery{Limit: 10})), []string{o1.OrderID})
+
+	var ids []string
+	for _, key := range []string{"first", "second"} {
+		o, replayed, err := s.CreateOrder(t.Context(), tenantA, in, order.Idempotency{Key: key, RequestHash: in.Hash()})
+		if err != nil || replayed {
+			t.Fatalf("identical CreateOrder with key %s = replayed %v, error %v; want a new order", key, replayed, err)
+		}
+		ids = append(ids, o.OrderID)
+	}
+	c = getCustomer(t, s, tenantA, c.CustomerID)
+	if c.TotalOrders != 3 {
+		t.Errorf("totalOrders = %d, want 3", c.TotalOrders)
+	}
+	sameIDs(t, "orderIds", c.OrderIDs, append([]string{o1.OrderID}, ids...))
+}
+
+var notesTests = []test{
+	{name: "Replace", fn: testNotes},
+	{name: "AnyStatus", fn: testNotesAnyStatus},
+	{name: "MovesInTheUpdatedAtList", fn: testNotesUpdatedAtList},
+}
+
+// testNotesUpdatedAtList: a notes change moves updatedAt, so the order moves to the end of the
+// list by updatedAt (its index key moves with it), and nowhere in the others.
+func testNotesUpdatedAtList(t *testing.T, s Store) {
+	var ids []string
+	for range 3 {
+		ids = append(ids, createOrder(t, s, tenantA, newInput("sorted.notes@example.com")).OrderID)
+		tick()
+	}
+	if _, err := s.UpdateOrderNotes(t.Context(), tenantA, ids[0], "Now the latest"); err != nil {
+		t.Fatal(err)
+	}
+	byUpdate := []string{ids[1], ids[2], ids[0]}
+	eventually(t, func() error {
+		got := orderIDs(listOrders(t, s, tenantA, order.ListQuery{Limit: 2, SortBy: order.ByUpdatedAt}))
+		if !slices.Equal(got, byUpdate) {
+			return fmt.Errorf("ListOrders(sortBy updatedAt) after a notes change = %v, want %v", got, byUpdate)
+		}
+		if got := orderIDs(listOrders(t, s, tenantA, order.ListQuery{Limit: 2, SortBy: order.ByUpdatedAt, Desc: true})); !slices.Equal(got, reversed(byUpdate)) {
+			return fmt.Errorf("ListOrders(sortBy updatedAt, desc) after a notes change = %v, want %v", got, reversed(byUpdate))
+		}
+		if got := orderIDs(listOrders(t, s, tenantA, order.ListQuery{Limit: 2})); !slices.Equal(got, ids) {
+			return fmt.Errorf("ListOrders(createdAt) after a notes change = %v, want %v", got, ids)
+		}
+		return nil
+	})
+}
+
+// testNotes: notes are replaced whole (not appended), "" removes them, updatedAt moves, and
+// nothing else of the order or its customer changes.
+func testNotes(t *testing.T, s Store) {
+	o := createOrder(t, s, tenantA, fullInput("notes@example.com"))
+	c := getCustomer(t, s, tenantA, o.Customer.CustomerID)
+	prev := o
+	for _, notes := range []string{"Deliver after 2pm.\nCall first.", "Replaced", ""} {
+		tick()
+		got, err := s.UpdateOrderNotes(t.Context(), tenantA, o.OrderID, notes)
+		if err != nil {
+			t.Fatalf("UpdateOrderNotes(%q) error = %v, want nil", notes, err)
+		}
+		want := prev
+		want.Notes = notes
+		want.UpdatedAt = got.UpdatedAt
+		sameOrder(t, fmt.Sprintf("UpdateOrderNotes(%q)", notes), got, want)
+		checkTimestamp(t, "updatedAt after UpdateOrderNotes", got.UpdatedAt)
+		if got.UpdatedAt <= prev.UpdatedAt {
+			t.Errorf("updatedAt after UpdateOrderNotes(%q) = %s, want later than %s", notes, got.UpdatedAt, prev.UpdatedAt)
+		}
+		sameOrder(t, "GetOrder after UpdateOrderNotes", getOrder(t, s, tenantA, o.OrderID), got)
+		unchanged(t, s, tenantA, c)
+		prev = got
+	}
+	_, err := s.UpdateOrderNotes(t.Context(), tenantA, order.NewID(time.Now()), "x")
+	wantErr(t, "UpdateOrderNotes(unknown)", err, order.ErrNotFound)
+	_, err = s.UpdateOrderNotes(t.Context(), tenantB, o.OrderID, "x")
+	wantErr(t, "UpdateOrderNotes(another tenant's order)", err, order.ErrNotFound)
+	sameOrder(t, "order after refused notes updates", getOrder(t, s, tenantA, o.OrderID), prev)
+}
+
+// testNotesAnyStatus: a cancelled order takes notes too, and stays cancelled.
+func testNotesAnyStatus(t *testing.T, s Store) {
+	o := cancelOrder(t, s, tenantA, createOrder(t, s, tenantA, newInput("late.notes@example.com")).OrderID)
+	got, err := s.UpdateOrderNotes(t.Context(), tenantA, o.OrderID, "Refund sent")
+	if err != nil || got.Status != order.Cancelled || got.Notes != "Refund sent" {
+		t.Errorf("UpdateOrderNotes(cancelled order) = status %q notes %q, %v; want cancelled, Refund sent, nil", got.Status, got.Notes, err)
+	}
 }
 
 var listOrderTests = []test{

@@ -34,22 +34,31 @@ type Store interface {
 	// ListCustomers returns one page in creation order (q.Desc: newest first).
 	ListCustomers(ctx context.Context, tenant string, q customer.ListQuery) (customer.Page, error)
 
-	// CreateOrder finds the customer by email (by customer.EmailKey) or creates it, and writes the
-	// order, the customer change and the idempotency record atomically. replayed is true when
-	// idem matched an earlier request: the first order is returned and nothing is written.
+	// CreateOrder finds the customer by email (by customer.EmailKey) or creates it (created by
+	// in.CreatedBy), and writes the order (order.New), the customer change (order.Record), the
+	// idempotency record and the order as the latest of its in.Fingerprint() atomically, so that
+	// racing requests decide against each other's writes. replayed is true when idem matched an
+	// earlier request (order.ReplayCreate: the first order is returned as it was), or when the
+	// latest order of the fingerprint, as it is now, is one order.Duplicate answers with (natural
+	// idempotency: it is returned as it is now); nothing is written then.
 	// Errors: customer.ErrInactive, order.ErrIdempotencyReused, order.ErrIdempotencyInUse.
 	CreateOrder(ctx context.Context, tenant string, in order.Input, idem order.Idempotency) (o order.Order, replayed bool, err error)
 	// GetOrder returns the order, or order.ErrNotFound.
 	GetOrder(ctx context.Context, tenant, id string) (order.Order, error)
 	// ListOrders returns one page of orders in creation order (q.Desc: newest first).
 	ListOrders(ctx context.Context, tenant string, q order.ListQuery) (order.Page, error)
-	// CancelOrder cancels a pending order, recording reason, and keeps idem (the zero value: no
-	// Idempotency-Key; RequestHash is order.CancelHash of the reason) with it as an
-	// order.CancelMark. A request that order.ReplayCancel finds to be the cancelling one again
-	// returns the order as stored with replayed = true, and writes nothing.
+	// CancelOrder cancels an order that order.Cancellable allows (pending or confirmed), recording
+	// reason, and keeps idem (the zero value: no Idempotency-Key; RequestHash is order.CancelHash
+	// of the reason) with it as an order.CancelMark; the customer has one pending order fewer
+	// when the order was one (order.CountsPending). A request that order.ReplayCancel finds to be
+	// the cancelling one again returns the order as stored with replayed = true, and writes
+	// nothing.
 	// Errors: order.ErrNotFound, order.ErrIdempotencyReused (same key, other reason),
 	// order.ErrAlreadyCancelled, order.ErrNotCancellable.
 	CancelOrder(ctx context.Context, tenant, id, reason string, idem order.Idempotency) (o order.Order, replayed bool, err error)
+	// UpdateOrderNotes replaces the notes of the order, in any status ("" removes them), with a
+	// new updatedAt (order.SetNotes), and returns the order as stored. Errors: order.ErrNotFound.
+	UpdateOrderNotes(ctx context.Context, tenant, id, notes string) (order.Order, error)
 
 	// APIKey returns the key whose secret hashes to hash, or auth.ErrKeyNotFound.
 	APIKey(ctx context.Context, hash string) (auth.Key, error)

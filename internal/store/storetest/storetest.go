@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,7 +39,9 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) Store, opts
 		{"EmailKeyMigration", emailKeyMigrationTests},
 		{"Deactivate", deactivateTests},
 		{"CancelOrder", cancelTests},
+		{"OrderNotes", notesTests},
 		{"Idempotency", idempotencyTests},
+		{"NaturalIdempotency", naturalTests},
 		{"ListCustomers", listCustomerTests},
 		{"ListOrders", listOrderTests},
 		{"Sorts", sortTests},
@@ -154,8 +157,17 @@ func plainAddr(city string) customer.Address {
 	return customer.Address{ContactName: "Receiving", StreetAddress: "5 Main Street", City: city, Country: "DE"}
 }
 
+// creator is the createdBy of every order body of the suite: the HTTP layer sets it from the
+// request's API key.
+const creator = "apikey:key_storetest"
+
+// skus numbers the items of newInput, so that no two of its bodies are the same order.
+var skus atomic.Int64
+
 // newInput returns a valid, defaulted order body for a customer with email, as the HTTP layer
-// hands it to a store.
+// hands it to a store. Each call orders another sku (LAPTOP-14-1, LAPTOP-14-2, ...), so that
+// orders made from two calls are two orders, not one and its natural-idempotency replay (the
+// tests of that rule make their identical bodies by using one Input twice).
 func newInput(email string) order.Input {
 	return order.Input{
 		Customer: order.NewCustomer{
@@ -165,10 +177,20 @@ func newInput(email string) order.Input {
 			CustomerType: customer.Individual,
 		},
 		BillingAddress: billingAddr(),
-		Items:          []order.Item{{SKU: "LAPTOP-14", Quantity: 2, ContractLength: 12}},
+		Items:          []order.Item{{SKU: fmt.Sprintf("LAPTOP-14-%d", skus.Add(1)), Quantity: 2, ContractLength: 12}},
 		OrderType:      order.Standard,
 		CustomFields:   map[string]any{},
+		CreatedBy:      creator,
 	}
+}
+
+// linesOf is what an order keeps of items: each a line without subscriptions.
+func linesOf(items []order.Item) []order.Line {
+	lines := make([]order.Line, len(items))
+	for i, it := range items {
+		lines[i] = order.Line{Item: it, RentalIDs: []string{}, RentalStatus: order.LinePending}
+	}
+	return lines
 }
 
 // fullInput is newInput with every optional field of the body set.
@@ -181,6 +203,8 @@ func fullInput(email string) order.Input {
 	in.ShippingAddress = &ship
 	in.Items = append(in.Items, order.Item{SKU: "PHONE-X", Quantity: 1, ContractLength: 24})
 	in.OrderType = order.Upgrade
+	in.UpgradeDetails = &order.UpgradeDetails{PreviousDevice: "Phone 9", PreviousSerialNumber: "SN-1",
+		PreviousMonthlyAmount: json.Number("19.95"), PreviousRentalID: "rent_1", UpgradeReason: "Cracked screen"}
 	in.CustomFields = map[string]any{"po": "PO-1", "seats": json.Number("3"), "gift": true, "budget": json.Number("12345678901234567890.5")}
 	in.Notes = "Leave at reception"
 	return in

@@ -225,6 +225,35 @@ var writePaths = []writePath{
 		},
 	},
 	{
+		// Without a key: the transaction also holds the fingerprint item of natural idempotency.
+		name: "CreateOrderWithoutKey", op: conflictmodel.OpTransactWriteItems,
+		seed: func(t *testing.T, s *dynamo.Store) seeded { return seedOrder(t, s, "ada@example.com") },
+		call: func(ctx context.Context, s *dynamo.Store, _ seeded) error {
+			in := orderInput("ada@example.com")
+			in.Items[0].Quantity = 2 // not the seed's order again
+			_, _, err := s.CreateOrder(ctx, tenant, in, order.Idempotency{})
+			return err
+		},
+		check: func(t *testing.T, s *dynamo.Store, d seeded) {
+			if got := mustCustomer(t, s, d.customer.CustomerID); got.TotalOrders != 2 || len(got.OrderIDs) != 2 {
+				t.Errorf("after the second order: totalOrders %d orderIds %v, want 2 and 2", got.TotalOrders, got.OrderIDs)
+			}
+		},
+	},
+	{
+		name: "UpdateOrderNotes", op: conflictmodel.OpUpdateItem,
+		seed: func(t *testing.T, s *dynamo.Store) seeded { return seedOrder(t, s, "ada@example.com") },
+		call: func(ctx context.Context, s *dynamo.Store, d seeded) error {
+			_, err := s.UpdateOrderNotes(ctx, tenant, d.order.OrderID, "Call first")
+			return err
+		},
+		check: func(t *testing.T, s *dynamo.Store, d seeded) {
+			if o, err := s.GetOrder(context.Background(), tenant, d.order.OrderID); err != nil || o.Notes != "Call first" {
+				t.Errorf("order after the notes update = notes %q, %v; want Call first", o.Notes, err)
+			}
+		},
+	},
+	{
 		name: "PutAPIKey", op: conflictmodel.OpTransactWriteItems,
 		seed: seedKey,
 		call: func(ctx context.Context, s *dynamo.Store, d seeded) error {
