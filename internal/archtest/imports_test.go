@@ -39,6 +39,7 @@ var allowed = map[string][]string{
 
 	"internal/apispec":     {},
 	"internal/samtemplate": {},
+	"internal/scale":       {},
 	"internal/e2e":         {},
 	"internal/archtest":    {},
 }
