@@ -438,7 +438,9 @@ func customerOps(s storetest.Store, c customer.Customer, what string) []op {
 			return err
 		}},
 		{"create order for " + what, func(ctx context.Context) error {
-			o, _, err := s.CreateOrder(ctx, tenant, orderInput(c.Email, c.FirstName, c.LastName, c.CustomerType), order.Idempotency{})
+			in := orderInput(c.Email, c.FirstName, c.LastName, c.CustomerType)
+			in.Items[0].SKU = fmt.Sprintf("SKU-%d", n.Add(1)) // a new order each time, not a natural replay
+			o, _, err := s.CreateOrder(ctx, tenant, in, order.Idempotency{})
 			if err == nil {
 				lastOrder.Store(o.OrderID)
 			}
@@ -460,6 +462,10 @@ func scaleOrders(t *testing.T, b backend, p preset) {
 	in := orderInput("many@scale.example", "Many", "Orders", customer.Business)
 	grow := func(from, to int) time.Duration {
 		return seed(t, 1, from, to, func(ctx context.Context, i int) error {
+			// A SKU of its own per order: identical orders within 10 minutes are one order
+			// (natural idempotency).
+			in := in
+			in.Items = []order.Item{{SKU: fmt.Sprintf("LAPTOP-%d", i), Quantity: 1, ContractLength: 12}}
 			o, _, err := s.CreateOrder(ctx, tenant, in, order.Idempotency{})
 			if err != nil || i%2 == 0 {
 				return err
