@@ -37,6 +37,7 @@ import (
 	"github.com/flexportal-compat/customers-api/internal/store/dynamo"
 	"github.com/flexportal-compat/customers-api/internal/store/dynamo/dynamosetup"
 	"github.com/flexportal-compat/customers-api/internal/store/embedded"
+	"github.com/flexportal-compat/customers-api/internal/telemetry"
 )
 
 func main() {
@@ -129,6 +130,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	createTable := fs.Bool("create-table", false, "create the DynamoDB table first")
 	cursorSecret := fs.String("cursor-secret", "", "secret for signing list cursors (default: kept next to -data, or random)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	trace := fs.Bool("trace", false, "trace each request: a span line in the log per request (off by default)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -213,8 +215,13 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	handler := api.Handler()
+	if *trace {
+		// No collector locally: the spans are log lines. (Lambda sends them to X-Ray.)
+		handler = telemetry.NewTracing(telemetry.LogExporter{Log: log}, "customers-api-local").Handler(handler, "request")
+	}
 	srv := &http.Server{
-		Handler: api.Handler(),
+		Handler: handler,
 		// net/http answers "OPTIONS *" itself (200, no body, none of the contract's headers);
 		// the API answers it like any path it does not serve.
 		DisableGeneralOptionsHandler: true,

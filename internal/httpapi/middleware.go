@@ -17,6 +17,7 @@ import (
 
 	"github.com/flexportal-compat/customers-api/internal/auth"
 	"github.com/flexportal-compat/customers-api/internal/fault"
+	"github.com/flexportal-compat/customers-api/internal/telemetry"
 )
 
 type ctxKey int
@@ -68,10 +69,99 @@ func joinRepeated(h http.Header) {
 	}
 }
 
-// statusRecorder remembers the status written, for the access log.
+// statusRecorder remembers the status written, and the error code of an error body, for the
+// request's log line.
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	code   string // set by writeError
+}
+
+// recordCode notes the error code of the response on w, when w is a statusRecorder.
+func recordCode(w http.ResponseWriter, code string) {
+	if rec, ok := w.(*statusRecorder); ok {
+		rec.code = code
+	}
+}
+
+// Request metrics (the EMF block of a request's line, when telemetry.Request has a namespace):
+// per route, and the errors per route and error code.
+var (
+	routeMetrics = telemetry.Directive{
+		Dimensions: [][]string{{"route"}},
+		Metrics: []telemetry.Metric{
+			{Name: "Requests", Unit: telemetry.Count},
+			{Name: "Latency", Unit: telemetry.Milliseconds},
+			{Name: "ClientErrors", Unit: telemetry.Count},
+			{Name: "ServerErrors", Unit: telemetry.Count},
+			{Name: "DynamoDBRequests", Unit: telemetry.Count},
+			{Name: "DynamoDBRetries", Unit: telemetry.Count},
+			{Name: "IdempotentReplays", Unit: telemetry.Count},
+		},
+	}
+	errorMetrics = telemetry.Directive{
+		Dimensions: [][]string{{"route", "errorCode"}},
+		Metrics:    []telemetry.Metric{{Name: "Errors", Unit: telemetry.Count}},
+	}
+)
+
+// logRequest writes the one line of a request once it is answered: the route name (never the
+// URL: query strings may hold emails), the tenant, the status, the error code of any 4xx or
+// 5xx, the duration, the trace id, and what the outermost wrapper put in telemetry.Request (a
+// Lambda function's cold start, and the DynamoDB requests counted). With a namespace there, the
+// line is also an EMF document: CloudWatch publishes the route's metrics from it.
+func logRequest(ctx context.Context, log *slog.Logger, route, tenant string, w *statusRecorder, start time.Time) {
+	now := time.Now()
+	d := now.Sub(start)
+	ms := float64(d.Microseconds()) / 1000
+	attrs := make([]slog.Attr, 0, 24)
+	attrs = append(attrs,
+		slog.String("requestId", requestIDOf(ctx)),
+		slog.String("route", route),
+		slog.String("tenantId", tenant),
+		slog.Int("status", w.status),
+		slog.Duration("duration", d),
+		slog.Float64("durationMs", ms))
+	failed := w.status >= 400
+	code := ""
+	if failed {
+		code = w.code
+		attrs = append(attrs, slog.String("errorCode", code))
+	}
+	telemetry.Annotate(ctx, route, tenant, code)
+	if id := telemetry.TraceID(ctx); id != "" {
+		attrs = append(attrs, slog.String("traceId", id))
+	}
+	tr := telemetry.FromContext(ctx)
+	if tr == nil {
+		log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
+		return
+	}
+	requests, retries := tr.DynamoDB()
+	attrs = append(attrs, slog.Bool("coldStart", tr.ColdStart))
+	if tr.Namespace != "" {
+		one := func(b bool) int {
+			if b {
+				return 1
+			}
+			return 0
+		}
+		directives := []telemetry.Directive{routeMetrics}
+		attrs = append(attrs,
+			slog.Int("Requests", 1),
+			slog.Float64("Latency", ms),
+			slog.Int("ClientErrors", one(failed && w.status < 500)),
+			slog.Int("ServerErrors", one(w.status >= 500)),
+			slog.Int64("DynamoDBRequests", requests),
+			slog.Int64("DynamoDBRetries", retries),
+			slog.Int("IdempotentReplays", one(w.Header().Get("Idempotent-Replayed") == "true")))
+		if failed {
+			attrs = append(attrs, slog.Int("Errors", 1))
+			directives = append(directives, errorMetrics)
+		}
+		attrs = append(attrs, telemetry.EMF(tr.Namespace, now, directives...))
+	}
+	log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
@@ -110,13 +200,7 @@ func (a *API) serve(rt Route) http.Handler {
 						slog.String("requestId", requestIDOf(r.Context())), slog.String("error", err.Error()))
 				}
 			}
-			// The route name, never the URL: query strings may hold emails.
-			a.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-				slog.String("requestId", requestIDOf(r.Context())),
-				slog.String("route", rt.Name),
-				slog.String("tenantId", tenant),
-				slog.Int("status", w.status),
-				slog.Duration("duration", time.Since(start)))
+			logRequest(r.Context(), a.log, rt.Name, tenant, w, start)
 		}()
 		var body []byte
 		tenant, err := a.authorize(r, rt.Scope)
