@@ -296,6 +296,10 @@ func bearer(h string) (string, bool) {
 // Routes asked with another method, 404 NOT_FOUND for any other path. It answers before auth.
 func NotFound() http.Handler { return notFound(slog.Default()) }
 
+// notFoundRoute is the route name of the request lines of NotFound: the $default route's
+// function (functions/not-found).
+const notFoundRoute = "not-found"
+
 func notFound(log *slog.Logger) http.Handler {
 	// A mux of the bare patterns tells which pattern, if any, a path belongs to.
 	paths := http.NewServeMux()
@@ -308,8 +312,11 @@ func notFound(log *slog.Logger) http.Handler {
 			allow[rt.Pattern] = append(allow[rt.Pattern], rt.Method)
 		}
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r = begin(w, r)
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		r = begin(rw, r)
+		w := &statusRecorder{ResponseWriter: rw}
+		defer logRequest(r.Context(), log, notFoundRoute, "", w, start)
 		// The patterns are registered without a method, so they match r whatever its method.
 		if _, pattern := paths.Handler(r); pattern != "" && cleanPath(r.URL.Path) {
 			w.Header().Set("Allow", strings.Join(allow[pattern], ", "))
