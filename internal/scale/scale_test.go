@@ -16,9 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/flexportal-compat/customers-api/internal/customer"
 	"github.com/flexportal-compat/customers-api/internal/order"
 	"github.com/flexportal-compat/customers-api/internal/store/dynamo"
@@ -106,8 +103,8 @@ func backends(t *testing.T) []backend {
 			t.Fatalf("CreateTable(%s): %v", table, err)
 		}
 		t.Cleanup(func() {
-			if _, err := client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)}); err != nil {
-				t.Errorf("DeleteTable(%s): %v", table, err)
+			if err := dynamosetup.DeleteTable(context.Background(), client, table); err != nil {
+				t.Error(err)
 			}
 		})
 		c := newCounter(client)

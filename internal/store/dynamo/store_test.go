@@ -193,8 +193,8 @@ func (b *backend) newTable(t *testing.T) string {
 		t.Fatalf("CreateTable(%s): %v", name, err)
 	}
 	t.Cleanup(func() {
-		if _, err := b.client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)}); err != nil {
-			t.Errorf("DeleteTable(%s): %v", name, err)
+		if err := dynamosetup.DeleteTable(context.Background(), b.client, name); err != nil {
+			t.Error(err)
 		}
 	})
 	return name

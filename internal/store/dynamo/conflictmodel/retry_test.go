@@ -300,8 +300,8 @@ func injectedStore(t *testing.T) (*dynamo.Store, *conflictmodel.Client, *injecto
 		t.Fatalf("CreateTable(%s): %v", name, err)
 	}
 	t.Cleanup(func() {
-		if _, err := client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)}); err != nil {
-			t.Errorf("DeleteTable(%s): %v", name, err)
+		if err := dynamosetup.DeleteTable(context.Background(), client, name); err != nil {
+			t.Error(err)
 		}
 	})
 	inj := &injector{}

@@ -8,9 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/flexportal-compat/customers-api/internal/store/dynamo"
 	"github.com/flexportal-compat/customers-api/internal/store/dynamo/conflictmodel"
 	"github.com/flexportal-compat/customers-api/internal/store/dynamo/dynamosetup"
@@ -76,8 +73,8 @@ func TestStoreContractWithConflicts(t *testing.T) {
 					got.Total()-before.Total(), got.PutItem-before.PutItem, got.UpdateItem-before.UpdateItem,
 					got.TransactWriteItems-before.TransactWriteItems)
 			}
-			if _, err := client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)}); err != nil {
-				t.Errorf("DeleteTable(%s): %v", name, err)
+			if err := dynamosetup.DeleteTable(context.Background(), client, name); err != nil {
+				t.Error(err)
 			}
 		})
 		s := dynamo.New(model, name)

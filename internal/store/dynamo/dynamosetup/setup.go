@@ -125,3 +125,15 @@ func CreateTable(ctx context.Context, client *dynamodb.Client, table string) err
 	}
 	return nil
 }
+
+// DeleteTable deletes table; a table already gone is fine. The SDK retries a DeleteTable whose
+// answer it could not read (a CRC32 mismatch on a closed connection, seen against dynoxide under
+// load), and the retry then finds the table deleted by the first attempt.
+func DeleteTable(ctx context.Context, client *dynamodb.Client, table string) error {
+	_, err := client.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(table)})
+	var missing *types.ResourceNotFoundException
+	if err != nil && !errors.As(err, &missing) {
+		return fmt.Errorf("dynamosetup: delete table %s: %w", table, err)
+	}
+	return nil
+}
