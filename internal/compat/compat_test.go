@@ -119,14 +119,13 @@ func TestExampleFiles(t *testing.T) {
 func TestExamples(t *testing.T) {
 	for _, ex := range loadExamples(t) {
 		t.Run(ex.Name, func(t *testing.T) {
-			op, ok := operationOf(ex.Method, ex.Path)
-			if !ok {
+			if _, ok := operationOf(ex.Method, ex.Path); !ok {
 				t.Fatalf("no operation %s %s", ex.Method, ex.Path)
 			}
 			srv := fresh(t)
 			ids := strings.NewReplacer("{customerId}", seed.john.id, "{orderId}", seed.johnOrder)
 			prepare(t, srv, ex)
-			r := srv.do(t, exampleRequest(ex, ids))
+			r := srv.do(t, exampleRequest(ex, ids)) // a success is held to its schema there
 			if param, ok := deviations[ex.Name]; ok {
 				checkError(t, r, errorCase{code: "VALIDATION_ERROR", details: []detail{{path: param}}})
 				return
@@ -137,7 +136,6 @@ func TestExamples(t *testing.T) {
 			if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 				t.Errorf("Content-Type %q, want application/json", ct)
 			}
-			validate(t, op.schema, r.body)
 			checkEffect(t, srv, ex, ids, r)
 		})
 	}
@@ -343,7 +341,6 @@ func pageAll(t *testing.T, srv *server, ex example, ids *strings.Replacer, first
 			t.Fatal(err)
 		}
 	}
-	op, _ := operationOf(ex.Method, ex.Path)
 	var records []any
 	seen := map[string]bool{}
 	page := first
@@ -379,8 +376,7 @@ func pageAll(t *testing.T, srv *server, ex example, ids *strings.Replacer, first
 		}
 		q.Set("startAfter", cursor)
 		r := srv.do(t, request{method: "GET", path: ex.Path, query: q})
-		page = r.must(t, 200)
-		validate(t, op.schema, r.body)
+		page = r.must(t, 200) // and its schema, checked by do
 	}
 	var got []string
 	for id := range seen {

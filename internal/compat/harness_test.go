@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -96,7 +95,7 @@ var schemas = sync.OnceValues(func() (map[string]*jsonschema.Schema, error) {
 })
 
 // validate fails t unless body is valid against the schema called name.
-func validate(t *testing.T, name string, body []byte) {
+func validate(t tb, name string, body []byte) {
 	t.Helper()
 	all, err := schemas()
 	if err != nil {
@@ -235,7 +234,34 @@ func (srv *server) do(t tb, r request) response {
 	if err != nil {
 		t.Fatalf("%s %s: read the body: %v", r.method, u, err)
 	}
-	return response{status: res.StatusCode, header: res.Header, body: b}
+	out := response{status: res.StatusCode, header: res.Header, body: b}
+	// Every success answer, to an example or to a request of the suite's own (seeding, reading
+	// back), is held to FlexPortal's schema of its operation.
+	if op, ok := matchOperation(r.method, r.path); ok && out.status < 300 {
+		validate(t, op.schema, b)
+	}
+	return out
+}
+
+// matchOperation returns the operation a request of method on path (ids filled in) is.
+func matchOperation(method, path string) (operation, bool) {
+	segs := strings.Split(path, "/")
+	for _, op := range operations {
+		tmpl := strings.Split(op.path, "/")
+		if op.method != method || len(tmpl) != len(segs) {
+			continue
+		}
+		match := true
+		for i := range tmpl {
+			if !strings.HasPrefix(tmpl[i], "{") && tmpl[i] != segs[i] {
+				match = false
+			}
+		}
+		if match {
+			return op, true
+		}
+	}
+	return operation{}, false
 }
 
 // object decodes a JSON object body, failing t when it is not one.
