@@ -40,6 +40,7 @@ var allowed = map[string][]string{
 	"internal/apispec":     {},
 	"internal/samtemplate": {},
 	"internal/scale":       {},
+	"internal/compat":      {},
 	"internal/e2e":         {},
 	"internal/archtest":    {},
 }
