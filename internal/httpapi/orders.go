@@ -132,7 +132,7 @@ func (a *API) updateOrderNotes(w http.ResponseWriter, r *http.Request, body []by
 // listOrders is GET /v1/orders.
 func (a *API) listOrders(w http.ResponseWriter, r *http.Request, _ []byte) error {
 	ctx, tenant := r.Context(), tenantOf(r.Context())
-	q, err := parseQuery(r, orderDeviation, "limit", "startAfter", "status", "customerId", "sortBy", "sortDir")
+	q, err := parseQuery(r, orderDeviation, orderListParams...)
 	if err != nil {
 		return err
 	}
