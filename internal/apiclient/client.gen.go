@@ -3530,8 +3530,11 @@ type UpdateCustomer503JSONResponseBodyErrorCode string
 
 // ListOrdersParams defines parameters for ListOrders.
 type ListOrdersParams struct {
-	// CustomerId Only this customer's orders. A value that is not a customer id → 400 `VALIDATION_ERROR` (`custom`).
-	CustomerId *CustomerId `form:"customerId,omitempty" json:"customerId,omitempty"`
+	// CustomerId Only this customer's orders. A value of another form than a customer id (FlexPortal's
+	// pages filter by `cust_abc123`) names no customer, as in a path: an empty list, without
+	// a lookup. An empty value → 400 `VALIDATION_ERROR` (`custom`). The schema leaves the
+	// id's pattern out, so that tools try values of other forms too.
+	CustomerId *string `form:"customerId,omitempty" json:"customerId,omitempty"`
 
 	// Status Only orders in this status; `all` (the default) for every status.
 	Status *ListOrdersParamsStatus `form:"status,omitempty" json:"status,omitempty"`
