@@ -65,6 +65,29 @@ func (f *fakeClient) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...
 	return f.getItem(in)
 }
 
+// BatchGetItem answers each key as getItem does, in one call, each item with its key.
+func (f *fakeClient) BatchGetItem(_ context.Context, in *dynamodb.BatchGetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	f.count("BatchGetItem")
+	if f.getItem == nil {
+		return nil, errUnexpected
+	}
+	out := &dynamodb.BatchGetItemOutput{Responses: map[string][]map[string]types.AttributeValue{}}
+	for table, ka := range in.RequestItems {
+		for _, k := range ka.Keys {
+			got, err := f.getItem(&dynamodb.GetItemInput{TableName: aws.String(table), Key: k, ConsistentRead: ka.ConsistentRead})
+			if err != nil {
+				return nil, err
+			}
+			if got.Item != nil {
+				item := maps.Clone(got.Item)
+				maps.Copy(item, k) // a real item holds its key; the fakes' items may not
+				out.Responses[table] = append(out.Responses[table], item)
+			}
+		}
+	}
+	return out, nil
+}
+
 func (f *fakeClient) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
 	f.count("PutItem")
 	if f.putItem == nil {
