@@ -3,6 +3,7 @@ package scale_test
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"hash/fnv"
@@ -492,8 +493,51 @@ func scaleOrders(t *testing.T, b backend, p preset) {
 	ops = append(ops, customerOps(s, subject, "the customer")...)
 
 	small := measure(t, ops, c, p.reps)
+	smallSize := customerSize(t, s, subject.CustomerID)
 	took = grow(p.orders[0], p.orders[1])
 	t.Logf("made %d more orders in %s (%.0f/s)", p.orders[1]-p.orders[0], took.Round(time.Millisecond), float64(p.orders[1]-p.orders[0])/took.Seconds())
 	large := measure(t, ops, c, p.reps)
+	largeSize := customerSize(t, s, subject.CustomerID)
 	report(t, b.name+": orders of one customer", p.orders, ops, bounded, small, large, c != nil)
+	checkSizes(t, smallSize, largeSize)
+}
+
+// size is what a GET of a customer answers: its JSON, and how many orders it has and lists.
+type size struct {
+	bytes       int
+	totalOrders int64
+	orderIDs    int
+}
+
+func customerSize(t *testing.T, s storetest.Store, id string) size {
+	t.Helper()
+	c, err := s.GetCustomer(context.Background(), tenant, id)
+	if err != nil {
+		t.Fatalf("GetCustomer(%s): %v", id, err)
+	}
+	body, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return size{len(body), c.TotalOrders, len(c.OrderIDs)}
+}
+
+// checkSizes prints the customer's GET response at both sizes and fails unless it stops growing
+// at order.MaxOrderIDs orders: each size lists min(totalOrders, MaxOrderIDs) ids, and the larger
+// response is the smaller one plus the ids it lists more (plus a little for the fields the
+// measured updates change: a first name, a custom field's counter).
+func checkSizes(t *testing.T, small, large size) {
+	t.Helper()
+	t.Logf("GET of the customer: %d bytes at %d orders (%d orderIds), %d bytes at %d orders (%d orderIds)",
+		small.bytes, small.totalOrders, small.orderIDs, large.bytes, large.totalOrders, large.orderIDs)
+	for _, sz := range []size{small, large} {
+		if want := min(sz.totalOrders, order.MaxOrderIDs); int64(sz.orderIDs) != want {
+			t.Errorf("a customer of %d orders lists %d orderIds, want %d", sz.totalOrders, sz.orderIDs, want)
+		}
+	}
+	const perID = len(`,"ord_01JD5XA2B3C4D5E6F7G8H9J0KM"`)
+	if grown, bound := large.bytes-small.bytes, (large.orderIDs-small.orderIDs)*perID+64; grown > bound {
+		t.Errorf("the customer's GET grew by %d bytes from %d to %d orders, want at most %d (its %d more orderIds)",
+			grown, small.totalOrders, large.totalOrders, bound, large.orderIDs-small.orderIDs)
+	}
 }
