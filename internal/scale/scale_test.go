@@ -416,7 +416,8 @@ func scaleCustomers(t *testing.T, b backend, p preset) {
 }
 
 // customerOps are the operations on one customer: get, an update that moves it in an index
-// (firstName), one that moves it in none (a custom field), an order for it, a get of an order.
+// (firstName), one that moves it in none (a custom field), an order for it (without a key, with
+// a new key, and the replay of a key), a get of an order.
 func customerOps(s storetest.Store, c customer.Customer, what string) []op {
 	var n atomic.Int64
 	var lastOrder atomic.Value
@@ -442,6 +443,24 @@ func customerOps(s storetest.Store, c customer.Customer, what string) []op {
 			if err == nil {
 				lastOrder.Store(o.OrderID)
 			}
+			return err
+		}},
+		{"create order with a key for " + what, func(ctx context.Context) error {
+			in := orderInput(c.Email, c.FirstName, c.LastName, c.CustomerType)
+			in.Items[0].SKU = fmt.Sprintf("SKU-%d", n.Add(1))
+			key := fmt.Sprintf("key-%s-%d", c.CustomerID, n.Add(1))
+			_, replayed, err := s.CreateOrder(ctx, tenant, in, order.Idempotency{Key: key, RequestHash: key})
+			if err == nil && replayed {
+				err = fmt.Errorf("key %s replayed, want a new order", key)
+			}
+			return err
+		}},
+		// The first (untimed) run makes the order; every timed one replays it.
+		{"replay of a key for " + what, func(ctx context.Context) error {
+			in := orderInput(c.Email, c.FirstName, c.LastName, c.CustomerType)
+			in.Items[0].SKU = "SKU-REPLAYED"
+			key := "replayed-" + c.CustomerID
+			_, _, err := s.CreateOrder(ctx, tenant, in, order.Idempotency{Key: key, RequestHash: key})
 			return err
 		}},
 		{"get order of " + what, func(ctx context.Context) error {
