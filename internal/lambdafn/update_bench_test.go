@@ -66,6 +66,21 @@ func (f *fakeDynamo) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...
 	return &dynamodb.GetItemOutput{Item: f.items[primaryKey(in.Key)]}, nil
 }
 
+func (f *fakeDynamo) BatchGetItem(_ context.Context, in *dynamodb.BatchGetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	f.count("BatchGetItem")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := &dynamodb.BatchGetItemOutput{Responses: map[string][]map[string]types.AttributeValue{}}
+	for table, ka := range in.RequestItems {
+		for _, k := range ka.Keys {
+			if item := f.items[primaryKey(k)]; item != nil {
+				out.Responses[table] = append(out.Responses[table], item)
+			}
+		}
+	}
+	return out, nil
+}
+
 func (f *fakeDynamo) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
 	f.count("PutItem")
 	f.mu.Lock()

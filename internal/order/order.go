@@ -375,18 +375,31 @@ func CheckCustomer(c customer.Customer) error {
 	return nil
 }
 
+// MaxOrderIDs is how many order ids a customer keeps in OrderIDs: its most recent orders, oldest
+// first, so that a customer with 10,000 orders costs what one with 10 does (docs/api.md, Customer
+// fields). All of them are the order list's: GET /v1/orders?customerId=.
+const MaxOrderIDs = 100
+
+// RecentOrderIDs is ids with id appended, the oldest dropped past MaxOrderIDs: a new slice, never
+// ids' array.
+func RecentOrderIDs(ids []string, id string) []string {
+	keep := ids[max(0, len(ids)-(MaxOrderIDs-1)):]
+	return append(slices.Clone(keep), id)
+}
+
 // Record returns c with the order orderID, made from in at now, recorded on it: the order's
 // addresses become its last ones (the shipping one as Shipping says: the billing address when the
-// body gave none, since that is where the order ships), it has one more order (TotalOrders,
-// OrderIDs) and one more pending order, and a new version. Its createdBy stays: it names who made
-// the customer. The DynamoDB store writes the same change as one update expression; Record is
-// what it means.
+// body gave none, since that is where the order ships), it has one more order (TotalOrders, and
+// OrderIDs as RecentOrderIDs bounds it) and one more pending order, and a new version. Its
+// createdBy stays: it names who made the customer. The DynamoDB store writes what Record returns
+// in one update expression, conditioned on the TotalOrders it read (so no two orders write
+// OrderIDs from the same read); Record is what it means.
 func Record(c customer.Customer, in Input, orderID string, now time.Time) customer.Customer {
 	billing, shipping := in.BillingAddress, in.Shipping()
 	c.LastBillingAddress = &billing
 	c.LastShippingAddress = &shipping
 	c.TotalOrders++
-	c.OrderIDs = append(slices.Clip(c.OrderIDs), orderID)
+	c.OrderIDs = RecentOrderIDs(c.OrderIDs, orderID)
 	c.PendingOrders++
 	c.Version++
 	c.UpdatedAt = customer.Timestamp(now)

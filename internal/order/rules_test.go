@@ -2,6 +2,7 @@ package order_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -96,6 +97,40 @@ func TestRecord(t *testing.T) {
 	in.ShippingAddress = &ship
 	if got := order.Record(c, in, "ord_3", now); got.LastShippingAddress == nil || *got.LastShippingAddress != ship {
 		t.Errorf("Record with a shipping address: lastShippingAddress = %v, want %v", got.LastShippingAddress, ship)
+	}
+}
+
+// TestRecordKeepsTheMostRecentOrderIDs: past order.MaxOrderIDs, each order drops the oldest id;
+// totalOrders still counts them all.
+func TestRecordKeepsTheMostRecentOrderIDs(t *testing.T) {
+	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	var c customer.Customer
+	var all []string
+	for i := range 150 {
+		id := fmt.Sprintf("ord_%03d", i)
+		all = append(all, id)
+		before := slices.Clone(c.OrderIDs)
+		c = order.Record(c, order.Input{}, id, now)
+		if want := all[max(0, len(all)-order.MaxOrderIDs):]; !slices.Equal(c.OrderIDs, want) {
+			t.Fatalf("after %d orders: orderIds %v, want %v", i+1, c.OrderIDs, want)
+		}
+		if i > 0 && len(before) > 0 && &before[0] == &c.OrderIDs[0] {
+			t.Fatalf("after %d orders: Record reused the caller's array", i+1)
+		}
+	}
+	if c.TotalOrders != 150 || len(c.OrderIDs) != order.MaxOrderIDs || c.OrderIDs[0] != "ord_050" || c.OrderIDs[99] != "ord_149" {
+		t.Errorf("after 150 orders: totalOrders %d, orderIds %d from %s to %s; want 150, 100 from ord_050 to ord_149",
+			c.TotalOrders, len(c.OrderIDs), c.OrderIDs[0], c.OrderIDs[len(c.OrderIDs)-1])
+	}
+	// A customer stored with more than the bound (before it existed) is trimmed by its next order.
+	long := make([]string, 300)
+	for i := range long {
+		long[i] = fmt.Sprintf("old_%03d", i)
+	}
+	got := order.Record(customer.Customer{OrderIDs: long, TotalOrders: 300}, order.Input{}, "ord_new", now)
+	if len(got.OrderIDs) != order.MaxOrderIDs || got.OrderIDs[0] != "old_201" || got.OrderIDs[99] != "ord_new" || long[299] != "old_299" {
+		t.Errorf("Record of a customer with 300 ids: %d ids from %s to %s, want 100 from old_201 to ord_new",
+			len(got.OrderIDs), got.OrderIDs[0], got.OrderIDs[len(got.OrderIDs)-1])
 	}
 }
 

@@ -17,7 +17,7 @@ import (
 
 // cost is what one operation asked of DynamoDB: its requests by operation name, the items its
 // Queries read (ScannedCount, before any filter) and returned (Count), the items its GetItems
-// found, and the capacity units the server reported (when it reports them; dynoxide may not).
+// (and BatchGetItems) found, and the capacity units the server reported (when it reports them; dynoxide may not).
 type cost struct {
 	requests string // "GetItem×2 Query×1", sorted by name, so costs compare with ==
 	read     int32
@@ -85,6 +85,27 @@ func (c *counter) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts .
 		c.got++
 		c.mu.Unlock()
 	}
+	return out, nil
+}
+
+func (c *counter) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	cp := *in
+	cp.ReturnConsumedCapacity = total
+	out, err := c.next.BatchGetItem(ctx, &cp, opts...)
+	if err != nil {
+		c.note("BatchGetItem")
+		return out, err
+	}
+	units := make([]*types.ConsumedCapacity, len(out.ConsumedCapacity))
+	for i := range out.ConsumedCapacity {
+		units[i] = &out.ConsumedCapacity[i]
+	}
+	c.note("BatchGetItem", units...)
+	c.mu.Lock()
+	for _, items := range out.Responses {
+		c.got += len(items)
+	}
+	c.mu.Unlock()
 	return out, nil
 }
 

@@ -3,6 +3,7 @@ package scale_test
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"hash/fnv"
@@ -37,8 +38,9 @@ type preset struct {
 var presets = map[string]preset{
 	// smoke is the run in make test: small enough to add about a minute.
 	// dynoxide's writes slow down as its table grows (about 80 orders/s at 1,000 customers, 16/s
-	// at 5,000, and 4/s on a customer of 1,000 orders, whose item is about 35 KB), so the sizes
-	// are a fraction of full's.
+	// at 5,000; on one customer about 33/s at 200 orders, cancels included, its item bounded at
+	// 100 orderIds since issue 9, and slower as its orders pile up in the table: 10,000 took over
+	// half an hour), so the sizes are a fraction of full's; 200 orders pass the orderIds bound.
 	"smoke": {customers: [2]int{500, 2000}, orders: [2]int{10, 200}, reps: 7},
 	// full is issue 9's sizes: make bench-scale.
 	"full": {customers: [2]int{1000, 50000}, orders: [2]int{10, 10000}, reps: 21},
@@ -415,7 +417,8 @@ func scaleCustomers(t *testing.T, b backend, p preset) {
 }
 
 // customerOps are the operations on one customer: get, an update that moves it in an index
-// (firstName), one that moves it in none (a custom field), an order for it, a get of an order.
+// (firstName), one that moves it in none (a custom field), an order for it (without a key, with
+// a new key, and the replay of a key), a get of an order.
 func customerOps(s storetest.Store, c customer.Customer, what string) []op {
 	var n atomic.Int64
 	var lastOrder atomic.Value
@@ -441,6 +444,24 @@ func customerOps(s storetest.Store, c customer.Customer, what string) []op {
 			if err == nil {
 				lastOrder.Store(o.OrderID)
 			}
+			return err
+		}},
+		{"create order with a key for " + what, func(ctx context.Context) error {
+			in := orderInput(c.Email, c.FirstName, c.LastName, c.CustomerType)
+			in.Items[0].SKU = fmt.Sprintf("SKU-%d", n.Add(1))
+			key := fmt.Sprintf("key-%s-%d", c.CustomerID, n.Add(1))
+			_, replayed, err := s.CreateOrder(ctx, tenant, in, order.Idempotency{Key: key, RequestHash: key})
+			if err == nil && replayed {
+				err = fmt.Errorf("key %s replayed, want a new order", key)
+			}
+			return err
+		}},
+		// The first (untimed) run makes the order; every timed one replays it.
+		{"replay of a key for " + what, func(ctx context.Context) error {
+			in := orderInput(c.Email, c.FirstName, c.LastName, c.CustomerType)
+			in.Items[0].SKU = "SKU-REPLAYED"
+			key := "replayed-" + c.CustomerID
+			_, _, err := s.CreateOrder(ctx, tenant, in, order.Idempotency{Key: key, RequestHash: key})
 			return err
 		}},
 		{"get order of " + what, func(ctx context.Context) error {
@@ -492,8 +513,51 @@ func scaleOrders(t *testing.T, b backend, p preset) {
 	ops = append(ops, customerOps(s, subject, "the customer")...)
 
 	small := measure(t, ops, c, p.reps)
+	smallSize := customerSize(t, s, subject.CustomerID)
 	took = grow(p.orders[0], p.orders[1])
 	t.Logf("made %d more orders in %s (%.0f/s)", p.orders[1]-p.orders[0], took.Round(time.Millisecond), float64(p.orders[1]-p.orders[0])/took.Seconds())
 	large := measure(t, ops, c, p.reps)
+	largeSize := customerSize(t, s, subject.CustomerID)
 	report(t, b.name+": orders of one customer", p.orders, ops, bounded, small, large, c != nil)
+	checkSizes(t, smallSize, largeSize)
+}
+
+// size is what a GET of a customer answers: its JSON, and how many orders it has and lists.
+type size struct {
+	bytes       int
+	totalOrders int64
+	orderIDs    int
+}
+
+func customerSize(t *testing.T, s storetest.Store, id string) size {
+	t.Helper()
+	c, err := s.GetCustomer(context.Background(), tenant, id)
+	if err != nil {
+		t.Fatalf("GetCustomer(%s): %v", id, err)
+	}
+	body, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return size{len(body), c.TotalOrders, len(c.OrderIDs)}
+}
+
+// checkSizes prints the customer's GET response at both sizes and fails unless it stops growing
+// at order.MaxOrderIDs orders: each size lists min(totalOrders, MaxOrderIDs) ids, and the larger
+// response is the smaller one plus the ids it lists more (plus a little for the fields the
+// measured updates change: a first name, a custom field's counter).
+func checkSizes(t *testing.T, small, large size) {
+	t.Helper()
+	t.Logf("GET of the customer: %d bytes at %d orders (%d orderIds), %d bytes at %d orders (%d orderIds)",
+		small.bytes, small.totalOrders, small.orderIDs, large.bytes, large.totalOrders, large.orderIDs)
+	for _, sz := range []size{small, large} {
+		if want := min(sz.totalOrders, order.MaxOrderIDs); int64(sz.orderIDs) != want {
+			t.Errorf("a customer of %d orders lists %d orderIds, want %d", sz.totalOrders, sz.orderIDs, want)
+		}
+	}
+	const perID = len(`,"ord_01JD5XA2B3C4D5E6F7G8H9J0KM"`)
+	if grown, bound := large.bytes-small.bytes, (large.orderIDs-small.orderIDs)*perID+64; grown > bound {
+		t.Errorf("the customer's GET grew by %d bytes from %d to %d orders, want at most %d (its %d more orderIds)",
+			grown, small.totalOrders, large.totalOrders, bound, large.orderIDs-small.orderIDs)
+	}
 }

@@ -296,13 +296,18 @@ func (s *Store) reservedBy(ctx context.Context, tenant, email string) (string, e
 	if err != nil {
 		return "", fail("get email reservation", err)
 	}
-	if out.Item == nil {
+	return holderOf(out.Item)
+}
+
+// holderOf is the id of the customer an email reservation item names, "" when there is no item.
+func holderOf(item map[string]types.AttributeValue) (string, error) {
+	if item == nil {
 		return "", nil
 	}
 	var r struct {
 		CustomerID string `dynamodbav:"customerId"`
 	}
-	if err := unmarshal(out.Item, &r); err != nil {
+	if err := unmarshal(item, &r); err != nil {
 		return "", fmt.Errorf("dynamo: decode email reservation: %w", err)
 	}
 	return r.CustomerID, nil

@@ -41,11 +41,12 @@ func (r idempotencyRecord) expires() time.Time {
 // CreateOrder finds the customer by email or creates it, and writes the order, the customer
 // change (or the new customer and its email reservation), the idempotency record and the
 // fingerprint item (natural idempotency, natural.go) in one transaction, so nothing is ever
-// half-written. A lost race re-reads and tries again, within s.Retry; a retry with a key first
-// reads the idempotency record, since the race it lost is most often to the first request with
-// the same key, whose order it then replays without a transaction that would only fail on the
-// record (and hold the customer meanwhile); a retry without one reads the fingerprint item for
-// the same reason. A first attempt reads only the email reservation and the customer.
+// half-written. Its reads before the transaction are the email reservation and the customer
+// (none for a new email); with an Idempotency-Key the first is one BatchGetItem of the key's
+// record and the reservation, so a replay answers from that one read. A lost race re-reads and
+// tries again, within s.Retry (each attempt with a key reads the record again: the race it lost
+// is most often to the first request with the same key, whose order it then replays); a retry
+// without one first reads the fingerprint item for the same reason.
 //
 // When the budget runs out, the answer is order.ErrIdempotencyInUse only if the last attempt lost
 // on the idempotency record itself (a conflict on it, or its condition failing while the record
@@ -91,11 +92,6 @@ var errFingerprintRace = fmt.Errorf("%w: on the fingerprint record", errRace)
 // (errKeyRace: the race was on the idempotency record; errFingerprintRace: on the fingerprint
 // item).
 func (s *Store) createOrder(ctx context.Context, tenant string, in order.Input, idem order.Idempotency, fingerprint string, again bool) (order.Order, bool, error) {
-	if again && idem.Key != "" {
-		if o, found, err := s.replay(ctx, tenant, idem, nil); err != nil || found {
-			return o, found, err
-		}
-	}
 	// pinned is the order the fingerprint item named when read, which this attempt may replace.
 	var pinned string
 	if again && idem.Key == "" {
@@ -106,9 +102,26 @@ func (s *Store) createOrder(ctx context.Context, tenant string, in order.Input, 
 		pinned = pin
 	}
 	now := s.now()
-	custID, err := s.reservedBy(ctx, tenant, in.Customer.Email)
-	if err != nil {
-		return order.Order{}, false, err
+	var custID string
+	if idem.Key != "" {
+		// The key's record and the email reservation in one read: a replay answers from it.
+		rec, reservation, err := s.keyAndReservation(ctx, tenant, idem.Key, in.Customer.Email)
+		if err != nil {
+			return order.Order{}, false, err
+		}
+		if rec != nil {
+			if o, found, err := s.replay(ctx, tenant, idem, rec); err != nil || found {
+				return o, found, err
+			}
+		}
+		if custID, err = holderOf(reservation); err != nil {
+			return order.Order{}, false, err
+		}
+	} else {
+		var err error
+		if custID, err = s.reservedBy(ctx, tenant, in.Customer.Email); err != nil {
+			return order.Order{}, false, err
+		}
 	}
 	orderID := order.NewID(now)
 	var (
@@ -215,16 +228,11 @@ func (s *Store) createOrder(ctx context.Context, tenant string, in order.Input, 
 }
 
 // refuseInactive answers an order that order.CheckCustomer refused with refusal, unless the
-// request is the replay of an order made before the customer was deactivated: by its key, or,
-// without one, as a duplicate of it (order.Duplicate), as the embedded store decides before it
-// looks at the customer.
+// request is the replay of an order made before the customer was deactivated: by its key (which
+// the attempt's first read already answered), or, without one, as a duplicate of it
+// (order.Duplicate), as the embedded store decides before it looks at the customer.
 func (s *Store) refuseInactive(ctx context.Context, tenant, fingerprint string, idem order.Idempotency, refusal error) (order.Order, bool, error) {
-	if idem.Key != "" {
-		o, found, err := s.replay(ctx, tenant, idem, nil)
-		if err != nil || found {
-			return o, found, err
-		}
-	} else {
+	if idem.Key == "" {
 		o, found, _, err := s.duplicate(ctx, tenant, fingerprint, idem, nil)
 		if err != nil || found {
 			return o, found, err
@@ -233,26 +241,31 @@ func (s *Store) refuseInactive(ctx context.Context, tenant, fingerprint string, 
 	return order.Order{}, false, fmt.Errorf("dynamo: create order: %w", refusal)
 }
 
-// recordOrder is the update of an existing customer for a new order. Its condition is that the
-// customer is still active and still has every field the order's snapshot took, rather than the
-// whole version: orders (ADD, list_append) and updates of other fields (custom fields, addresses)
-// then commute instead of making each other retry, and the snapshot is still exactly the customer
-// as it stood when the order was written. Like every write of a customer it also sets the GSI2
-// keys (of the active partition, which its condition requires), so the status index is kept in
-// step by whatever write touches the customer last. The last addresses are order.Record's: the
-// shipping one is where the order ships (in.Shipping()).
+// recordOrder is the update of an existing customer for a new order: it writes what order.Record
+// makes of cur (the last addresses, totalOrders, the bounded orderIds) and ADDs the pending count
+// and the version. Its condition is that the customer is still active, still has every field the
+// order's snapshot took, and still has the totalOrders read — which pins orderIds, written only
+// by orders, so no two orders replace the list from the same read and lose an id — rather than
+// the whole version: updates of other fields (custom fields, addresses) then commute with orders
+// instead of making them retry, and the snapshot is still exactly the customer as it stood when
+// the order was written. Like every write of a customer it also sets the GSI2 keys (of the
+// active partition, which its condition requires), so the status index is kept in step by
+// whatever write touches the customer last.
 func (s *Store) recordOrder(tenant string, cur customer.Customer, orderID string, in order.Input, now time.Time) (*types.Update, error) {
-	upd := expression.Set(expression.Name("lastBillingAddress"), expression.Value(in.BillingAddress)).
-		Set(expression.Name("updatedAt"), expression.Value(customer.Timestamp(now))).
+	next := order.Record(cur, in, orderID, now)
+	upd := expression.Set(expression.Name("lastBillingAddress"), expression.Value(next.LastBillingAddress)).
+		Set(expression.Name("lastShippingAddress"), expression.Value(next.LastShippingAddress)).
+		Set(expression.Name("updatedAt"), expression.Value(next.UpdatedAt)).
 		Set(expression.Name(AttrGSI2PK), expression.Value(customerStatusPK(tenant, customer.Active))).
 		Set(expression.Name(AttrGSI2SK), expression.Value(prefixCustomer+cur.CustomerID)).
-		Set(expression.Name("orderIds"), expression.ListAppend(
-			expression.IfNotExists(expression.Name("orderIds"), expression.Value([]string{})),
-			expression.Value([]string{orderID}))).
-		Add(expression.Name("totalOrders"), expression.Value(1)).
+		Set(expression.Name("orderIds"), expression.Value(next.OrderIDs)).
+		Set(expression.Name("totalOrders"), expression.Value(next.TotalOrders)).
 		Add(expression.Name("pendingOrders"), expression.Value(1)).
 		Add(expression.Name("version"), expression.Value(1))
-	upd = upd.Set(expression.Name("lastShippingAddress"), expression.Value(in.Shipping()))
+	orders := expression.Name("totalOrders").Equal(expression.Value(cur.TotalOrders))
+	if cur.TotalOrders == 0 {
+		orders = orders.Or(expression.Name("totalOrders").AttributeNotExists())
+	}
 	same := func(name, v string) expression.ConditionBuilder {
 		if v == "" {
 			return expression.Name(name).AttributeNotExists()
@@ -267,6 +280,7 @@ func (s *Store) recordOrder(tenant string, cur customer.Customer, orderID string
 		same("company", cur.Company),
 		same("phone", cur.Phone),
 		same("customerType", string(cur.CustomerType)),
+		orders,
 	})
 	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
 	if err != nil {
@@ -321,6 +335,49 @@ func (s *Store) idempotencyPut(tenant string, idem order.Idempotency, o order.Or
 		ExpressionAttributeValues:           expr.Values(),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}, nil
+}
+
+// keyAndReservation reads the idempotency record of key and the reservation of email in one
+// consistent BatchGetItem; either item is nil when absent. Keys the server leaves unprocessed
+// (it throttled them) are asked for again after a backoff, within s.Retry.
+func (s *Store) keyAndReservation(ctx context.Context, tenant, key, email string) (rec, reservation map[string]types.AttributeValue, err error) {
+	recKey, resKey := idempotencyKey(tenant, key), emailKey(tenant, email)
+	sk := func(k map[string]types.AttributeValue) string {
+		v, _ := k[AttrSK].(*types.AttributeValueMemberS)
+		if v == nil {
+			return ""
+		}
+		return v.Value
+	}
+	request := map[string]types.KeysAndAttributes{s.table: {
+		Keys:           []map[string]types.AttributeValue{recKey, resKey},
+		ConsistentRead: aws.Bool(true),
+	}}
+	var r *retrier
+	for {
+		out, err := s.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: request})
+		if err != nil {
+			return nil, nil, fail("get idempotency record and email reservation", err)
+		}
+		for _, item := range out.Responses[s.table] {
+			switch sk(item) {
+			case sk(recKey):
+				rec = item
+			case sk(resKey):
+				reservation = item
+			}
+		}
+		if len(out.UnprocessedKeys[s.table].Keys) == 0 {
+			return rec, reservation, nil
+		}
+		request = out.UnprocessedKeys
+		if r == nil {
+			r = s.retrier(ctx)
+		}
+		if err := r.retry("get idempotency record and email reservation"); err != nil {
+			return nil, nil, err
+		}
+	}
 }
 
 // replay returns the order stored under idem.Key (item, or read when nil) and found=true when

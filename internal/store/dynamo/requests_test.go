@@ -65,6 +65,29 @@ func (f *fakeClient) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...
 	return f.getItem(in)
 }
 
+// BatchGetItem answers each key as getItem does, in one call, each item with its key.
+func (f *fakeClient) BatchGetItem(_ context.Context, in *dynamodb.BatchGetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	f.count("BatchGetItem")
+	if f.getItem == nil {
+		return nil, errUnexpected
+	}
+	out := &dynamodb.BatchGetItemOutput{Responses: map[string][]map[string]types.AttributeValue{}}
+	for table, ka := range in.RequestItems {
+		for _, k := range ka.Keys {
+			got, err := f.getItem(&dynamodb.GetItemInput{TableName: aws.String(table), Key: k, ConsistentRead: ka.ConsistentRead})
+			if err != nil {
+				return nil, err
+			}
+			if got.Item != nil {
+				item := maps.Clone(got.Item)
+				maps.Copy(item, k) // a real item holds its key; the fakes' items may not
+				out.Responses[table] = append(out.Responses[table], item)
+			}
+		}
+	}
+	return out, nil
+}
+
 func (f *fakeClient) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
 	f.count("PutItem")
 	if f.putItem == nil {
@@ -1373,5 +1396,96 @@ func TestCancelWithKey(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOrderPastTheBoundIsOneUpdate: an order for a customer holding order.MaxOrderIDs ids is
+// still one Update in its transaction, which SETs the list order.Record makes (the oldest id
+// dropped, the new one last) on condition that totalOrders is what was read. When another order
+// got in first, the condition fails and the store reads the customer again and writes the list
+// from that read: no id is lost.
+func TestOrderPastTheBoundIsOneUpdate(t *testing.T) {
+	ids := func(from, to int) []string {
+		var out []string
+		for i := from; i < to; i++ {
+			out = append(out, fmt.Sprintf("ord_%03d", i))
+		}
+		return out
+	}
+	before, after := storedCustomer(), storedCustomer()
+	before.OrderIDs, before.TotalOrders = ids(0, order.MaxOrderIDs), order.MaxOrderIDs
+	after.OrderIDs, after.TotalOrders = ids(1, order.MaxOrderIDs+1), order.MaxOrderIDs+1 // a racer's order
+	reads := 0
+	f := &fakeClient{
+		getItem: func(in *dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
+			switch sk := keyValue(in.Key, "SK"); {
+			case strings.HasPrefix(sk, "EMAIL#"):
+				return &dynamodb.GetItemOutput{Item: map[string]types.AttributeValue{
+					"customerId": &types.AttributeValueMemberS{Value: before.CustomerID}}}, nil
+			case strings.HasPrefix(sk, "FINGERPRINT#"):
+				return &dynamodb.GetItemOutput{}, nil
+			case sk == "CUSTOMER#"+before.CustomerID:
+				reads++
+				if reads == 1 {
+					return &dynamodb.GetItemOutput{Item: item(t, before)}, nil
+				}
+				return &dynamodb.GetItemOutput{Item: item(t, after)}, nil
+			}
+			return nil, errUnexpected
+		},
+	}
+	f.transact = func(*dynamodb.TransactWriteItemsInput) (*dynamodb.TransactWriteItemsOutput, error) {
+		if len(f.transacts) == 1 {
+			return nil, &types.TransactionCanceledException{CancellationReasons: []types.CancellationReason{
+				{Code: aws.String("ConditionalCheckFailed"), Item: item(t, after)},
+				{Code: aws.String("None")}, {Code: aws.String("None")},
+			}}
+		}
+		return &dynamodb.TransactWriteItemsOutput{}, nil
+	}
+	o, _, err := fakeStore(f).CreateOrder(context.Background(), "t1", orderInput(before.Email), order.Idempotency{})
+	if err != nil {
+		t.Fatalf("CreateOrder: %v", err)
+	}
+	// Each attempt: the reservation and the customer, then the transaction; the retry also reads
+	// the fingerprint item (natural idempotency's retry read).
+	checkCalls(t, f, map[string]int{"GetItem": 5, "TransactWriteItems": 2})
+	for i, tt := range []struct {
+		read customer.Customer
+		want []string
+	}{
+		{before, ids(1, order.MaxOrderIDs)},
+		{after, ids(2, order.MaxOrderIDs+1)},
+	} {
+		var upd *types.Update
+		for _, w := range f.transacts[i].TransactItems {
+			if w.Update != nil && keyValue(w.Update.Key, "SK") == "CUSTOMER#"+before.CustomerID {
+				upd = w.Update
+			}
+		}
+		if upd == nil {
+			t.Fatalf("transaction %d: no customer Update in %+v", i+1, f.transacts[i].TransactItems)
+		}
+		var list []string
+		for _, v := range upd.ExpressionAttributeValues {
+			if l, ok := v.(*types.AttributeValueMemberL); ok {
+				if err := attributevalue.Unmarshal(l, &list); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		// Each attempt makes its own order id; the second's is the order made.
+		if n := len(list); n != order.MaxOrderIDs || !slices.Equal(list[:n-1], tt.want) || !strings.HasPrefix(list[n-1], "ord_01") ||
+			(i == 1 && list[n-1] != o.OrderID) {
+			t.Errorf("transaction %d SETs orderIds %v, want %v and the new order", i+1, list, tt.want)
+		}
+		set := assignments(t, aws.ToString(upd.UpdateExpression), upd.ExpressionAttributeNames, upd.ExpressionAttributeValues)
+		if got, want := set["totalOrders"], fmt.Sprint(tt.read.TotalOrders+1); got != want {
+			t.Errorf("transaction %d SETs totalOrders %s, want %s", i+1, got, want)
+		}
+		cond := resolved(aws.ToString(upd.ConditionExpression), upd.ExpressionAttributeNames, upd.ExpressionAttributeValues)
+		if want := fmt.Sprintf("(<totalOrders> = %d)", tt.read.TotalOrders); !strings.Contains(cond, want) {
+			t.Errorf("transaction %d condition %s, want it to hold %s", i+1, cond, want)
+		}
 	}
 }

@@ -25,6 +25,7 @@ var concurrencyTests = []test{
 	{name: "IdempotencyKeyNewCustomer", fn: func(t *testing.T, s Store) { testConcurrentIdempotency(t, s, false) }},
 	{name: "NewCustomerSameEmail", fn: testConcurrentNewCustomer},
 	{name: "OrdersAndUpdates", fn: testConcurrentOrdersAndUpdates},
+	{name: "OrdersPastTheBound", fn: testConcurrentOrdersPastTheBound, bulk: true},
 	{name: "DeactivateVersusOrder", fn: testConcurrentDeactivateOrder},
 	{name: "EmailChangeVersusNewCustomer", fn: testConcurrentEmailChangeOrder},
 	// natural.go: identical orders without a key make one order.
@@ -370,6 +371,49 @@ func testConcurrentOrdersAndUpdates(t *testing.T, s Store) {
 		}
 		return nil
 	})
+}
+
+// testConcurrentOrdersPastTheBound: racing orders of a customer that already holds
+// order.MaxOrderIDs ids each drop the oldest and add their own: none is lost, none kept twice,
+// whichever order they commit in.
+func testConcurrentOrdersPastTheBound(t *testing.T, s Store) {
+	const n = 10
+	var seed []string
+	for range order.MaxOrderIDs + 5 {
+		seed = append(seed, createOrder(t, s, tenantA, newInput("bound@example.com")).OrderID)
+	}
+	c := getCustomer(t, s, tenantA, getOrder(t, s, tenantA, seed[0]).Customer.CustomerID)
+	errs := make([]error, n)
+	made := make([]string, n)
+	parallel(n, func(i int) {
+		var o order.Order
+		o, _, errs[i] = s.CreateOrder(t.Context(), tenantA, newInput("bound@example.com"), order.Idempotency{})
+		made[i] = o.OrderID
+	})
+	busy := countUnavailable(t, errs...)
+	var ok []string
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			ok = append(ok, made[i])
+		case !unavailable(err):
+			t.Errorf("order %d error = %v, want nil or fault.Unavailable", i, err)
+		}
+	}
+	got := getCustomer(t, s, tenantA, c.CustomerID)
+	if want := c.TotalOrders + int64(len(ok)); got.TotalOrders != want || int64(len(ok)) != int64(n-busy) {
+		t.Errorf("after the race: totalOrders %d, want %d", got.TotalOrders, want)
+	}
+	if len(got.OrderIDs) != order.MaxOrderIDs {
+		t.Fatalf("after the race: %d orderIds, want %d", len(got.OrderIDs), order.MaxOrderIDs)
+	}
+	// The seed's most recent ids, in order, then the racers' in the order they committed.
+	kept := order.MaxOrderIDs - len(ok)
+	sameIDs(t, "orderIds kept from before the race", got.OrderIDs[:kept], seed[len(seed)-kept:])
+	racers := slices.Clone(got.OrderIDs[kept:])
+	slices.Sort(racers)
+	slices.Sort(ok)
+	sameIDs(t, "orderIds of the racing orders (sorted)", racers, ok)
 }
 
 // testConcurrentDeactivateOrder: a deactivation racing a new order never leaves an inactive

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -21,6 +22,35 @@ var createOrderTests = []test{
 	{name: "NotFound", fn: testNotFound},
 	{name: "IDsAndTimestamps", fn: testIDsAndTimestamps},
 	{name: "TimestampsFromClock", clocked: testTimestampsFromClock},
+	{name: "RecentOrderIDs", fn: testRecentOrderIDs, bulk: true},
+}
+
+// testRecentOrderIDs: a customer keeps the ids of its most recent order.MaxOrderIDs orders,
+// oldest first, as order.Record says; totalOrders and the order list count every order.
+func testRecentOrderIDs(t *testing.T, s Store) {
+	const n = order.MaxOrderIDs + 50
+	var ids []string
+	var c customer.Customer
+	for i := range n {
+		o := createOrder(t, s, tenantA, newInput("many@example.com"))
+		ids = append(ids, o.OrderID)
+		if i == order.MaxOrderIDs-1 || i == order.MaxOrderIDs {
+			c = getCustomer(t, s, tenantA, o.Customer.CustomerID)
+			sameIDs(t, fmt.Sprintf("orderIds after %d orders", i+1), c.OrderIDs, ids[max(0, len(ids)-order.MaxOrderIDs):])
+		}
+	}
+	c = getCustomer(t, s, tenantA, c.CustomerID)
+	if c.TotalOrders != n || c.PendingOrders != n {
+		t.Errorf("after %d orders: totalOrders %d, pendingOrders %d; want %d", n, c.TotalOrders, c.PendingOrders, n)
+	}
+	sameIDs(t, fmt.Sprintf("orderIds after %d orders", n), c.OrderIDs, ids[n-order.MaxOrderIDs:])
+	eventually(t, func() error { // a customer's orders are an index, which may lag the table
+		listed := orderIDs(listOrders(t, s, tenantA, order.ListQuery{Limit: customer.MaxLimit, CustomerID: c.CustomerID}))
+		if !slices.Equal(listed, ids) {
+			return fmt.Errorf("ListOrders(customer) = %d orders, want all %d, oldest first", len(listed), n)
+		}
+		return nil
+	})
 }
 
 // testCreateOrderNewCustomer: an order for an unknown email creates the customer from the body.

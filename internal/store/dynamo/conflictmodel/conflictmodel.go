@@ -35,7 +35,7 @@
 //   - A single-item write in flight holds nothing: the guide lists a conflict between an
 //     ongoing single-item write and a TransactGetItems only (which the store does not use),
 //     not with a TransactWriteItems, and two single-item writes never conflict.
-//   - GetItem and Query are never refused.
+//   - GetItem, BatchGetItem and Query are never refused.
 //
 // Not modelled: DynamoDB may also cancel the transaction already in flight rather than (or as
 // well as) the newcomer, and a cancelled transaction may report other reasons (say
@@ -204,6 +204,11 @@ func (c *Client) count(op Op) {
 // GetItem is never refused: a read of an item a transaction holds sees its committed state.
 func (c *Client) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
 	return c.inner.GetItem(ctx, in, opts...)
+}
+
+// BatchGetItem is never refused, as GetItem.
+func (c *Client) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	return c.inner.BatchGetItem(ctx, in, opts...)
 }
 
 // PutItem fails with a TransactionConflictException when a transaction holds the item.

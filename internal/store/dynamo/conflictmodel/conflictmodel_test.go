@@ -49,6 +49,27 @@ func (f *fakeClient) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...
 	return &dynamodb.GetItemOutput{}, nil
 }
 
+// BatchGetItem answers each key as getItem does (nothing found without one).
+func (f *fakeClient) BatchGetItem(_ context.Context, in *dynamodb.BatchGetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	f.called("BatchGetItem")
+	out := &dynamodb.BatchGetItemOutput{Responses: map[string][]map[string]types.AttributeValue{}}
+	if f.getItem == nil {
+		return out, nil
+	}
+	for table, ka := range in.RequestItems {
+		for _, k := range ka.Keys {
+			got, err := f.getItem(&dynamodb.GetItemInput{TableName: &table, Key: k, ConsistentRead: ka.ConsistentRead})
+			if err != nil {
+				return nil, err
+			}
+			if got.Item != nil {
+				out.Responses[table] = append(out.Responses[table], got.Item)
+			}
+		}
+	}
+	return out, nil
+}
+
 func (f *fakeClient) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
 	f.called("PutItem")
 	if f.putItem != nil {
