@@ -259,6 +259,17 @@ func (c *serialClient) Scan(ctx context.Context, in *dynamodb.ScanInput, opts ..
 	return sc.Scan(ctx, in, opts...)
 }
 
+// TransactGetItems lets ApplyRentalEvent read in one request on moto too.
+func (c *serialClient) TransactGetItems(ctx context.Context, in *dynamodb.TransactGetItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactGetItemsOutput, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	tg, ok := c.client.(dynamo.TransactGetter)
+	if !ok {
+		return nil, fmt.Errorf("serialClient: %T cannot TransactGetItems", c.client)
+	}
+	return tg.TransactGetItems(ctx, in, opts...)
+}
+
 func (c *serialClient) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -206,6 +206,17 @@ func (c *Client) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ..
 	return c.inner.GetItem(ctx, in, opts...)
 }
 
+// TransactGetItems passes the read on to inner, which must have it (dynamo.TransactGetter): a
+// read sees committed state, as GetItem. (DynamoDB may cancel one that meets a transaction in
+// flight; the store reads again then, as after any lost race.)
+func (c *Client) TransactGetItems(ctx context.Context, in *dynamodb.TransactGetItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactGetItemsOutput, error) {
+	tg, ok := c.inner.(dynamo.TransactGetter)
+	if !ok {
+		return nil, fmt.Errorf("conflictmodel: %T cannot TransactGetItems", c.inner)
+	}
+	return tg.TransactGetItems(ctx, in, opts...)
+}
+
 // PutItem fails with a TransactionConflictException when a transaction holds the item.
 func (c *Client) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
 	table := deref(in.TableName)
