@@ -398,6 +398,37 @@ func testRequestCounts(t *testing.T, b *backend) {
 			_, err := st.UpdateOrderNotes(ctx, "t1", c.OrderIDs[0], "Call first")
 			return err
 		}, map[string]int{"UpdateItem": 1}},
+		// A subscription event: one read of its items, one transaction (docs/api.md, Rental state).
+		{"subscription created", func() error {
+			o, err := st.GetOrder(ctx, "t1", c.OrderIDs[0])
+			if err != nil {
+				return err
+			}
+			counter.take()
+			_, err = st.ApplyRentalEvent(ctx, storetest.SubscriptionCreated("evt_count_1", "t1", "sub_count", c.CustomerID, o.OrderID, o.Items[0].SKU, 9_990000))
+			return err
+		}, map[string]int{"TransactGetItems": 1, "TransactWriteItems": 1}},
+		{"subscription created again (a repeat: the read only)", func() error {
+			_, err := st.ApplyRentalEvent(ctx, storetest.SubscriptionCreated("evt_count_1", "t1", "sub_count", c.CustomerID, c.OrderIDs[0], "X", 9_990000))
+			return err
+		}, map[string]int{"TransactGetItems": 1}},
+		// DELETE's rules are conditions of its one UpdateItem: no read, whichever refuses.
+		{"delete refused for an active subscription", func() error {
+			_, err := st.DeactivateCustomer(ctx, "t1", c.CustomerID, nil)
+			if !errors.Is(err, customer.ErrActiveSubscriptions) {
+				return fmt.Errorf("DeactivateCustomer = %v, want ErrActiveSubscriptions", err)
+			}
+			return nil
+		}, map[string]int{"UpdateItem": 1}},
+		{"subscription ended", func() error {
+			_, err := st.ApplyRentalEvent(ctx, storetest.SubscriptionEnded("evt_count_2", "t1", "sub_count", c.CustomerID))
+			return err
+		}, map[string]int{"TransactGetItems": 1, "TransactWriteItems": 1}},
+		// Its one order left pending with its first subscription: nothing holds the customer now.
+		{"delete", func() error {
+			_, err := st.DeactivateCustomer(ctx, "t1", c.CustomerID, nil)
+			return err
+		}, map[string]int{"UpdateItem": 1}},
 	}
 	for _, step := range steps {
 		if err := step.do(); err != nil {
