@@ -28,6 +28,7 @@ var rentalTests = []test{
 	{name: "Upgrade", fn: testRentalUpgrade},
 	{name: "ListsByRentals", fn: testRentalLists},
 	{name: "RentalIDsBounded", fn: testRentalIDsBounded},
+	{name: "Concurrent", fn: testRentalConcurrent},
 	{name: "Model", fn: func(t *testing.T, s Store) {
 		rs := rentalStore(t, s)
 		RentalModel(t, rs, 1, func(t *testing.T, evs []rental.Event) {
@@ -216,5 +217,74 @@ func testRentalIDsBounded(t *testing.T, s Store) {
 	}
 	if c.TotalDevicesRented != int64(n) || c.TotalMonthlyRevenue != float64(n) {
 		t.Errorf("totals = %d devices, %v revenue, want %d, %d: every subscription counts, listed or not", c.TotalDevicesRented, c.TotalMonthlyRevenue, n, n)
+	}
+}
+
+// testRentalConcurrent races six created events of one customer and order (a line of 4) with two
+// ended events of two of them, each applied until it is not refused for contention (as SQS would
+// deliver it again). Whatever the order, the totals equal what the subscriptions' states add up
+// to: those in rentalIds (activated) less those ended after activating.
+func testRentalConcurrent(t *testing.T, s Store) {
+	rs := rentalStore(t, s)
+	in := newInput("race@example.com")
+	in.Items = []order.Item{{SKU: "R", Quantity: 4, ContractLength: 12}}
+	o := createOrder(t, s, tenantA, in)
+	cid := o.Customer.CustomerID
+	var evs []rental.Event
+	amount := map[string]rental.Money{}
+	for i := range 6 {
+		sub := fmt.Sprintf("sub_r%d", i)
+		amount[sub] = rental.Money(i+1) * 1_000000
+		evs = append(evs, SubscriptionCreated(fmt.Sprintf("rc%d", i), tenantA, sub, cid, o.OrderID, "R", amount[sub]))
+	}
+	evs = append(evs, SubscriptionEnded("re0", tenantA, "sub_r0", cid), SubscriptionEnded("re1", tenantA, "sub_r1", cid))
+	errs := make([]error, len(evs))
+	var refused [8]int
+	parallel(len(evs), func(i int) {
+		for {
+			_, errs[i] = rs.ApplyRentalEvent(t.Context(), evs[i])
+			if !unavailable(errs[i]) {
+				return
+			}
+			refused[i]++
+		}
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("ApplyRentalEvent(%s) = %v", evs[i].ID, err)
+		}
+	}
+	t.Logf("storetest: retries after 503: %v", refused)
+	c := getCustomer(t, s, tenantA, cid)
+	var devices int64
+	var revenue rental.Money
+	ended := map[string]bool{}
+	for _, sub := range c.RentalIDs {
+		devices++
+		revenue += amount[sub]
+	}
+	for _, sub := range []string{"sub_r0", "sub_r1"} {
+		if slices.Contains(c.RentalIDs, sub) {
+			devices--
+			revenue -= amount[sub]
+			ended[sub] = true
+		}
+	}
+	if c.TotalDevicesRented != devices || c.TotalMonthlyRevenue != revenue.Float() {
+		t.Errorf("totals = %d devices, %v revenue; rentalIds %v (ended of them %v) add up to %d, %s",
+			c.TotalDevicesRented, c.TotalMonthlyRevenue, c.RentalIDs, ended, devices, revenue)
+	}
+	got := getOrder(t, s, tenantA, o.OrderID)
+	want := min(4, len(c.RentalIDs))
+	if got.RentalProgress.RentedDevices != want || len(got.Items[0].RentalIDs) != want {
+		t.Errorf("order rented %d, line %v; want %d of rentalIds %v", got.RentalProgress.RentedDevices, got.Items[0].RentalIDs, want, c.RentalIDs)
+	}
+	for _, sub := range got.Items[0].RentalIDs {
+		if !slices.Contains(c.RentalIDs, sub) {
+			t.Errorf("order line holds %s, which the customer's rentalIds %v do not", sub, c.RentalIDs)
+		}
+	}
+	if (want == 4) != (got.Status == order.Fulfilled) {
+		t.Errorf("order status %s with %d of 4 rented", got.Status, want)
 	}
 }
