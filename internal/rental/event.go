@@ -53,7 +53,7 @@ type Data struct {
 	CustomerID             string `json:"customerId"`
 	OrderID                string `json:"orderId,omitempty"`
 	SKU                    string `json:"sku,omitempty"`
-	MonthlyAmount          Money  `json:"monthlyAmount,omitempty"`
+	MonthlyAmount          Money  `json:"monthlyAmount"` // 0 is an amount (a free device): never omitted
 	NewEndDate             string `json:"newEndDate,omitempty"`
 }
 

@@ -202,7 +202,13 @@ func TestModelThroughConsumer(t *testing.T) {
 }
 
 func modelThrough(t *testing.T, rs storetest.RentalStore, s rentalevents.Store) {
-	h := rentalevents.New(s, &fakeSQS{}, rentalevents.Config{DeadLetterQueueURL: "u"}, slog.New(slog.DiscardHandler))
+	dlq := &fakeSQS{}
+	h := rentalevents.New(s, dlq, rentalevents.Config{DeadLetterQueueURL: "u"}, slog.New(slog.DiscardHandler))
+	t.Cleanup(func() {
+		for _, m := range dlq.sent {
+			t.Errorf("dead-lettered %s: %s", aws.ToString(m.MessageBody), aws.ToString(m.MessageAttributes[rentalevents.AttrFailureReason].StringValue))
+		}
+	})
 	storetest.RentalModel(t, rs, 7, func(t *testing.T, evs []rental.Event) {
 		for start := 0; start < len(evs); start += 10 {
 			var batch events.SQSEvent

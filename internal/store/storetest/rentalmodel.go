@@ -118,6 +118,9 @@ func lives(rng *rand.Rand, run string, customers []string, orders map[string][]o
 		sub := fmt.Sprintf("sub_%s_%d", run, i)
 		sku := []string{"A", "B", "C"}[rng.IntN(3)]
 		amount := rental.Money(rng.IntN(100_00)) * 10_000 // cents
+		if rng.IntN(4) == 0 {
+			amount = 0 // a free device: an amount still
+		}
 		data := rental.Data{SubscriptionID: sub, CustomerID: cid, OrderID: o.OrderID, SKU: sku, MonthlyAmount: amount}
 		if prev := live[cid]; len(prev) > 0 && rng.IntN(3) == 0 {
 			data.PreviousSubscriptionID = prev[0]
