@@ -206,13 +206,26 @@ func (c *Client) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ..
 	return c.inner.GetItem(ctx, in, opts...)
 }
 
-// TransactGetItems passes the read on to inner, which must have it (dynamo.TransactGetter): a
-// read sees committed state, as GetItem. (DynamoDB may cancel one that meets a transaction in
-// flight; the store reads again then, as after any lost race.)
+// TransactGetItems is cancelled, as DynamoDB cancels it, when a transaction in flight holds any of
+// its items (TransactionConflict on those); otherwise it passes the read on to inner, which must
+// have it (dynamo.TransactGetter). These cancellations are not counted in Conflicts, which counts
+// refused writes.
 func (c *Client) TransactGetItems(ctx context.Context, in *dynamodb.TransactGetItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactGetItemsOutput, error) {
 	tg, ok := c.inner.(dynamo.TransactGetter)
 	if !ok {
 		return nil, fmt.Errorf("conflictmodel: %T cannot TransactGetItems", c.inner)
+	}
+	conflicting := make([]bool, len(in.TransactItems))
+	refused := false
+	c.mu.Lock()
+	for i, it := range in.TransactItems {
+		if it.Get != nil && c.held[c.itemID(deref(it.Get.TableName), it.Get.Key)] {
+			conflicting[i], refused = true, true
+		}
+	}
+	c.mu.Unlock()
+	if refused {
+		return nil, cancelError(conflicting)
 	}
 	return tg.TransactGetItems(ctx, in, opts...)
 }
