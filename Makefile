@@ -17,6 +17,11 @@ DYNOXIDE_VERSION := 1.2.1
 DYNOXIDE_PACKAGE := @dynoxide/linux-x64
 DYNOXIDE_PREFIX := $(TOOLS)/dynoxide/$(DYNOXIDE_VERSION)
 DYNOXIDE := $(DYNOXIDE_PREFIX)/node_modules/$(DYNOXIDE_PACKAGE)/dynoxide
+# Redocly CLI lints openapi.yaml (https://github.com/Redocly/redocly-cli, MIT), from npm, pinned,
+# beside dynoxide in the same way; its configuration is redocly.yaml (and .redocly.lint-ignore.yaml).
+REDOCLY_VERSION := 2.77.0
+REDOCLY_PREFIX := $(TOOLS)/redocly/$(REDOCLY_VERSION)
+REDOCLY := $(REDOCLY_PREFIX)/node_modules/.bin/redocly
 export SAM_CLI_TELEMETRY := 0
 
 # The version cmd/local reports (-version, /healthz): the tag when HEAD has one, else devel+<commit>.
@@ -24,10 +29,10 @@ VERSION := $(shell v=$$(git describe --tags --exact-match --dirty 2>/dev/null) |
 VERSION_LDFLAGS := -X github.com/flexportal-compat/customers-api/internal/version.Version=$(VERSION)
 
 .DEFAULT_GOAL := help
-.PHONY: help test run tools dynoxide lint unit test-go test-conflicts test-conflicts-smoke bench bench-compare bench-smoke readme-examples browser-check fuzz-api clean bench-scale bench-scale-smoke
+.PHONY: help test run tools dynoxide redocly lint lint-spec unit test-go test-conflicts test-conflicts-smoke bench bench-compare bench-smoke readme-examples browser-check fuzz-api clean bench-scale bench-scale-smoke
 
 # The phases of make test, in order; scripts/phases.sh times each and prints the table.
-TEST_PHASES := tools lint test-go test-conflicts-smoke build-arm64 check-size cfn-lint sam-validate checkov sam-build readme-examples browser-check fuzz-api bench-smoke bench-scale-smoke
+TEST_PHASES := tools lint lint-spec test-go test-conflicts-smoke build-arm64 check-size cfn-lint sam-validate checkov sam-build readme-examples browser-check fuzz-api bench-smoke bench-scale-smoke
 
 ## help: list the targets with what each does (what plain `make` runs)
 help:
@@ -64,8 +69,15 @@ $(DYNOXIDE):
 	npm install --prefix $(DYNOXIDE_PREFIX) --no-save --no-audit --no-fund $(DYNOXIDE_PACKAGE)@$(DYNOXIDE_VERSION)
 	$@ --version
 
-## tools: install what the tests use into .tools/ (Python venvs, staticcheck, the Lambda emulator, dynoxide)
-tools: $(VENV)/.installed $(TOOLS)/bin/staticcheck rie dynoxide checkov-venv
+## redocly: install Redocly CLI (npm, pinned), the linter of openapi.yaml, into .tools/redocly
+redocly: $(REDOCLY)
+$(REDOCLY):
+	@echo "tools: installing Redocly CLI $(REDOCLY_VERSION) (@redocly/cli) into .tools/redocly with npm"
+	npm install --prefix $(REDOCLY_PREFIX) --no-save --no-audit --no-fund @redocly/cli@$(REDOCLY_VERSION)
+	$@ --version
+
+## tools: install what the tests use into .tools/ (Python venvs, staticcheck, the Lambda emulator, dynoxide, Redocly CLI)
+tools: $(VENV)/.installed $(TOOLS)/bin/staticcheck rie dynoxide redocly checkov-venv
 	@echo "tools: everything is in .tools/"
 
 ## lint: gofmt, go vet and staticcheck, of the default build and of cmd/local with -tags dynamodb
@@ -78,6 +90,13 @@ lint: $(TOOLS)/bin/staticcheck
 	$(GO) vet -tags dynamodb ./cmd/local/
 	$(TOOLS)/bin/staticcheck ./...
 	$(TOOLS)/bin/staticcheck -tags dynamodb ./cmd/local/
+
+## lint-spec: Redocly CLI on openapi.yaml (any finding fails), and the generated Go client is current
+lint-spec: $(REDOCLY)
+	@echo "lint-spec: redocly lint openapi.yaml (recommended-strict: every finding is an error; redocly.yaml, .redocly.lint-ignore.yaml)"
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(REDOCLY) lint --max-problems=1000 openapi.yaml
+	@echo "lint-spec: the Go client generated from openapi.yaml (internal/apiclient) is up to date"
+	$(GO) test -count=1 -run TestGeneratedClientIsCurrent ./internal/apiclient/
 
 ## unit: the Go tests that need no servers (the others skip, saying why)
 unit:

@@ -109,7 +109,7 @@ func (a *API) deleteCustomer(w http.ResponseWriter, r *http.Request, _ []byte) e
 // listCustomers is GET /v1/customers.
 func (a *API) listCustomers(w http.ResponseWriter, r *http.Request, _ []byte) error {
 	ctx, tenant := r.Context(), tenantOf(r.Context())
-	q, err := parseQuery(r, nil, "limit", "startAfter", "status", "customerType", "email", "hasActiveRentals", "sortBy", "sortDir")
+	q, err := parseQuery(r, nil, customerListParams...)
 	if err != nil {
 		return err
 	}

@@ -395,10 +395,7 @@ func TestListQueryParameters(t *testing.T) {
 		{"/v1/orders?sortDir=", []detail{{"sortDir", "Invalid enum value. Expected 'desc' | 'asc', received ''", "invalid_enum_value"}}},
 		{"/v1/orders?email=a%40example.com", []detail{{"email", "Unrecognized key(s) in object: 'email'", "unrecognized_keys"}}},
 		{"/v1/orders?customerType=business", []detail{{"customerType", "Unrecognized key(s) in object: 'customerType'", "unrecognized_keys"}}},
-		{"/v1/orders?customerId=cust_x", []detail{{"customerId", notACustomerID, "custom"}}},
 		{"/v1/orders?customerId=", []detail{{"customerId", notACustomerID, "custom"}}},
-		{"/v1/orders?customerId=" + strings.Repeat("x", 2000), []detail{{"customerId", notACustomerID, "custom"}}},
-		{"/v1/orders?customerId=" + strings.ToLower(missingCustomer), []detail{{"customerId", notACustomerID, "custom"}}},
 		// docs/api.md's known deviations: a clear 400 naming the parameter.
 		{"/v1/orders?sortBy=totals.total", []detail{{"sortBy", totalsDeviation, "custom"}}},
 		{"/v1/orders?sortBy=totals.total&sortDir=asc", []detail{{"sortBy", totalsDeviation, "custom"}}},

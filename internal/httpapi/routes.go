@@ -8,6 +8,8 @@ import (
 	"slices"
 
 	"github.com/flexportal-compat/customers-api/internal/auth"
+	"github.com/flexportal-compat/customers-api/internal/customer"
+	"github.com/flexportal-compat/customers-api/internal/order"
 )
 
 // Route is one endpoint of the API. Name is also the function's folder (functions/<Name>) and
@@ -20,6 +22,13 @@ type Route struct {
 	// Pages is true for a list route, which signs paging cursors: its function needs
 	// Options.CursorKey (CURSOR_SECRET), shared by every container. Other routes need no key.
 	Pages bool
+	// Query lists the query parameters the route reads (its handler reads exactly these); any
+	// other is a validation error (unrecognized_keys). Nil for a route that reads none.
+	Query []string
+	// Response is a zero value of the type of the route's success body. It is for the tests
+	// that hold openapi.yaml to the implementation (internal/apispec): they compare its JSON
+	// fields with the spec's, and the body a request gets with it.
+	Response any
 
 	// handle serves the route once serve has authorized the request and accepted its body. A
 	// Route made outside this package has none and cannot be served.
@@ -34,16 +43,35 @@ type handlerFunc func(a *API, w http.ResponseWriter, r *http.Request, body []byt
 // Routes is the single source of truth for routing: cmd/local mounts all of them, each Lambda
 // serves one, and a test checks template.yaml against it.
 var Routes = []Route{
-	{Name: "list-customers", Method: "GET", Pattern: "/v1/customers", Scope: auth.CustomersRead, Pages: true, handle: (*API).listCustomers},
-	{Name: "get-customer", Method: "GET", Pattern: "/v1/customers/{customerId}", Scope: auth.CustomersRead, handle: (*API).getCustomer},
-	{Name: "update-customer", Method: "PUT", Pattern: "/v1/customers/{customerId}", Scope: auth.CustomersWrite, handle: (*API).updateCustomer},
-	{Name: "delete-customer", Method: "DELETE", Pattern: "/v1/customers/{customerId}", Scope: auth.CustomersWrite, handle: (*API).deleteCustomer},
-	{Name: "create-order", Method: "POST", Pattern: "/v1/orders", Scope: auth.OrdersWrite, handle: (*API).createOrder},
-	{Name: "list-orders", Method: "GET", Pattern: "/v1/orders", Scope: auth.OrdersRead, Pages: true, handle: (*API).listOrders},
-	{Name: "get-order", Method: "GET", Pattern: "/v1/orders/{orderId}", Scope: auth.OrdersRead, handle: (*API).getOrder},
-	{Name: "cancel-order", Method: "POST", Pattern: "/v1/orders/{orderId}/cancel", Scope: auth.OrdersWrite, handle: (*API).cancelOrder},
-	{Name: "update-order-notes", Method: "PATCH", Pattern: "/v1/orders/{orderId}/notes", Scope: auth.OrdersWrite, handle: (*API).updateOrderNotes},
+	{Name: "list-customers", Method: "GET", Pattern: "/v1/customers", Scope: auth.CustomersRead, Pages: true,
+		Query: customerListParams, Response: listCustomersResponse{}, handle: (*API).listCustomers},
+	{Name: "get-customer", Method: "GET", Pattern: "/v1/customers/{customerId}", Scope: auth.CustomersRead,
+		Response: customer.Customer{}, handle: (*API).getCustomer},
+	{Name: "update-customer", Method: "PUT", Pattern: "/v1/customers/{customerId}", Scope: auth.CustomersWrite,
+		Response: updateCustomerResponse{}, handle: (*API).updateCustomer},
+	{Name: "delete-customer", Method: "DELETE", Pattern: "/v1/customers/{customerId}", Scope: auth.CustomersWrite,
+		Response: deleteCustomerResponse{}, handle: (*API).deleteCustomer},
+	{Name: "create-order", Method: "POST", Pattern: "/v1/orders", Scope: auth.OrdersWrite,
+		Response: createOrderResponse{}, handle: (*API).createOrder},
+	{Name: "list-orders", Method: "GET", Pattern: "/v1/orders", Scope: auth.OrdersRead, Pages: true,
+		Query: orderListParams, Response: listOrdersResponse{}, handle: (*API).listOrders},
+	{Name: "get-order", Method: "GET", Pattern: "/v1/orders/{orderId}", Scope: auth.OrdersRead,
+		Response: order.Order{}, handle: (*API).getOrder},
+	{Name: "cancel-order", Method: "POST", Pattern: "/v1/orders/{orderId}/cancel", Scope: auth.OrdersWrite,
+		Response: orderResponse{}, handle: (*API).cancelOrder},
+	{Name: "update-order-notes", Method: "PATCH", Pattern: "/v1/orders/{orderId}/notes", Scope: auth.OrdersWrite,
+		Response: orderResponse{}, handle: (*API).updateOrderNotes},
 }
+
+// The query parameters of the list routes (Route.Query), which their handlers read.
+var (
+	customerListParams = []string{"limit", "startAfter", "status", "customerType", "email", "hasActiveRentals", "sortBy", "sortDir"}
+	orderListParams    = []string{"limit", "startAfter", "status", "customerId", "sortBy", "sortDir"}
+)
+
+// ErrorResponse is a zero value of the type of every error body (the one writer, writeError),
+// for the same tests as Route.Response.
+var ErrorResponse any = errorBody{}
 
 // RouteNamed returns the route of Routes called name.
 func RouteNamed(name string) (Route, bool) {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestListSortParameters: sortBy and hasActiveRentals take docs/api.md's values only; anything else,
@@ -100,6 +101,9 @@ func TestListSorts(t *testing.T) {
 		oids = append(oids, oid)
 	}
 	for _, i := range []int{2, 0} {
+		// updatedAt has millisecond precision: two cancels within one millisecond would tie, and a
+		// tie goes by creation, the other way round from what this test wants to see.
+		time.Sleep(2 * time.Millisecond)
 		e.do(req{method: "POST", path: "/v1/orders/" + oids[i] + "/cancel"}).expect(t, http.StatusOK, "")
 	}
 	// The customers' orders of the loop above come first, all four of them cancelled.

@@ -87,69 +87,57 @@ func (p pageShape) strict(limit int) error {
 }
 
 // pageCustomers pages through q until Next is "", calling between (if not nil) after every page
-// that has a successor, and checks what every list promises: at most q.Limit items a page, no
-// cursor twice, an end within maxPages. It returns the pages' ids and every customer listed.
+// that has a successor, and checks what every list promises (see pageAll). It returns the pages'
+// ids and every customer listed.
 func pageCustomers(ctx context.Context, s Store, tenant string, q customer.ListQuery, between func()) (pageShape, []customer.Customer, error) {
-	var (
-		pages  pageShape
-		listed []customer.Customer
-	)
-	seen := map[string]bool{}
-	for range maxPages {
+	return pageAll(fmt.Sprintf("ListCustomers(%+v)", q), q.Limit, q.After, func(after string) ([]customer.Customer, string, error) {
+		q.After = after
 		p, err := s.ListCustomers(ctx, tenant, q)
-		if err != nil {
-			return nil, nil, fmt.Errorf("ListCustomers(%+v) error = %w", q, err)
-		}
-		if len(p.Customers) > q.Limit {
-			return nil, nil, fmt.Errorf("ListCustomers(%+v) returned %d customers, want at most %d", q, len(p.Customers), q.Limit)
-		}
-		pages = append(pages, customerIDs(p.Customers))
-		listed = append(listed, p.Customers...)
-		if p.Next == "" {
-			return pages, listed, nil
-		}
-		if seen[p.Next] {
-			return nil, nil, fmt.Errorf("ListCustomers(%+v) returned cursor %q twice", q, p.Next)
-		}
-		seen[p.Next] = true
-		q.After = p.Next
-		if between != nil {
-			between()
-		}
-	}
-	return nil, nil, fmt.Errorf("ListCustomers(%+v) did not end after %d pages", q, maxPages)
+		return p.Customers, p.Next, err
+	}, customerIDs, between)
 }
 
 // pageOrders is pageCustomers for orders.
 func pageOrders(ctx context.Context, s Store, tenant string, q order.ListQuery, between func()) (pageShape, []order.Order, error) {
+	return pageAll(fmt.Sprintf("ListOrders(%+v)", q), q.Limit, q.After, func(after string) ([]order.Order, string, error) {
+		q.After = after
+		p, err := s.ListOrders(ctx, tenant, q)
+		return p.Orders, p.Next, err
+	}, orderIDs, between)
+}
+
+// pageAll calls fetch with each page's cursor (after first) until it answers no next cursor, calling
+// between after every page that has a successor, and checks what every list promises: at most
+// limit items a page, no cursor twice, an end within maxPages.
+func pageAll[T any](what string, limit int, after string, fetch func(after string) ([]T, string, error), ids func([]T) []string, between func()) (pageShape, []T, error) {
 	var (
 		pages  pageShape
-		listed []order.Order
+		listed []T
 	)
 	seen := map[string]bool{}
 	for range maxPages {
-		p, err := s.ListOrders(ctx, tenant, q)
+		items, next, err := fetch(after)
 		if err != nil {
-			return nil, nil, fmt.Errorf("ListOrders(%+v) error = %w", q, err)
+			return nil, nil, fmt.Errorf("%s after %q: error = %w", what, after, err)
 		}
-		if len(p.Orders) > q.Limit {
-			return nil, nil, fmt.Errorf("ListOrders(%+v) returned %d orders, want at most %d", q, len(p.Orders), q.Limit)
+		if len(items) > limit {
+			return nil, nil, fmt.Errorf("%s after %q returned %d items, want at most %d", what, after, len(items), limit)
 		}
-		pages = append(pages, orderIDs(p.Orders))
-		listed = append(listed, p.Orders...)
-		if p.Next == "" {
+		pages = append(pages, ids(items))
+		listed = append(listed, items...)
+		if next == "" {
 			return pages, listed, nil
 		}
-		if seen[p.Next] {
-			return nil, nil, fmt.Errorf("ListOrders(%+v) returned cursor %q twice", q, p.Next)
+		if seen[next] {
+			return nil, nil, fmt.Errorf("%s returned cursor %q twice", what, next)
 		}
-		seen[p.Next] = true
-		q.After = p.Next
+		seen[next] = true
+		after = next
 		if between != nil {
 			between()
 		}
 	}
-	return nil, nil, fmt.Errorf("ListOrders(%+v) did not end after %d pages", q, maxPages)
+	return nil, nil, fmt.Errorf("%s did not end after %d pages", what, maxPages)
 }
 
 // sameList is sameIDs as an error, for eventually.
