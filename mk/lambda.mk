@@ -2,7 +2,7 @@
 #
 # `sam build` (BuildMethod: makefile) calls `make build-<LogicalId>` with ARTIFACTS_DIR set; every
 # other target is for humans and CI. The function list is internal/httpapi.Routes plus not-found
-# and the event-driven functions (crm-sync, change-events); internal/lambdafn's template test
+# and the event-driven functions (crm-sync, change-events, rental-events); internal/lambdafn's template test
 # checks that template.yaml and this file agree with it.
 
 GO ?= go
@@ -22,7 +22,8 @@ LAMBDA_FUNCTIONS := \
 	UpdateOrderNotesFunction:update-order-notes \
 	NotFoundFunction:not-found \
 	CrmSyncFunction:crm-sync \
-	ChangeEventsFunction:change-events
+	ChangeEventsFunction:change-events \
+	RentalEventsFunction:rental-events
 
 LAMBDA_NAMES := $(foreach f,$(LAMBDA_FUNCTIONS),$(word 2,$(subst :, ,$(f))))
 

@@ -9,7 +9,9 @@
 //	go run -tags dynamodb ./cmd/local -dynamodb-endpoint http://127.0.0.1:8000 -table customers -create-table
 //
 // Beside the API it serves, for people and tools on this machine only, /docs/ (Swagger UI, its
-// assets embedded), /openapi.yaml and /healthz; none of them is an API route.
+// assets embedded), /openapi.yaml and /healthz, and takes subscription events (docs/api.md,
+// "Rental state") on POST /local/subscription-events, as the rental-events function takes them
+// from its queue in AWS; none of them is an API route.
 //
 // The DynamoDB flags need the dynamodb build tag because the AWS SDK is most of what a first
 // `go run` would otherwise compile, for a store the default run does not use (docs/local.md has
@@ -43,6 +45,7 @@ import (
 	"github.com/flexportal-compat/customers-api/internal/auth"
 	"github.com/flexportal-compat/customers-api/internal/customer"
 	"github.com/flexportal-compat/customers-api/internal/httpapi"
+	"github.com/flexportal-compat/customers-api/internal/rental"
 	"github.com/flexportal-compat/customers-api/internal/store/embedded"
 	"github.com/flexportal-compat/customers-api/internal/version"
 )
@@ -61,6 +64,7 @@ type store interface {
 	httpapi.Store
 	PutAPIKey(ctx context.Context, k auth.Key) error
 	RevokeAPIKey(ctx context.Context, id string) error
+	ApplyRentalEvent(ctx context.Context, ev rental.Event) (rental.Change, error)
 }
 
 // keySpec is one entry of the -keys file.
@@ -240,7 +244,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	api := httpapi.New(s, opts)
-	site := siteOptions{Store: storeName, CORSOrigin: origin}
+	site := siteOptions{Store: storeName, CORSOrigin: origin, Rentals: s}
 	if demo && loopback(*addr) {
 		// The published demo key only: a page anyone can reach must not hand out a random key.
 		site.DemoKey = demoKey
@@ -265,6 +269,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "  API docs:     %s/docs/\n", url)
 	fmt.Fprintf(stdout, "  OpenAPI spec: %s/openapi.yaml\n", url)
 	fmt.Fprintf(stdout, "  health:       %s/healthz\n", url)
+	fmt.Fprintf(stdout, "  subscription events: POST %s%s (README, Rental state)\n", url, pathSubscriptionEvents)
 	if origin != "" {
 		fmt.Fprintf(stdout, "  CORS:         pages of %s may call the API\n", origin)
 	}

@@ -33,9 +33,10 @@ const specServer = "http://127.0.0.1:3000"
 
 // siteOptions configures what newSite serves beside the API.
 type siteOptions struct {
-	Store      string // "embedded" or "dynamodb", for /healthz
-	CORSOrigin string // the one origin whose pages may call the API; empty: no CORS
-	DemoKey    string // the published demo key, filled in on the docs page; empty: none
+	Store      string        // "embedded" or "dynamodb", for /healthz
+	CORSOrigin string        // the one origin whose pages may call the API; empty: no CORS
+	DemoKey    string        // the published demo key, filled in on the docs page; empty: none
+	Rentals    rentalApplier // where POST /local/subscription-events applies events; nil: no such path
 }
 
 // The request and response headers a page of the CORS origin may use: the API's (docs/api.md,
@@ -121,6 +122,8 @@ func (s *site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		})
 	case get && strings.HasPrefix(p, pathDocs):
 		s.local(w, r, "docs", s.docs.ServeHTTP)
+	case r.Method == http.MethodPost && p == pathSubscriptionEvents && s.opts.Rentals != nil:
+		s.local(w, r, "subscription-events", subscriptionEvents(s.opts.Rentals))
 	default:
 		s.api.ServeHTTP(w, r) // which logs the request itself
 	}

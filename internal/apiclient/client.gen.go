@@ -138,12 +138,15 @@ func (e Code409CreateOrderErrorCode) Valid() bool {
 
 // Defines values for Code409DeleteErrorCode.
 const (
-	Code409DeleteErrorCodeCUSTOMERHASPENDINGORDERS Code409DeleteErrorCode = "CUSTOMER_HAS_PENDING_ORDERS"
+	Code409DeleteErrorCodeCUSTOMERHASACTIVESUBSCRIPTIONS Code409DeleteErrorCode = "CUSTOMER_HAS_ACTIVE_SUBSCRIPTIONS"
+	Code409DeleteErrorCodeCUSTOMERHASPENDINGORDERS       Code409DeleteErrorCode = "CUSTOMER_HAS_PENDING_ORDERS"
 )
 
 // Valid indicates whether the value is a known member of the Code409DeleteErrorCode enum.
 func (e Code409DeleteErrorCode) Valid() bool {
 	switch e {
+	case Code409DeleteErrorCodeCUSTOMERHASACTIVESUBSCRIPTIONS:
+		return true
 	case Code409DeleteErrorCodeCUSTOMERHASPENDINGORDERS:
 		return true
 	default:
@@ -153,13 +156,16 @@ func (e Code409DeleteErrorCode) Valid() bool {
 
 // Defines values for Code409UpdateErrorCode.
 const (
-	Code409UpdateErrorCodeCUSTOMERHASPENDINGORDERS Code409UpdateErrorCode = "CUSTOMER_HAS_PENDING_ORDERS"
-	Code409UpdateErrorCodeEMAILALREADYEXISTS       Code409UpdateErrorCode = "EMAIL_ALREADY_EXISTS"
+	Code409UpdateErrorCodeCUSTOMERHASACTIVESUBSCRIPTIONS Code409UpdateErrorCode = "CUSTOMER_HAS_ACTIVE_SUBSCRIPTIONS"
+	Code409UpdateErrorCodeCUSTOMERHASPENDINGORDERS       Code409UpdateErrorCode = "CUSTOMER_HAS_PENDING_ORDERS"
+	Code409UpdateErrorCodeEMAILALREADYEXISTS             Code409UpdateErrorCode = "EMAIL_ALREADY_EXISTS"
 )
 
 // Valid indicates whether the value is a known member of the Code409UpdateErrorCode enum.
 func (e Code409UpdateErrorCode) Valid() bool {
 	switch e {
+	case Code409UpdateErrorCodeCUSTOMERHASACTIVESUBSCRIPTIONS:
+		return true
 	case Code409UpdateErrorCodeCUSTOMERHASPENDINGORDERS:
 		return true
 	case Code409UpdateErrorCodeEMAILALREADYEXISTS:
@@ -357,26 +363,27 @@ func (e CustomerUpdatedSuccess) Valid() bool {
 
 // Defines values for ErrorCode.
 const (
-	ErrorCodeALREADYCANCELLED         ErrorCode = "ALREADY_CANCELLED"
-	ErrorCodeAUTHREQUIRED             ErrorCode = "AUTH_REQUIRED"
-	ErrorCodeCUSTOMERHASPENDINGORDERS ErrorCode = "CUSTOMER_HAS_PENDING_ORDERS"
-	ErrorCodeCUSTOMERINACTIVE         ErrorCode = "CUSTOMER_INACTIVE"
-	ErrorCodeEMAILALREADYEXISTS       ErrorCode = "EMAIL_ALREADY_EXISTS"
-	ErrorCodeIDEMPOTENCYKEYINUSE      ErrorCode = "IDEMPOTENCY_KEY_IN_USE"
-	ErrorCodeIDEMPOTENCYKEYREUSED     ErrorCode = "IDEMPOTENCY_KEY_REUSED"
-	ErrorCodeINSUFFICIENTPERMISSIONS  ErrorCode = "INSUFFICIENT_PERMISSIONS"
-	ErrorCodeINTERNALERROR            ErrorCode = "INTERNAL_ERROR"
-	ErrorCodeINVALIDREQUEST           ErrorCode = "INVALID_REQUEST"
-	ErrorCodeINVALIDTOKEN             ErrorCode = "INVALID_TOKEN"
-	ErrorCodeMETHODNOTALLOWED         ErrorCode = "METHOD_NOT_ALLOWED"
-	ErrorCodeNOTENANTACCESS           ErrorCode = "NO_TENANT_ACCESS"
-	ErrorCodeNOTFOUND                 ErrorCode = "NOT_FOUND"
-	ErrorCodeORDERNOTCANCELLABLE      ErrorCode = "ORDER_NOT_CANCELLABLE"
-	ErrorCodePAYLOADTOOLARGE          ErrorCode = "PAYLOAD_TOO_LARGE"
-	ErrorCodePRECONDITIONFAILED       ErrorCode = "PRECONDITION_FAILED"
-	ErrorCodeSERVICEUNAVAILABLE       ErrorCode = "SERVICE_UNAVAILABLE"
-	ErrorCodeUNSUPPORTEDMEDIATYPE     ErrorCode = "UNSUPPORTED_MEDIA_TYPE"
-	ErrorCodeVALIDATIONERROR          ErrorCode = "VALIDATION_ERROR"
+	ErrorCodeALREADYCANCELLED               ErrorCode = "ALREADY_CANCELLED"
+	ErrorCodeAUTHREQUIRED                   ErrorCode = "AUTH_REQUIRED"
+	ErrorCodeCUSTOMERHASACTIVESUBSCRIPTIONS ErrorCode = "CUSTOMER_HAS_ACTIVE_SUBSCRIPTIONS"
+	ErrorCodeCUSTOMERHASPENDINGORDERS       ErrorCode = "CUSTOMER_HAS_PENDING_ORDERS"
+	ErrorCodeCUSTOMERINACTIVE               ErrorCode = "CUSTOMER_INACTIVE"
+	ErrorCodeEMAILALREADYEXISTS             ErrorCode = "EMAIL_ALREADY_EXISTS"
+	ErrorCodeIDEMPOTENCYKEYINUSE            ErrorCode = "IDEMPOTENCY_KEY_IN_USE"
+	ErrorCodeIDEMPOTENCYKEYREUSED           ErrorCode = "IDEMPOTENCY_KEY_REUSED"
+	ErrorCodeINSUFFICIENTPERMISSIONS        ErrorCode = "INSUFFICIENT_PERMISSIONS"
+	ErrorCodeINTERNALERROR                  ErrorCode = "INTERNAL_ERROR"
+	ErrorCodeINVALIDREQUEST                 ErrorCode = "INVALID_REQUEST"
+	ErrorCodeINVALIDTOKEN                   ErrorCode = "INVALID_TOKEN"
+	ErrorCodeMETHODNOTALLOWED               ErrorCode = "METHOD_NOT_ALLOWED"
+	ErrorCodeNOTENANTACCESS                 ErrorCode = "NO_TENANT_ACCESS"
+	ErrorCodeNOTFOUND                       ErrorCode = "NOT_FOUND"
+	ErrorCodeORDERNOTCANCELLABLE            ErrorCode = "ORDER_NOT_CANCELLABLE"
+	ErrorCodePAYLOADTOOLARGE                ErrorCode = "PAYLOAD_TOO_LARGE"
+	ErrorCodePRECONDITIONFAILED             ErrorCode = "PRECONDITION_FAILED"
+	ErrorCodeSERVICEUNAVAILABLE             ErrorCode = "SERVICE_UNAVAILABLE"
+	ErrorCodeUNSUPPORTEDMEDIATYPE           ErrorCode = "UNSUPPORTED_MEDIA_TYPE"
+	ErrorCodeVALIDATIONERROR                ErrorCode = "VALIDATION_ERROR"
 )
 
 // Valid indicates whether the value is a known member of the ErrorCode enum.
@@ -385,6 +392,8 @@ func (e ErrorCode) Valid() bool {
 	case ErrorCodeALREADYCANCELLED:
 		return true
 	case ErrorCodeAUTHREQUIRED:
+		return true
+	case ErrorCodeCUSTOMERHASACTIVESUBSCRIPTIONS:
 		return true
 	case ErrorCodeCUSTOMERHASPENDINGORDERS:
 		return true
@@ -1119,12 +1128,15 @@ func (e DeleteCustomer404JSONResponseBodyErrorCode) Valid() bool {
 
 // Defines values for DeleteCustomer409JSONResponseBodyErrorCode.
 const (
-	DeleteCustomer409JSONResponseBodyErrorCodeCUSTOMERHASPENDINGORDERS DeleteCustomer409JSONResponseBodyErrorCode = "CUSTOMER_HAS_PENDING_ORDERS"
+	DeleteCustomer409JSONResponseBodyErrorCodeCUSTOMERHASACTIVESUBSCRIPTIONS DeleteCustomer409JSONResponseBodyErrorCode = "CUSTOMER_HAS_ACTIVE_SUBSCRIPTIONS"
+	DeleteCustomer409JSONResponseBodyErrorCodeCUSTOMERHASPENDINGORDERS       DeleteCustomer409JSONResponseBodyErrorCode = "CUSTOMER_HAS_PENDING_ORDERS"
 )
 
 // Valid indicates whether the value is a known member of the DeleteCustomer409JSONResponseBodyErrorCode enum.
 func (e DeleteCustomer409JSONResponseBodyErrorCode) Valid() bool {
 	switch e {
+	case DeleteCustomer409JSONResponseBodyErrorCodeCUSTOMERHASACTIVESUBSCRIPTIONS:
+		return true
 	case DeleteCustomer409JSONResponseBodyErrorCodeCUSTOMERHASPENDINGORDERS:
 		return true
 	default:
@@ -1416,13 +1428,16 @@ func (e UpdateCustomer404JSONResponseBodyErrorCode) Valid() bool {
 
 // Defines values for UpdateCustomer409JSONResponseBodyErrorCode.
 const (
-	UpdateCustomer409JSONResponseBodyErrorCodeCUSTOMERHASPENDINGORDERS UpdateCustomer409JSONResponseBodyErrorCode = "CUSTOMER_HAS_PENDING_ORDERS"
-	UpdateCustomer409JSONResponseBodyErrorCodeEMAILALREADYEXISTS       UpdateCustomer409JSONResponseBodyErrorCode = "EMAIL_ALREADY_EXISTS"
+	UpdateCustomer409JSONResponseBodyErrorCodeCUSTOMERHASACTIVESUBSCRIPTIONS UpdateCustomer409JSONResponseBodyErrorCode = "CUSTOMER_HAS_ACTIVE_SUBSCRIPTIONS"
+	UpdateCustomer409JSONResponseBodyErrorCodeCUSTOMERHASPENDINGORDERS       UpdateCustomer409JSONResponseBodyErrorCode = "CUSTOMER_HAS_PENDING_ORDERS"
+	UpdateCustomer409JSONResponseBodyErrorCodeEMAILALREADYEXISTS             UpdateCustomer409JSONResponseBodyErrorCode = "EMAIL_ALREADY_EXISTS"
 )
 
 // Valid indicates whether the value is a known member of the UpdateCustomer409JSONResponseBodyErrorCode enum.
 func (e UpdateCustomer409JSONResponseBodyErrorCode) Valid() bool {
 	switch e {
+	case UpdateCustomer409JSONResponseBodyErrorCodeCUSTOMERHASACTIVESUBSCRIPTIONS:
+		return true
 	case UpdateCustomer409JSONResponseBodyErrorCodeCUSTOMERHASPENDINGORDERS:
 		return true
 	case UpdateCustomer409JSONResponseBodyErrorCodeEMAILALREADYEXISTS:

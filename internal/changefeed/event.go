@@ -27,6 +27,7 @@ const (
 	CustomerReactivated = "customer.reactivated"
 	OrderCreated        = "order.created"
 	OrderCancelled      = "order.cancelled"
+	OrderFulfilled      = "order.fulfilled"
 )
 
 // Event is the detail of every entry: FlexPortal's webhook shape {"event", "timestamp", "data"},
@@ -108,8 +109,7 @@ type kind struct {
 
 // kinds are the items that make events; no other item of the table (email reservations,
 // idempotency records, API keys) does. A new event is a line in rules: customer.erased, first (an
-// erasure deactivates too), applies when new.fields has erasedAt and old.fields has not;
-// order.fulfilled is becomes(order.Fulfilled).
+// erasure deactivates too), applies when new.fields has erasedAt and old.fields has not.
 var kinds = []kind{
 	{
 		is: dynamo.IsCustomerKey, decode: customerView, created: CustomerCreated,
@@ -125,8 +125,11 @@ var kinds = []kind{
 		is: dynamo.IsOrderKey, decode: orderView, created: OrderCreated,
 		rules: []rule{
 			{OrderCancelled, becomes(order.Cancelled)},
+			// Its last line completed by a subscription event (docs/api.md, Rental state).
+			{OrderFulfilled, becomes(order.Fulfilled)},
 		},
-		// Other changes of an order (its notes) publish nothing: FlexPortal has no event for them.
+		// Other changes of an order (its notes, a subscription that leaves it partial) publish
+		// nothing: FlexPortal has no event for them.
 		attach: func(d *Data, item map[string]json.RawMessage) { d.Order = item },
 	},
 }

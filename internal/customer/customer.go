@@ -95,6 +95,8 @@ var (
 	ErrPrecondition  = fault.E(fault.Precondition, "The customer has changed since the given ETag")
 	ErrPendingOrders = fault.E(fault.PendingOrders, "The customer has pending orders")
 	ErrInactive      = fault.E(fault.CustomerInactive, "The customer is inactive")
+	// ErrActiveSubscriptions refuses a deactivation while the customer rents a device.
+	ErrActiveSubscriptions = fault.E(fault.ActiveSubscriptions, "The customer has active subscriptions")
 )
 
 // Page sizes of every list of the API, customers and orders alike: a query without a limit gets

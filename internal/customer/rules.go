@@ -20,7 +20,8 @@ func (m IfMatch) Allows(v int64) bool { return m == nil || slices.Contains(m, v)
 
 // CheckUpdate decides whether p may be applied to cur, a customer that exists, under ifMatch. The
 // refusals come in the contract's order: ErrPrecondition (412) before the conflicts (409) —
-// ErrPendingOrders when p deactivates a customer with a pending order. A nil error means the
+// ErrActiveSubscriptions when p deactivates a customer that rents a device, then ErrPendingOrders
+// when it deactivates one with a pending order. A nil error means the
 // update goes ahead (the merged customFields limit is Patch.Apply's).
 //
 // Every store decides with it: the embedded store on the record it read in its transaction, the
@@ -38,9 +39,13 @@ func CheckUpdate(cur Customer, p Patch, ifMatch IfMatch) error {
 // Deactivates reports whether p sets the status inactive, which DELETE's rules then govern.
 func (p Patch) Deactivates() bool { return p.Status != nil && *p.Status == Inactive }
 
-// checkDeactivate is the rule of making cur inactive: refused while an order of it is pending,
-// since deactivating would strand that order.
+// checkDeactivate is the rule of making cur inactive: refused while it rents a device (an active
+// subscription bills it every month), then while an order of it is pending, since deactivating
+// would strand that order (docs/api.md, DELETE: in this order).
 func checkDeactivate(cur Customer) error {
+	if cur.TotalDevicesRented > 0 {
+		return ErrActiveSubscriptions
+	}
 	if cur.PendingOrders > 0 {
 		return ErrPendingOrders
 	}

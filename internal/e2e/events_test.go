@@ -50,7 +50,7 @@ func TestEventFunctions(t *testing.T) {
 	}
 	ctx := context.Background()
 	bin := t.TempDir()
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bin+string(filepath.Separator), "./functions/crm-sync", "./functions/change-events")
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bin+string(filepath.Separator), "./functions/crm-sync", "./functions/change-events", "./functions/rental-events")
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -156,6 +156,94 @@ func TestEventFunctions(t *testing.T) {
 		}
 		if !slices.Contains(calls.list(), "sqs:SendMessage@!GetAtt CrmChangesDeadLetterQueue.Arn") {
 			t.Errorf("CrmSyncFunction's calls %v: no sqs:SendMessage to the dead-letter queue recorded", calls.list())
+		}
+	})
+
+	t.Run("rental-events", func(t *testing.T) {
+		table := fmt.Sprintf("e2e-rentals-%d", time.Now().UnixNano())
+		client, err := dynamosetup.Connect(ctx, endpoint)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := dynamosetup.CreateTable(ctx, client, table); err != nil {
+			t.Fatal(err)
+		}
+		store := dynamo.New(client, table)
+		o, _, err := store.CreateOrder(ctx, placeholderTenant, order.Input{
+			Customer:       order.NewCustomer{Email: "ada@example.com", FirstName: "Ada", LastName: "Lovelace"},
+			BillingAddress: customer.Address{ContactName: "Ada", StreetAddress: "1 Main St", City: "London", Country: "GB"},
+			Items:          []order.Item{{SKU: "MBP-14-M3", Quantity: 2, ContractLength: 12}},
+		}, order.Idempotency{})
+		if err != nil {
+			t.Fatalf("CreateOrder: %v", err)
+		}
+		id := o.Customer.CustomerID
+		cfg, err := lambdafn.AWSConfig(endpoint, os.Getenv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := sqs.NewFromConfig(cfg)
+		dead, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(fmt.Sprintf("e2e-rentals-dlq-%d", time.Now().UnixNano()))})
+		if err != nil {
+			t.Fatalf("CreateQueue: %v", err)
+		}
+		t.Cleanup(func() { _, _ = q.DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: dead.QueueUrl}) })
+		calls := &recorder{}
+		sqsEndpoint := sqsProxy(t, endpoint, calls, map[string]string{aws.ToString(dead.QueueUrl): "!GetAtt RentalEventsDeadLetterQueue.Arn"})
+		fn := startFunction(t, rie, "rental-events", filepath.Join(bin, "rental-events"), append(slices.Clone(baseEnv),
+			"TABLE_NAME="+table, "DYNAMODB_ENDPOINT="+recordingProxy(t, endpoint, calls), "AWS_LAMBDA_FUNCTION_NAME=rental-events",
+			"DEAD_LETTER_QUEUE_URL="+aws.ToString(dead.QueueUrl), "SQS_ENDPOINT="+sqsEndpoint), calls)
+
+		// events/rental-events.json: created, extended, upgraded, ended. Both subscriptions fill
+		// the order's line of 2; the upgrade's end and the last end leave no device rented.
+		var resp events.SQSEventResponse
+		fn.invokeJSON(t, event(t, "rental-events", placeholderCustomer, id, placeholderOrder, o.OrderID), &resp)
+		if len(resp.BatchItemFailures) != 0 {
+			t.Errorf("rental-events: failures %+v, want none", resp.BatchItemFailures)
+		}
+		c, err := store.GetCustomer(ctx, placeholderTenant, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.TotalDevicesRented != 0 || c.TotalMonthlyRevenue != 0 || len(c.RentalIDs) != 2 {
+			t.Errorf("customer after rental-events = devices %d, revenue %v, rentalIds %v; want 0, 0, two", c.TotalDevicesRented, c.TotalMonthlyRevenue, c.RentalIDs)
+		}
+		got, err := store.GetOrder(ctx, placeholderTenant, o.OrderID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != order.Fulfilled || got.RentalProgress.RentedDevices != 2 {
+			t.Errorf("order after rental-events = %s %+v, want fulfilled, 2 rented", got.Status, got.RentalProgress)
+		}
+
+		// An unknown customer: every event goes to the dead-letter queue with its reason.
+		var failed events.SQSEventResponse
+		fn.invokeJSON(t, event(t, "rental-events", placeholderCustomer, "cust_01JD5X9K3M4N5P6Q7R8S9T0V1Z"), &failed)
+		if len(failed.BatchItemFailures) != 0 {
+			t.Errorf("rental-events for an unknown customer: failures %+v, want none", failed.BatchItemFailures)
+		}
+		out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: dead.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
+			MessageAttributeNames: []string{"All"}})
+		if err != nil {
+			t.Fatalf("ReceiveMessage: %v", err)
+		}
+		if len(out.Messages) == 0 || aws.ToString(out.Messages[0].MessageAttributes["FailureKind"].StringValue) != "NOT_FOUND" {
+			t.Errorf("dead-letter queue after an unknown customer: %d messages, want them NOT_FOUND", len(out.Messages))
+		}
+
+		tmpl, err := samtemplate.Read(filepath.Join(root, "template.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		allowed := tmpl.Allowed(logicalID("rental-events"))
+		for _, u := range calls.list() {
+			action, res, _ := strings.Cut(u, "@")
+			if !slices.Contains(allowed[res], action) {
+				t.Errorf("RentalEventsFunction called %s on %s, which its policy does not allow (allowed: %v)", action, res, allowed)
+			}
+		}
+		if !slices.Contains(calls.list(), "dynamodb:TransactGetItems@"+samtemplate.TableArn) {
+			t.Errorf("RentalEventsFunction's calls %v: no dynamodb:TransactGetItems recorded", calls.list())
 		}
 	})
 

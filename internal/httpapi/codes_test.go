@@ -15,6 +15,7 @@ import (
 	"github.com/flexportal-compat/customers-api/internal/fault"
 	"github.com/flexportal-compat/customers-api/internal/httpapi"
 	"github.com/flexportal-compat/customers-api/internal/order"
+	"github.com/flexportal-compat/customers-api/internal/store/storetest"
 )
 
 // TestEveryErrorCode makes each FlexPortal error code the API answers happen at least once, on an
@@ -32,6 +33,15 @@ func TestEveryErrorCode(t *testing.T) {
 	e.do(req{method: "DELETE", path: "/v1/customers/" + gone}).expect(t, http.StatusOK, "")
 	e.do(req{method: "POST", path: "/v1/orders", body: orderBody("k@example.com"), header: http.Header{"Idempotency-Key": {"used"}}}).
 		expect(t, http.StatusCreated, "")
+
+	rentingOrder, rentingCID := e.order(keyT1, "t1", "renting@example.com")
+	o, err := e.store.GetOrder(t.Context(), "t1", rentingOrder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.ApplyRentalEvent(t.Context(), storetest.SubscriptionCreated("evt_1", "t1", "sub_1", rentingCID, rentingOrder, o.Items[0].SKU, 10_000000)); err != nil {
+		t.Fatal(err)
+	}
 
 	failing := func(err error) http.Handler {
 		return httpapi.New(&fakeStore{err: err}, httpapi.Options{Logger: slog.New(slog.DiscardHandler)}).Handler()
@@ -91,6 +101,10 @@ func TestEveryErrorCode(t *testing.T) {
 			wantStatus: 409, wantCode: "EMAIL_ALREADY_EXISTS", wantMessage: "A customer with this email already exists"},
 		{name: "pending orders", r: req{method: "DELETE", path: "/v1/customers/" + pendingCID},
 			wantStatus: 409, wantCode: "CUSTOMER_HAS_PENDING_ORDERS", wantMessage: "The customer has pending orders"},
+		{name: "active subscriptions", r: req{method: "DELETE", path: "/v1/customers/" + rentingCID},
+			wantStatus: 409, wantCode: "CUSTOMER_HAS_ACTIVE_SUBSCRIPTIONS", wantMessage: "The customer has active subscriptions"},
+		{name: "order with a subscription", r: req{method: "POST", path: "/v1/orders/" + rentingOrder + "/cancel"},
+			wantStatus: 400, wantCode: "ORDER_NOT_CANCELLABLE", wantMessage: order.ErrNotCancellable.Message},
 		{name: "inactive customer", r: req{method: "POST", path: "/v1/orders", body: orderBody("gone@example.com")},
 			wantStatus: 409, wantCode: "CUSTOMER_INACTIVE", wantMessage: "The customer is inactive"},
 		{name: "key in flight", h: failing(fmt.Errorf("fake: create: %w", order.ErrIdempotencyInUse)), r: req{method: "POST", path: "/v1/orders", body: orderBody("f@example.com"), header: http.Header{"Idempotency-Key": {"k"}}},

@@ -35,6 +35,7 @@ type eventFunction struct {
 var eventFunctions = []eventFunction{
 	{"crm-sync", "SQS"},
 	{"change-events", "DynamoDB"},
+	{"rental-events", "SQS"},
 }
 
 // logicalID returns the logical id of route name's function: "update-customer" →

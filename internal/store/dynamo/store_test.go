@@ -268,6 +268,17 @@ func (c *serialClient) Scan(ctx context.Context, in *dynamodb.ScanInput, opts ..
 	return sc.Scan(ctx, in, opts...)
 }
 
+// TransactGetItems lets ApplyRentalEvent read in one request on moto too.
+func (c *serialClient) TransactGetItems(ctx context.Context, in *dynamodb.TransactGetItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactGetItemsOutput, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	tg, ok := c.client.(dynamo.TransactGetter)
+	if !ok {
+		return nil, fmt.Errorf("serialClient: %T cannot TransactGetItems", c.client)
+	}
+	return tg.TransactGetItems(ctx, in, opts...)
+}
+
 func (c *serialClient) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -428,6 +439,37 @@ func testRequestCounts(t *testing.T, b *backend) {
 		}, map[string]int{"BatchGetItem": 1}},
 		{"notes", func() error {
 			_, err := st.UpdateOrderNotes(ctx, "t1", c.OrderIDs[0], "Call first")
+			return err
+		}, map[string]int{"UpdateItem": 1}},
+		// A subscription event: one read of its items, one transaction (docs/api.md, Rental state).
+		{"subscription created", func() error {
+			o, err := st.GetOrder(ctx, "t1", c.OrderIDs[0])
+			if err != nil {
+				return err
+			}
+			counter.take()
+			_, err = st.ApplyRentalEvent(ctx, storetest.SubscriptionCreated("evt_count_1", "t1", "sub_count", c.CustomerID, o.OrderID, o.Items[0].SKU, 9_990000))
+			return err
+		}, map[string]int{"TransactGetItems": 1, "TransactWriteItems": 1}},
+		{"subscription created again (a repeat: the read only)", func() error {
+			_, err := st.ApplyRentalEvent(ctx, storetest.SubscriptionCreated("evt_count_1", "t1", "sub_count", c.CustomerID, c.OrderIDs[0], "X", 9_990000))
+			return err
+		}, map[string]int{"TransactGetItems": 1}},
+		// DELETE's rules are conditions of its one UpdateItem: no read, whichever refuses.
+		{"delete refused for an active subscription", func() error {
+			_, err := st.DeactivateCustomer(ctx, "t1", c.CustomerID, nil)
+			if !errors.Is(err, customer.ErrActiveSubscriptions) {
+				return fmt.Errorf("DeactivateCustomer = %v, want ErrActiveSubscriptions", err)
+			}
+			return nil
+		}, map[string]int{"UpdateItem": 1}},
+		{"subscription ended", func() error {
+			_, err := st.ApplyRentalEvent(ctx, storetest.SubscriptionEnded("evt_count_2", "t1", "sub_count", c.CustomerID))
+			return err
+		}, map[string]int{"TransactGetItems": 1, "TransactWriteItems": 1}},
+		// Its one order left pending with its first subscription: nothing holds the customer now.
+		{"delete", func() error {
+			_, err := st.DeactivateCustomer(ctx, "t1", c.CustomerID, nil)
 			return err
 		}, map[string]int{"UpdateItem": 1}},
 	}

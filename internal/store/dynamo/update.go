@@ -63,7 +63,8 @@ type step struct {
 // stamp, a type with TPK, a status with GSI2PK, GSI2SK and SSK), REMOVE for every null, one path
 // per custom field key (never the whole map, so concurrent updates of other keys survive), SET
 // updatedAt and ADD version 1; then the condition, attribute_exists(PK) and g, and for
-// status inactive the rule of UpdateCustomer and DeactivateCustomer alike: no pending orders.
+// status inactive the rules of UpdateCustomer and DeactivateCustomer alike: no active
+// subscription (totalDevicesRented <= 0), no pending orders.
 func plan(tenant, id string, p customer.Patch, now time.Time, g guard) (steps []step, keys []string) {
 	steps = make([]step, 0, 8+len(p.CustomFields))
 	do := func(c clause, name string, v any) {
@@ -157,6 +158,8 @@ func plan(tenant, id string, p customer.Patch, now time.Time, g guard) (steps []
 		do(notEqual, "status", string(*g.notStatus))
 	}
 	if p.Deactivates() {
+		// DELETE's rules, in the write itself: no active subscription, no pending order.
+		do(atMostOrAbsent, "totalDevicesRented", int64(0))
 		do(atMostOrAbsent, "pendingOrders", int64(0))
 	}
 	return steps, keys

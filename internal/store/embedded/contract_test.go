@@ -88,3 +88,5 @@ func (s contractStore) EmailReservations(t *testing.T, tenant string) map[string
 	}
 	return out
 }
+
+var _ storetest.RentalStore = contractStore{}

@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) Store, opts
 		{"Tenants", tenantTests},
 		{"APIKeys", apiKeyTests},
 		{"Concurrency", concurrencyTests},
+		{"Rentals", rentalTests},
 		{"Context", contextTests},
 	}
 	for _, g := range groups {

@@ -211,6 +211,30 @@ func (c *Client) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInpu
 	return c.inner.BatchGetItem(ctx, in, opts...)
 }
 
+// TransactGetItems is cancelled, as DynamoDB cancels it, when a transaction in flight holds any of
+// its items (TransactionConflict on those); otherwise it passes the read on to inner, which must
+// have it (dynamo.TransactGetter). These cancellations are not counted in Conflicts, which counts
+// refused writes.
+func (c *Client) TransactGetItems(ctx context.Context, in *dynamodb.TransactGetItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactGetItemsOutput, error) {
+	tg, ok := c.inner.(dynamo.TransactGetter)
+	if !ok {
+		return nil, fmt.Errorf("conflictmodel: %T cannot TransactGetItems", c.inner)
+	}
+	conflicting := make([]bool, len(in.TransactItems))
+	refused := false
+	c.mu.Lock()
+	for i, it := range in.TransactItems {
+		if it.Get != nil && c.held[c.itemID(deref(it.Get.TableName), it.Get.Key)] {
+			conflicting[i], refused = true, true
+		}
+	}
+	c.mu.Unlock()
+	if refused {
+		return nil, cancelError(conflicting)
+	}
+	return tg.TransactGetItems(ctx, in, opts...)
+}
+
 // PutItem fails with a TransactionConflictException when a transaction holds the item.
 func (c *Client) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
 	table := deref(in.TableName)
