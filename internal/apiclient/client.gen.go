@@ -2619,8 +2619,11 @@ type Customer struct {
 	// characters, and blank or `null` is the same as leaving them out. Unknown keys are ignored
 	// (under `Prefer: handling=strict` each is a validation error). An address is always
 	// replaced whole, never merged, and shown with only the keys it has.
-	LastShippingAddress *Address  `json:"lastShippingAddress,omitempty"`
-	OrderIds            []OrderId `json:"orderIds"`
+	LastShippingAddress *Address `json:"lastShippingAddress,omitempty"`
+
+	// OrderIds The ids of the customer's most recent 100 orders, oldest first; all of them are
+	// `GET /v1/orders?customerId=`'s, and `totalOrders` counts them.
+	OrderIds []OrderId `json:"orderIds"`
 
 	// Phone At most 50 characters after trimming, at least one of them a digit (0–9); anything else
 	// is allowed (`+31 6 1234 5678 ext. 12`), except control characters and bidirectional
@@ -4516,8 +4519,9 @@ type ClientInterface interface {
 	//
 	// Needs scope `orders:write`. The customer is found by email within the tenant, or created
 	// (status active) if none has it. An existing customer's profile is not changed, except
-	// `lastBillingAddress` / `lastShippingAddress`, `totalOrders` (+1) and `orderIds`. The order
-	// keeps a snapshot of the customer as it stands at this moment; the order and a customer it
+	// `lastBillingAddress` / `lastShippingAddress`, `totalOrders` (+1) and `orderIds` (+ this
+	// order, the oldest dropped past 100). The order keeps a snapshot of the customer as it
+	// stands at this moment; the order and a customer it
 	// creates have `createdBy` `apikey:<key id>` of the request's API key. Without a
 	// `shippingAddress` the order ships to the billing address (shown as its `shippingAddress`,
 	// and the customer's `lastShippingAddress` becomes it). Order, customer and email
@@ -4538,8 +4542,9 @@ type ClientInterface interface {
 	//
 	// Needs scope `orders:write`. The customer is found by email within the tenant, or created
 	// (status active) if none has it. An existing customer's profile is not changed, except
-	// `lastBillingAddress` / `lastShippingAddress`, `totalOrders` (+1) and `orderIds`. The order
-	// keeps a snapshot of the customer as it stands at this moment; the order and a customer it
+	// `lastBillingAddress` / `lastShippingAddress`, `totalOrders` (+1) and `orderIds` (+ this
+	// order, the oldest dropped past 100). The order keeps a snapshot of the customer as it
+	// stands at this moment; the order and a customer it
 	// creates have `createdBy` `apikey:<key id>` of the request's API key. Without a
 	// `shippingAddress` the order ships to the billing address (shown as its `shippingAddress`,
 	// and the customer's `lastShippingAddress` becomes it). Order, customer and email
@@ -4798,8 +4803,9 @@ func (c *Client) ListOrders(ctx context.Context, params *ListOrdersParams, reqEd
 //
 // Needs scope `orders:write`. The customer is found by email within the tenant, or created
 // (status active) if none has it. An existing customer's profile is not changed, except
-// `lastBillingAddress` / `lastShippingAddress`, `totalOrders` (+1) and `orderIds`. The order
-// keeps a snapshot of the customer as it stands at this moment; the order and a customer it
+// `lastBillingAddress` / `lastShippingAddress`, `totalOrders` (+1) and `orderIds` (+ this
+// order, the oldest dropped past 100). The order keeps a snapshot of the customer as it
+// stands at this moment; the order and a customer it
 // creates have `createdBy` `apikey:<key id>` of the request's API key. Without a
 // `shippingAddress` the order ships to the billing address (shown as its `shippingAddress`,
 // and the customer's `lastShippingAddress` becomes it). Order, customer and email
@@ -4830,8 +4836,9 @@ func (c *Client) CreateOrderWithBody(ctx context.Context, params *CreateOrderPar
 //
 // Needs scope `orders:write`. The customer is found by email within the tenant, or created
 // (status active) if none has it. An existing customer's profile is not changed, except
-// `lastBillingAddress` / `lastShippingAddress`, `totalOrders` (+1) and `orderIds`. The order
-// keeps a snapshot of the customer as it stands at this moment; the order and a customer it
+// `lastBillingAddress` / `lastShippingAddress`, `totalOrders` (+1) and `orderIds` (+ this
+// order, the oldest dropped past 100). The order keeps a snapshot of the customer as it
+// stands at this moment; the order and a customer it
 // creates have `createdBy` `apikey:<key id>` of the request's API key. Without a
 // `shippingAddress` the order ships to the billing address (shown as its `shippingAddress`,
 // and the customer's `lastShippingAddress` becomes it). Order, customer and email
@@ -5882,8 +5889,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// Needs scope `orders:write`. The customer is found by email within the tenant, or created
 	// (status active) if none has it. An existing customer's profile is not changed, except
-	// `lastBillingAddress` / `lastShippingAddress`, `totalOrders` (+1) and `orderIds`. The order
-	// keeps a snapshot of the customer as it stands at this moment; the order and a customer it
+	// `lastBillingAddress` / `lastShippingAddress`, `totalOrders` (+1) and `orderIds` (+ this
+	// order, the oldest dropped past 100). The order keeps a snapshot of the customer as it
+	// stands at this moment; the order and a customer it
 	// creates have `createdBy` `apikey:<key id>` of the request's API key. Without a
 	// `shippingAddress` the order ships to the billing address (shown as its `shippingAddress`,
 	// and the customer's `lastShippingAddress` becomes it). Order, customer and email
@@ -5904,8 +5912,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// Needs scope `orders:write`. The customer is found by email within the tenant, or created
 	// (status active) if none has it. An existing customer's profile is not changed, except
-	// `lastBillingAddress` / `lastShippingAddress`, `totalOrders` (+1) and `orderIds`. The order
-	// keeps a snapshot of the customer as it stands at this moment; the order and a customer it
+	// `lastBillingAddress` / `lastShippingAddress`, `totalOrders` (+1) and `orderIds` (+ this
+	// order, the oldest dropped past 100). The order keeps a snapshot of the customer as it
+	// stands at this moment; the order and a customer it
 	// creates have `createdBy` `apikey:<key id>` of the request's API key. Without a
 	// `shippingAddress` the order ships to the billing address (shown as its `shippingAddress`,
 	// and the customer's `lastShippingAddress` becomes it). Order, customer and email
@@ -7701,8 +7710,9 @@ func (c *ClientWithResponses) ListOrdersWithResponse(ctx context.Context, params
 //
 // Needs scope `orders:write`. The customer is found by email within the tenant, or created
 // (status active) if none has it. An existing customer's profile is not changed, except
-// `lastBillingAddress` / `lastShippingAddress`, `totalOrders` (+1) and `orderIds`. The order
-// keeps a snapshot of the customer as it stands at this moment; the order and a customer it
+// `lastBillingAddress` / `lastShippingAddress`, `totalOrders` (+1) and `orderIds` (+ this
+// order, the oldest dropped past 100). The order keeps a snapshot of the customer as it
+// stands at this moment; the order and a customer it
 // creates have `createdBy` `apikey:<key id>` of the request's API key. Without a
 // `shippingAddress` the order ships to the billing address (shown as its `shippingAddress`,
 // and the customer's `lastShippingAddress` becomes it). Order, customer and email
@@ -7729,8 +7739,9 @@ func (c *ClientWithResponses) CreateOrderWithBodyWithResponse(ctx context.Contex
 //
 // Needs scope `orders:write`. The customer is found by email within the tenant, or created
 // (status active) if none has it. An existing customer's profile is not changed, except
-// `lastBillingAddress` / `lastShippingAddress`, `totalOrders` (+1) and `orderIds`. The order
-// keeps a snapshot of the customer as it stands at this moment; the order and a customer it
+// `lastBillingAddress` / `lastShippingAddress`, `totalOrders` (+1) and `orderIds` (+ this
+// order, the oldest dropped past 100). The order keeps a snapshot of the customer as it
+// stands at this moment; the order and a customer it
 // creates have `createdBy` `apikey:<key id>` of the request's API key. Without a
 // `shippingAddress` the order ships to the billing address (shown as its `shippingAddress`,
 // and the customer's `lastShippingAddress` becomes it). Order, customer and email
