@@ -71,7 +71,11 @@ type Customer struct {
 	UpdatedAt           string         `json:"updatedAt" dynamodbav:"updatedAt"`
 	CreatedBy           string         `json:"createdBy" dynamodbav:"createdBy,omitempty"`
 	Version             int64          `json:"version" dynamodbav:"version"`
+	ErasedAt            string         `json:"erasedAt,omitempty" dynamodbav:"erasedAt,omitempty"`
 	PendingOrders       int64          `json:"-" dynamodbav:"pendingOrders"`
+	// Erasing is set by the first step of an erasure (EraseCustomer) and stays set: from then on
+	// every write to the customer is refused with ErrErased. Internal, like PendingOrders.
+	Erasing bool `json:"-" dynamodbav:"erasing,omitempty"`
 }
 
 // CreatedByKey is the createdBy of a customer or an order made with the API key whose id is keyID:
@@ -95,6 +99,8 @@ var (
 	ErrPrecondition  = fault.E(fault.Precondition, "The customer has changed since the given ETag")
 	ErrPendingOrders = fault.E(fault.PendingOrders, "The customer has pending orders")
 	ErrInactive      = fault.E(fault.CustomerInactive, "The customer is inactive")
+	ErrErased        = fault.E(fault.CustomerErased, "The customer is erased")
+	ErrActiveRentals = fault.E(fault.ActiveSubscriptions, "The customer has active subscriptions")
 )
 
 // Page sizes of every list of the API, customers and orders alike: a query without a limit gets
