@@ -43,6 +43,8 @@ var Routes = []Route{
 	{Name: "get-order", Method: "GET", Pattern: "/v1/orders/{orderId}", Scope: auth.OrdersRead, handle: (*API).getOrder},
 	{Name: "cancel-order", Method: "POST", Pattern: "/v1/orders/{orderId}/cancel", Scope: auth.OrdersWrite, handle: (*API).cancelOrder},
 	{Name: "update-order-notes", Method: "PATCH", Pattern: "/v1/orders/{orderId}/notes", Scope: auth.OrdersWrite, handle: (*API).updateOrderNotes},
+	{Name: "erase-customer", Method: "POST", Pattern: "/v1/customers/{customerId}/erase", Scope: auth.CustomersWrite, handle: (*API).eraseCustomer},
+	{Name: "export-customer", Method: "GET", Pattern: "/v1/customers/{customerId}/export", Scope: auth.CustomersRead, Pages: true, handle: (*API).exportCustomer},
 }
 
 // RouteNamed returns the route of Routes called name.
