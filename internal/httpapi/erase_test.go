@@ -68,7 +68,7 @@ func TestExport(t *testing.T) {
 	}
 	e.do(req{method: "GET", path: "/v1/customers/" + cid + "/export", key: keyOnly(auth.OrdersRead)}).expect(t, http.StatusForbidden, "INSUFFICIENT_PERMISSIONS")
 	e.do(req{method: "GET", path: "/v1/customers/cust_01JAAAAAAAAAAAAAAAAAAAAAAA/export"}).expect(t, http.StatusNotFound, "NOT_FOUND")
-	e.do(req{method: "GET", path: "/v1/customers/" + cid + "/export?limit=5"}).expect(t, http.StatusBadRequest, "VALIDATION_ERROR")
+	e.do(req{method: "GET", path: "/v1/customers/" + cid + "/export?startAfter=nope"}).expect(t, http.StatusBadRequest, "INVALID_REQUEST")
 
 	var pages int
 	var cursor string
