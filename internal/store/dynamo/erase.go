@@ -80,8 +80,8 @@ func (s *Store) eraseStep(step string) error {
 }
 
 // markErasing reads the customer and, unless its erasure has begun, marks it erasing as
-// customer.CheckErase allows, pinned to the version read (which holds the counts CheckErase
-// decided on). It returns the customer as read: erased already when ErasedAt is set.
+// customer.CheckErase allows, pinned to the version read and to the counts CheckErase decided on.
+// It returns the customer as read: erased already when ErasedAt is set.
 func (s *Store) markErasing(ctx context.Context, tenant, id string) (customer.Customer, error) {
 	r := s.retrier(ctx)
 	for {
@@ -94,8 +94,11 @@ func (s *Store) markErasing(ctx context.Context, tenant, id string) (customer.Cu
 		}
 		expr, err := expression.NewBuilder().
 			WithUpdate(expression.Set(expression.Name(attrErasing), expression.Value(true))).
-			WithCondition(expression.Name(AttrPK).AttributeExists().
-				And(expression.Name("version").Equal(expression.Value(cur.Version)))).Build()
+			WithCondition(expression.And(expression.Name(AttrPK).AttributeExists(),
+				expression.Name("version").Equal(expression.Value(cur.Version)),
+				// The counts CheckErase decided on, stated too: not every writer of them (a
+				// rental event, a cancel) moves the version.
+				atMostZeroOrAbsent("totalDevicesRented"), atMostZeroOrAbsent("pendingOrders"))).Build()
 		if err != nil {
 			return customer.Customer{}, fmt.Errorf("dynamo: erase customer %s: build mark: %w", id, err)
 		}
@@ -119,6 +122,11 @@ func (s *Store) markErasing(ctx context.Context, tenant, id string) (customer.Cu
 			return customer.Customer{}, err
 		}
 	}
+}
+
+// atMostZeroOrAbsent is the condition that the count name is absent or at most 0.
+func atMostZeroOrAbsent(name string) expression.ConditionBuilder {
+	return expression.Name(name).AttributeNotExists().Or(expression.Name(name).LessThanEqual(expression.Value(0)))
 }
 
 // eraseOrders erases every order of customer id that is not erased yet, a page of GSI1 at a

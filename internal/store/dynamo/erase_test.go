@@ -143,3 +143,20 @@ func testEraseWaitsForTheIndex(t *testing.T, b *backend) {
 		}
 	}
 }
+
+var _ storetest.RentalSetter = contractStore{}
+
+// SetDevicesRented sets the customer item's totalDevicesRented, behind the store's back and
+// without moving its version, as a rental event might.
+func (s contractStore) SetDevicesRented(t *testing.T, tenant, id string, n int64) {
+	t.Helper()
+	_, err := s.client.UpdateItem(t.Context(), &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.table),
+		Key:                       map[string]types.AttributeValue{dynamo.AttrPK: &types.AttributeValueMemberS{Value: "TENANT#" + tenant}, dynamo.AttrSK: &types.AttributeValueMemberS{Value: "CUSTOMER#" + id}},
+		UpdateExpression:          aws.String("SET totalDevicesRented = :n"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":n": &types.AttributeValueMemberN{Value: fmt.Sprint(n)}},
+	})
+	if err != nil {
+		t.Fatalf("SetDevicesRented(%s, %s): %v", tenant, id, err)
+	}
+}

@@ -135,3 +135,21 @@ func (s contractStore) CrashEraseAfter(n int) {
 		return nil
 	}
 }
+
+var _ storetest.RentalSetter = contractStore{}
+
+// SetDevicesRented writes the customer back with totalDevicesRented n, behind the store's back.
+func (s contractStore) SetDevicesRented(t *testing.T, tenant, id string, n int64) {
+	t.Helper()
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		tb, c, err := findCustomer(tx, tenant, id)
+		if err != nil {
+			return err
+		}
+		c.TotalDevicesRented = n
+		return putCustomer(tb, c, s.stamp())
+	})
+	if err != nil {
+		t.Fatalf("SetDevicesRented(%s, %s): %v", tenant, id, err)
+	}
+}

@@ -14,6 +14,7 @@ import (
 var eraseTests = []test{
 	{name: "RemovesPersonalData", fn: testEraseRemovesPersonalData},
 	{name: "Refusals", fn: testEraseRefusals},
+	{name: "RefusedWithActiveRentals", fn: testEraseActiveRentals},
 	{name: "NothingLeftInTheStore", fn: testEraseRawItems},
 	{name: "CrashAfterEachStep", fn: testEraseCrash},
 }
@@ -27,6 +28,29 @@ type ErasureProbe interface {
 	// CrashEraseAfter makes every following erasure fail with ErrCrash right after its n-th
 	// committed step (n from 1), as a process that died there would; 0 stops it.
 	CrashEraseAfter(n int)
+}
+
+// RentalSetter is what a store's test may add for the tests of a customer with active
+// subscriptions, which no Store method makes (the rental events do); they skip without it.
+type RentalSetter interface {
+	// SetDevicesRented sets the customer's totalDevicesRented and nothing else.
+	SetDevicesRented(t *testing.T, tenant, id string, n int64)
+}
+
+// testEraseActiveRentals: a customer with an active subscription is not erased
+// (customer.ErrActiveRentals, before its pending orders), and is left writable.
+func testEraseActiveRentals(t *testing.T, s Store) {
+	r, ok := s.(RentalSetter)
+	if !ok {
+		t.Skip("the store offers no RentalSetter")
+	}
+	c := newCustomer(t, s, tenantA, erasureInput("renter@navy.example"))
+	r.SetDevicesRented(t, tenantA, c.CustomerID, 1)
+	if _, err := s.EraseCustomer(t.Context(), tenantA, c.CustomerID); !errors.Is(err, customer.ErrActiveRentals) {
+		t.Errorf("EraseCustomer with an active subscription and a pending order = %v, want %v", err, customer.ErrActiveRentals)
+	}
+	name := "Still"
+	update(t, s, tenantA, c.CustomerID, customer.Patch{FirstName: &name}, nil)
 }
 
 // ErrCrash is the failure an ErasureProbe injects.
