@@ -17,6 +17,55 @@ var eraseTests = []test{
 	{name: "RefusedWithActiveRentals", fn: testEraseActiveRentals},
 	{name: "NothingLeftInTheStore", fn: testEraseRawItems},
 	{name: "CrashAfterEachStep", fn: testEraseCrash},
+	{name: "RacesAnOrder", fn: testEraseRacesOrder},
+}
+
+// testEraseRacesOrder: an erasure and an order for the same customer, at once, never leave an
+// order of the erased customer made after its erasure began: either the order came first (it is
+// pending, so the erasure is refused) or the erasure did (the order is refused with
+// customer.ErrErased); an order made after the erasure finished is a new customer's.
+func testEraseRacesOrder(t *testing.T, s Store) {
+	for i := range 5 {
+		email := fmt.Sprintf("race%d@navy.example", i)
+		c := idleCustomer(t, s, tenantA, erasureInput(email))
+		var (
+			erased   customer.Customer
+			o        order.Order
+			eErr, oE error
+		)
+		parallel(2, func(j int) {
+			if j == 0 {
+				erased, eErr = s.EraseCustomer(t.Context(), tenantA, c.CustomerID)
+			} else {
+				o, _, oE = s.CreateOrder(t.Context(), tenantA, newInput(email), order.Idempotency{})
+			}
+		})
+		if countUnavailable(t, eErr, oE) > 0 {
+			continue // a race given up on, which writes nothing: allowed (but on NoUnavailable)
+		}
+		switch {
+		case eErr == nil && oE == nil:
+			if o.Customer.CustomerID == c.CustomerID {
+				t.Errorf("race %d: an order of the erased customer %s succeeded", i, c.CustomerID)
+			}
+		case eErr == nil:
+			if !errors.Is(oE, customer.ErrErased) {
+				t.Errorf("race %d: order beside the erasure = %v, want success or %v", i, oE, customer.ErrErased)
+			}
+		case oE == nil:
+			if !errors.Is(eErr, customer.ErrPendingOrders) {
+				t.Errorf("race %d: erasure beside the order = %v, want success or %v", i, eErr, customer.ErrPendingOrders)
+			}
+			if got := getCustomer(t, s, tenantA, c.CustomerID); got.Erased() {
+				t.Errorf("race %d: the refused erasure left the customer erasing", i)
+			}
+		default:
+			t.Errorf("race %d: both failed: erase %v, order %v", i, eErr, oE)
+		}
+		if eErr == nil && erased.ErasedAt == "" {
+			t.Errorf("race %d: erasure succeeded without erasedAt", i)
+		}
+	}
 }
 
 // ErasureProbe is what a store's test may add to the Store it hands the suite for the erasure
