@@ -20,6 +20,8 @@ LAMBDA_FUNCTIONS := \
 	GetOrderFunction:get-order \
 	CancelOrderFunction:cancel-order \
 	UpdateOrderNotesFunction:update-order-notes \
+	EraseCustomerFunction:erase-customer \
+	ExportCustomerFunction:export-customer \
 	NotFoundFunction:not-found \
 	CrmSyncFunction:crm-sync \
 	ChangeEventsFunction:change-events \

@@ -284,6 +284,42 @@ func record(seq int, name string, old, new attrs) events.DynamoDBEventRecord {
 	}
 }
 
+// erasedCustomer and erasedOrder are the changes an erasure makes to item(nil) and orderImage(nil).
+var (
+	erasedCustomer = attrs{"email": s("erased+cust_01JD5X9K3M4N5P6Q7R8S9T0V1W@erased.invalid"), "firstName": s("erased"),
+		"lastName": s("erased"), "status": s("inactive"), "GSI2PK": s("TENANT#t1#STATUS#inactive"),
+		"erasedAt": s("2026-01-02T00:00:00.000Z"), "erasing": events.NewBooleanAttribute(true), "phone": {}}
+	erasedOrder = attrs{"customer": events.NewMapAttribute(attrs{"customerId": s("cust_01JD5X9K3M4N5P6Q7R8S9T0V1W"),
+		"email": s("erased+cust_01JD5X9K3M4N5P6Q7R8S9T0V1W@erased.invalid"), "firstName": s("erased"), "lastName": s("erased"),
+		"customerType": s("individual")}),
+		"billingAddress": events.NewMapAttribute(attrs{"contactName": s("erased"), "streetAddress": s("erased"), "city": s("erased"), "country": s("GB")})}
+)
+
+// TestErasedEventHoldsNoPersonalData: the customer.erased event names what changed and shows the
+// erased customer, never a value the erasure removed.
+func TestErasedEventHoldsNoPersonalData(t *testing.T) {
+	bus := &fakeBus{}
+	h, _ := newHandler(bus)
+	old := item(attrs{"phone": s("+1 555 0100"), "company": s("Analytical Engines"),
+		"lastBillingAddress": events.NewMapAttribute(attrs{"contactName": s("Ada"), "streetAddress": s("1 Main St"), "city": s("London"), "country": s("GB")})})
+	gone := maps.Clone(erasedCustomer)
+	gone["company"] = events.DynamoDBAttributeValue{}
+	gone["lastBillingAddress"] = events.NewMapAttribute(attrs{"contactName": s("erased"), "streetAddress": s("erased"), "city": s("erased"), "country": s("GB")})
+	if _, err := h.Handle(context.Background(), events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{record(1, "MODIFY", old, item(gone))}}); err != nil {
+		t.Fatal(err)
+	}
+	got := bus.published()
+	if len(got) != 1 || aws.ToString(got[0].DetailType) != CustomerErased {
+		t.Fatalf("published %v, want one %s", got, CustomerErased)
+	}
+	detail := aws.ToString(got[0].Detail)
+	for _, datum := range []string{"ada@example.com", "Ada", "Lovelace", "555 0100", "Analytical", "1 Main St", "London"} {
+		if strings.Contains(detail, datum) {
+			t.Errorf("customer.erased holds %q: %s", datum, detail)
+		}
+	}
+}
+
 func TestHandleKinds(t *testing.T) {
 	v2 := func(more attrs) attrs {
 		m := attrs{"version": n("2"), "updatedAt": s("2026-01-02T00:00:00.000Z")}
@@ -338,6 +374,10 @@ func TestHandleKinds(t *testing.T) {
 		{"order notes", record(1, "MODIFY", orderImage(nil), orderImage(attrs{"notes": s("ring twice"), "updatedAt": s("2026-01-02T00:00:00.000Z")})), "", "", ""},
 		{"cancelled order's notes", record(1, "MODIFY", cancelled, orderImage(attrs{"status": s("cancelled"), "notes": s("n")})), "", "", ""},
 		{"order removed", record(1, "REMOVE", orderImage(nil), nil), "", "", ""},
+		{"erasure begun", record(1, "MODIFY", item(nil), item(attrs{"erasing": events.NewBooleanAttribute(true)})), "", "", ""},
+		{"erased", record(1, "MODIFY", item(attrs{"phone": s("+1 555 0100")}), v2(erasedCustomer)), CustomerErased,
+			`["email","erasedAt","firstName","lastName","phone","status"]`, `null`},
+		{"order erased", record(1, "MODIFY", orderImage(nil), orderImage(erasedOrder)), "", "", ""},
 		{"idempotency record", record(1, "INSERT", nil, attrs{"PK": s("TENANT#t1"), "SK": s("IDEMPOTENCY#k1"), "requestHash": s("h")}), "", "", ""},
 		{"API key", record(1, "INSERT", nil, attrs{"PK": s("APIKEY#abc"), "SK": s("APIKEY"), "status": s("active")}), "", "", ""},
 	}

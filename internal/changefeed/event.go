@@ -25,6 +25,7 @@ const (
 	CustomerUpdated     = "customer.updated"
 	CustomerDeactivated = "customer.deactivated"
 	CustomerReactivated = "customer.reactivated"
+	CustomerErased      = "customer.erased"
 	OrderCreated        = "order.created"
 	OrderCancelled      = "order.cancelled"
 	OrderFulfilled      = "order.fulfilled"
@@ -89,6 +90,13 @@ type rule struct {
 	applies func(old, new view) bool
 }
 
+// erased applies when the customer gets its erasedAt: the last step of its erasure.
+func erased(old, new view) bool {
+	_, was := old.fields["erasedAt"]
+	_, is := new.fields["erasedAt"]
+	return is && !was
+}
+
 // becomes applies when the item's status becomes s.
 func becomes[S ~string](s S) func(old, new view) bool {
 	return func(old, new view) bool { return old.status != string(s) && new.status == string(s) }
@@ -108,12 +116,15 @@ type kind struct {
 }
 
 // kinds are the items that make events; no other item of the table (email reservations,
-// idempotency records, API keys) does. A new event is a line in rules: customer.erased, first (an
-// erasure deactivates too), applies when new.fields has erasedAt and old.fields has not.
+// idempotency records, API keys) does. A new event is a line in rules, as customer.erased is
+// (first: an erasure deactivates too; it applies when new.fields has erasedAt and old.fields has
+// not); order.fulfilled is becomes(order.Fulfilled). An erasure's other writes publish nothing: its
+// mark (erasing) is not a field the API shows, and an order's erasure is no event of FlexPortal's.
 var kinds = []kind{
 	{
 		is: dynamo.IsCustomerKey, decode: customerView, created: CustomerCreated,
 		rules: []rule{
+			{CustomerErased, erased}, // first: an erasure deactivates too
 			{CustomerDeactivated, becomes(customer.Inactive)},
 			{CustomerReactivated, becomes(customer.Active)},
 		},
@@ -204,6 +215,11 @@ func eventOf(k kind, rec events.DynamoDBEventRecord) (Event, bool, error) {
 	d.ChangedFields, d.Previous = changes(old.fields, cur.fields, k.unlisted)
 	if name == "" || len(d.ChangedFields) == 0 {
 		return Event{}, false, nil
+	}
+	if name == CustomerErased {
+		// The previous values are the personal data the erasure removed: the event names the
+		// fields that changed, and shows the customer as it is now, placeholders only.
+		d.Previous = nil
 	}
 	shown := maps.Clone(cur.fields)
 	for _, f := range k.unlisted {

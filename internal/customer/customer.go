@@ -71,7 +71,11 @@ type Customer struct {
 	UpdatedAt           string         `json:"updatedAt" dynamodbav:"updatedAt"`
 	CreatedBy           string         `json:"createdBy" dynamodbav:"createdBy,omitempty"`
 	Version             int64          `json:"version" dynamodbav:"version"`
+	ErasedAt            string         `json:"erasedAt,omitempty" dynamodbav:"erasedAt,omitempty"`
 	PendingOrders       int64          `json:"-" dynamodbav:"pendingOrders"`
+	// Erasing is set by the first step of an erasure (EraseCustomer) and stays set: from then on
+	// every write to the customer is refused with ErrErased. Internal, like PendingOrders.
+	Erasing bool `json:"-" dynamodbav:"erasing,omitempty"`
 }
 
 // CreatedByKey is the createdBy of a customer or an order made with the API key whose id is keyID:
@@ -97,6 +101,7 @@ var (
 	ErrInactive      = fault.E(fault.CustomerInactive, "The customer is inactive")
 	// ErrActiveSubscriptions refuses a deactivation while the customer rents a device.
 	ErrActiveSubscriptions = fault.E(fault.ActiveSubscriptions, "The customer has active subscriptions")
+	ErrErased = fault.E(fault.CustomerErased, "The customer is erased")
 )
 
 // Page sizes of every list of the API, customers and orders alike: a query without a limit gets

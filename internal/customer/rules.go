@@ -20,8 +20,9 @@ func (m IfMatch) Allows(v int64) bool { return m == nil || slices.Contains(m, v)
 
 // CheckUpdate decides whether p may be applied to cur, a customer that exists, under ifMatch. The
 // refusals come in the contract's order: ErrPrecondition (412) before the conflicts (409) —
-// ErrActiveSubscriptions when p deactivates a customer that rents a device, then ErrPendingOrders
-// when it deactivates one with a pending order. A nil error means the
+// ErrErased for a customer erased or being erased, ErrActiveSubscriptions when p deactivates a
+// customer that rents a device, then ErrPendingOrders when it deactivates one with a pending order.
+// A nil error means the
 // update goes ahead (the merged customFields limit is Patch.Apply's).
 //
 // Every store decides with it: the embedded store on the record it read in its transaction, the
@@ -29,6 +30,9 @@ func (m IfMatch) Allows(v int64) bool { return m == nil || slices.Contains(m, v)
 func CheckUpdate(cur Customer, p Patch, ifMatch IfMatch) error {
 	if !ifMatch.Allows(cur.Version) {
 		return ErrPrecondition
+	}
+	if cur.Erased() {
+		return ErrErased
 	}
 	if p.Deactivates() {
 		return checkDeactivate(cur)
@@ -53,7 +57,8 @@ func checkDeactivate(cur Customer) error {
 }
 
 // Deactivate decides DELETE on cur under ifMatch: ErrPrecondition first; a customer already
-// inactive is returned as it is (changed false: nothing is written, the version stays);
+// inactive is returned as it is (changed false: nothing is written, the version stays), an
+// erased one too; one whose erasure has begun but not yet made it inactive is ErrErased;
 // otherwise the rules of a PUT with status inactive, and the customer as it is to be written.
 func Deactivate(cur Customer, ifMatch IfMatch, now time.Time) (next Customer, changed bool, err error) {
 	if !ifMatch.Allows(cur.Version) {
@@ -61,6 +66,9 @@ func Deactivate(cur Customer, ifMatch IfMatch, now time.Time) (next Customer, ch
 	}
 	if cur.Status == Inactive {
 		return cur, false, nil
+	}
+	if cur.Erased() {
+		return Customer{}, false, ErrErased
 	}
 	if err := checkDeactivate(cur); err != nil {
 		return Customer{}, false, err

@@ -322,6 +322,38 @@ func TestFunctions(t *testing.T) {
 		}
 	})
 
+	t.Run("export-customer", func(t *testing.T) {
+		r := fns["export-customer"].invoke(t, event(t, "export-customer", ids()...))
+		wantStatus(t, "export-customer", r, http.StatusOK)
+		var body struct {
+			Customer   customer.Customer `json:"customer"`
+			Orders     []order.Order     `json:"orders"`
+			ExportedAt string            `json:"exportedAt"`
+			HasMore    bool              `json:"hasMore"`
+		}
+		decode(t, "export-customer", r, &body)
+		if body.Customer.CustomerID != custID || len(body.Orders) != 1 || body.Orders[0].OrderID != orderID || body.ExportedAt == "" || body.HasMore {
+			t.Errorf("export-customer: %s, want the customer and its one order", r.Body)
+		}
+	})
+
+	t.Run("erase-customer", func(t *testing.T) {
+		for range 2 { // again: 200 as well
+			r := fns["erase-customer"].invoke(t, event(t, "erase-customer", ids()...))
+			wantStatus(t, "erase-customer", r, http.StatusOK)
+		}
+		c, err := store.GetCustomer(ctx, placeholderTenant, custID)
+		if err != nil || c.ErasedAt == "" || c.Email != customer.ErasedEmail(custID) {
+			t.Errorf("stored after erase = %+v, %v, want erased", c, err)
+		}
+		o, err := store.GetOrder(ctx, placeholderTenant, orderID)
+		if err != nil || !order.Erased(o) || o.Notes != "" {
+			t.Errorf("stored order after erase = %+v, %v, want erased", o, err)
+		}
+		r := fns["update-customer"].invoke(t, event(t, "update-customer", ids()...))
+		wantError(t, "update-customer of an erased customer", r, http.StatusConflict, "CUSTOMER_ERASED")
+	})
+
 	t.Run("not-found", func(t *testing.T) {
 		r := fns["not-found"].invoke(t, event(t, "not-found"))
 		wantError(t, "not-found", r, http.StatusNotFound, "NOT_FOUND")

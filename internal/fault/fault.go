@@ -38,7 +38,8 @@ const (
 	UnsupportedMedia             // a body that is not declared JSON
 	IdempotencyReused            // the same Idempotency-Key with another body
 	Unavailable                  // the database stayed throttled or unreachable
-	ActiveSubscriptions          // deactivation while the customer rents a device (totalDevicesRented > 0)
+	CustomerErased               // a change or an order for an erased (or erasing) customer
+	ActiveSubscriptions          // deactivation or erasure while the customer has an active subscription
 
 	numKinds // the number of kinds: every kind below it has a row in outcomes
 )
@@ -73,6 +74,7 @@ var outcomes = map[Kind]outcome{
 	UnsupportedMedia:        {http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json"},
 	IdempotencyReused:       {http.StatusUnprocessableEntity, "IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used with a different request body"},
 	Unavailable:             {http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE", "The service is temporarily unavailable; retry later"},
+	CustomerErased:          {http.StatusConflict, "CUSTOMER_ERASED", "The customer is erased"},
 	ActiveSubscriptions:     {http.StatusConflict, "CUSTOMER_HAS_ACTIVE_SUBSCRIPTIONS", "The customer has active subscriptions"},
 }
 

@@ -48,6 +48,7 @@ func TestTable(t *testing.T) {
 		{UnsupportedMedia, 415, "UNSUPPORTED_MEDIA_TYPE"},
 		{IdempotencyReused, 422, "IDEMPOTENCY_KEY_REUSED"},
 		{Unavailable, 503, "SERVICE_UNAVAILABLE"},
+		{CustomerErased, 409, "CUSTOMER_ERASED"},
 		{ActiveSubscriptions, 409, "CUSTOMER_HAS_ACTIVE_SUBSCRIPTIONS"},
 		{numKinds + 7, 500, "INTERNAL_ERROR"}, // a kind without a row shows as internal
 	}

@@ -254,8 +254,8 @@ func TestRouteHandlerCursorKey(t *testing.T) {
 			t.Errorf("RouteHandler(%s) without a cursor key = %v, want no error", rt.Name, err)
 		}
 	}
-	if paging != 2 {
-		t.Errorf("%d routes page, want 2 (list-customers, list-orders)", paging)
+	if paging != 3 {
+		t.Errorf("%d routes page, want 3 (list-customers, list-orders, export-customer)", paging)
 	}
 	if logs.Len() != 0 {
 		t.Errorf("RouteHandler logged %q, want nothing", logs.String())
@@ -599,6 +599,8 @@ func TestScopesOfEachEndpoint(t *testing.T) {
 		{"POST", "/v1/orders", "orders:write"},
 		{"POST", "/v1/orders/{orderId}/cancel", "orders:write"},
 		{"PATCH", "/v1/orders/{orderId}/notes", "orders:write"},
+		{"POST", "/v1/customers/{customerId}/erase", "customers:write"},
+		{"GET", "/v1/customers/{customerId}/export", "customers:read"},
 	}
 	if len(tests) != len(httpapi.Routes) {
 		t.Errorf("%d endpoints here, %d routes: every route needs its scope from docs/api.md here", len(tests), len(httpapi.Routes))

@@ -31,6 +31,8 @@ func TestEveryErrorCode(t *testing.T) {
 	e.do(req{method: "POST", path: "/v1/orders/" + cancelled + "/cancel"}).expect(t, http.StatusOK, "")
 	gone := e.customer("gone@example.com")
 	e.do(req{method: "DELETE", path: "/v1/customers/" + gone}).expect(t, http.StatusOK, "")
+	erased := e.customer("erased@example.com")
+	e.do(req{method: "POST", path: "/v1/customers/" + erased + "/erase"}).expect(t, http.StatusOK, "")
 	e.do(req{method: "POST", path: "/v1/orders", body: orderBody("k@example.com"), header: http.Header{"Idempotency-Key": {"used"}}}).
 		expect(t, http.StatusCreated, "")
 
@@ -107,6 +109,10 @@ func TestEveryErrorCode(t *testing.T) {
 			wantStatus: 400, wantCode: "ORDER_NOT_CANCELLABLE", wantMessage: order.ErrNotCancellable.Message},
 		{name: "inactive customer", r: req{method: "POST", path: "/v1/orders", body: orderBody("gone@example.com")},
 			wantStatus: 409, wantCode: "CUSTOMER_INACTIVE", wantMessage: "The customer is inactive"},
+		{name: "erased", r: req{method: "PUT", path: "/v1/customers/" + erased, body: `{"firstName":"X"}`},
+			wantStatus: 409, wantCode: "CUSTOMER_ERASED", wantMessage: "The customer is erased"},
+		{name: "active subscriptions", h: failing(fmt.Errorf("fake: erase: %w", customer.ErrActiveSubscriptions)), r: req{method: "POST", path: "/v1/customers/" + cid + "/erase"},
+			wantStatus: 409, wantCode: "CUSTOMER_HAS_ACTIVE_SUBSCRIPTIONS", wantMessage: "The customer has active subscriptions"},
 		{name: "key in flight", h: failing(fmt.Errorf("fake: create: %w", order.ErrIdempotencyInUse)), r: req{method: "POST", path: "/v1/orders", body: orderBody("f@example.com"), header: http.Header{"Idempotency-Key": {"k"}}},
 			wantStatus: 409, wantCode: "IDEMPOTENCY_KEY_IN_USE", wantMessage: "A request with this Idempotency-Key is still being processed"},
 		{name: "stale If-Match", r: req{method: "PUT", path: "/v1/customers/" + cid, body: `{"firstName":"X"}`, header: http.Header{"If-Match": {`"99"`}}},

@@ -20,6 +20,7 @@ type CustomerStore interface {
 	UpdateCustomer(ctx context.Context, tenant, id string, p customer.Patch, ifMatch customer.IfMatch) (customer.Customer, error)
 	DeactivateCustomer(ctx context.Context, tenant, id string, ifMatch customer.IfMatch) (customer.Customer, error)
 	ListCustomers(ctx context.Context, tenant string, q customer.ListQuery) (customer.Page, error)
+	EraseCustomer(ctx context.Context, tenant, id string) (customer.Customer, error)
 }
 
 type updateCustomerResponse struct {

@@ -37,6 +37,9 @@ func (f *fakeStore) UpdateCustomer(context.Context, string, string, customer.Pat
 func (f *fakeStore) DeactivateCustomer(context.Context, string, string, customer.IfMatch) (customer.Customer, error) {
 	return customer.Customer{}, f.fail()
 }
+func (f *fakeStore) EraseCustomer(context.Context, string, string) (customer.Customer, error) {
+	return customer.Customer{}, f.fail()
+}
 func (f *fakeStore) ListCustomers(context.Context, string, customer.ListQuery) (customer.Page, error) {
 	return customer.Page{}, f.fail()
 }

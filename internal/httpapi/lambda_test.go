@@ -95,7 +95,9 @@ func TestLambdaEvents(t *testing.T) {
 		{"list-orders", 200},
 		{"update-order-notes", 200},
 		{"cancel-order", 200},
+		{"export-customer", 200},
 		{"delete-customer", 200}, // after the cancel: no pending order left
+		{"erase-customer", 200},
 	}
 	if len(tests) != len(httpapi.Routes)-1 {
 		t.Errorf("%d routes here besides create-order, %d in the table: every route's events file needs a line", len(tests), len(httpapi.Routes)-1)

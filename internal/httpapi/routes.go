@@ -61,12 +61,17 @@ var Routes = []Route{
 		Response: orderResponse{}, handle: (*API).cancelOrder},
 	{Name: "update-order-notes", Method: "PATCH", Pattern: "/v1/orders/{orderId}/notes", Scope: auth.OrdersWrite,
 		Response: orderResponse{}, handle: (*API).updateOrderNotes},
+	{Name: "erase-customer", Method: "POST", Pattern: "/v1/customers/{customerId}/erase", Scope: auth.CustomersWrite,
+		Response: deleteCustomerResponse{}, handle: (*API).eraseCustomer},
+	{Name: "export-customer", Method: "GET", Pattern: "/v1/customers/{customerId}/export", Scope: auth.CustomersRead, Pages: true,
+		Query: exportParams, Response: exportResponse{}, handle: (*API).exportCustomer},
 }
 
 // The query parameters of the list routes (Route.Query), which their handlers read.
 var (
 	customerListParams = []string{"limit", "startAfter", "status", "customerType", "email", "hasActiveRentals", "sortBy", "sortDir"}
 	orderListParams    = []string{"limit", "startAfter", "status", "customerId", "sortBy", "sortDir"}
+	exportParams       = []string{"startAfter"}
 )
 
 // ErrorResponse is a zero value of the type of every error body (the one writer, writeError),

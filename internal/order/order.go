@@ -367,8 +367,12 @@ func (o Order) Normalized() Order {
 }
 
 // CheckCustomer decides whether c, the customer an order's email names, may place it: an
-// inactive customer may not (customer.ErrInactive).
+// erased customer (or one being erased) may not (customer.ErrErased), an inactive one may not
+// (customer.ErrInactive).
 func CheckCustomer(c customer.Customer) error {
+	if c.Erased() {
+		return customer.ErrErased
+	}
 	if c.Status == customer.Inactive {
 		return customer.ErrInactive
 	}

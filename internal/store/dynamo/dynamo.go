@@ -38,6 +38,13 @@ type Store struct {
 
 	// Retry bounds the retries of lost races; the zero value means DefaultRetry.
 	Retry RetryPolicy
+
+	// AfterEraseStep, when set, is called after each committed step of an erasure (erase.go)
+	// with the step's name; an error ends the erasure there, as a crash would. For tests.
+	AfterEraseStep func(step string) error
+	// eraseBatch is the page of orders one erasure step reads (0: defaultEraseBatch); tests
+	// make it small to have many steps.
+	eraseBatch int
 }
 
 // New returns a store on table through client.

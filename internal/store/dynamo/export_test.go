@@ -22,3 +22,6 @@ func OrderStatusAttrs(tenant, id string, st order.Status, at string) map[string]
 
 // CustomerItem is customerItem, for the tests that write a customer as an earlier version did.
 var CustomerItem = customerItem
+
+// SetEraseBatch sets the page of orders one erasure step reads, for tests that want many steps.
+func SetEraseBatch(s *Store, n int) { s.eraseBatch = n }

@@ -164,6 +164,9 @@ func (s *Store) createOrder(ctx context.Context, tenant string, in order.Input, 
 	if err != nil {
 		return order.Order{}, false, fmt.Errorf("dynamo: create order: encode order: %w", err)
 	}
+	if idem.Key != "" {
+		item[attrIdempotencyKey] = attrS(idem.Key) // so that an erasure finds the key's record
+	}
 	writes = append(writes, types.TransactWriteItem{Put: &types.Put{
 		TableName:           aws.String(s.table),
 		Item:                item,
@@ -274,6 +277,7 @@ func (s *Store) recordOrder(tenant string, cur customer.Customer, orderID string
 	}
 	cond := and([]expression.ConditionBuilder{
 		expression.Name("status").Equal(expression.Value(string(customer.Active))),
+		expression.Name(attrErasing).AttributeNotExists(),
 		same("email", cur.Email),
 		same("firstName", cur.FirstName),
 		same("lastName", cur.LastName),

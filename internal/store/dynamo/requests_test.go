@@ -284,7 +284,11 @@ func TestUpdateConditionFailures(t *testing.T) {
 				t.Errorf("UpdateCustomer = %v, want %v", err, tt.want)
 			}
 			checkCalls(t, f, map[string]int{"UpdateItem": 1})
-			if cond := aws.ToString(f.updates[0].ConditionExpression); (tt.ifMatch != nil) != strings.Contains(cond, "AND") {
+			// Conditioned on the version exactly when If-Match is given (attribute_exists(PK)
+			// and the erasure mark's absence always).
+			in := f.updates[0]
+			if cond := resolved(aws.ToString(in.ConditionExpression), in.ExpressionAttributeNames, in.ExpressionAttributeValues); (tt.ifMatch != nil) != strings.Contains(cond, "<version>") ||
+				!strings.Contains(cond, "attribute_not_exists (<erasing>)") {
 				t.Errorf("ConditionExpression = %q with ifMatch %v", cond, tt.ifMatch)
 			}
 		})

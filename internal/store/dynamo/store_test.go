@@ -76,6 +76,7 @@ var serverTests = []struct {
 	{"RequestCounts", testRequestCounts},
 	{"ListRequestCounts", testListRequestCounts},
 	{"NumbersAsStored", testNumbersAsStored},
+	{"EraseWaitsForTheIndex", testEraseWaitsForTheIndex},
 }
 
 // contractStore is the store the suite runs on, with the suite's way to move an order to a

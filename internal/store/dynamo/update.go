@@ -47,6 +47,7 @@ const (
 	oneOf                        // condition path IN (value, ...): one step per value, in a row
 	sizeAtMost                   // condition size(path) <= value
 	atMostOrAbsent               // condition attribute_not_exists(path) OR path <= value
+	absent                       // condition attribute_not_exists(path)
 )
 
 // step is one clause on one path. A custom field's path is customFields.<key>, key being an index
@@ -62,8 +63,8 @@ type step struct {
 // (with the index keys derived from it, docs/indexes.md: a name or email with its sort key and
 // stamp, a type with TPK, a status with GSI2PK, GSI2SK and SSK), REMOVE for every null, one path
 // per custom field key (never the whole map, so concurrent updates of other keys survive), SET
-// updatedAt and ADD version 1; then the condition, attribute_exists(PK) and g, and for
-// status inactive the rules of UpdateCustomer and DeactivateCustomer alike: no active
+// updatedAt and ADD version 1; then the condition, attribute_exists(PK), no erasure begun, and g,
+// and for status inactive the rules of UpdateCustomer and DeactivateCustomer alike: no active
 // subscription (totalDevicesRented <= 0), no pending orders.
 func plan(tenant, id string, p customer.Patch, now time.Time, g guard) (steps []step, keys []string) {
 	steps = make([]step, 0, 8+len(p.CustomFields))
@@ -136,6 +137,7 @@ func plan(tenant, id string, p customer.Patch, now time.Time, g guard) (steps []
 	do(add, "version", int64(1))
 
 	do(exists, AttrPK, nil)
+	do(absent, attrErasing, nil) // an erasure has not begun: it refuses every write (erase.go)
 	switch len(g.versions) {
 	case 0:
 		if g.versions != nil {
@@ -333,6 +335,8 @@ func build(steps []step, value func(i int) any, key func(k int) string) (express
 			conds = append(conds, path.Size().LessThanEqual(val))
 		case atMostOrAbsent:
 			conds = append(conds, expression.Or(path.AttributeNotExists(), path.LessThanEqual(val)))
+		case absent:
+			conds = append(conds, path.AttributeNotExists())
 		}
 	}
 	return expression.NewBuilder().WithUpdate(upd).WithCondition(and(conds)).Build()

@@ -90,3 +90,67 @@ func (s contractStore) EmailReservations(t *testing.T, tenant string) map[string
 }
 
 var _ storetest.RentalStore = contractStore{}
+var _ storetest.ErasureProbe = contractStore{}
+
+// RawItems returns every key and value of every bucket of the tenant, nested buckets included,
+// as "bucket/key = value": the whole of what the file holds for it.
+func (s contractStore) RawItems(t *testing.T, tenant string) []string {
+	t.Helper()
+	var items []string
+	var walk func(path string, b *bolt.Bucket) error
+	walk = func(path string, b *bolt.Bucket) error {
+		return b.ForEach(func(k, v []byte) error {
+			if v == nil {
+				return walk(path+"/"+string(k), b.Bucket(k))
+			}
+			items = append(items, fmt.Sprintf("%s/%q = %s", path, k, v))
+			return nil
+		})
+	}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketTenants).Bucket([]byte(tenant))
+		if b == nil {
+			return nil
+		}
+		return walk(tenant, b)
+	})
+	if err != nil {
+		t.Fatalf("RawItems(%s): %v", tenant, err)
+	}
+	return items
+}
+
+// CrashEraseAfter makes erasures fail with storetest.ErrCrash after their n-th step, with
+// erasure steps of two orders, so that the orders take more than one.
+func (s contractStore) CrashEraseAfter(n int) {
+	s.eraseBatch = 2
+	if n == 0 {
+		s.AfterEraseStep = nil
+		return
+	}
+	step := 0
+	s.AfterEraseStep = func(string) error {
+		if step++; step == n {
+			return storetest.ErrCrash
+		}
+		return nil
+	}
+}
+
+var _ storetest.RentalSetter = contractStore{}
+
+// SetDevicesRented writes the customer back with totalDevicesRented n, behind the store's back.
+func (s contractStore) SetDevicesRented(t *testing.T, tenant, id string, n int64) {
+	t.Helper()
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		tb, c, err := findCustomer(tx, tenant, id)
+		if err != nil {
+			return err
+		}
+		c.TotalDevicesRented = n
+		return putCustomer(tb, c, s.stamp())
+	})
+	if err != nil {
+		t.Fatalf("SetDevicesRented(%s, %s): %v", tenant, id, err)
+	}
+}

@@ -15,6 +15,7 @@ type customerRecord struct {
 	customer.Customer
 	PendingOrders int64  `json:"pendingOrders"`
 	Stamps        stamps `json:"sortStamps,omitempty"`
+	Erasing       bool   `json:"erasing,omitempty"`
 }
 
 func getCustomer(tb tenantBuckets, id string) (customer.Customer, bool, error) {
@@ -25,6 +26,7 @@ func getCustomer(tb tenantBuckets, id string) (customer.Customer, bool, error) {
 	}
 	c := r.Customer
 	c.PendingOrders = r.PendingOrders
+	c.Erasing = r.Erasing
 	return c, true, nil
 }
 
@@ -45,7 +47,7 @@ func findCustomer(tx *bolt.Tx, tenant, id string) (tenantBuckets, customer.Custo
 // putCustomer stores c, written at (customer.Stamp), and, in the same transaction, moves its
 // list index entries: the entries of the record it replaces are removed, c's added (lists.go).
 func putCustomer(tb tenantBuckets, c customer.Customer, at string) error {
-	r := customerRecord{Customer: c, PendingOrders: c.PendingOrders}
+	r := customerRecord{Customer: c, PendingOrders: c.PendingOrders, Erasing: c.Erasing}
 	var old *customerRecord
 	if data := tb.customers.Get([]byte(c.CustomerID)); data != nil {
 		old = new(customerRecord)

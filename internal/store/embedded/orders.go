@@ -104,7 +104,7 @@ func (s *Store) CreateOrder(ctx context.Context, tenant string, in order.Input, 
 		}
 
 		o = order.New(tenant, orderID, in, order.SnapshotOf(c), now)
-		if err := putOrder(tb, orderRecord{Order: o}, s.stamp()); err != nil {
+		if err := putOrder(tb, orderRecord{Order: o, IdempotencyKey: idem.Key}, s.stamp()); err != nil {
 			return err
 		}
 		if err := tb.byCustomer.Put([]byte(customerOrderKey(c.CustomerID, orderID)), []byte{}); err != nil {
@@ -162,6 +162,9 @@ type orderRecord struct {
 	CancelKey  string `json:"cancelKey,omitempty"`
 	CancelHash string `json:"cancelHash,omitempty"`
 	Stamps     stamps `json:"sortStamps,omitempty"`
+	// IdempotencyKey is the Idempotency-Key the order was created with, so that erasing its
+	// customer finds the idempotency record, which holds a copy of the order.
+	IdempotencyKey string `json:"idempotencyKey,omitempty"`
 }
 
 // putOrder stores r, written at, and moves its list index entries in the same transaction, as

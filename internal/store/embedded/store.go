@@ -64,6 +64,12 @@ type Store struct {
 	db *bolt.DB
 	// Now returns the current time; tests replace it. Nil means time.Now.
 	Now func() time.Time
+	// AfterEraseStep, when set, is called after each committed step of an erasure (erase.go)
+	// with the step's name; an error ends the erasure there, as a crash would. For tests.
+	AfterEraseStep func(step string) error
+	// eraseBatch is how many orders one erasure step erases (0: defaultEraseBatch); tests make
+	// it small to have many steps.
+	eraseBatch int
 
 	// migration is what Open's email key migration did, when migrated (see EmailKeyMigration).
 	migration customer.EmailKeyReport

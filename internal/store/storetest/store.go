@@ -33,6 +33,14 @@ type Store interface {
 	DeactivateCustomer(ctx context.Context, tenant, id string, ifMatch customer.IfMatch) (customer.Customer, error)
 	// ListCustomers returns one page in creation order (q.Desc: newest first).
 	ListCustomers(ctx context.Context, tenant string, q customer.ListQuery) (customer.Page, error)
+	// EraseCustomer erases the customer (docs/api.md, "Erasure"): its orders become order.Erase
+	// of themselves, their idempotency and natural-idempotency records are deleted, and last the
+	// record becomes customer.Erase of itself, its email free and the placeholder reserved. It
+	// marks the customer erasing first, so that every write to it is refused with
+	// customer.ErrErased from then on, and an erasure cut short is finished by calling again.
+	// An erased customer is returned as it is. Errors: customer.ErrNotFound,
+	// customer.ErrActiveSubscriptions, customer.ErrPendingOrders (as customer.CheckErase decides).
+	EraseCustomer(ctx context.Context, tenant, id string) (customer.Customer, error)
 
 	// CreateOrder finds the customer by email (by customer.EmailKey) or creates it (created by
 	// in.CreatedBy), and writes the order (order.New), the customer change (order.Record), the

@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) Store, opts
 		{"EmailKey", emailKeyTests},
 		{"EmailKeyMigration", emailKeyMigrationTests},
 		{"Deactivate", deactivateTests},
+		{"Erase", eraseTests},
 		{"CancelOrder", cancelTests},
 		{"OrderNotes", notesTests},
 		{"Idempotency", idempotencyTests},
