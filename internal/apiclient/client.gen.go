@@ -120,6 +120,7 @@ func (e Code404ErrorCode) Valid() bool {
 
 // Defines values for Code409CreateOrderErrorCode.
 const (
+	Code409CreateOrderErrorCodeCUSTOMERERASED      Code409CreateOrderErrorCode = "CUSTOMER_ERASED"
 	Code409CreateOrderErrorCodeCUSTOMERINACTIVE    Code409CreateOrderErrorCode = "CUSTOMER_INACTIVE"
 	Code409CreateOrderErrorCodeIDEMPOTENCYKEYINUSE Code409CreateOrderErrorCode = "IDEMPOTENCY_KEY_IN_USE"
 )
@@ -127,6 +128,8 @@ const (
 // Valid indicates whether the value is a known member of the Code409CreateOrderErrorCode enum.
 func (e Code409CreateOrderErrorCode) Valid() bool {
 	switch e {
+	case Code409CreateOrderErrorCodeCUSTOMERERASED:
+		return true
 	case Code409CreateOrderErrorCodeCUSTOMERINACTIVE:
 		return true
 	case Code409CreateOrderErrorCodeIDEMPOTENCYKEYINUSE:
@@ -154,8 +157,27 @@ func (e Code409DeleteErrorCode) Valid() bool {
 	}
 }
 
+// Defines values for Code409EraseErrorCode.
+const (
+	Code409EraseErrorCodeCUSTOMERHASACTIVESUBSCRIPTIONS Code409EraseErrorCode = "CUSTOMER_HAS_ACTIVE_SUBSCRIPTIONS"
+	Code409EraseErrorCodeCUSTOMERHASPENDINGORDERS       Code409EraseErrorCode = "CUSTOMER_HAS_PENDING_ORDERS"
+)
+
+// Valid indicates whether the value is a known member of the Code409EraseErrorCode enum.
+func (e Code409EraseErrorCode) Valid() bool {
+	switch e {
+	case Code409EraseErrorCodeCUSTOMERHASACTIVESUBSCRIPTIONS:
+		return true
+	case Code409EraseErrorCodeCUSTOMERHASPENDINGORDERS:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Code409UpdateErrorCode.
 const (
+	Code409UpdateErrorCodeCUSTOMERERASED                 Code409UpdateErrorCode = "CUSTOMER_ERASED"
 	Code409UpdateErrorCodeCUSTOMERHASACTIVESUBSCRIPTIONS Code409UpdateErrorCode = "CUSTOMER_HAS_ACTIVE_SUBSCRIPTIONS"
 	Code409UpdateErrorCodeCUSTOMERHASPENDINGORDERS       Code409UpdateErrorCode = "CUSTOMER_HAS_PENDING_ORDERS"
 	Code409UpdateErrorCodeEMAILALREADYEXISTS             Code409UpdateErrorCode = "EMAIL_ALREADY_EXISTS"
@@ -164,6 +186,8 @@ const (
 // Valid indicates whether the value is a known member of the Code409UpdateErrorCode enum.
 func (e Code409UpdateErrorCode) Valid() bool {
 	switch e {
+	case Code409UpdateErrorCodeCUSTOMERERASED:
+		return true
 	case Code409UpdateErrorCodeCUSTOMERHASACTIVESUBSCRIPTIONS:
 		return true
 	case Code409UpdateErrorCodeCUSTOMERHASPENDINGORDERS:
@@ -295,6 +319,36 @@ func (e CustomerDeactivatedSuccess) Valid() bool {
 	}
 }
 
+// Defines values for CustomerErasedMessage.
+const (
+	CustomerErasedMessageCustomerErased CustomerErasedMessage = "Customer erased"
+)
+
+// Valid indicates whether the value is a known member of the CustomerErasedMessage enum.
+func (e CustomerErasedMessage) Valid() bool {
+	switch e {
+	case CustomerErasedMessageCustomerErased:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CustomerErasedSuccess.
+const (
+	CustomerErasedSuccessTrue CustomerErasedSuccess = true
+)
+
+// Valid indicates whether the value is a known member of the CustomerErasedSuccess enum.
+func (e CustomerErasedSuccess) Valid() bool {
+	switch e {
+	case CustomerErasedSuccessTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CustomerStatus.
 const (
 	CustomerStatusActive   CustomerStatus = "active"
@@ -365,6 +419,7 @@ func (e CustomerUpdatedSuccess) Valid() bool {
 const (
 	ErrorCodeALREADYCANCELLED               ErrorCode = "ALREADY_CANCELLED"
 	ErrorCodeAUTHREQUIRED                   ErrorCode = "AUTH_REQUIRED"
+	ErrorCodeCUSTOMERERASED                 ErrorCode = "CUSTOMER_ERASED"
 	ErrorCodeCUSTOMERHASACTIVESUBSCRIPTIONS ErrorCode = "CUSTOMER_HAS_ACTIVE_SUBSCRIPTIONS"
 	ErrorCodeCUSTOMERHASPENDINGORDERS       ErrorCode = "CUSTOMER_HAS_PENDING_ORDERS"
 	ErrorCodeCUSTOMERINACTIVE               ErrorCode = "CUSTOMER_INACTIVE"
@@ -392,6 +447,8 @@ func (e ErrorCode) Valid() bool {
 	case ErrorCodeALREADYCANCELLED:
 		return true
 	case ErrorCodeAUTHREQUIRED:
+		return true
+	case ErrorCodeCUSTOMERERASED:
 		return true
 	case ErrorCodeCUSTOMERHASACTIVESUBSCRIPTIONS:
 		return true
@@ -1428,6 +1485,7 @@ func (e UpdateCustomer404JSONResponseBodyErrorCode) Valid() bool {
 
 // Defines values for UpdateCustomer409JSONResponseBodyErrorCode.
 const (
+	UpdateCustomer409JSONResponseBodyErrorCodeCUSTOMERERASED                 UpdateCustomer409JSONResponseBodyErrorCode = "CUSTOMER_ERASED"
 	UpdateCustomer409JSONResponseBodyErrorCodeCUSTOMERHASACTIVESUBSCRIPTIONS UpdateCustomer409JSONResponseBodyErrorCode = "CUSTOMER_HAS_ACTIVE_SUBSCRIPTIONS"
 	UpdateCustomer409JSONResponseBodyErrorCodeCUSTOMERHASPENDINGORDERS       UpdateCustomer409JSONResponseBodyErrorCode = "CUSTOMER_HAS_PENDING_ORDERS"
 	UpdateCustomer409JSONResponseBodyErrorCodeEMAILALREADYEXISTS             UpdateCustomer409JSONResponseBodyErrorCode = "EMAIL_ALREADY_EXISTS"
@@ -1436,6 +1494,8 @@ const (
 // Valid indicates whether the value is a known member of the UpdateCustomer409JSONResponseBodyErrorCode enum.
 func (e UpdateCustomer409JSONResponseBodyErrorCode) Valid() bool {
 	switch e {
+	case UpdateCustomer409JSONResponseBodyErrorCodeCUSTOMERERASED:
+		return true
 	case UpdateCustomer409JSONResponseBodyErrorCodeCUSTOMERHASACTIVESUBSCRIPTIONS:
 		return true
 	case UpdateCustomer409JSONResponseBodyErrorCodeCUSTOMERHASPENDINGORDERS:
@@ -1516,6 +1576,276 @@ const (
 func (e UpdateCustomer503JSONResponseBodyErrorCode) Valid() bool {
 	switch e {
 	case UpdateCustomer503JSONResponseBodyErrorCodeSERVICEUNAVAILABLE:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EraseCustomer400JSONResponseBodyErrorCode.
+const (
+	EraseCustomer400JSONResponseBodyErrorCodeINVALIDREQUEST EraseCustomer400JSONResponseBodyErrorCode = "INVALID_REQUEST"
+)
+
+// Valid indicates whether the value is a known member of the EraseCustomer400JSONResponseBodyErrorCode enum.
+func (e EraseCustomer400JSONResponseBodyErrorCode) Valid() bool {
+	switch e {
+	case EraseCustomer400JSONResponseBodyErrorCodeINVALIDREQUEST:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EraseCustomer401JSONResponseBodyErrorCode.
+const (
+	EraseCustomer401JSONResponseBodyErrorCodeAUTHREQUIRED EraseCustomer401JSONResponseBodyErrorCode = "AUTH_REQUIRED"
+	EraseCustomer401JSONResponseBodyErrorCodeINVALIDTOKEN EraseCustomer401JSONResponseBodyErrorCode = "INVALID_TOKEN"
+)
+
+// Valid indicates whether the value is a known member of the EraseCustomer401JSONResponseBodyErrorCode enum.
+func (e EraseCustomer401JSONResponseBodyErrorCode) Valid() bool {
+	switch e {
+	case EraseCustomer401JSONResponseBodyErrorCodeAUTHREQUIRED:
+		return true
+	case EraseCustomer401JSONResponseBodyErrorCodeINVALIDTOKEN:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EraseCustomer403JSONResponseBodyErrorCode.
+const (
+	EraseCustomer403JSONResponseBodyErrorCodeINSUFFICIENTPERMISSIONS EraseCustomer403JSONResponseBodyErrorCode = "INSUFFICIENT_PERMISSIONS"
+	EraseCustomer403JSONResponseBodyErrorCodeNOTENANTACCESS          EraseCustomer403JSONResponseBodyErrorCode = "NO_TENANT_ACCESS"
+)
+
+// Valid indicates whether the value is a known member of the EraseCustomer403JSONResponseBodyErrorCode enum.
+func (e EraseCustomer403JSONResponseBodyErrorCode) Valid() bool {
+	switch e {
+	case EraseCustomer403JSONResponseBodyErrorCodeINSUFFICIENTPERMISSIONS:
+		return true
+	case EraseCustomer403JSONResponseBodyErrorCodeNOTENANTACCESS:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EraseCustomer404JSONResponseBodyErrorCode.
+const (
+	EraseCustomer404JSONResponseBodyErrorCodeNOTFOUND EraseCustomer404JSONResponseBodyErrorCode = "NOT_FOUND"
+)
+
+// Valid indicates whether the value is a known member of the EraseCustomer404JSONResponseBodyErrorCode enum.
+func (e EraseCustomer404JSONResponseBodyErrorCode) Valid() bool {
+	switch e {
+	case EraseCustomer404JSONResponseBodyErrorCodeNOTFOUND:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EraseCustomer409JSONResponseBodyErrorCode.
+const (
+	EraseCustomer409JSONResponseBodyErrorCodeCUSTOMERHASACTIVESUBSCRIPTIONS EraseCustomer409JSONResponseBodyErrorCode = "CUSTOMER_HAS_ACTIVE_SUBSCRIPTIONS"
+	EraseCustomer409JSONResponseBodyErrorCodeCUSTOMERHASPENDINGORDERS       EraseCustomer409JSONResponseBodyErrorCode = "CUSTOMER_HAS_PENDING_ORDERS"
+)
+
+// Valid indicates whether the value is a known member of the EraseCustomer409JSONResponseBodyErrorCode enum.
+func (e EraseCustomer409JSONResponseBodyErrorCode) Valid() bool {
+	switch e {
+	case EraseCustomer409JSONResponseBodyErrorCodeCUSTOMERHASACTIVESUBSCRIPTIONS:
+		return true
+	case EraseCustomer409JSONResponseBodyErrorCodeCUSTOMERHASPENDINGORDERS:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EraseCustomer413JSONResponseBodyErrorCode.
+const (
+	EraseCustomer413JSONResponseBodyErrorCodePAYLOADTOOLARGE EraseCustomer413JSONResponseBodyErrorCode = "PAYLOAD_TOO_LARGE"
+)
+
+// Valid indicates whether the value is a known member of the EraseCustomer413JSONResponseBodyErrorCode enum.
+func (e EraseCustomer413JSONResponseBodyErrorCode) Valid() bool {
+	switch e {
+	case EraseCustomer413JSONResponseBodyErrorCodePAYLOADTOOLARGE:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EraseCustomer415JSONResponseBodyErrorCode.
+const (
+	EraseCustomer415JSONResponseBodyErrorCodeUNSUPPORTEDMEDIATYPE EraseCustomer415JSONResponseBodyErrorCode = "UNSUPPORTED_MEDIA_TYPE"
+)
+
+// Valid indicates whether the value is a known member of the EraseCustomer415JSONResponseBodyErrorCode enum.
+func (e EraseCustomer415JSONResponseBodyErrorCode) Valid() bool {
+	switch e {
+	case EraseCustomer415JSONResponseBodyErrorCodeUNSUPPORTEDMEDIATYPE:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EraseCustomer500JSONResponseBodyErrorCode.
+const (
+	EraseCustomer500JSONResponseBodyErrorCodeINTERNALERROR EraseCustomer500JSONResponseBodyErrorCode = "INTERNAL_ERROR"
+)
+
+// Valid indicates whether the value is a known member of the EraseCustomer500JSONResponseBodyErrorCode enum.
+func (e EraseCustomer500JSONResponseBodyErrorCode) Valid() bool {
+	switch e {
+	case EraseCustomer500JSONResponseBodyErrorCodeINTERNALERROR:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EraseCustomer503JSONResponseBodyErrorCode.
+const (
+	EraseCustomer503JSONResponseBodyErrorCodeSERVICEUNAVAILABLE EraseCustomer503JSONResponseBodyErrorCode = "SERVICE_UNAVAILABLE"
+)
+
+// Valid indicates whether the value is a known member of the EraseCustomer503JSONResponseBodyErrorCode enum.
+func (e EraseCustomer503JSONResponseBodyErrorCode) Valid() bool {
+	switch e {
+	case EraseCustomer503JSONResponseBodyErrorCodeSERVICEUNAVAILABLE:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ExportCustomer400JSONResponseBodyErrorCode.
+const (
+	ExportCustomer400JSONResponseBodyErrorCodeINVALIDREQUEST ExportCustomer400JSONResponseBodyErrorCode = "INVALID_REQUEST"
+)
+
+// Valid indicates whether the value is a known member of the ExportCustomer400JSONResponseBodyErrorCode enum.
+func (e ExportCustomer400JSONResponseBodyErrorCode) Valid() bool {
+	switch e {
+	case ExportCustomer400JSONResponseBodyErrorCodeINVALIDREQUEST:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ExportCustomer401JSONResponseBodyErrorCode.
+const (
+	ExportCustomer401JSONResponseBodyErrorCodeAUTHREQUIRED ExportCustomer401JSONResponseBodyErrorCode = "AUTH_REQUIRED"
+	ExportCustomer401JSONResponseBodyErrorCodeINVALIDTOKEN ExportCustomer401JSONResponseBodyErrorCode = "INVALID_TOKEN"
+)
+
+// Valid indicates whether the value is a known member of the ExportCustomer401JSONResponseBodyErrorCode enum.
+func (e ExportCustomer401JSONResponseBodyErrorCode) Valid() bool {
+	switch e {
+	case ExportCustomer401JSONResponseBodyErrorCodeAUTHREQUIRED:
+		return true
+	case ExportCustomer401JSONResponseBodyErrorCodeINVALIDTOKEN:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ExportCustomer403JSONResponseBodyErrorCode.
+const (
+	ExportCustomer403JSONResponseBodyErrorCodeINSUFFICIENTPERMISSIONS ExportCustomer403JSONResponseBodyErrorCode = "INSUFFICIENT_PERMISSIONS"
+	ExportCustomer403JSONResponseBodyErrorCodeNOTENANTACCESS          ExportCustomer403JSONResponseBodyErrorCode = "NO_TENANT_ACCESS"
+)
+
+// Valid indicates whether the value is a known member of the ExportCustomer403JSONResponseBodyErrorCode enum.
+func (e ExportCustomer403JSONResponseBodyErrorCode) Valid() bool {
+	switch e {
+	case ExportCustomer403JSONResponseBodyErrorCodeINSUFFICIENTPERMISSIONS:
+		return true
+	case ExportCustomer403JSONResponseBodyErrorCodeNOTENANTACCESS:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ExportCustomer404JSONResponseBodyErrorCode.
+const (
+	ExportCustomer404JSONResponseBodyErrorCodeNOTFOUND ExportCustomer404JSONResponseBodyErrorCode = "NOT_FOUND"
+)
+
+// Valid indicates whether the value is a known member of the ExportCustomer404JSONResponseBodyErrorCode enum.
+func (e ExportCustomer404JSONResponseBodyErrorCode) Valid() bool {
+	switch e {
+	case ExportCustomer404JSONResponseBodyErrorCodeNOTFOUND:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ExportCustomer413JSONResponseBodyErrorCode.
+const (
+	ExportCustomer413JSONResponseBodyErrorCodePAYLOADTOOLARGE ExportCustomer413JSONResponseBodyErrorCode = "PAYLOAD_TOO_LARGE"
+)
+
+// Valid indicates whether the value is a known member of the ExportCustomer413JSONResponseBodyErrorCode enum.
+func (e ExportCustomer413JSONResponseBodyErrorCode) Valid() bool {
+	switch e {
+	case ExportCustomer413JSONResponseBodyErrorCodePAYLOADTOOLARGE:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ExportCustomer415JSONResponseBodyErrorCode.
+const (
+	ExportCustomer415JSONResponseBodyErrorCodeUNSUPPORTEDMEDIATYPE ExportCustomer415JSONResponseBodyErrorCode = "UNSUPPORTED_MEDIA_TYPE"
+)
+
+// Valid indicates whether the value is a known member of the ExportCustomer415JSONResponseBodyErrorCode enum.
+func (e ExportCustomer415JSONResponseBodyErrorCode) Valid() bool {
+	switch e {
+	case ExportCustomer415JSONResponseBodyErrorCodeUNSUPPORTEDMEDIATYPE:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ExportCustomer500JSONResponseBodyErrorCode.
+const (
+	ExportCustomer500JSONResponseBodyErrorCodeINTERNALERROR ExportCustomer500JSONResponseBodyErrorCode = "INTERNAL_ERROR"
+)
+
+// Valid indicates whether the value is a known member of the ExportCustomer500JSONResponseBodyErrorCode enum.
+func (e ExportCustomer500JSONResponseBodyErrorCode) Valid() bool {
+	switch e {
+	case ExportCustomer500JSONResponseBodyErrorCodeINTERNALERROR:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ExportCustomer503JSONResponseBodyErrorCode.
+const (
+	ExportCustomer503JSONResponseBodyErrorCodeSERVICEUNAVAILABLE ExportCustomer503JSONResponseBodyErrorCode = "SERVICE_UNAVAILABLE"
+)
+
+// Valid indicates whether the value is a known member of the ExportCustomer503JSONResponseBodyErrorCode enum.
+func (e ExportCustomer503JSONResponseBodyErrorCode) Valid() bool {
+	switch e {
+	case ExportCustomer503JSONResponseBodyErrorCodeSERVICEUNAVAILABLE:
 		return true
 	default:
 		return false
@@ -1788,6 +2118,7 @@ func (e CreateOrder403JSONResponseBodyErrorCode) Valid() bool {
 
 // Defines values for CreateOrder409JSONResponseBodyErrorCode.
 const (
+	CreateOrder409JSONResponseBodyErrorCodeCUSTOMERERASED      CreateOrder409JSONResponseBodyErrorCode = "CUSTOMER_ERASED"
 	CreateOrder409JSONResponseBodyErrorCodeCUSTOMERINACTIVE    CreateOrder409JSONResponseBodyErrorCode = "CUSTOMER_INACTIVE"
 	CreateOrder409JSONResponseBodyErrorCodeIDEMPOTENCYKEYINUSE CreateOrder409JSONResponseBodyErrorCode = "IDEMPOTENCY_KEY_IN_USE"
 )
@@ -1795,6 +2126,8 @@ const (
 // Valid indicates whether the value is a known member of the CreateOrder409JSONResponseBodyErrorCode enum.
 func (e CreateOrder409JSONResponseBodyErrorCode) Valid() bool {
 	switch e {
+	case CreateOrder409JSONResponseBodyErrorCodeCUSTOMERERASED:
+		return true
 	case CreateOrder409JSONResponseBodyErrorCodeCUSTOMERINACTIVE:
 		return true
 	case CreateOrder409JSONResponseBodyErrorCodeIDEMPOTENCYKEYINUSE:
@@ -2445,6 +2778,16 @@ type Code409Delete struct {
 // Code409DeleteErrorCode defines model for Code409Delete.Error.Code.
 type Code409DeleteErrorCode string
 
+// Code409Erase defines model for Code409Erase.
+type Code409Erase struct {
+	Error *struct {
+		Code *Code409EraseErrorCode `json:"code,omitempty"`
+	} `json:"error,omitempty"`
+}
+
+// Code409EraseErrorCode defines model for Code409Erase.Error.Code.
+type Code409EraseErrorCode string
+
 // Code409Update defines model for Code409Update.
 type Code409Update struct {
 	Error *struct {
@@ -2599,6 +2942,10 @@ type Customer struct {
 	// `VALIDATION_ERROR` (`invalid_string`, "Invalid email format").
 	Email Email `json:"email"`
 
+	// ErasedAt Extension: when the customer was erased (POST /v1/customers/{customerId}/erase). Absent
+	// for a customer that is not.
+	ErasedAt *Timestamp `json:"erasedAt,omitempty"`
+
 	// FirstName 1–100 characters after trimming, at least one of them a letter (any script); no control
 	// characters, no bidirectional overrides or isolates.
 	FirstName Name `json:"firstName"`
@@ -2663,6 +3010,36 @@ type CustomerDeactivatedMessage string
 
 // CustomerDeactivatedSuccess defines model for CustomerDeactivated.Success.
 type CustomerDeactivatedSuccess bool
+
+// CustomerErased defines model for CustomerErased.
+type CustomerErased struct {
+	// CustomerId `cust_` and a 26-character time-ordered id (ULID: Crockford's base32, upper case, first
+	// character at most `7`), assigned by the server.
+	CustomerId CustomerId            `json:"customerId"`
+	Message    CustomerErasedMessage `json:"message"`
+	Success    CustomerErasedSuccess `json:"success"`
+}
+
+// CustomerErasedMessage defines model for CustomerErased.Message.
+type CustomerErasedMessage string
+
+// CustomerErasedSuccess defines model for CustomerErased.Success.
+type CustomerErasedSuccess bool
+
+// CustomerExport defines model for CustomerExport.
+type CustomerExport struct {
+	Customer Customer `json:"customer"`
+
+	// ExportedAt RFC 3339, UTC, millisecond precision.
+	ExportedAt Timestamp `json:"exportedAt"`
+	HasMore    bool      `json:"hasMore"`
+
+	// NextCursor Pass as `startAfter` for the next page; `null` on the last page.
+	NextCursor nullable.Nullable[string] `json:"nextCursor"`
+
+	// Orders The customer's orders, newest first.
+	Orders []Order `json:"orders"`
+}
 
 // CustomerId `cust_` and a 26-character time-ordered id (ULID: Crockford's base32, upper case, first
 // character at most `7`), assigned by the server.
@@ -3545,6 +3922,78 @@ type UpdateCustomer500JSONResponseBodyErrorCode string
 
 // UpdateCustomer503JSONResponseBodyErrorCode defines parameters for UpdateCustomer.
 type UpdateCustomer503JSONResponseBodyErrorCode string
+
+// EraseCustomerParams defines parameters for EraseCustomer.
+type EraseCustomerParams struct {
+	// TenantID The tenant (a FlexPortal business unit), trimmed of white space: 1–64 ASCII letters, digits
+	// and `. _ : -`. Missing, blank or of another form → 403 `NO_TENANT_ACCESS`; so is one given
+	// twice, or with a comma (API Gateway joins repeated headers with commas: "Tenant-ID must be
+	// given once"), and one not granted to the key. Checked after the key, before the scope.
+	TenantID TenantID `json:"Tenant-ID"`
+}
+
+// EraseCustomer400JSONResponseBodyErrorCode defines parameters for EraseCustomer.
+type EraseCustomer400JSONResponseBodyErrorCode string
+
+// EraseCustomer401JSONResponseBodyErrorCode defines parameters for EraseCustomer.
+type EraseCustomer401JSONResponseBodyErrorCode string
+
+// EraseCustomer403JSONResponseBodyErrorCode defines parameters for EraseCustomer.
+type EraseCustomer403JSONResponseBodyErrorCode string
+
+// EraseCustomer404JSONResponseBodyErrorCode defines parameters for EraseCustomer.
+type EraseCustomer404JSONResponseBodyErrorCode string
+
+// EraseCustomer409JSONResponseBodyErrorCode defines parameters for EraseCustomer.
+type EraseCustomer409JSONResponseBodyErrorCode string
+
+// EraseCustomer413JSONResponseBodyErrorCode defines parameters for EraseCustomer.
+type EraseCustomer413JSONResponseBodyErrorCode string
+
+// EraseCustomer415JSONResponseBodyErrorCode defines parameters for EraseCustomer.
+type EraseCustomer415JSONResponseBodyErrorCode string
+
+// EraseCustomer500JSONResponseBodyErrorCode defines parameters for EraseCustomer.
+type EraseCustomer500JSONResponseBodyErrorCode string
+
+// EraseCustomer503JSONResponseBodyErrorCode defines parameters for EraseCustomer.
+type EraseCustomer503JSONResponseBodyErrorCode string
+
+// ExportCustomerParams defines parameters for ExportCustomer.
+type ExportCustomerParams struct {
+	// StartAfter The `nextCursor` of the previous page. Any other value → 400 `INVALID_REQUEST`.
+	StartAfter *StartAfter `form:"startAfter,omitempty" json:"startAfter,omitempty"`
+
+	// TenantID The tenant (a FlexPortal business unit), trimmed of white space: 1–64 ASCII letters, digits
+	// and `. _ : -`. Missing, blank or of another form → 403 `NO_TENANT_ACCESS`; so is one given
+	// twice, or with a comma (API Gateway joins repeated headers with commas: "Tenant-ID must be
+	// given once"), and one not granted to the key. Checked after the key, before the scope.
+	TenantID TenantID `json:"Tenant-ID"`
+}
+
+// ExportCustomer400JSONResponseBodyErrorCode defines parameters for ExportCustomer.
+type ExportCustomer400JSONResponseBodyErrorCode string
+
+// ExportCustomer401JSONResponseBodyErrorCode defines parameters for ExportCustomer.
+type ExportCustomer401JSONResponseBodyErrorCode string
+
+// ExportCustomer403JSONResponseBodyErrorCode defines parameters for ExportCustomer.
+type ExportCustomer403JSONResponseBodyErrorCode string
+
+// ExportCustomer404JSONResponseBodyErrorCode defines parameters for ExportCustomer.
+type ExportCustomer404JSONResponseBodyErrorCode string
+
+// ExportCustomer413JSONResponseBodyErrorCode defines parameters for ExportCustomer.
+type ExportCustomer413JSONResponseBodyErrorCode string
+
+// ExportCustomer415JSONResponseBodyErrorCode defines parameters for ExportCustomer.
+type ExportCustomer415JSONResponseBodyErrorCode string
+
+// ExportCustomer500JSONResponseBodyErrorCode defines parameters for ExportCustomer.
+type ExportCustomer500JSONResponseBodyErrorCode string
+
+// ExportCustomer503JSONResponseBodyErrorCode defines parameters for ExportCustomer.
+type ExportCustomer503JSONResponseBodyErrorCode string
 
 // ListOrdersParams defines parameters for ListOrders.
 type ListOrdersParams struct {
@@ -4508,6 +4957,38 @@ type ClientInterface interface {
 	// Corresponds with PUT /v1/customers/{customerId} (the `UpdateCustomer` operationId).
 	UpdateCustomerWithApplicationMergePatchPlusJSONBody(ctx context.Context, customerId CustomerID, params *UpdateCustomerParams, body UpdateCustomerApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// EraseCustomer Erase a customer's personal data (extension, GDPR article 17).
+	//
+	// Needs scope `customers:write`; no body. Refused like DELETE while the customer has an
+	// active subscription or a pending order. Otherwise removes every personal datum of the
+	// customer from its record and from the snapshot and addresses of each of its orders:
+	// `firstName`, `lastName` and every required address string become `"erased"`, `email`
+	// becomes `erased+<customerId>@erased.invalid`, `country` stays; `company`, `phone`,
+	// `buildingInfo`, `locality`, `adminArea`, `postalCode`, `customFields`, order `notes` and
+	// the free-text reasons of orders (`cancellationReason`, `extensionDetails.reason`,
+	// `upgradeDetails.upgradeReason`) are removed. Ids, counts, statuses, items and timestamps
+	// stay. The email becomes free for another customer; the idempotency records of the
+	// customer's orders are deleted. The customer ends `inactive` with `erasedAt`, and every
+	// later change of it is 409 `CUSTOMER_ERASED`.
+	//
+	// The customer is marked first (every write to it refused from then on), its orders are
+	// erased next, a page at a time, and the record last: a call cut short (a timeout, a 503)
+	// leaves a state that calling erase again finishes. Erasing an erased customer answers 200
+	// again.
+	//
+	// Corresponds with POST /v1/customers/{customerId}/erase (the `EraseCustomer` operationId).
+	EraseCustomer(ctx context.Context, customerId CustomerID, params *EraseCustomerParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ExportCustomer Export everything held about a customer (extension, GDPR articles 15 and 20).
+	//
+	// Needs scope `customers:read`. The customer as GET shows it and its orders, newest first,
+	// at most 100 a page; a page also ends before the response would reach 5 MB, so an export
+	// never exceeds a Lambda response. Further pages with `startAfter` (the `nextCursor` of the
+	// previous page), as in lists; a cursor is valid only for this customer's export.
+	//
+	// Corresponds with GET /v1/customers/{customerId}/export (the `ExportCustomer` operationId).
+	ExportCustomer(ctx context.Context, customerId CustomerID, params *ExportCustomerParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListOrders List the tenant's orders.
 	//
 	// Needs scope `orders:read`. Paging works as for customers.
@@ -4772,6 +5253,58 @@ func (c *Client) UpdateCustomer(ctx context.Context, customerId CustomerID, para
 // Corresponds with PUT /v1/customers/{customerId} (the `UpdateCustomer` operationId).
 func (c *Client) UpdateCustomerWithApplicationMergePatchPlusJSONBody(ctx context.Context, customerId CustomerID, params *UpdateCustomerParams, body UpdateCustomerApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateCustomerRequestWithApplicationMergePatchPlusJSONBody(c.Server, customerId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EraseCustomer Erase a customer's personal data (extension, GDPR article 17).
+//
+// Needs scope `customers:write`; no body. Refused like DELETE while the customer has an
+// active subscription or a pending order. Otherwise removes every personal datum of the
+// customer from its record and from the snapshot and addresses of each of its orders:
+// `firstName`, `lastName` and every required address string become `"erased"`, `email`
+// becomes `erased+<customerId>@erased.invalid`, `country` stays; `company`, `phone`,
+// `buildingInfo`, `locality`, `adminArea`, `postalCode`, `customFields`, order `notes` and
+// the free-text reasons of orders (`cancellationReason`, `extensionDetails.reason`,
+// `upgradeDetails.upgradeReason`) are removed. Ids, counts, statuses, items and timestamps
+// stay. The email becomes free for another customer; the idempotency records of the
+// customer's orders are deleted. The customer ends `inactive` with `erasedAt`, and every
+// later change of it is 409 `CUSTOMER_ERASED`.
+//
+// The customer is marked first (every write to it refused from then on), its orders are
+// erased next, a page at a time, and the record last: a call cut short (a timeout, a 503)
+// leaves a state that calling erase again finishes. Erasing an erased customer answers 200
+// again.
+//
+// Corresponds with POST /v1/customers/{customerId}/erase (the `EraseCustomer` operationId).
+func (c *Client) EraseCustomer(ctx context.Context, customerId CustomerID, params *EraseCustomerParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEraseCustomerRequest(c.Server, customerId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ExportCustomer Export everything held about a customer (extension, GDPR articles 15 and 20).
+//
+// Needs scope `customers:read`. The customer as GET shows it and its orders, newest first,
+// at most 100 a page; a page also ends before the response would reach 5 MB, so an export
+// never exceeds a Lambda response. Further pages with `startAfter` (the `nextCursor` of the
+// previous page), as in lists; a cursor is valid only for this customer's export.
+//
+// Corresponds with GET /v1/customers/{customerId}/export (the `ExportCustomer` operationId).
+func (c *Client) ExportCustomer(ctx context.Context, customerId CustomerID, params *ExportCustomerParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewExportCustomerRequest(c.Server, customerId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5327,6 +5860,127 @@ func NewUpdateCustomerRequestWithBody(server string, customerId CustomerID, para
 	return req, nil
 }
 
+// NewEraseCustomerRequest constructs an http.Request for the EraseCustomer method
+func NewEraseCustomerRequest(server string, customerId CustomerID, params *EraseCustomerParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "customerId", customerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/customers/%s/erase", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Tenant-ID", params.TenantID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Tenant-ID", headerParam0)
+
+	}
+
+	return req, nil
+}
+
+// NewExportCustomerRequest constructs an http.Request for the ExportCustomer method
+func NewExportCustomerRequest(server string, customerId CustomerID, params *ExportCustomerParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "customerId", customerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/customers/%s/export", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.StartAfter != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "startAfter", *params.StartAfter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Tenant-ID", params.TenantID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Tenant-ID", headerParam0)
+
+	}
+
+	return req, nil
+}
+
 // NewListOrdersRequest constructs an http.Request for the ListOrders method
 func NewListOrdersRequest(server string, params *ListOrdersParams) (*http.Request, error) {
 	var err error
@@ -5875,6 +6529,42 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /v1/customers/{customerId} (the `UpdateCustomer` operationId).
 	UpdateCustomerWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, customerId CustomerID, params *UpdateCustomerParams, body UpdateCustomerApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCustomerResponse, error)
+
+	// EraseCustomerWithResponse Erase a customer's personal data (extension, GDPR article 17).
+	//
+	// Needs scope `customers:write`; no body. Refused like DELETE while the customer has an
+	// active subscription or a pending order. Otherwise removes every personal datum of the
+	// customer from its record and from the snapshot and addresses of each of its orders:
+	// `firstName`, `lastName` and every required address string become `"erased"`, `email`
+	// becomes `erased+<customerId>@erased.invalid`, `country` stays; `company`, `phone`,
+	// `buildingInfo`, `locality`, `adminArea`, `postalCode`, `customFields`, order `notes` and
+	// the free-text reasons of orders (`cancellationReason`, `extensionDetails.reason`,
+	// `upgradeDetails.upgradeReason`) are removed. Ids, counts, statuses, items and timestamps
+	// stay. The email becomes free for another customer; the idempotency records of the
+	// customer's orders are deleted. The customer ends `inactive` with `erasedAt`, and every
+	// later change of it is 409 `CUSTOMER_ERASED`.
+	//
+	// The customer is marked first (every write to it refused from then on), its orders are
+	// erased next, a page at a time, and the record last: a call cut short (a timeout, a 503)
+	// leaves a state that calling erase again finishes. Erasing an erased customer answers 200
+	// again.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/customers/{customerId}/erase (the `EraseCustomer` operationId).
+	EraseCustomerWithResponse(ctx context.Context, customerId CustomerID, params *EraseCustomerParams, reqEditors ...RequestEditorFn) (*EraseCustomerResponse, error)
+
+	// ExportCustomerWithResponse Export everything held about a customer (extension, GDPR articles 15 and 20).
+	//
+	// Needs scope `customers:read`. The customer as GET shows it and its orders, newest first,
+	// at most 100 a page; a page also ends before the response would reach 5 MB, so an export
+	// never exceeds a Lambda response. Further pages with `startAfter` (the `nextCursor` of the
+	// previous page), as in lists; a cursor is valid only for this customer's export.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/customers/{customerId}/export (the `ExportCustomer` operationId).
+	ExportCustomerWithResponse(ctx context.Context, customerId CustomerID, params *ExportCustomerParams, reqEditors ...RequestEditorFn) (*ExportCustomerResponse, error)
 
 	// ListOrdersWithResponse List the tenant's orders.
 	//
@@ -6697,6 +7387,352 @@ func (r UpdateCustomerResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateCustomerResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// EraseCustomerResponse200Headers the declared response headers of an HTTP 200 response for EraseCustomer
+type EraseCustomerResponse200Headers struct {
+	ETag       string
+	XRequestId string
+}
+
+// EraseCustomerResponse400Headers the declared response headers of an HTTP 400 response for EraseCustomer
+type EraseCustomerResponse400Headers struct {
+	XRequestId string
+}
+
+// EraseCustomerResponse401Headers the declared response headers of an HTTP 401 response for EraseCustomer
+type EraseCustomerResponse401Headers struct {
+	XRequestId string
+}
+
+// EraseCustomerResponse403Headers the declared response headers of an HTTP 403 response for EraseCustomer
+type EraseCustomerResponse403Headers struct {
+	XRequestId string
+}
+
+// EraseCustomerResponse404Headers the declared response headers of an HTTP 404 response for EraseCustomer
+type EraseCustomerResponse404Headers struct {
+	XRequestId string
+}
+
+// EraseCustomerResponse409Headers the declared response headers of an HTTP 409 response for EraseCustomer
+type EraseCustomerResponse409Headers struct {
+	XRequestId string
+}
+
+// EraseCustomerResponse413Headers the declared response headers of an HTTP 413 response for EraseCustomer
+type EraseCustomerResponse413Headers struct {
+	XRequestId string
+}
+
+// EraseCustomerResponse415Headers the declared response headers of an HTTP 415 response for EraseCustomer
+type EraseCustomerResponse415Headers struct {
+	XRequestId string
+}
+
+// EraseCustomerResponse500Headers the declared response headers of an HTTP 500 response for EraseCustomer
+type EraseCustomerResponse500Headers struct {
+	XRequestId string
+}
+
+// EraseCustomerResponse503Headers the declared response headers of an HTTP 503 response for EraseCustomer
+type EraseCustomerResponse503Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
+type EraseCustomerResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CustomerErased
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *CustomerNotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *struct {
+		Error struct {
+			Code *EraseCustomer409JSONResponseBodyErrorCode `json:"code,omitempty"`
+		} `json:"error"`
+	}
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *EraseCustomerResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *EraseCustomerResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *EraseCustomerResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *EraseCustomerResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *EraseCustomerResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *EraseCustomerResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *EraseCustomerResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *EraseCustomerResponse415Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *EraseCustomerResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *EraseCustomerResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r EraseCustomerResponse) GetJSON200() *CustomerErased {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r EraseCustomerResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r EraseCustomerResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r EraseCustomerResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r EraseCustomerResponse) GetJSON404() *CustomerNotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r EraseCustomerResponse) GetJSON409() *struct {
+	Error struct {
+		Code *EraseCustomer409JSONResponseBodyErrorCode `json:"code,omitempty"`
+	} `json:"error"`
+} {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r EraseCustomerResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r EraseCustomerResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r EraseCustomerResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r EraseCustomerResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r EraseCustomerResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EraseCustomerResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EraseCustomerResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EraseCustomerResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ExportCustomerResponse200Headers the declared response headers of an HTTP 200 response for ExportCustomer
+type ExportCustomerResponse200Headers struct {
+	ETag       string
+	XRequestId string
+}
+
+// ExportCustomerResponse400Headers the declared response headers of an HTTP 400 response for ExportCustomer
+type ExportCustomerResponse400Headers struct {
+	XRequestId string
+}
+
+// ExportCustomerResponse401Headers the declared response headers of an HTTP 401 response for ExportCustomer
+type ExportCustomerResponse401Headers struct {
+	XRequestId string
+}
+
+// ExportCustomerResponse403Headers the declared response headers of an HTTP 403 response for ExportCustomer
+type ExportCustomerResponse403Headers struct {
+	XRequestId string
+}
+
+// ExportCustomerResponse404Headers the declared response headers of an HTTP 404 response for ExportCustomer
+type ExportCustomerResponse404Headers struct {
+	XRequestId string
+}
+
+// ExportCustomerResponse413Headers the declared response headers of an HTTP 413 response for ExportCustomer
+type ExportCustomerResponse413Headers struct {
+	XRequestId string
+}
+
+// ExportCustomerResponse415Headers the declared response headers of an HTTP 415 response for ExportCustomer
+type ExportCustomerResponse415Headers struct {
+	XRequestId string
+}
+
+// ExportCustomerResponse500Headers the declared response headers of an HTTP 500 response for ExportCustomer
+type ExportCustomerResponse500Headers struct {
+	XRequestId string
+}
+
+// ExportCustomerResponse503Headers the declared response headers of an HTTP 503 response for ExportCustomer
+type ExportCustomerResponse503Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
+type ExportCustomerResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CustomerExport
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *CustomerNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ExportCustomerResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ExportCustomerResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ExportCustomerResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ExportCustomerResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ExportCustomerResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *ExportCustomerResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *ExportCustomerResponse415Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ExportCustomerResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ExportCustomerResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ExportCustomerResponse) GetJSON200() *CustomerExport {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ExportCustomerResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ExportCustomerResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ExportCustomerResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ExportCustomerResponse) GetJSON404() *CustomerNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ExportCustomerResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ExportCustomerResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ExportCustomerResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ExportCustomerResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ExportCustomerResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ExportCustomerResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ExportCustomerResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ExportCustomerResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -7691,6 +8727,54 @@ func (c *ClientWithResponses) UpdateCustomerWithApplicationMergePatchPlusJSONBod
 	return ParseUpdateCustomerResponse(rsp)
 }
 
+// EraseCustomerWithResponse Erase a customer's personal data (extension, GDPR article 17).
+//
+// Needs scope `customers:write`; no body. Refused like DELETE while the customer has an
+// active subscription or a pending order. Otherwise removes every personal datum of the
+// customer from its record and from the snapshot and addresses of each of its orders:
+// `firstName`, `lastName` and every required address string become `"erased"`, `email`
+// becomes `erased+<customerId>@erased.invalid`, `country` stays; `company`, `phone`,
+// `buildingInfo`, `locality`, `adminArea`, `postalCode`, `customFields`, order `notes` and
+// the free-text reasons of orders (`cancellationReason`, `extensionDetails.reason`,
+// `upgradeDetails.upgradeReason`) are removed. Ids, counts, statuses, items and timestamps
+// stay. The email becomes free for another customer; the idempotency records of the
+// customer's orders are deleted. The customer ends `inactive` with `erasedAt`, and every
+// later change of it is 409 `CUSTOMER_ERASED`.
+//
+// The customer is marked first (every write to it refused from then on), its orders are
+// erased next, a page at a time, and the record last: a call cut short (a timeout, a 503)
+// leaves a state that calling erase again finishes. Erasing an erased customer answers 200
+// again.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/customers/{customerId}/erase (the `EraseCustomer` operationId).
+func (c *ClientWithResponses) EraseCustomerWithResponse(ctx context.Context, customerId CustomerID, params *EraseCustomerParams, reqEditors ...RequestEditorFn) (*EraseCustomerResponse, error) {
+	rsp, err := c.EraseCustomer(ctx, customerId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEraseCustomerResponse(rsp)
+}
+
+// ExportCustomerWithResponse Export everything held about a customer (extension, GDPR articles 15 and 20).
+//
+// Needs scope `customers:read`. The customer as GET shows it and its orders, newest first,
+// at most 100 a page; a page also ends before the response would reach 5 MB, so an export
+// never exceeds a Lambda response. Further pages with `startAfter` (the `nextCursor` of the
+// previous page), as in lists; a cursor is valid only for this customer's export.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/customers/{customerId}/export (the `ExportCustomer` operationId).
+func (c *ClientWithResponses) ExportCustomerWithResponse(ctx context.Context, customerId CustomerID, params *ExportCustomerParams, reqEditors ...RequestEditorFn) (*ExportCustomerResponse, error) {
+	rsp, err := c.ExportCustomer(ctx, customerId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseExportCustomerResponse(rsp)
+}
+
 // ListOrdersWithResponse List the tenant's orders.
 //
 // Needs scope `orders:read`. Paging works as for customers.
@@ -8654,6 +9738,405 @@ func ParseUpdateCustomerResponse(rsp *http.Response) (*UpdateCustomerResponse, e
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers UpdateCustomerResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseEraseCustomerResponse parses an HTTP response from a EraseCustomerWithResponse call
+func ParseEraseCustomerResponse(rsp *http.Response) (*EraseCustomerResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EraseCustomerResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CustomerErased
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest CustomerNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest struct {
+			Error struct {
+				Code *EraseCustomer409JSONResponseBodyErrorCode `json:"code,omitempty"`
+			} `json:"error"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers EraseCustomerResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers EraseCustomerResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers EraseCustomerResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers EraseCustomerResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers EraseCustomerResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers EraseCustomerResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers EraseCustomerResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers EraseCustomerResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 500:
+		var headers EraseCustomerResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers EraseCustomerResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseExportCustomerResponse parses an HTTP response from a ExportCustomerWithResponse call
+func ParseExportCustomerResponse(rsp *http.Response) (*ExportCustomerResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ExportCustomerResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CustomerExport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest CustomerNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ExportCustomerResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ExportCustomerResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ExportCustomerResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ExportCustomerResponse403Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ExportCustomerResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers ExportCustomerResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers ExportCustomerResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 500:
+		var headers ExportCustomerResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ExportCustomerResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
