@@ -321,7 +321,7 @@ func TestResponseTypesAreWhatIsWritten(t *testing.T) {
 	a := newAPI(t)
 	orderID, customerID := a.anOrder()
 	// In an order that lets each succeed: the order is cancelled before its customer is
-	// deactivated (a pending order refuses it).
+	// deactivated (a pending order refuses it), and the customer erased last.
 	requests := []struct{ route, path, body string }{
 		{"create-order", "/v1/orders", `{"customer": {"email": "bo@example.com", "firstName": "Bo", "lastName": "B"},
 			"billingAddress": {"contactName": "Bo", "streetAddress": "1 St", "city": "Oslo", "country": "NO"},
@@ -333,7 +333,9 @@ func TestResponseTypesAreWhatIsWritten(t *testing.T) {
 		{"list-customers", "/v1/customers", ""},
 		{"update-customer", "/v1/customers/" + customerID, `{"customFields": {"plan": "gold"}}`},
 		{"cancel-order", "/v1/orders/" + orderID + "/cancel", `{"reason": "changed my mind"}`},
+		{"export-customer", "/v1/customers/" + customerID + "/export", ""},
 		{"delete-customer", "/v1/customers/" + customerID, ""},
+		{"erase-customer", "/v1/customers/" + customerID + "/erase", ""},
 	}
 	for _, rt := range httpapi.Routes {
 		if !slices.ContainsFunc(requests, func(r struct{ route, path, body string }) bool { return r.route == rt.Name }) {
