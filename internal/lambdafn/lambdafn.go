@@ -15,6 +15,7 @@ import (
 	"net/textproto"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -29,21 +30,45 @@ type Handler func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGa
 
 // Config is a function's configuration, read from its environment once per container.
 type Config struct {
-	Table        string     // TABLE_NAME, required
-	Endpoint     string     // DYNAMODB_ENDPOINT: moto or DynamoDB Local; empty in AWS
-	LogLevel     slog.Level // LOG_LEVEL: DEBUG, INFO (default), WARN or ERROR
-	CursorSecret []byte     // CURSOR_SECRET: signs paging cursors, same in every container; required by a route that pages
+	Table    string     // TABLE_NAME, required
+	Endpoint string     // DYNAMODB_ENDPOINT: moto or DynamoDB Local; empty in AWS
+	LogLevel slog.Level // LOG_LEVEL: DEBUG, INFO (default), WARN or ERROR
+	// CursorSecretARN (CURSOR_SECRET_ARN) names the Secrets Manager secret holding the key ring
+	// that signs paging cursors, the same in every container: what the template sets. The
+	// function reads it once at init (CursorKeys).
+	CursorSecretARN string
+	// CursorSecret (CURSOR_SECRET) is that key ring itself, for runs without Secrets Manager (the
+	// emulator, benchmarks); CursorSecretARN wins when both are set. Format: parseCursorKeys.
+	CursorSecret string
+	// Function and Version are the function's name and version as Lambda gives them
+	// (AWS_LAMBDA_FUNCTION_NAME, AWS_LAMBDA_FUNCTION_VERSION); empty outside Lambda.
+	Function, Version string
+	// MetricsNamespace (METRICS_NAMESPACE) is the CloudWatch namespace of the request metrics;
+	// default DefaultMetricsNamespace.
+	MetricsNamespace string
+	// Tracing (TRACING): "off" (default) or "xray", spans to the X-Ray OTLP endpoint.
+	Tracing string
+	// TenantRoleARN (TENANT_ROLE_ARN), when set, is the role the function assumes for each
+	// tenant's data, with a session policy that confines it to the tenant's keys (tenantiso.go).
+	TenantRoleARN string
 }
 
-// minCursorSecret is the shortest CURSOR_SECRET accepted: an HMAC key shorter than this would be
-// guessable. The template generates 64 characters.
-const minCursorSecret = 32
+// DefaultMetricsNamespace is the CloudWatch namespace of the request metrics when
+// METRICS_NAMESPACE is not set.
+const DefaultMetricsNamespace = "CustomersAPI"
 
 // ConfigFromEnv reads the Config of a function through getenv (os.Getenv in a function).
-// CURSOR_SECRET is optional here, but when set it must be long enough; whether a function needs
-// it is decided by its route (see Serve), and the template gives it to no other function.
+// A cursor key ring is optional here, but CURSOR_SECRET must be well-formed when set; whether a
+// function needs one is decided by its route (see Serve), and the template gives it to no other
+// function.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	c := Config{Table: getenv("TABLE_NAME"), Endpoint: getenv("DYNAMODB_ENDPOINT")}
+	c := Config{
+		Table: getenv("TABLE_NAME"), Endpoint: getenv("DYNAMODB_ENDPOINT"),
+		CursorSecretARN: getenv("CURSOR_SECRET_ARN"), CursorSecret: getenv("CURSOR_SECRET"),
+		Function: getenv("AWS_LAMBDA_FUNCTION_NAME"), Version: getenv("AWS_LAMBDA_FUNCTION_VERSION"),
+		MetricsNamespace: getenv("METRICS_NAMESPACE"), Tracing: getenv("TRACING"),
+		TenantRoleARN: getenv("TENANT_ROLE_ARN"),
+	}
 	var errs []error
 	if c.Table == "" {
 		errs = append(errs, errors.New("TABLE_NAME is required"))
@@ -53,11 +78,20 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		errs = append(errs, err)
 	}
 	c.LogLevel = level
-	switch s := getenv("CURSOR_SECRET"); {
-	case len(s) >= minCursorSecret:
-		c.CursorSecret = []byte(s)
-	case s != "":
-		errs = append(errs, fmt.Errorf("CURSOR_SECRET must be at least %d characters", minCursorSecret))
+	if c.CursorSecret != "" {
+		if _, err := parseCursorKeys(c.CursorSecret); err != nil {
+			errs = append(errs, fmt.Errorf("CURSOR_SECRET: %w", err))
+		}
+	}
+	if c.MetricsNamespace == "" {
+		c.MetricsNamespace = DefaultMetricsNamespace
+	}
+	switch c.Tracing {
+	case "":
+		c.Tracing = TracingOff
+	case TracingOff, TracingXRay:
+	default:
+		errs = append(errs, fmt.Errorf("TRACING %q: want %s or %s", c.Tracing, TracingOff, TracingXRay))
 	}
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("lambdafn: configuration: %w", errors.Join(errs...))
@@ -65,8 +99,15 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
+// The values of TRACING.
+const (
+	TracingOff  = "off"
+	TracingXRay = "xray"
+)
+
 // routeConfig reads the Config of the function of the route called name: ConfigFromEnv, and a
-// CURSOR_SECRET if the route pages, since each container would otherwise sign with its own key.
+// cursor key ring (CURSOR_SECRET_ARN or CURSOR_SECRET) if the route pages, since each container
+// would otherwise sign with its own key.
 func routeConfig(name string, getenv func(string) string) (Config, error) {
 	rt, ok := httpapi.RouteNamed(name)
 	if !ok {
@@ -76,8 +117,8 @@ func routeConfig(name string, getenv func(string) string) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
-	if rt.Pages && c.CursorSecret == nil {
-		return Config{}, fmt.Errorf("lambdafn: configuration: CURSOR_SECRET is required (route %s signs paging cursors)", name)
+	if rt.Pages && c.CursorSecretARN == "" && c.CursorSecret == "" {
+		return Config{}, fmt.Errorf("lambdafn: configuration: CURSOR_SECRET_ARN is required (route %s signs paging cursors)", name)
 	}
 	return c, nil
 }
@@ -144,7 +185,16 @@ func Serve(name string) {
 	if err != nil {
 		exit(log, name, err)
 	}
-	h, err := New(name, dynamo.New(client, cfg.Table), httpapi.Options{Logger: log, CursorKey: cfg.CursorSecret})
+	opts := httpapi.Options{Logger: log}
+	if rt, _ := httpapi.RouteNamed(name); rt.Pages {
+		ctx, cancel := context.WithTimeout(context.Background(), initTimeout)
+		opts.Cursors, err = cursorCodec(ctx, cfg, log, func() (secretGetter, error) { return NewSecretsClient(os.Getenv) })
+		cancel()
+		if err != nil {
+			exit(log, name, err)
+		}
+	}
+	h, err := New(name, dynamo.New(client, cfg.Table), opts)
 	if err != nil {
 		exit(log, name, err)
 	}
@@ -162,6 +212,10 @@ func ServeNotFound() {
 	slog.SetDefault(log)
 	lambda.Start(Adapt(httpapi.NotFound()))
 }
+
+// initTimeout bounds the requests a function makes at init (the cursor secret): Lambda's init
+// phase has 10 s in all.
+const initTimeout = 5 * time.Second
 
 func exit(log *slog.Logger, name string, err error) {
 	log.Error("function init failed", slog.String("function", name), slog.Any("error", err))

@@ -1,0 +1,186 @@
+package lambdafn
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/flexportal-compat/customers-api/internal/cursor"
+	"github.com/flexportal-compat/customers-api/internal/httpapi"
+)
+
+// secretGetter is the part of *secretsmanager.Client a function calls: one GetSecretValue at
+// init, and again only when a cursor names a key the container does not hold yet.
+type secretGetter interface {
+	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+}
+
+// NewSecretsClient returns the Secrets Manager client of a function, from AWSConfig; the
+// SDK's own variable AWS_ENDPOINT_URL_SECRETS_MANAGER overrides the endpoint (moto in tests).
+func NewSecretsClient(getenv func(string) string) (*secretsmanager.Client, error) {
+	cfg, err := AWSConfig(getenv("AWS_ENDPOINT_URL_SECRETS_MANAGER"), getenv)
+	if err != nil {
+		return nil, err
+	}
+	return secretsmanager.NewFromConfig(cfg), nil
+}
+
+// parseCursorKeys reads the cursor key ring from the secret's text: a JSON object naming the
+// current key id and holding each key under its id,
+//
+//	{"current": "2", "1": "<previous key>", "2": "<current key>"}
+//
+// (ids 1 to 255; "current" may be a number or a string: the template generates the string), or
+// a plain string, which is key 1 alone. Every key must be at least cursor.MinKeyLen bytes.
+func parseCursorKeys(secret string) (cursor.Keys, error) {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal([]byte(secret), &fields) != nil {
+		k := cursor.Keys{Current: 1, ByID: map[uint8][]byte{1: []byte(secret)}}
+		if _, err := cursor.NewKeyring(k); err != nil {
+			return cursor.Keys{}, err
+		}
+		return k, nil
+	}
+	k := cursor.Keys{ByID: map[uint8][]byte{}}
+	for name, raw := range fields {
+		var text string
+		if name == "current" {
+			if json.Unmarshal(raw, &text) != nil {
+				text = string(raw) // a number
+			}
+			id, err := keyID(text)
+			if err != nil {
+				return cursor.Keys{}, fmt.Errorf(`"current": %w`, err)
+			}
+			k.Current = id
+			continue
+		}
+		id, err := keyID(name)
+		if err != nil {
+			return cursor.Keys{}, fmt.Errorf("key %q: %w", name, err)
+		}
+		if json.Unmarshal(raw, &text) != nil {
+			return cursor.Keys{}, fmt.Errorf("key %d: not a string", id)
+		}
+		k.ByID[id] = []byte(text)
+	}
+	if k.Current == 0 {
+		return cursor.Keys{}, errors.New(`no "current" key id`)
+	}
+	if _, err := cursor.NewKeyring(k); err != nil {
+		return cursor.Keys{}, err
+	}
+	return k, nil
+}
+
+func keyID(s string) (uint8, error) {
+	n, err := strconv.ParseUint(s, 10, 8)
+	if err != nil || n == 0 {
+		return 0, fmt.Errorf("key id %q: want 1 to 255", s)
+	}
+	return uint8(n), nil
+}
+
+// fetchCursorKeys reads the key ring from the secret arn: one GetSecretValue.
+func fetchCursorKeys(ctx context.Context, sm secretGetter, arn string) (cursor.Codec, error) {
+	out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
+	if err != nil {
+		return cursor.Codec{}, fmt.Errorf("lambdafn: read the cursor secret: %w", err)
+	}
+	keys, err := parseCursorKeys(aws.ToString(out.SecretString))
+	if err != nil {
+		// Never the secret's text: only what is wrong with it.
+		return cursor.Codec{}, fmt.Errorf("lambdafn: the cursor secret: %w", err)
+	}
+	return cursor.NewKeyring(keys)
+}
+
+// cursorCodec returns the cursors of a function that pages: from the secret CursorSecretARN
+// (read now, at init, and again when a cursor names a key this container lacks), or from
+// CursorSecret.
+func cursorCodec(ctx context.Context, cfg Config, log *slog.Logger, newClient func() (secretGetter, error)) (httpapi.Cursors, error) {
+	if cfg.CursorSecretARN == "" {
+		keys, err := parseCursorKeys(cfg.CursorSecret)
+		if err != nil {
+			return nil, fmt.Errorf("lambdafn: CURSOR_SECRET: %w", err)
+		}
+		c, err := cursor.NewKeyring(keys)
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+	sm, err := newClient()
+	if err != nil {
+		return nil, err
+	}
+	c, err := fetchCursorKeys(ctx, sm, cfg.CursorSecretARN)
+	if err != nil {
+		return nil, err
+	}
+	return &reloadingCursors{sm: sm, arn: cfg.CursorSecretARN, log: log, codec: c, fetched: time.Now(), now: time.Now}, nil
+}
+
+// reloadMinInterval is the least time between two reads of the cursor secret after init.
+const reloadMinInterval = 30 * time.Second
+
+// reloadingCursors is a function's cursor codec from the secret, kept for the life of the
+// container. When a cursor names a key id the ring lacks — sealed by a container that started
+// after a new key was added — it reads the secret again (at most once per reloadMinInterval, so
+// forged ids cannot make every request a read) and tries once more. Sealing never reads.
+type reloadingCursors struct {
+	sm  secretGetter
+	arn string
+	log *slog.Logger
+	now func() time.Time
+
+	mu      sync.Mutex
+	codec   cursor.Codec
+	fetched time.Time
+}
+
+func (r *reloadingCursors) current() cursor.Codec {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.codec
+}
+
+func (r *reloadingCursors) Encode(tenant, query, last string) string {
+	return r.current().Encode(tenant, query, last)
+}
+
+func (r *reloadingCursors) Decode(tenant, query, token string) (string, error) {
+	c := r.current()
+	last, err := c.Decode(tenant, query, token)
+	id, ok := cursor.KeyID(token)
+	if err == nil || !ok || c.Has(id) {
+		return last, err
+	}
+	r.mu.Lock()
+	if r.now().Sub(r.fetched) < reloadMinInterval {
+		r.mu.Unlock()
+		return "", cursor.ErrInvalid
+	}
+	r.fetched = r.now()
+	r.mu.Unlock()
+	// Decode has no context of its own; the read is bounded instead.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	fresh, ferr := fetchCursorKeys(ctx, r.sm, r.arn)
+	if ferr != nil {
+		r.log.Warn("cursor key ring not reloaded", slog.Any("error", ferr))
+		return "", cursor.ErrInvalid
+	}
+	r.mu.Lock()
+	r.codec = fresh
+	r.mu.Unlock()
+	return fresh.Decode(tenant, query, token)
+}
