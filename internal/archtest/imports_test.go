@@ -23,7 +23,9 @@ var allowed = map[string][]string{
 	"internal/order":    {"internal/customer", "internal/fault"},
 	"internal/auth":     {"internal/fault"},
 
-	"internal/httpapi":                    {"internal/auth", "internal/cursor", "internal/customer", "internal/fault", "internal/order"},
+	"internal/telemetry": {},
+
+	"internal/httpapi":                    {"internal/auth", "internal/cursor", "internal/customer", "internal/fault", "internal/order", "internal/telemetry"},
 	"internal/store/dynamo":               {"internal/auth", "internal/customer", "internal/fault", "internal/order"},
 	"internal/store/dynamo/dynamosetup":   {"internal/store/dynamo"},
 	"internal/store/dynamo/conflictmodel": {"internal/store/dynamo"},
@@ -32,7 +34,7 @@ var allowed = map[string][]string{
 	"internal/crmsync":                    {"internal/auth", "internal/customer", "internal/fault"},
 	"internal/changefeed":                 {"internal/customer", "internal/fault", "internal/order", "internal/store/dynamo"},
 
-	"internal/lambdafn": {"internal/auth", "internal/customer", "internal/fault", "internal/httpapi", "internal/store/dynamo"},
+	"internal/lambdafn": {"internal/auth", "internal/cursor", "internal/customer", "internal/fault", "internal/httpapi", "internal/store/dynamo", "internal/telemetry"},
 
 	"internal/version": {},
 	".":                {}, // the module's root package: the embedded openapi.yaml

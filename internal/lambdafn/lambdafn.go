@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/textproto"
 	"os"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/flexportal-compat/customers-api/internal/httpapi"
 	"github.com/flexportal-compat/customers-api/internal/store/dynamo"
+	"github.com/flexportal-compat/customers-api/internal/telemetry"
 )
 
 // Handler is the function a Lambda runs for each HTTP API (payload 2.0) event.
@@ -135,13 +137,18 @@ func parseLevel(s string) (slog.Level, error) {
 }
 
 // New returns the handler of the route called name on store s: the route's auth middleware and
-// handler from package httpapi, behind the HTTP API adapter.
+// handler from package httpapi, behind the HTTP API adapter. Its request lines carry no
+// metrics and it records no spans; Serve's handler does (observe).
 func New(name string, s httpapi.Store, opts httpapi.Options) (Handler, error) {
+	return newHandler(name, s, opts, observability{tracing: telemetry.Off(), name: name, coldStart: &telemetry.ColdStart{}})
+}
+
+func newHandler(name string, s httpapi.Store, opts httpapi.Options, obs observability) (Handler, error) {
 	h, err := httpapi.New(s, opts).RouteHandler(name)
 	if err != nil {
 		return nil, fmt.Errorf("lambdafn: %w", err)
 	}
-	return Adapt(h), nil
+	return adapt(h, obs), nil
 }
 
 // Adapt serves h to HTTP API (payload 2.0) events. The headers reach h exactly as the event
@@ -149,9 +156,31 @@ func New(name string, s httpapi.Store, opts httpapi.Options) (Handler, error) {
 // turn an Idempotency-Key holding a comma into two keys, so h gets each event header back whole
 // (the gateway has already joined a repeated header with commas, as httpapi does locally).
 func Adapt(h http.Handler) Handler {
-	proxy := httpadapter.NewV2(withEventHeaders(h))
+	return adapt(h, observability{tracing: telemetry.Off(), coldStart: &telemetry.ColdStart{}})
+}
+
+// adapt is Adapt with obs: each invocation gets a telemetry.Request (its cold start, its
+// DynamoDB counts, the metrics namespace) for its log line, and a server span, the child of
+// the invocation's X-Ray segment (the trace header Lambda gives the invocation, in place of the
+// one the gateway put in the event).
+func adapt(h http.Handler, obs observability) Handler {
+	proxy := httpadapter.NewV2(withEventHeaders(obs.tracing.Handler(h, obs.name)))
 	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-		return proxy.ProxyWithContext(context.WithValue(ctx, eventHeadersKey{}, ev.Headers), ev)
+		headers := ev.Headers
+		if th := lambdaTraceHeader(ctx); th != "" {
+			headers = maps.Clone(ev.Headers)
+			if headers == nil {
+				headers = map[string]string{}
+			}
+			for k := range headers {
+				if strings.EqualFold(k, "X-Amzn-Trace-Id") {
+					delete(headers, k)
+				}
+			}
+			headers["x-amzn-trace-id"] = th
+		}
+		ctx = telemetry.NewContext(ctx, &telemetry.Request{Namespace: obs.namespace, ColdStart: obs.coldStart.First()})
+		return proxy.ProxyWithContext(context.WithValue(ctx, eventHeadersKey{}, headers), ev)
 	}
 }
 
@@ -179,9 +208,13 @@ func Serve(name string) {
 	if err != nil {
 		exit(slog.New(NewLogHandler(os.Stdout, slog.LevelInfo)), name, err)
 	}
-	log := slog.New(NewLogHandler(os.Stdout, cfg.LogLevel))
+	log := functionLogger(cfg)
 	slog.SetDefault(log)
-	client, err := NewClient(cfg.Endpoint, os.Getenv)
+	obs, err := observabilityFromConfig(name, cfg, log, os.Getenv)
+	if err != nil {
+		exit(log, name, err)
+	}
+	client, err := newDynamoClient(cfg.Endpoint, os.Getenv, obs.sdkTracer())
 	if err != nil {
 		exit(log, name, err)
 	}
@@ -194,23 +227,47 @@ func Serve(name string) {
 			exit(log, name, err)
 		}
 	}
-	h, err := New(name, dynamo.New(client, cfg.Table), opts)
+	h, err := newHandler(name, dynamo.New(client, cfg.Table), opts, obs)
 	if err != nil {
 		exit(log, name, err)
 	}
 	lambda.Start(h)
 }
 
+// process is the cold start of this process: a Lambda container serves one function.
+var process telemetry.ColdStart
+
+// functionLogger returns the JSON logger of a function at cfg's level, every line naming the
+// function and its version when Lambda gives them.
+func functionLogger(cfg Config) *slog.Logger { return functionLoggerTo(os.Stdout, cfg) }
+
+func functionLoggerTo(w io.Writer, cfg Config) *slog.Logger {
+	log := slog.New(NewLogHandler(w, cfg.LogLevel))
+	if cfg.Function != "" {
+		log = log.With(slog.String("functionName", cfg.Function), slog.String("functionVersion", cfg.Version))
+	}
+	return log
+}
+
 // ServeNotFound runs the function of the HTTP API's $default route, which answers every request
 // no route matched (404 NOT_FOUND, or 405 METHOD_NOT_ALLOWED on a known path). It needs no table.
 func ServeNotFound() {
 	level, err := parseLevel(os.Getenv("LOG_LEVEL"))
-	log := slog.New(NewLogHandler(os.Stdout, level))
+	cfg := Config{LogLevel: level, Function: os.Getenv("AWS_LAMBDA_FUNCTION_NAME"), Version: os.Getenv("AWS_LAMBDA_FUNCTION_VERSION"),
+		MetricsNamespace: os.Getenv("METRICS_NAMESPACE"), Tracing: os.Getenv("TRACING")}
+	log := functionLogger(cfg)
 	if err != nil {
 		exit(log, "not-found", err)
 	}
 	slog.SetDefault(log)
-	lambda.Start(Adapt(httpapi.NotFound()))
+	if cfg.MetricsNamespace == "" {
+		cfg.MetricsNamespace = DefaultMetricsNamespace
+	}
+	obs, err := observabilityFromConfig("not-found", cfg, log, os.Getenv)
+	if err != nil {
+		exit(log, "not-found", err)
+	}
+	lambda.Start(adapt(httpapi.NotFound(), obs))
 }
 
 // initTimeout bounds the requests a function makes at init (the cursor secret): Lambda's init
