@@ -189,7 +189,6 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 	return s.ResponseWriter.Write(b)
 }
 
-
 // serve runs the checks of docs/api.md "Every request" in their order — key (401), tenant (403
 // NO_TENANT_ACCESS), scope (403 INSUFFICIENT_PERMISSIONS), Content-Type and size of any body
 // (415, 413) — and then the request: the form of the path ids (404), and the route's handler,
@@ -315,6 +314,10 @@ func bearer(h string) (string, bool) {
 // logs each request as the routes do (route "not-found"), with the method and path asked for.
 func NotFound() http.Handler { return notFound(slog.Default()) }
 
+// notFoundRoute is the route name of the request lines of NotFound: the $default route's
+// function (functions/not-found).
+const notFoundRoute = "not-found"
+
 func notFound(log *slog.Logger) http.Handler {
 	// A mux of the bare patterns tells which pattern, if any, a path belongs to.
 	paths := http.NewServeMux()
@@ -333,7 +336,7 @@ func notFound(log *slog.Logger) http.Handler {
 		w := &statusRecorder{ResponseWriter: rw}
 		// Without this line a client's typo (or a method the path lacks) would leave nothing to
 		// debug with. The path, never the query; a segment that looks like an email is left out.
-		defer logRequest(r.Context(), log, "not-found", "", w, start,
+		defer logRequest(r.Context(), log, notFoundRoute, "", w, start,
 			slog.String("method", r.Method), slog.String("path", loggablePath(r.URL.Path)))
 		// The patterns are registered without a method, so they match r whatever its method.
 		if _, pattern := paths.Handler(r); pattern != "" && cleanPath(r.URL.Path) {

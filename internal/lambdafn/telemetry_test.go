@@ -376,3 +376,38 @@ func TestXRayExport(t *testing.T) {
 		t.Errorf("observabilityFromConfig(TRACING=off) = %+v, %v, want inert tracing", off, err)
 	}
 }
+
+// TestNotFoundTelemetry checks the request lines of the $default function: a 404 and a 405 are
+// logged with the route not-found, their status and error code, and counted as errors by code.
+func TestNotFoundTelemetry(t *testing.T) {
+	var logs bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(NewLogHandler(&logs, slog.LevelInfo)))
+	defer slog.SetDefault(prev)
+	h := adapt(httpapi.NotFound(), observability{namespace: testNamespace, tracing: telemetry.Off(), name: "not-found", coldStart: &telemetry.ColdStart{}})
+	ctx := invocationContext()
+	if resp, err := h(ctx, readEvent(t, "not-found")); err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("not-found = %d, %v, want 404", resp.StatusCode, err)
+	}
+	ev := readEvent(t, "update-customer")
+	ev.RequestContext.HTTP.Method = http.MethodPatch
+	if resp, err := h(ctx, ev); err != nil || resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Fatalf("PATCH a customer = %d, %v, want 405", resp.StatusCode, err)
+	}
+	lines := logLines(t, &logs, "request")
+	if len(lines) != 2 {
+		t.Fatalf("request lines %v, want 2", lines)
+	}
+	for i, want := range []struct {
+		status float64
+		code   string
+	}{{404, "NOT_FOUND"}, {405, "METHOD_NOT_ALLOWED"}} {
+		l := lines[i]
+		if l["route"] != "not-found" || l["status"] != want.status || l["errorCode"] != want.code || l["ClientErrors"] != 1.0 || l["Errors"] != 1.0 {
+			t.Errorf("line %d = %v, want route not-found, status %v, errorCode %s, one client error", i, l, want.status, want.code)
+		}
+		if _, directives := emfOf(t, l); len(directives) != 2 {
+			t.Errorf("line %d EMF directives %+v, want the route's and the errors by code", i, directives)
+		}
+	}
+}
