@@ -122,6 +122,11 @@ func TestFunctions(t *testing.T) {
 			"AWS_LAMBDA_FUNCTION_TIMEOUT=30",
 			"AWS_LAMBDA_FUNCTION_NAME=" + name,
 		}
+		// As in template.yaml, the route functions use tenant sessions (moto's STS makes them;
+		// it does not evaluate their policies: docs/security.md).
+		if name != "not-found" {
+			env = append(env, "TENANT_ROLE_ARN=arn:aws:iam::123456789012:role/e2e/tenant/TenantDataRole", "AWS_ENDPOINT_URL_STS="+endpoint)
+		}
 		// As in template.yaml: only the functions that sign paging cursors get the secret, so a
 		// function that asked for it without paging would fail to start here.
 		if pages[name] {

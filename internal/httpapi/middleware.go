@@ -43,6 +43,10 @@ func createdBy(ctx context.Context) string {
 	return customer.CreatedByKey(id)
 }
 
+// AuthenticatedTenant returns the tenant the request of ctx was authenticated for, or "" before
+// (or without) authentication: what lambdafn confines a request's DynamoDB credentials to.
+func AuthenticatedTenant(ctx context.Context) string { return tenantOf(ctx) }
+
 func requestIDOf(ctx context.Context) string {
 	id, _ := ctx.Value(requestIDKey).(string)
 	return id

@@ -227,7 +227,11 @@ func Serve(name string) {
 			exit(log, name, err)
 		}
 	}
-	h, err := newHandler(name, dynamo.New(client, cfg.Table), opts, obs)
+	db, err := routeStore(name, cfg, client, os.Getenv)
+	if err != nil {
+		exit(log, name, err)
+	}
+	h, err := newHandler(name, dynamo.New(db, cfg.Table), opts, obs)
 	if err != nil {
 		exit(log, name, err)
 	}

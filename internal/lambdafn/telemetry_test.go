@@ -27,7 +27,7 @@ import (
 )
 
 // wireDynamo is DynamoDB's JSON protocol over HTTP, just enough for the store's key lookup,
-// order creation and update path: items kept as the JSON the client sent, GetItem answered from
+// order creation and update path (and a Query that finds nothing): items kept as the JSON the client sent, GetItem answered from
 // them, UpdateItem answered with the stored item as its ALL_NEW image. It can throttle the next
 // requests of an operation, which the SDK then retries.
 type wireDynamo struct {
@@ -88,6 +88,8 @@ func (d *wireDynamo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		out["Attributes"] = item
+	case "Query":
+		out["Items"], out["Count"] = json.RawMessage("[]"), json.RawMessage("0") // lists are not under test here
 	default:
 		w.WriteHeader(http.StatusBadRequest)
 		_, _ = io.WriteString(w, `{"__type":"com.amazon.coral.service#UnknownOperationException"}`)
