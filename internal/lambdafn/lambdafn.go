@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"net/http"
 	"net/textproto"
 	"os"
@@ -166,21 +165,8 @@ func Adapt(h http.Handler) Handler {
 func adapt(h http.Handler, obs observability) Handler {
 	proxy := httpadapter.NewV2(withEventHeaders(obs.tracing.Handler(h, obs.name)))
 	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-		headers := ev.Headers
-		if th := lambdaTraceHeader(ctx); th != "" {
-			headers = maps.Clone(ev.Headers)
-			if headers == nil {
-				headers = map[string]string{}
-			}
-			for k := range headers {
-				if strings.EqualFold(k, "X-Amzn-Trace-Id") {
-					delete(headers, k)
-				}
-			}
-			headers["x-amzn-trace-id"] = th
-		}
 		ctx = telemetry.NewContext(ctx, &telemetry.Request{Namespace: obs.namespace, ColdStart: obs.coldStart.First()})
-		return proxy.ProxyWithContext(context.WithValue(ctx, eventHeadersKey{}, headers), ev)
+		return proxy.ProxyWithContext(context.WithValue(ctx, eventHeadersKey{}, ev.Headers), ev)
 	}
 }
 
@@ -188,7 +174,8 @@ func adapt(h http.Handler, obs observability) Handler {
 type eventHeadersKey struct{}
 
 // withEventHeaders gives h the request with each header of the event in place of what the
-// adapter made of it.
+// adapter made of it, and the invocation's trace header (Lambda's, naming the function's own
+// segment) in place of the one the gateway sent.
 func withEventHeaders(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if raw, ok := r.Context().Value(eventHeadersKey{}).(map[string]string); ok {
@@ -196,9 +183,15 @@ func withEventHeaders(h http.Handler) http.Handler {
 				r.Header[textproto.CanonicalMIMEHeaderKey(k)] = []string{v}
 			}
 		}
+		if th := lambdaTraceHeader(r.Context()); th != "" {
+			r.Header[traceHeader] = []string{th}
+		}
 		h.ServeHTTP(w, r)
 	})
 }
+
+// traceHeader is X-Ray's trace header, in its canonical form.
+const traceHeader = "X-Amzn-Trace-Id"
 
 // Serve runs the Lambda function of the route called name and never returns. Configuration,
 // logger and DynamoDB client are made once, here, and shared by every invocation of the
