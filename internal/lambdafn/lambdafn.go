@@ -214,7 +214,7 @@ func Serve(name string) {
 	opts := httpapi.Options{Logger: log}
 	if rt, _ := httpapi.RouteNamed(name); rt.Pages {
 		ctx, cancel := context.WithTimeout(context.Background(), initTimeout)
-		opts.Cursors, err = cursorCodec(ctx, cfg, log, func() (secretGetter, error) { return NewSecretsClient(os.Getenv) })
+		opts.Cursors, err = cursorCodec(ctx, cfg, log, func() (secretGetter, error) { return newSecretsClient(os.Getenv) })
 		cancel()
 		if err != nil {
 			exit(log, name, err)

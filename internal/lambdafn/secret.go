@@ -6,31 +6,63 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/flexportal-compat/customers-api/internal/cursor"
 	"github.com/flexportal-compat/customers-api/internal/httpapi"
 )
 
-// secretGetter is the part of *secretsmanager.Client a function calls: one GetSecretValue at
-// init, and again only when a cursor names a key the container does not hold yet.
+// secretGetter reads a secret's text: one GetSecretValue at init, and again only when a cursor
+// names a key the container does not hold yet.
 type secretGetter interface {
-	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+	GetSecretValue(ctx context.Context, id string) (string, error)
 }
 
-// NewSecretsClient returns the Secrets Manager client of a function, from AWSConfig; the
-// SDK's own variable AWS_ENDPOINT_URL_SECRETS_MANAGER overrides the endpoint (moto in tests).
-func NewSecretsClient(getenv func(string) string) (*secretsmanager.Client, error) {
-	cfg, err := AWSConfig(getenv("AWS_ENDPOINT_URL_SECRETS_MANAGER"), getenv)
+// secretsClient is a function's Secrets Manager client: GetSecretValue alone, in the JSON 1.1
+// protocol (awsCall: why not the SDK's client).
+type secretsClient struct{ call *awsCall }
+
+// newSecretsClient returns the Secrets Manager client of a function, from AWSConfig; the SDK's
+// own variable AWS_ENDPOINT_URL_SECRETS_MANAGER overrides the endpoint (moto in tests).
+func newSecretsClient(getenv func(string) string) (*secretsClient, error) {
+	c, err := newAWSCall("secretsmanager", "AWS_ENDPOINT_URL_SECRETS_MANAGER", getenv)
 	if err != nil {
 		return nil, err
 	}
-	return secretsmanager.NewFromConfig(cfg), nil
+	return &secretsClient{call: c}, nil
+}
+
+// GetSecretValue returns the SecretString of the secret id (its ARN or name), current version.
+func (c *secretsClient) GetSecretValue(ctx context.Context, id string) (string, error) {
+	in, _ := json.Marshal(struct{ SecretId string }{id}) // a string: cannot fail
+	status, answer, err := c.call.post(ctx, in,
+		"Content-Type", "application/x-amz-json-1.1", "X-Amz-Target", "secretsmanager.GetSecretValue")
+	if err != nil {
+		return "", fmt.Errorf("GetSecretValue: %w", err)
+	}
+	var out struct {
+		SecretString *string
+		Type         string `json:"__type"`
+		Message      string // "Message" or "message": encoding/json matches either
+	}
+	if err := json.Unmarshal(answer, &out); err != nil {
+		return "", fmt.Errorf("GetSecretValue: %d %s: an answer that is not JSON", status, http.StatusText(status))
+	}
+	if status != http.StatusOK {
+		_, code, _ := strings.Cut(out.Type, "#")
+		if code == "" {
+			code = out.Type
+		}
+		return "", fmt.Errorf("GetSecretValue: %d %s: %s %s", status, http.StatusText(status), code, out.Message)
+	}
+	if out.SecretString == nil {
+		return "", errors.New("GetSecretValue: the secret has no SecretString (a binary secret?)")
+	}
+	return *out.SecretString, nil
 }
 
 // parseCursorKeys reads the cursor key ring from the secret's text: a JSON object naming the
@@ -91,11 +123,11 @@ func keyID(s string) (uint8, error) {
 
 // fetchCursorKeys reads the key ring from the secret arn: one GetSecretValue.
 func fetchCursorKeys(ctx context.Context, sm secretGetter, arn string) (cursor.Codec, error) {
-	out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
+	text, err := sm.GetSecretValue(ctx, arn)
 	if err != nil {
 		return cursor.Codec{}, fmt.Errorf("lambdafn: read the cursor secret: %w", err)
 	}
-	keys, err := parseCursorKeys(aws.ToString(out.SecretString))
+	keys, err := parseCursorKeys(text)
 	if err != nil {
 		// Never the secret's text: only what is wrong with it.
 		return cursor.Codec{}, fmt.Errorf("lambdafn: the cursor secret: %w", err)

@@ -3,15 +3,16 @@ package lambdafn
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/flexportal-compat/customers-api/internal/cursor"
 )
@@ -25,17 +26,17 @@ type fakeSecrets struct {
 	reads int
 }
 
-func (f *fakeSecrets) GetSecretValue(_ context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+func (f *fakeSecrets) GetSecretValue(_ context.Context, id string) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.reads++
 	if f.err != nil {
-		return nil, f.err
+		return "", f.err
 	}
-	if aws.ToString(in.SecretId) != f.arn {
-		return nil, errors.New("ResourceNotFoundException: no secret " + aws.ToString(in.SecretId))
+	if id != f.arn {
+		return "", errors.New("ResourceNotFoundException: no secret " + id)
 	}
-	return &secretsmanager.GetSecretValueOutput{SecretString: aws.String(f.value)}, nil
+	return f.value, nil
 }
 
 func (f *fakeSecrets) set(value string) {
@@ -221,5 +222,52 @@ func TestCursorSecretInitFails(t *testing.T) {
 		if err != nil && strings.Contains(err.Error(), key1) {
 			t.Errorf("%s: error %q shows the key", tt.name, err)
 		}
+	}
+}
+
+// TestSecretsClient checks the one Secrets Manager call against a stand-in: the JSON 1.1
+// request, SigV4-signed for secretsmanager with the function's credentials, and its answers.
+func TestSecretsClient(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in struct{ SecretId string }
+		_ = json.NewDecoder(r.Body).Decode(&in)
+		authz := r.Header.Get("Authorization")
+		switch {
+		case r.Header.Get("X-Amz-Target") != "secretsmanager.GetSecretValue" || r.Header.Get("Content-Type") != "application/x-amz-json-1.1" ||
+			!strings.Contains(authz, "Credential=AKIDFN/") || !strings.Contains(authz, "/eu-west-1/secretsmanager/aws4_request"):
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = io.WriteString(w, `{"__type":"com.amazonaws.secretsmanager#InvalidRequestException","Message":"unexpected request"}`)
+		case in.SecretId == secretARN:
+			_, _ = io.WriteString(w, `{"ARN":"`+secretARN+`","Name":"cursor","SecretString":"{\"current\":\"1\",\"1\":\"`+key1+`\"}"}`)
+		case in.SecretId == "binary":
+			_, _ = io.WriteString(w, `{"ARN":"x","SecretBinary":"AAAA"}`)
+		default:
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = io.WriteString(w, `{"__type":"ResourceNotFoundException","message":"Secrets Manager can't find the specified secret."}`)
+		}
+	}))
+	defer srv.Close()
+	env := map[string]string{"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKIDFN", "AWS_SECRET_ACCESS_KEY": "s",
+		"AWS_ENDPOINT_URL_SECRETS_MANAGER": srv.URL}
+	sm, err := newSecretsClient(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := sm.GetSecretValue(context.Background(), secretARN)
+	if err != nil || got != `{"current":"1","1":"`+key1+`"}` {
+		t.Errorf("GetSecretValue = %q, %v, want the key ring", got, err)
+	}
+	for id, want := range map[string]string{
+		"arn:missing": "400 Bad Request: ResourceNotFoundException Secrets Manager can't find",
+		"binary":      "no SecretString",
+	} {
+		if _, err := sm.GetSecretValue(context.Background(), id); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("GetSecretValue(%s) = %v, want an error containing %q", id, err, want)
+		}
+	}
+	env["AWS_ACCESS_KEY_ID"] = "AKIDOTHER"
+	other, _ := newSecretsClient(func(k string) string { return env[k] })
+	if _, err := other.GetSecretValue(context.Background(), secretARN); err == nil || !strings.Contains(err.Error(), "InvalidRequestException unexpected request") {
+		t.Errorf("GetSecretValue signed by another identity = %v, want the stand-in's refusal with its code", err)
 	}
 }

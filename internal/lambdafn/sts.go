@@ -2,48 +2,28 @@ package lambdafn
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/xml"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
 // assumeRole is the one STS call a function makes: AssumeRole with a session policy, as the
-// query protocol spells it, signed with the function's credentials (SigV4, service sts) and sent
-// to the regional endpoint.
-//
-// Why not the SDK's STS client (service/sts with credentials/stscreds): it added 655 KB to every
-// function (measured: its operations, the query and XML protocol packages, SigV4a's ECDSA),
-// taking them past the 10 MB limit beside tracing and the Secrets Manager client; this call is
-// one form POST and one XML answer. aws.CredentialsCache still does the caching and renewal.
-type assumeRole struct {
-	cfg      aws.Config
-	endpoint string // https://sts.<region>.amazonaws.com, or AWS_ENDPOINT_URL_STS
-	signer   *v4.Signer
-	now      func() time.Time
-}
+// query protocol spells it, at the regional endpoint (awsCall: why not the SDK's client).
+type assumeRole struct{ call *awsCall }
 
 // newAssumeRole returns the AssumeRole caller of a function, from AWSConfig; the SDK's own
 // variable AWS_ENDPOINT_URL_STS overrides the endpoint (tests).
 func newAssumeRole(getenv func(string) string) (*assumeRole, error) {
-	endpoint := getenv("AWS_ENDPOINT_URL_STS")
-	cfg, err := AWSConfig(endpoint, getenv)
+	c, err := newAWSCall("sts", "AWS_ENDPOINT_URL_STS", getenv)
 	if err != nil {
 		return nil, err
 	}
-	if endpoint == "" {
-		endpoint = "https://sts." + cfg.Region + ".amazonaws.com"
-	}
-	return &assumeRole{cfg: cfg, endpoint: strings.TrimSuffix(endpoint, "/"), signer: v4.NewSigner(), now: time.Now}, nil
+	return &assumeRole{call: c}, nil
 }
 
 // session is one role session to assume: what an AssumeRole request names.
@@ -54,7 +34,7 @@ type session struct {
 
 // provider returns the credentials provider of s (wrap it in aws.NewCredentialsCache).
 func (a *assumeRole) provider(s session) aws.CredentialsProvider {
-	return aws.CredentialsProviderFunc(func(ctx context.Context) (aws.Credentials, error) { return a.call(ctx, s) })
+	return aws.CredentialsProviderFunc(func(ctx context.Context) (aws.Credentials, error) { return a.assume(ctx, s) })
 }
 
 // assumeRoleResponse is the part of AssumeRole's XML answer a function reads.
@@ -73,39 +53,20 @@ type stsError struct {
 	Message string `xml:"Error>Message"`
 }
 
-func (a *assumeRole) call(ctx context.Context, s session) (aws.Credentials, error) {
+func (a *assumeRole) assume(ctx context.Context, s session) (aws.Credentials, error) {
 	form := url.Values{
 		"Action": {"AssumeRole"}, "Version": {"2011-06-15"},
 		"RoleArn": {s.role}, "RoleSessionName": {s.name}, "Policy": {s.policy},
 		"DurationSeconds": {strconv.Itoa(int(s.duration / time.Second))},
 	}
-	body := form.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.endpoint+"/", strings.NewReader(body))
-	if err != nil {
-		return aws.Credentials{}, fmt.Errorf("lambdafn: AssumeRole: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-	creds, err := a.cfg.Credentials.Retrieve(ctx)
-	if err != nil {
-		return aws.Credentials{}, fmt.Errorf("lambdafn: AssumeRole: the function's credentials: %w", err)
-	}
-	sum := sha256.Sum256([]byte(body))
-	if err := a.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "sts", a.cfg.Region, a.now()); err != nil {
-		return aws.Credentials{}, fmt.Errorf("lambdafn: AssumeRole: sign: %w", err)
-	}
-	resp, err := a.cfg.HTTPClient.Do(req)
+	status, answer, err := a.call.post(ctx, []byte(form.Encode()), "Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
 	if err != nil {
 		return aws.Credentials{}, fmt.Errorf("lambdafn: AssumeRole %s: %w", s.role, err)
 	}
-	defer resp.Body.Close()
-	answer, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if err != nil {
-		return aws.Credentials{}, fmt.Errorf("lambdafn: AssumeRole %s: %w", s.role, err)
-	}
-	if resp.StatusCode != http.StatusOK {
+	if status != http.StatusOK {
 		var e stsError
 		_ = xml.Unmarshal(answer, &e)
-		return aws.Credentials{}, fmt.Errorf("lambdafn: AssumeRole %s: %s: %s %s", s.role, resp.Status, e.Code, e.Message)
+		return aws.Credentials{}, fmt.Errorf("lambdafn: AssumeRole %s: %d %s: %s %s", s.role, status, http.StatusText(status), e.Code, e.Message)
 	}
 	var out assumeRoleResponse
 	if err := xml.Unmarshal(answer, &out); err != nil || out.Credentials.AccessKeyID == "" {
