@@ -119,11 +119,11 @@ var (
 )
 
 // logRequest writes the one line of a request once it is answered: the request id, the route
-// name (never the URL: query strings may hold emails), the tenant, what else names the request
-// (extra), the status, the error code of an error answer (code), the duration, the trace id, and
-// what the outermost wrapper put in telemetry.Request (a Lambda function's cold start, and the
-// DynamoDB requests counted). With a namespace there, the line is also an EMF document:
-// CloudWatch publishes the route's metrics from it.
+// name (never the URL: query strings may hold emails), the tenant (but on not-found), what else
+// names the request (extra), the status, the error code of an error answer (code), the
+// duration, the trace id, and what the outermost wrapper put in telemetry.Request (a Lambda
+// function's cold start, and the DynamoDB requests counted). With a namespace there, the line
+// is also an EMF document: CloudWatch publishes the route's metrics from it.
 func logRequest(ctx context.Context, log *slog.Logger, route, tenant string, w *statusRecorder, start time.Time, extra ...slog.Attr) {
 	now := time.Now()
 	d := now.Sub(start)
@@ -131,8 +131,10 @@ func logRequest(ctx context.Context, log *slog.Logger, route, tenant string, w *
 	attrs := make([]slog.Attr, 0, 24)
 	attrs = append(attrs,
 		slog.String("requestId", requestIDOf(ctx)),
-		slog.String("route", route),
-		slog.String("tenantId", tenant))
+		slog.String("route", route))
+	if route != notFoundRoute { // the $default route answers before authentication: no tenant
+		attrs = append(attrs, slog.String("tenantId", tenant))
+	}
 	attrs = append(attrs, extra...)
 	attrs = append(attrs, slog.Int("status", w.status))
 	failed := w.status >= 400

@@ -245,8 +245,8 @@ func TestRequestTelemetry(t *testing.T) {
 			t.Errorf("request line %s = %v, want %v", k, line[k], v)
 		}
 	}
-	if _, ok := line["errorCode"]; ok {
-		t.Errorf("request line errorCode = %v on a 200, want none", line["errorCode"])
+	if _, ok := line["code"]; ok {
+		t.Errorf("request line code = %v on a 200, want none", line["code"])
 	}
 	if ms, _ := line["durationMs"].(float64); ms <= 0 || ms != line["Latency"] {
 		t.Errorf("request line durationMs = %v, Latency = %v, want the same positive milliseconds", line["durationMs"], line["Latency"])
@@ -307,16 +307,16 @@ func TestRequestTelemetry(t *testing.T) {
 		t.Fatalf("update-customer with a number for firstName = %d %s, %v, want 400", resp.StatusCode, resp.Body, err)
 	}
 	line = logLines(t, &logs, "request")[0]
-	for k, v := range map[string]any{"status": 400.0, "errorCode": "VALIDATION_ERROR", "coldStart": false,
+	for k, v := range map[string]any{"status": 400.0, "code": "VALIDATION_ERROR", "coldStart": false,
 		"ClientErrors": 1.0, "ServerErrors": 0.0, "Errors": 1.0, "DynamoDBRequests": 0.0} {
 		if line[k] != v {
 			t.Errorf("refused request line %s = %v, want %v", k, line[k], v)
 		}
 	}
 	if _, directives := emfOf(t, line); len(directives) != 2 ||
-		!slices.EqualFunc(directives[1].Dimensions, [][]string{{"route", "errorCode"}}, slices.Equal) ||
+		!slices.EqualFunc(directives[1].Dimensions, [][]string{{"route", "code"}}, slices.Equal) ||
 		!slices.Equal(metricNames(directives[1]), []string{"Errors:Count"}) {
-		t.Errorf("refused request EMF directives = %+v, want the route's and Errors by [route errorCode]", directives)
+		t.Errorf("refused request EMF directives = %+v, want the route's and Errors by [route code]", directives)
 	}
 }
 
@@ -405,8 +405,8 @@ func TestNotFoundTelemetry(t *testing.T) {
 		code   string
 	}{{404, "NOT_FOUND"}, {405, "METHOD_NOT_ALLOWED"}} {
 		l := lines[i]
-		if l["route"] != "not-found" || l["status"] != want.status || l["errorCode"] != want.code || l["ClientErrors"] != 1.0 || l["Errors"] != 1.0 {
-			t.Errorf("line %d = %v, want route not-found, status %v, errorCode %s, one client error", i, l, want.status, want.code)
+		if l["route"] != "not-found" || l["status"] != want.status || l["code"] != want.code || l["ClientErrors"] != 1.0 || l["Errors"] != 1.0 {
+			t.Errorf("line %d = %v, want route not-found, status %v, code %s, one client error", i, l, want.status, want.code)
 		}
 		if _, directives := emfOf(t, l); len(directives) != 2 {
 			t.Errorf("line %d EMF directives %+v, want the route's and the errors by code", i, directives)
