@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"log/slog"
@@ -46,9 +47,19 @@ type Options struct {
 
 // Cursors seals and opens paging cursors; cursor.Codec is one. Decode fails with
 // cursor.ErrInvalid for any cursor it did not make for that tenant and query.
+//
+// Cursors whose keys may not be at hand yet (lambdafn's, read from a secret in the background
+// from init on) also implement CursorsReady: a paging route then calls Ready after the
+// request's checks and before its handler, and answers Ready's error instead.
 type Cursors interface {
 	Encode(tenant, query, last string) string
 	Decode(tenant, query, token string) (string, error)
+}
+
+// CursorsReady is implemented by Cursors that must be waited for: Ready returns once Encode and
+// Decode can be called, or the error to answer the request with (a fault kind, or ctx's error).
+type CursorsReady interface {
+	Ready(ctx context.Context) error
 }
 
 // API serves the routes of Routes on a Store.

@@ -233,6 +233,9 @@ func (a *API) serve(rt Route) http.Handler {
 		if err == nil {
 			err = checkPathIDs(r)
 		}
+		if c, ok := a.cursors.(CursorsReady); ok && err == nil && rt.Pages {
+			err = c.Ready(r.Context())
+		}
 		if err == nil {
 			err = rt.handle(a, w, r, body)
 		}

@@ -213,9 +213,7 @@ func Serve(name string) {
 	}
 	opts := httpapi.Options{Logger: log}
 	if rt, _ := httpapi.RouteNamed(name); rt.Pages {
-		ctx, cancel := context.WithTimeout(context.Background(), initTimeout)
-		opts.Cursors, err = cursorCodec(ctx, cfg, log, func() (secretGetter, error) { return newSecretsClient(os.Getenv) })
-		cancel()
+		opts.Cursors, err = cursorCodec(cfg, log, func() (secretGetter, error) { return newSecretsClient(os.Getenv) })
 		if err != nil {
 			exit(log, name, err)
 		}
@@ -267,8 +265,7 @@ func ServeNotFound() {
 	lambda.Start(adapt(httpapi.NotFound(), obs))
 }
 
-// initTimeout bounds the requests a function makes at init (the cursor secret): Lambda's init
-// phase has 10 s in all.
+// initTimeout bounds the read of the cursor secret that starts at init (reloadingCursors).
 const initTimeout = 5 * time.Second
 
 func exit(log *slog.Logger, name string, err error) {

@@ -90,7 +90,7 @@ func TestEveryRouteStartsWithItsConfig(t *testing.T) {
 		}
 		opts := httpapi.Options{Logger: slog.New(slog.DiscardHandler)}
 		if rt.Pages {
-			opts.Cursors, err = cursorCodec(context.Background(), cfg, slog.New(slog.DiscardHandler), nil)
+			opts.Cursors, err = cursorCodec(cfg, slog.New(slog.DiscardHandler), nil)
 			if err != nil {
 				t.Fatalf("cursorCodec(%s) = %v", rt.Name, err)
 			}

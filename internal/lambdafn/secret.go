@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/flexportal-compat/customers-api/internal/cursor"
+	"github.com/flexportal-compat/customers-api/internal/fault"
 	"github.com/flexportal-compat/customers-api/internal/httpapi"
 )
 
@@ -135,10 +136,11 @@ func fetchCursorKeys(ctx context.Context, sm secretGetter, arn string) (cursor.C
 	return cursor.NewKeyring(keys)
 }
 
-// cursorCodec returns the cursors of a function that pages: from the secret CursorSecretARN
-// (read now, at init, and again when a cursor names a key this container lacks), or from
-// CursorSecret.
-func cursorCodec(ctx context.Context, cfg Config, log *slog.Logger, newClient func() (secretGetter, error)) (httpapi.Cursors, error) {
+// cursorCodec returns the cursors of a function that pages: from CursorSecret, or from the
+// secret CursorSecretARN, whose read starts now, at init, in the background (reloadingCursors).
+// Only a configuration error fails here; a secret that cannot be read or parsed is reported by
+// the first paging request (Ready) and by the log.
+func cursorCodec(cfg Config, log *slog.Logger, newClient func() (secretGetter, error)) (httpapi.Cursors, error) {
 	if cfg.CursorSecretARN == "" {
 		keys, err := parseCursorKeys(cfg.CursorSecret)
 		if err != nil {
@@ -154,43 +156,120 @@ func cursorCodec(ctx context.Context, cfg Config, log *slog.Logger, newClient fu
 	if err != nil {
 		return nil, err
 	}
-	c, err := fetchCursorKeys(ctx, sm, cfg.CursorSecretARN)
-	if err != nil {
-		return nil, err
-	}
-	return &reloadingCursors{sm: sm, arn: cfg.CursorSecretARN, log: log, codec: c, fetched: time.Now(), now: time.Now}, nil
+	return newReloadingCursors(sm, cfg.CursorSecretARN, log, time.Now), nil
 }
 
-// reloadMinInterval is the least time between two reads of the cursor secret after init.
+// reloadMinInterval is the least time between two reads of the cursor secret after the first.
 const reloadMinInterval = 30 * time.Second
 
+// readTimeout bounds a read of the cursor secret made on a request's path.
+const readTimeout = 2 * time.Second
+
+// errNoCursorKeys is the cause of a paging request refused because the container holds no
+// cursor keys: the secret's read failed, and reading it again is not due yet.
+var errNoCursorKeys = errors.New("lambdafn: no cursor keys: the cursor secret was not read")
+
 // reloadingCursors is a function's cursor codec from the secret, kept for the life of the
-// container. When a cursor names a key id the ring lacks — sealed by a container that started
-// after a new key was added — it reads the secret again (at most once per reloadMinInterval, so
-// forged ids cannot make every request a read) and tries once more. Sealing never reads.
+// container.
+//
+// The first read starts at init, in the background, so that init does not wait for it (a TLS
+// handshake and a round trip to Secrets Manager, the list functions' whole excess over the
+// other functions' init: docs/decisions.md). The HTTP API calls Ready before a paging route's
+// handler, after the request's authentication, whose API key read overlaps with this one; Ready
+// waits for the first read and, if it failed, reads again (at most once per
+// reloadMinInterval), answering 503 SERVICE_UNAVAILABLE while there are no keys.
+//
+// When a cursor names a key id the ring lacks — sealed by a container that started after a new
+// key was added — Decode reads the secret again (at most once per reloadMinInterval, so forged
+// ids cannot make every request a read) and tries once more. Sealing never reads.
 type reloadingCursors struct {
-	sm  secretGetter
-	arn string
-	log *slog.Logger
-	now func() time.Time
+	sm    secretGetter
+	arn   string
+	log   *slog.Logger
+	now   func() time.Time
+	first chan struct{} // closed once the first read is over
 
 	mu      sync.Mutex
 	codec   cursor.Codec
-	fetched time.Time
+	loaded  bool      // codec holds the ring
+	fetched time.Time // the last read after the first (or the first, when it succeeded)
 }
 
-func (r *reloadingCursors) current() cursor.Codec {
+// newReloadingCursors returns the cursors of the secret arn, its first read started.
+func newReloadingCursors(sm secretGetter, arn string, log *slog.Logger, now func() time.Time) *reloadingCursors {
+	r := &reloadingCursors{sm: sm, arn: arn, log: log, now: now, first: make(chan struct{})}
+	go r.readFirst()
+	return r
+}
+
+func (r *reloadingCursors) readFirst() {
+	defer close(r.first)
+	ctx, cancel := context.WithTimeout(context.Background(), initTimeout)
+	defer cancel()
+	c, err := fetchCursorKeys(ctx, r.sm, r.arn)
+	if err != nil {
+		r.log.Error("cursor secret not read", slog.Any("error", err))
+		return
+	}
+	r.mu.Lock()
+	r.codec, r.loaded, r.fetched = c, true, r.now()
+	r.mu.Unlock()
+}
+
+// Ready returns once the container holds its cursor keys, or the reason it does not: a
+// fault.Unavailable error (503), or ctx's error.
+func (r *reloadingCursors) Ready(ctx context.Context) error {
+	select {
+	case <-r.first:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	r.mu.Lock()
+	if r.loaded {
+		r.mu.Unlock()
+		return nil
+	}
+	if !r.fetched.IsZero() && r.now().Sub(r.fetched) < reloadMinInterval {
+		r.mu.Unlock()
+		return fault.Wrap(fault.Unavailable, "", errNoCursorKeys)
+	}
+	r.fetched = r.now()
+	r.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, readTimeout)
+	defer cancel()
+	c, err := fetchCursorKeys(ctx, r.sm, r.arn)
+	if err != nil {
+		r.log.Error("cursor secret not read", slog.Any("error", err))
+		return fault.Wrap(fault.Unavailable, "", err)
+	}
+	r.mu.Lock()
+	r.codec, r.loaded = c, true
+	r.mu.Unlock()
+	return nil
+}
+
+// current returns the ring, and whether there is one yet.
+func (r *reloadingCursors) current() (cursor.Codec, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.codec
+	return r.codec, r.loaded
 }
 
+// Encode seals with the current key. Ready must have succeeded first (the HTTP API sees to it):
+// without a ring there is no key to seal with, and a panic (a 500) is the only safe answer.
 func (r *reloadingCursors) Encode(tenant, query, last string) string {
-	return r.current().Encode(tenant, query, last)
+	c, ok := r.current()
+	if !ok {
+		panic("lambdafn: a cursor sealed before the cursor keys were read (Ready)")
+	}
+	return c.Encode(tenant, query, last)
 }
 
 func (r *reloadingCursors) Decode(tenant, query, token string) (string, error) {
-	c := r.current()
+	c, ok := r.current()
+	if !ok {
+		return "", fault.Wrap(fault.Unavailable, "", errNoCursorKeys)
+	}
 	last, err := c.Decode(tenant, query, token)
 	id, ok := cursor.KeyID(token)
 	if err == nil || !ok || c.Has(id) {
@@ -204,7 +283,7 @@ func (r *reloadingCursors) Decode(tenant, query, token string) (string, error) {
 	r.fetched = r.now()
 	r.mu.Unlock()
 	// Decode has no context of its own; the read is bounded instead.
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
 	defer cancel()
 	fresh, ferr := fetchCursorKeys(ctx, r.sm, r.arn)
 	if ferr != nil {

@@ -14,22 +14,38 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flexportal-compat/customers-api/internal/auth"
 	"github.com/flexportal-compat/customers-api/internal/cursor"
+	"github.com/flexportal-compat/customers-api/internal/fault"
+	"github.com/flexportal-compat/customers-api/internal/httpapi"
+	"github.com/flexportal-compat/customers-api/internal/store/dynamo"
 )
 
-// fakeSecrets is a secretGetter holding one secret, counting its reads.
+// fakeSecrets is a secretGetter holding one secret, counting its reads. With hold set, each read
+// waits until hold is closed (or the read's context ends).
 type fakeSecrets struct {
 	mu    sync.Mutex
 	arn   string
 	value string
 	err   error
 	reads int
+	hold  chan struct{}
 }
 
-func (f *fakeSecrets) GetSecretValue(_ context.Context, id string) (string, error) {
+func (f *fakeSecrets) GetSecretValue(ctx context.Context, id string) (string, error) {
+	f.mu.Lock()
+	f.reads++
+	hold := f.hold
+	f.mu.Unlock()
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.reads++
 	if f.err != nil {
 		return "", f.err
 	}
@@ -37,6 +53,12 @@ func (f *fakeSecrets) GetSecretValue(_ context.Context, id string) (string, erro
 		return "", errors.New("ResourceNotFoundException: no secret " + id)
 	}
 	return f.value, nil
+}
+
+func (f *fakeSecrets) fail(err error) {
+	f.mu.Lock()
+	f.err = err
+	f.mu.Unlock()
 }
 
 func (f *fakeSecrets) set(value string) {
@@ -57,10 +79,21 @@ const (
 	key2      = "22222222222222222222222222222222222222222222222222222222222222"
 )
 
-// secretCodec builds the cursors of a paging function as Serve does, on the fake.
+// secretCodec builds the cursors of a paging function as Serve does, on the fake, and waits
+// for them as a paging request does (Ready).
 func secretCodec(t *testing.T, sm *fakeSecrets) *reloadingCursors {
 	t.Helper()
-	c, err := cursorCodec(context.Background(), Config{CursorSecretARN: secretARN}, slog.New(slog.DiscardHandler),
+	r := startCodec(t, sm)
+	if err := r.Ready(context.Background()); err != nil {
+		t.Fatalf("Ready = %v", err)
+	}
+	return r
+}
+
+// startCodec builds the cursors of a paging function as Serve does, on the fake.
+func startCodec(t *testing.T, sm *fakeSecrets) *reloadingCursors {
+	t.Helper()
+	c, err := cursorCodec(Config{CursorSecretARN: secretARN}, slog.New(slog.DiscardHandler),
 		func() (secretGetter, error) { return sm, nil })
 	if err != nil {
 		t.Fatalf("cursorCodec = %v", err)
@@ -115,11 +148,18 @@ func TestParseCursorKeys(t *testing.T) {
 	}
 }
 
-// TestCursorSecretReadOnceAtInit checks that a paging function reads its secret once, at init,
-// and seals and opens cursors without reading it again.
+// TestCursorSecretReadOnceAtInit checks that a paging function reads its secret once, the read
+// starting at init without a request, and seals and opens cursors without reading it again.
 func TestCursorSecretReadOnceAtInit(t *testing.T) {
 	sm := &fakeSecrets{arn: secretARN, value: `{"current":"1","1":"` + key1 + `"}`}
-	c := secretCodec(t, sm)
+	c := startCodec(t, sm)
+	<-c.first // no request yet
+	if n := sm.readCount(); n != 1 {
+		t.Fatalf("GetSecretValue calls after init = %d, want 1", n)
+	}
+	if err := c.Ready(context.Background()); err != nil {
+		t.Fatalf("Ready = %v", err)
+	}
 	for i := range 5 {
 		tok := c.Encode("t1", "q", "cust_"+string(rune('a'+i)))
 		if _, err := c.Decode("t1", "q", tok); err != nil {
@@ -130,7 +170,32 @@ func TestCursorSecretReadOnceAtInit(t *testing.T) {
 		t.Errorf("Decode(garbage) = %v, want %v", err, cursor.ErrInvalid)
 	}
 	if n := sm.readCount(); n != 1 {
-		t.Errorf("GetSecretValue calls = %d, want 1 (at init)", n)
+		t.Errorf("GetSecretValue calls = %d, want 1 (from init)", n)
+	}
+}
+
+// TestCursorSecretReadInBackground checks that init does not wait for the secret: cursorCodec
+// returns while the read is under way, and Ready waits for it (or for its context).
+func TestCursorSecretReadInBackground(t *testing.T) {
+	sm := &fakeSecrets{arn: secretARN, value: `{"current":"1","1":"` + key1 + `"}`, hold: make(chan struct{})}
+	c := startCodec(t, sm) // returns with the read held
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := c.Ready(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Ready during the read = %v, want the context's deadline", err)
+	}
+	if _, err := c.Decode("t1", "q", "x"); fault.KindOf(err) != fault.Unavailable {
+		t.Errorf("Decode before the keys = %v, want %v", err, fault.Unavailable)
+	}
+	close(sm.hold)
+	if err := c.Ready(context.Background()); err != nil {
+		t.Fatalf("Ready after the read = %v", err)
+	}
+	if got, err := c.Decode("t1", "q", c.Encode("t1", "q", "cust_a")); err != nil || got != "cust_a" {
+		t.Errorf("Decode(Encode) = %q, %v", got, err)
+	}
+	if n := sm.readCount(); n != 1 {
+		t.Errorf("GetSecretValue calls = %d, want 1", n)
 	}
 }
 
@@ -203,7 +268,11 @@ func relabel(t *testing.T, token string, id uint8) string {
 	return b64.EncodeToString(b)
 }
 
-func TestCursorSecretInitFails(t *testing.T) {
+// TestCursorSecretUnreadable checks a secret that cannot be read or parsed: init goes on (a
+// configuration error only fails it), and Ready answers 503 (fault.Unavailable) with the cause
+// and never the key, reading the secret again at most once per reloadMinInterval, until a read
+// succeeds.
+func TestCursorSecretUnreadable(t *testing.T) {
 	tests := []struct {
 		name string
 		sm   *fakeSecrets
@@ -214,13 +283,36 @@ func TestCursorSecretInitFails(t *testing.T) {
 		{"malformed", &fakeSecrets{arn: secretARN, value: `{"current":"3","1":"` + key1 + `"}`}, "the cursor secret: cursor: the current key 3"},
 	}
 	for _, tt := range tests {
-		_, err := cursorCodec(context.Background(), Config{CursorSecretARN: secretARN}, slog.New(slog.DiscardHandler),
-			func() (secretGetter, error) { return tt.sm, nil })
-		if err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%s: cursorCodec = %v, want an error containing %q", tt.name, err, tt.want)
+		c := startCodec(t, tt.sm)
+		clock := time.Now()
+		c.now = func() time.Time { return clock }
+		<-c.first
+		err := c.Ready(context.Background()) // the first request reads again at once
+		if fault.KindOf(err) != fault.Unavailable || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: Ready = %v, want %v containing %q", tt.name, err, fault.Unavailable, tt.want)
 		}
 		if err != nil && strings.Contains(err.Error(), key1) {
 			t.Errorf("%s: error %q shows the key", tt.name, err)
+		}
+		if n := tt.sm.readCount(); n != 2 {
+			t.Errorf("%s: reads = %d, want 2 (init, first request)", tt.name, n)
+		}
+		clock = clock.Add(reloadMinInterval - time.Second)
+		if err := c.Ready(context.Background()); !errors.Is(err, errNoCursorKeys) || fault.KindOf(err) != fault.Unavailable {
+			t.Errorf("%s: Ready within %v = %v, want %v without a read", tt.name, reloadMinInterval, err, errNoCursorKeys)
+		}
+		if n := tt.sm.readCount(); n != 2 {
+			t.Errorf("%s: reads = %d, want still 2", tt.name, n)
+		}
+		tt.sm.fail(nil)
+		tt.sm.arn = secretARN
+		tt.sm.set(`{"current":"1","1":"` + key1 + `"}`)
+		clock = clock.Add(time.Second)
+		if err := c.Ready(context.Background()); err != nil {
+			t.Errorf("%s: Ready once the secret is readable = %v", tt.name, err)
+		}
+		if got, err := c.Decode("t1", "q", c.Encode("t1", "q", "cust_a")); err != nil || got != "cust_a" {
+			t.Errorf("%s: Decode(Encode) = %q, %v", tt.name, got, err)
 		}
 	}
 }
@@ -269,5 +361,67 @@ func TestSecretsClient(t *testing.T) {
 	other, _ := newSecretsClient(func(k string) string { return env[k] })
 	if _, err := other.GetSecretValue(context.Background(), secretARN); err == nil || !strings.Contains(err.Error(), "InvalidRequestException unexpected request") {
 		t.Errorf("GetSecretValue signed by another identity = %v, want the stand-in's refusal with its code", err)
+	}
+}
+
+// TestListWaitsForCursorKeys runs the list-customers function with cursors whose secret cannot
+// be read: its request is authenticated first (the API key read overlapping the secret's), then
+// answered 503 SERVICE_UNAVAILABLE with Retry-After, in the contract's shape; a route that does
+// not page never waits; once the secret is readable (and a read due), the list answers 200.
+func TestListWaitsForCursorKeys(t *testing.T) {
+	srv := httptest.NewServer(newWireDynamo())
+	defer srv.Close()
+	env := map[string]string{"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+	client, err := newDynamoClient(srv.URL, func(k string) string { return env[k] }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := dynamo.New(client, "customers")
+	ctx := invocationContext()
+	if err := store.PutAPIKey(ctx, auth.Key{ID: "key_cursors", Hash: auth.Hash(placeholderKey), Tenants: []string{placeholderTenant},
+		Scopes: auth.AllScopes, Status: auth.StatusActive, CreatedAt: "2026-11-26T21:30:00.000Z"}); err != nil {
+		t.Fatal(err)
+	}
+	sm := &fakeSecrets{arn: secretARN, err: errors.New("AccessDeniedException: not authorized to GetSecretValue")}
+	c := startCodec(t, sm)
+	clock := time.Now()
+	c.now = func() time.Time { return clock }
+	opts := httpapi.Options{Logger: slog.New(slog.DiscardHandler), Cursors: c}
+	list, err := New("list-customers", store, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 { // the second within reloadMinInterval: no read
+		resp, err := list(ctx, readEvent(t, "list-customers"))
+		if err != nil || resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(resp.Body, `"code":"SERVICE_UNAVAILABLE"`) ||
+			resp.Headers["Retry-After"] == "" {
+			t.Fatalf("list %d without cursor keys = %d %v %s, %v, want 503 SERVICE_UNAVAILABLE with Retry-After", i+1, resp.StatusCode, resp.Headers, resp.Body, err)
+		}
+	}
+	if n := sm.readCount(); n != 2 {
+		t.Errorf("secret reads = %d, want 2 (init, the first request)", n)
+	}
+	// Unauthenticated: 401 before any wait for the keys.
+	bad := readEvent(t, "list-customers", placeholderKey, "fpk_test_unknown")
+	if resp, _ := list(ctx, bad); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("list with an unknown key = %d %s, want 401", resp.StatusCode, resp.Body)
+	}
+	// A route that does not page, given the same cursors, does not wait for them.
+	get, err := New("get-customer", store, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := get(ctx, readEvent(t, "get-customer")); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("get-customer = %d %s, want 404 (no such customer), not a wait for cursor keys", resp.StatusCode, resp.Body)
+	}
+
+	sm.fail(nil)
+	sm.set(`{"current":"1","1":"` + key1 + `"}`)
+	clock = clock.Add(reloadMinInterval)
+	if resp, err := list(ctx, readEvent(t, "list-customers")); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("list once the secret is readable = %d %s, %v, want 200", resp.StatusCode, resp.Body, err)
+	}
+	if n := sm.readCount(); n != 3 {
+		t.Errorf("secret reads = %d, want 3", n)
 	}
 }
