@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -17,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/flexportal-compat/customers-api/internal/auth"
 	"github.com/flexportal-compat/customers-api/internal/httpapi"
 	"github.com/flexportal-compat/customers-api/internal/samtemplate"
@@ -236,8 +238,12 @@ func (f *fakeSTS) count() int {
 
 // signingDynamo is wireDynamo noting, for each request, its operation, the access key that
 // signed it, and its leading keys (the partition key values IAM's dynamodb:LeadingKeys sees).
+// With sts set it also enforces what DynamoDB would for a tenant session: a request signed with
+// a session's credentials whose action or leading keys the session policy does not allow is
+// answered AccessDeniedException, and never reaches the items.
 type signingDynamo struct {
 	*wireDynamo
+	sts  *fakeSTS
 	mu   sync.Mutex
 	seen []signedRequest
 }
@@ -245,6 +251,29 @@ type signingDynamo struct {
 type signedRequest struct {
 	op, accessKey string
 	leadingKeys   []string
+	refused       bool
+}
+
+// sessionPolicyOf returns the session policy of the credentials accessKey (AKID-<session name>),
+// if fakeSTS issued them.
+func (f *fakeSTS) sessionPolicyOf(accessKey string) (string, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	name, ok := strings.CutPrefix(accessKey, "AKID-")
+	if !ok {
+		return "", false
+	}
+	p, ok := f.policies[name]
+	return p, ok
+}
+
+// actionAllowed reports whether policy's statement names action.
+func actionAllowed(policy, action string) bool {
+	var doc struct{ Statement []struct{ Action []string } }
+	if json.Unmarshal([]byte(policy), &doc) != nil || len(doc.Statement) != 1 {
+		return false
+	}
+	return slices.Contains(doc.Statement[0].Action, action)
 }
 
 var credentialRE = regexp.MustCompile(`Credential=([^/]+)/`)
@@ -256,11 +285,34 @@ func (d *signingDynamo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if m := credentialRE.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
 		key = m[1]
 	}
+	req := signedRequest{op: op, accessKey: key, leadingKeys: leadingKeysOf(body)}
+	if d.sts != nil {
+		if pol, ok := d.sts.sessionPolicyOf(key); ok && (!actionAllowed(pol, "dynamodb:"+op) || !leadingKeysAllowed(pol, req.leadingKeys)) {
+			req.refused = true
+		}
+	}
 	d.mu.Lock()
-	d.seen = append(d.seen, signedRequest{op: op, accessKey: key, leadingKeys: leadingKeysOf(body)})
+	d.seen = append(d.seen, req)
 	d.mu.Unlock()
+	if req.refused {
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"__type":"com.amazon.coral.service#AccessDeniedException","message":"User: %s is not authorized to perform: dynamodb:%s"}`, key, op)
+		return
+	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	d.wireDynamo.ServeHTTP(w, r)
+}
+
+// snapshot returns a copy of the items held.
+func (d *wireDynamo) snapshot() map[string]string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := map[string]string{}
+	for k, v := range d.items {
+		out[k] = string(v)
+	}
+	return out
 }
 
 func (d *signingDynamo) requests() []signedRequest {
@@ -464,5 +516,131 @@ func TestAssumeRoleRefused(t *testing.T) {
 	c, err := a.provider(s).Retrieve(context.Background())
 	if err != nil || c.AccessKeyID != "AKID-t-a" || c.SessionToken != "token-t-a" || !c.CanExpire || time.Until(c.Expires) < 10*time.Minute {
 		t.Errorf("AssumeRole = %+v, %v, want the session's credentials expiring in about 15 minutes", c, err)
+	}
+}
+
+// TestTenantSessionRefusesOtherTenant is the refusal issue 11 asks to see: every route's
+// function, holding tenant A's session, cannot read or write tenant B's items. Each function
+// runs B's request (B's key, Tenant-ID and ids) on the tenant-scoped client with a bug put in
+// its way — the session is A's where it should be B's, as if a key had been built for the wrong
+// tenant — against a DynamoDB stand-in that enforces each session's policy (signingDynamo with
+// sts: the policy's actions, and the evaluator of its LeadingKeys condition). Every request in
+// A's session is refused, no item changes, and none of the answers is a success. The same
+// functions without the bug (B's own session, enforced alike) answer as they should: the
+// refusals come from the tenant, not from the enforcement refusing everything.
+//
+// moto cannot show this (it evaluates neither session policies nor this condition:
+// docs/security.md); AWS evaluates the same policy, which TestSessionPolicy pins.
+func TestTenantSessionRefusesOtherTenant(t *testing.T) {
+	stsSrv := &fakeSTS{policies: map[string]string{}}
+	stsHTTP := httptest.NewServer(stsSrv)
+	defer stsHTTP.Close()
+	db := &signingDynamo{wireDynamo: newWireDynamo(), sts: stsSrv}
+	dbHTTP := httptest.NewServer(db)
+	defer dbHTTP.Close()
+	env := map[string]string{"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKID-function", "AWS_SECRET_ACCESS_KEY": "s",
+		"AWS_SESSION_TOKEN": "function-token", "AWS_ENDPOINT_URL_STS": stsHTTP.URL}
+	getenv := func(k string) string { return env[k] }
+	client, err := newDynamoClient(dbHTTP.URL, getenv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const role = "arn:aws:iam::123456789012:role/customers/tenant/TenantDataRole-X"
+	ctx := invocationContext()
+
+	// Tenant B (the events' tenant-demo): its key, a customer and an order, made with the
+	// function's own credentials (no session: not enforced).
+	seed := dynamo.New(client, "customers")
+	if err := seed.PutAPIKey(ctx, auth.Key{ID: "key_b", Hash: auth.Hash(placeholderKey), Tenants: []string{placeholderTenant},
+		Scopes: auth.AllScopes, Status: auth.StatusActive, CreatedAt: "2026-11-26T21:30:00.000Z"}); err != nil {
+		t.Fatal(err)
+	}
+	create, err := New("create-order", seed, httpapi.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := create(ctx, readEvent(t, "create-order"))
+	if err != nil || created.StatusCode != http.StatusCreated {
+		t.Fatalf("create-order = %d %s, %v", created.StatusCode, created.Body, err)
+	}
+	var body struct {
+		Order struct {
+			OrderID  string                      `json:"orderId"`
+			Customer struct{ CustomerID string } `json:"customer"`
+		} `json:"order"`
+	}
+	_ = json.Unmarshal([]byte(created.Body), &body)
+	ids := []string{placeholderCustomer, body.Order.Customer.CustomerID, "ord_01JD5XA2B3C4D5E6F7G8H9J0KM", body.Order.OrderID}
+	db.requests()
+
+	const tenantA = "tenant-other"
+	run := func(route string, confused bool) (events.APIGatewayV2HTTPResponse, []signedRequest) {
+		t.Helper()
+		sts, err := newAssumeRole(getenv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tc := newTenantClient(client, sts, role, tenantActions[route])
+		if confused {
+			tc.tenantOf = func(ctx context.Context) string {
+				if httpapi.AuthenticatedTenant(ctx) == "" {
+					return "" // the API key read, before authentication: the function's own role
+				}
+				return tenantA
+			}
+		}
+		opts := httpapi.Options{Logger: slog.New(slog.DiscardHandler), CursorKey: []byte(strings.Repeat("k", 32))}
+		h, err := newHandler(route, dynamo.New(tc, "customers"), opts, observability{tracing: telemetry.Off(), name: route, coldStart: &telemetry.ColdStart{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := h(ctx, readEvent(t, route, ids...))
+		if err != nil {
+			t.Fatalf("%s: %v", route, err)
+		}
+		return resp, db.requests()
+	}
+
+	for _, rt := range httpapi.Routes {
+		t.Run(rt.Name, func(t *testing.T) {
+			before := db.snapshot()
+			resp, reqs := run(rt.Name, true)
+			inSession := 0
+			for _, r := range reqs {
+				switch {
+				case r.accessKey == "AKID-function":
+					if !slices.Equal(r.leadingKeys, []string{r.leadingKeys[0]}) || !strings.HasPrefix(r.leadingKeys[0], "APIKEY#") {
+						t.Errorf("%s with the function's own role on %v: want the API key read alone", r.op, r.leadingKeys)
+					}
+				case r.accessKey == "AKID-t-"+tenantA:
+					inSession++
+					if !r.refused {
+						t.Errorf("%s on %v in %s's session was allowed", r.op, r.leadingKeys, tenantA)
+					}
+				default:
+					t.Errorf("%s signed by %s, want the function's role or %s's session", r.op, r.accessKey, tenantA)
+				}
+			}
+			if inSession == 0 {
+				t.Errorf("no request in %s's session (requests %v)", tenantA, reqs)
+			}
+			if resp.StatusCode < 400 {
+				t.Errorf("answer %d %s, want a failure: every data request was refused", resp.StatusCode, resp.Body)
+			}
+			if after := db.snapshot(); !maps.Equal(before, after) {
+				t.Errorf("items changed although every write was refused")
+			}
+
+			// Without the bug: B's own session, enforced alike, does its work.
+			resp, reqs = run(rt.Name, false)
+			for _, r := range reqs {
+				if r.refused {
+					t.Errorf("without the bug: %s on %v signed by %s was refused", r.op, r.leadingKeys, r.accessKey)
+				}
+			}
+			if resp.StatusCode >= 500 {
+				t.Errorf("without the bug: answer %d %s", resp.StatusCode, resp.Body)
+			}
+		})
 	}
 }
