@@ -2,12 +2,13 @@ package lambdafn
 
 import (
 	"context"
-	"encoding/xml"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 )
@@ -37,20 +38,64 @@ func (a *assumeRole) provider(s session) aws.CredentialsProvider {
 	return aws.CredentialsProviderFunc(func(ctx context.Context) (aws.Credentials, error) { return a.assume(ctx, s) })
 }
 
-// assumeRoleResponse is the part of AssumeRole's XML answer a function reads.
-type assumeRoleResponse struct {
-	Credentials struct {
-		AccessKeyID     string    `xml:"AccessKeyId"`
-		SecretAccessKey string    `xml:"SecretAccessKey"`
-		SessionToken    string    `xml:"SessionToken"`
-		Expiration      time.Time `xml:"Expiration"`
-	} `xml:"AssumeRoleResult>Credentials"`
+// xmlText returns the text of the first element named tag in doc, and whether there is one:
+// enough XML for STS's answers, whose elements carry no attributes (but the root's xmlns) and
+// whose element names are unique within an answer. encoding/xml, which it replaces, was 40 KB
+// of every route function (the 10 MB limit).
+func xmlText(doc, tag string) (string, bool) {
+	_, rest, ok := strings.Cut(doc, "<"+tag+">")
+	if !ok {
+		return "", false
+	}
+	text, _, ok := strings.Cut(rest, "</"+tag+">")
+	if !ok {
+		return "", false
+	}
+	return xmlUnescape(text), true
 }
 
-// stsError is STS's XML error answer.
-type stsError struct {
-	Code    string `xml:"Error>Code"`
-	Message string `xml:"Error>Message"`
+// xmlUnescape replaces XML's predefined entities and character references in s; anything else
+// that starts with & is kept as it is.
+func xmlUnescape(s string) string {
+	if !strings.Contains(s, "&") {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(s, '&')
+		j := strings.IndexByte(s[max(i, 0):], ';') + max(i, 0)
+		if i < 0 || j < i {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i])
+		switch ref := s[i+1 : j]; ref {
+		case "amp":
+			b.WriteByte('&')
+		case "lt":
+			b.WriteByte('<')
+		case "gt":
+			b.WriteByte('>')
+		case "quot":
+			b.WriteByte('"')
+		case "apos":
+			b.WriteByte('\'')
+		default:
+			var n uint64
+			err := strconv.ErrSyntax
+			if hex, ok := strings.CutPrefix(ref, "#x"); ok {
+				n, err = strconv.ParseUint(hex, 16, 32)
+			} else if dec, ok := strings.CutPrefix(ref, "#"); ok {
+				n, err = strconv.ParseUint(dec, 10, 32)
+			}
+			if err != nil || !utf8.ValidRune(rune(n)) {
+				b.WriteString(s[i : j+1]) // not a reference: kept
+			} else {
+				b.WriteRune(rune(n))
+			}
+		}
+		s = s[j+1:]
+	}
 }
 
 func (a *assumeRole) assume(ctx context.Context, s session) (aws.Credentials, error) {
@@ -63,18 +108,22 @@ func (a *assumeRole) assume(ctx context.Context, s session) (aws.Credentials, er
 	if err != nil {
 		return aws.Credentials{}, fmt.Errorf("lambdafn: AssumeRole %s: %w", s.role, err)
 	}
+	doc := string(answer)
 	if status != http.StatusOK {
-		var e stsError
-		_ = xml.Unmarshal(answer, &e)
-		return aws.Credentials{}, fmt.Errorf("lambdafn: AssumeRole %s: %d %s: %s %s", s.role, status, http.StatusText(status), e.Code, e.Message)
+		code, _ := xmlText(doc, "Code")
+		msg, _ := xmlText(doc, "Message")
+		return aws.Credentials{}, fmt.Errorf("lambdafn: AssumeRole %s: %d %s: %s %s", s.role, status, http.StatusText(status), code, msg)
 	}
-	var out assumeRoleResponse
-	if err := xml.Unmarshal(answer, &out); err != nil || out.Credentials.AccessKeyID == "" {
-		return aws.Credentials{}, fmt.Errorf("lambdafn: AssumeRole %s: no credentials in the answer (%v)", s.role, err)
+	var c aws.Credentials
+	var id, secret, token, expiry bool
+	c.AccessKeyID, id = xmlText(doc, "AccessKeyId")
+	c.SecretAccessKey, secret = xmlText(doc, "SecretAccessKey")
+	c.SessionToken, token = xmlText(doc, "SessionToken")
+	exp, expiry := xmlText(doc, "Expiration")
+	expires, err := time.Parse(time.RFC3339, exp)
+	if !id || !secret || !token || !expiry || c.AccessKeyID == "" || err != nil {
+		return aws.Credentials{}, fmt.Errorf("lambdafn: AssumeRole %s: no credentials in the answer", s.role)
 	}
-	c := out.Credentials
-	return aws.Credentials{
-		AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken,
-		Source: "AssumeRole", CanExpire: true, Expires: c.Expiration,
-	}, nil
+	c.Source, c.CanExpire, c.Expires = "AssumeRole", true, expires
+	return c, nil
 }

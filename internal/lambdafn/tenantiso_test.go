@@ -644,3 +644,46 @@ func TestTenantSessionRefusesOtherTenant(t *testing.T) {
 		})
 	}
 }
+
+// TestXMLText reads STS's answers as AWS writes them: the credentials of an AssumeRole answer,
+// and the code and message of an error, entities and character references unescaped.
+func TestXMLText(t *testing.T) {
+	ok := `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <AssumeRoleResult>
+    <AssumedRoleUser><AssumedRoleId>AROA3XFRBF535PLBIFPI4:t-acme</AssumedRoleId><Arn>arn:aws:sts::123456789012:assumed-role/r/t-acme</Arn></AssumedRoleUser>
+    <Credentials>
+      <AccessKeyId>ASIAJEXAMPLEXEG2JICEA</AccessKeyId>
+      <SecretAccessKey>9drTJvcXLB89EXAMPLELB8923FB892xMFI</SecretAccessKey>
+      <SessionToken>AQoXdzELDDY//////////wEaoAK1wvxJY12r2IrDFT2IvAzTCn3zHoZ7YNtpiQLF0MqZye/qwjzP2iEXAMPLE+a=</SessionToken>
+      <Expiration>2026-12-01T13:15:00.123Z</Expiration>
+    </Credentials>
+    <PackedPolicySize>6</PackedPolicySize>
+  </AssumeRoleResult>
+  <ResponseMetadata><RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ResponseMetadata>
+</AssumeRoleResponse>`
+	for tag, want := range map[string]string{
+		"AccessKeyId":  "ASIAJEXAMPLEXEG2JICEA",
+		"SessionToken": "AQoXdzELDDY//////////wEaoAK1wvxJY12r2IrDFT2IvAzTCn3zHoZ7YNtpiQLF0MqZye/qwjzP2iEXAMPLE+a=",
+		"Expiration":   "2026-12-01T13:15:00.123Z",
+		"Arn":          "arn:aws:sts::123456789012:assumed-role/r/t-acme",
+	} {
+		if got, found := xmlText(ok, tag); !found || got != want {
+			t.Errorf("xmlText(%s) = %q, %v, want %q", tag, got, found, want)
+		}
+	}
+	if got, found := xmlText(ok, "Policy"); found || got != "" {
+		t.Errorf("xmlText(absent) = %q, %v, want none", got, found)
+	}
+	if _, found := xmlText("<A><Code>x", "Code"); found {
+		t.Errorf("xmlText(unclosed) found a value")
+	}
+	refused := `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code>` +
+		`<Message>User: arn:aws:sts::1:assumed-role/f/x is not authorized to perform: sts:AssumeRole on &quot;r&quot; &amp; &lt;more&gt; &#39;q&#x27; &bogus; &#xZZ; 5&amp</Message></Error></ErrorResponse>`
+	if got, _ := xmlText(refused, "Code"); got != "AccessDenied" {
+		t.Errorf("error Code = %q", got)
+	}
+	want := `User: arn:aws:sts::1:assumed-role/f/x is not authorized to perform: sts:AssumeRole on "r" & <more> 'q' &bogus; &#xZZ; 5&amp`
+	if got, _ := xmlText(refused, "Message"); got != want {
+		t.Errorf("error Message =\n%q\nwant\n%q", got, want)
+	}
+}
