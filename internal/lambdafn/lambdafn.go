@@ -15,7 +15,6 @@ import (
 	"net/textproto"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -36,7 +35,7 @@ type Config struct {
 	LogLevel slog.Level // LOG_LEVEL: DEBUG, INFO (default), WARN or ERROR
 	// CursorSecretARN (CURSOR_SECRET_ARN) names the Secrets Manager secret holding the key ring
 	// that signs paging cursors, the same in every container: what the template sets. The
-	// function reads it once at init (CursorKeys).
+	// function reads it once, from its first invocation on (reloadingCursors).
 	CursorSecretARN string
 	// CursorSecret (CURSOR_SECRET) is that key ring itself, for runs without Secrets Manager (the
 	// emulator, benchmarks); CursorSecretARN wins when both are set. Format: parseCursorKeys.
@@ -226,7 +225,7 @@ func Serve(name string) {
 	if err != nil {
 		exit(log, name, err)
 	}
-	lambda.Start(h)
+	lambda.Start(startingCursors(h, opts.Cursors))
 }
 
 // process is the cold start of this process: a Lambda container serves one function.
@@ -264,9 +263,6 @@ func ServeNotFound() {
 	}
 	lambda.Start(adapt(httpapi.NotFound(), obs))
 }
-
-// initTimeout bounds the read of the cursor secret that starts at init (reloadingCursors).
-const initTimeout = 5 * time.Second
 
 func exit(log *slog.Logger, name string, err error) {
 	log.Error("function init failed", slog.String("function", name), slog.Any("error", err))

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/flexportal-compat/customers-api/internal/cursor"
 	"github.com/flexportal-compat/customers-api/internal/fault"
 	"github.com/flexportal-compat/customers-api/internal/httpapi"
@@ -137,9 +139,9 @@ func fetchCursorKeys(ctx context.Context, sm secretGetter, arn string) (cursor.C
 }
 
 // cursorCodec returns the cursors of a function that pages: from CursorSecret, or from the
-// secret CursorSecretARN, whose read starts now, at init, in the background (reloadingCursors).
-// Only a configuration error fails here; a secret that cannot be read or parsed is reported by
-// the first paging request (Ready) and by the log.
+// secret CursorSecretARN, read from the first invocation on (reloadingCursors). Only a
+// configuration error fails here; a secret that cannot be read or parsed is reported by the
+// paging requests (Ready) and by the log.
 func cursorCodec(cfg Config, log *slog.Logger, newClient func() (secretGetter, error)) (httpapi.Cursors, error) {
 	if cfg.CursorSecretARN == "" {
 		keys, err := parseCursorKeys(cfg.CursorSecret)
@@ -152,18 +154,18 @@ func cursorCodec(cfg Config, log *slog.Logger, newClient func() (secretGetter, e
 		}
 		return c, nil
 	}
-	sm, err := newClient()
-	if err != nil {
-		return nil, err
-	}
-	return newReloadingCursors(sm, cfg.CursorSecretARN, log, time.Now), nil
+	return newReloadingCursors(newClient, cfg.CursorSecretARN, log, time.Now), nil
 }
 
 // reloadMinInterval is the least time between two reads of the cursor secret after the first.
 const reloadMinInterval = 30 * time.Second
 
-// readTimeout bounds a read of the cursor secret made on a request's path.
-const readTimeout = 2 * time.Second
+// readTimeout bounds a read of the cursor secret made on a request's path, and
+// firstReadTimeout the first one, which the first paging request waits for.
+const (
+	readTimeout      = 2 * time.Second
+	firstReadTimeout = 5 * time.Second
+)
 
 // errNoCursorKeys is the cause of a paging request refused because the container holds no
 // cursor keys: the secret's read failed, and reading it again is not due yet.
@@ -172,22 +174,26 @@ var errNoCursorKeys = errors.New("lambdafn: no cursor keys: the cursor secret wa
 // reloadingCursors is a function's cursor codec from the secret, kept for the life of the
 // container.
 //
-// The first read starts at init, in the background, so that init does not wait for it (a TLS
-// handshake and a round trip to Secrets Manager, the list functions' whole excess over the
-// other functions' init: docs/decisions.md). The HTTP API calls Ready before a paging route's
-// handler, after the request's authentication, whose API key read overlaps with this one; Ready
-// waits for the first read and, if it failed, reads again (at most once per
-// reloadMinInterval), answering 503 SERVICE_UNAVAILABLE while there are no keys.
+// The first read is neither at init nor on the request's path: it starts when the container's
+// first invocation arrives (start, from the function's handler), in the background, so that
+// init neither waits for it (a TLS handshake and a round trip to Secrets Manager, the list
+// functions' whole excess over the other functions' init: docs/decisions.md) nor shares its
+// CPU with it. The HTTP API calls Ready before a paging route's handler, after the request's
+// authentication, whose API key read overlaps with this one; Ready waits for the first read
+// and, if it failed, reads again (at most once per reloadMinInterval), answering 503
+// SERVICE_UNAVAILABLE while there are no keys.
 //
 // When a cursor names a key id the ring lacks — sealed by a container that started after a new
 // key was added — Decode reads the secret again (at most once per reloadMinInterval, so forged
 // ids cannot make every request a read) and tries once more. Sealing never reads.
 type reloadingCursors struct {
-	sm    secretGetter
-	arn   string
-	log   *slog.Logger
-	now   func() time.Time
-	first chan struct{} // closed once the first read is over
+	newClient func() (secretGetter, error)
+	arn       string
+	log       *slog.Logger
+	now       func() time.Time
+	started   sync.Once
+	first     chan struct{} // closed once the first read is over
+	sm        secretGetter  // set by the first read, before first is closed
 
 	mu      sync.Mutex
 	codec   cursor.Codec
@@ -195,18 +201,26 @@ type reloadingCursors struct {
 	fetched time.Time // the last read after the first (or the first, when it succeeded)
 }
 
-// newReloadingCursors returns the cursors of the secret arn, its first read started.
-func newReloadingCursors(sm secretGetter, arn string, log *slog.Logger, now func() time.Time) *reloadingCursors {
-	r := &reloadingCursors{sm: sm, arn: arn, log: log, now: now, first: make(chan struct{})}
-	go r.readFirst()
-	return r
+// newReloadingCursors returns the cursors of the secret arn, read through the client newClient
+// makes; nothing is read before start.
+func newReloadingCursors(newClient func() (secretGetter, error), arn string, log *slog.Logger, now func() time.Time) *reloadingCursors {
+	return &reloadingCursors{newClient: newClient, arn: arn, log: log, now: now, first: make(chan struct{})}
 }
+
+// start starts the first read, once, in the background.
+func (r *reloadingCursors) start() { r.started.Do(func() { go r.readFirst() }) }
 
 func (r *reloadingCursors) readFirst() {
 	defer close(r.first)
-	ctx, cancel := context.WithTimeout(context.Background(), initTimeout)
+	sm, err := r.newClient()
+	if err != nil {
+		r.log.Error("cursor secret not read", slog.Any("error", err))
+		return
+	}
+	r.sm = sm
+	ctx, cancel := context.WithTimeout(context.Background(), firstReadTimeout)
 	defer cancel()
-	c, err := fetchCursorKeys(ctx, r.sm, r.arn)
+	c, err := fetchCursorKeys(ctx, sm, r.arn)
 	if err != nil {
 		r.log.Error("cursor secret not read", slog.Any("error", err))
 		return
@@ -219,6 +233,7 @@ func (r *reloadingCursors) readFirst() {
 // Ready returns once the container holds its cursor keys, or the reason it does not: a
 // fault.Unavailable error (503), or ctx's error.
 func (r *reloadingCursors) Ready(ctx context.Context) error {
+	r.start()
 	select {
 	case <-r.first:
 	case <-ctx.Done():
@@ -235,6 +250,9 @@ func (r *reloadingCursors) Ready(ctx context.Context) error {
 	}
 	r.fetched = r.now()
 	r.mu.Unlock()
+	if r.sm == nil { // no client: its configuration error is in the log
+		return fault.Wrap(fault.Unavailable, "", errNoCursorKeys)
+	}
 	ctx, cancel := context.WithTimeout(ctx, readTimeout)
 	defer cancel()
 	c, err := fetchCursorKeys(ctx, r.sm, r.arn)
@@ -294,4 +312,18 @@ func (r *reloadingCursors) Decode(tenant, query, token string) (string, error) {
 	r.codec = fresh
 	r.mu.Unlock()
 	return fresh.Decode(tenant, query, token)
+}
+
+// startingCursors returns h starting the first read of c's secret, if c reads one, when an
+// invocation arrives and before h handles it: the read then overlaps the request's
+// authentication instead of the init phase.
+func startingCursors(h Handler, c httpapi.Cursors) Handler {
+	r, ok := c.(*reloadingCursors)
+	if !ok {
+		return h
+	}
+	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		r.start()
+		return h(ctx, ev)
+	}
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/flexportal-compat/customers-api/internal/auth"
 	"github.com/flexportal-compat/customers-api/internal/cursor"
 	"github.com/flexportal-compat/customers-api/internal/fault"
@@ -148,14 +149,26 @@ func TestParseCursorKeys(t *testing.T) {
 	}
 }
 
-// TestCursorSecretReadOnceAtInit checks that a paging function reads its secret once, the read
-// starting at init without a request, and seals and opens cursors without reading it again.
-func TestCursorSecretReadOnceAtInit(t *testing.T) {
+// TestCursorSecretReadOnce checks that a paging function reads its secret once: not at init,
+// from the first invocation on (startingCursors, before the request is handled), and seals and
+// opens cursors without reading it again.
+func TestCursorSecretReadOnce(t *testing.T) {
 	sm := &fakeSecrets{arn: secretARN, value: `{"current":"1","1":"` + key1 + `"}`}
 	c := startCodec(t, sm)
-	<-c.first // no request yet
+	if n := sm.readCount(); n != 0 {
+		t.Fatalf("GetSecretValue calls at init = %d, want 0", n)
+	}
+	invoked := false
+	h := startingCursors(func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		invoked = true
+		return events.APIGatewayV2HTTPResponse{StatusCode: http.StatusUnauthorized}, nil
+	}, c)
+	if _, err := h(context.Background(), events.APIGatewayV2HTTPRequest{}); err != nil || !invoked {
+		t.Fatalf("handler = %v, invoked %v", err, invoked)
+	}
+	<-c.first // started by the invocation, whatever its answer
 	if n := sm.readCount(); n != 1 {
-		t.Fatalf("GetSecretValue calls after init = %d, want 1", n)
+		t.Fatalf("GetSecretValue calls after the first invocation = %d, want 1", n)
 	}
 	if err := c.Ready(context.Background()); err != nil {
 		t.Fatalf("Ready = %v", err)
@@ -170,15 +183,17 @@ func TestCursorSecretReadOnceAtInit(t *testing.T) {
 		t.Errorf("Decode(garbage) = %v, want %v", err, cursor.ErrInvalid)
 	}
 	if n := sm.readCount(); n != 1 {
-		t.Errorf("GetSecretValue calls = %d, want 1 (from init)", n)
+		t.Errorf("GetSecretValue calls = %d, want 1", n)
 	}
 }
 
-// TestCursorSecretReadInBackground checks that init does not wait for the secret: cursorCodec
-// returns while the read is under way, and Ready waits for it (or for its context).
+// TestCursorSecretReadInBackground checks that the read does not hold up the invocation that
+// starts it: start returns while the read is under way, and Ready waits for it (or for its
+// context).
 func TestCursorSecretReadInBackground(t *testing.T) {
 	sm := &fakeSecrets{arn: secretARN, value: `{"current":"1","1":"` + key1 + `"}`, hold: make(chan struct{})}
-	c := startCodec(t, sm) // returns with the read held
+	c := startCodec(t, sm)
+	c.start() // returns with the read held
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	if err := c.Ready(ctx); !errors.Is(err, context.DeadlineExceeded) {
@@ -268,8 +283,8 @@ func relabel(t *testing.T, token string, id uint8) string {
 	return b64.EncodeToString(b)
 }
 
-// TestCursorSecretUnreadable checks a secret that cannot be read or parsed: init goes on (a
-// configuration error only fails it), and Ready answers 503 (fault.Unavailable) with the cause
+// TestCursorSecretUnreadable checks a secret that cannot be read or parsed: init is not
+// concerned (a configuration error only fails it), and Ready answers 503 (fault.Unavailable) with the cause
 // and never the key, reading the secret again at most once per reloadMinInterval, until a read
 // succeeds.
 func TestCursorSecretUnreadable(t *testing.T) {
@@ -286,6 +301,7 @@ func TestCursorSecretUnreadable(t *testing.T) {
 		c := startCodec(t, tt.sm)
 		clock := time.Now()
 		c.now = func() time.Time { return clock }
+		c.start()
 		<-c.first
 		err := c.Ready(context.Background()) // the first request reads again at once
 		if fault.KindOf(err) != fault.Unavailable || !strings.Contains(err.Error(), tt.want) {
@@ -295,7 +311,7 @@ func TestCursorSecretUnreadable(t *testing.T) {
 			t.Errorf("%s: error %q shows the key", tt.name, err)
 		}
 		if n := tt.sm.readCount(); n != 2 {
-			t.Errorf("%s: reads = %d, want 2 (init, first request)", tt.name, n)
+			t.Errorf("%s: reads = %d, want 2 (the first, then the first request's)", tt.name, n)
 		}
 		clock = clock.Add(reloadMinInterval - time.Second)
 		if err := c.Ready(context.Background()); !errors.Is(err, errNoCursorKeys) || fault.KindOf(err) != fault.Unavailable {
@@ -399,7 +415,7 @@ func TestListWaitsForCursorKeys(t *testing.T) {
 		}
 	}
 	if n := sm.readCount(); n != 2 {
-		t.Errorf("secret reads = %d, want 2 (init, the first request)", n)
+		t.Errorf("secret reads = %d, want 2 (the first read, and the first request's again)", n)
 	}
 	// Unauthenticated: 401 before any wait for the keys.
 	bad := readEvent(t, "list-customers", placeholderKey, "fpk_test_unknown")
