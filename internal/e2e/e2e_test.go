@@ -96,7 +96,7 @@ func TestFunctions(t *testing.T) {
 		}
 	}
 
-	// The cursor keys, in a secret as template.yaml makes it: the list functions read it from init on.
+	// The cursor keys, in a secret as template.yaml makes it: the list functions read it from their first invocation on.
 	secretARN := createCursorSecret(t, ctx, endpoint, `{"current": "1", "1": "`+strings.Repeat("e2e-cursor-secret-", 4)+`"}`)
 
 	// Every function, built and started under its own emulator, talking to the table through a

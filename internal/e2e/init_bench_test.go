@@ -51,8 +51,8 @@ func BenchmarkInit(b *testing.B) {
 			env = append(env, kv)
 		}
 	}
-	// The list functions start reading their cursor keys at init (one GetSecretValue, in the
-	// background: init does not wait for it): from a stand-in for Secrets Manager on loopback.
+	// The list functions read their cursor keys (one GetSecretValue) from a stand-in for Secrets
+	// Manager on loopback, in the background from their first invocation on: not in init.
 	// CURSOR_SECRET is for functions that predate the secret; the secret wins where both are
 	// set. TENANT_ROLE_ARN as in the template (no request at init).
 	var secretReads atomic.Int64
