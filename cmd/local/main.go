@@ -47,6 +47,7 @@ import (
 	"github.com/flexportal-compat/customers-api/internal/httpapi"
 	"github.com/flexportal-compat/customers-api/internal/rental"
 	"github.com/flexportal-compat/customers-api/internal/store/embedded"
+	"github.com/flexportal-compat/customers-api/internal/telemetry"
 	"github.com/flexportal-compat/customers-api/internal/version"
 )
 
@@ -145,6 +146,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	seedData := fs.Bool("seed", false, "fill the first key's tenant (\"demo\" with the demo key) with sample customers and orders, if it has none")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	trace := fs.Bool("trace", false, "trace each request: a span line in the log per request (off by default)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -253,8 +255,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	handler := api.Handler()
+	if *trace {
+		// No collector locally: the spans are log lines. (Lambda sends them to X-Ray.)
+		handler = telemetry.NewTracing(telemetry.LogExporter{Log: log}, "customers-api-local").Handler(handler, "request")
+	}
 	srv := &http.Server{
-		Handler: newSite(api.Handler(), log, site),
+		Handler: newSite(handler, log, site),
 		// net/http answers "OPTIONS *" itself (200, no body, none of the contract's headers);
 		// the API answers it like any path it does not serve.
 		DisableGeneralOptionsHandler: true,

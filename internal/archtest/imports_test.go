@@ -24,7 +24,9 @@ var allowed = map[string][]string{
 	"internal/rental":   {"internal/auth", "internal/customer", "internal/fault", "internal/order"},
 	"internal/auth":     {"internal/fault"},
 
-	"internal/httpapi":                    {"internal/auth", "internal/cursor", "internal/customer", "internal/fault", "internal/order"},
+	"internal/telemetry": {},
+
+	"internal/httpapi":                    {"internal/auth", "internal/cursor", "internal/customer", "internal/fault", "internal/order", "internal/telemetry"},
 	"internal/store/dynamo":               {"internal/auth", "internal/customer", "internal/fault", "internal/order", "internal/rental"},
 	"internal/store/dynamo/dynamosetup":   {"internal/store/dynamo"},
 	"internal/store/dynamo/conflictmodel": {"internal/store/dynamo"},
@@ -34,7 +36,7 @@ var allowed = map[string][]string{
 	"internal/rentalevents":               {"internal/auth", "internal/customer", "internal/fault", "internal/rental"},
 	"internal/changefeed":                 {"internal/customer", "internal/fault", "internal/order", "internal/store/dynamo"},
 
-	"internal/lambdafn": {"internal/auth", "internal/customer", "internal/fault", "internal/httpapi", "internal/store/dynamo"},
+	"internal/lambdafn": {"internal/auth", "internal/cursor", "internal/customer", "internal/fault", "internal/httpapi", "internal/store/dynamo", "internal/telemetry"},
 
 	"internal/version": {},
 	".":                {}, // the module's root package: the embedded openapi.yaml

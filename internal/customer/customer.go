@@ -101,7 +101,7 @@ var (
 	ErrInactive      = fault.E(fault.CustomerInactive, "The customer is inactive")
 	// ErrActiveSubscriptions refuses a deactivation while the customer rents a device.
 	ErrActiveSubscriptions = fault.E(fault.ActiveSubscriptions, "The customer has active subscriptions")
-	ErrErased = fault.E(fault.CustomerErased, "The customer is erased")
+	ErrErased              = fault.E(fault.CustomerErased, "The customer is erased")
 )
 
 // Page sizes of every list of the API, customers and orders alike: a query without a limit gets

@@ -11,6 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
 	"github.com/flexportal-compat/customers-api/internal/auth"
 	"github.com/flexportal-compat/customers-api/internal/customer"
 	"github.com/flexportal-compat/customers-api/internal/httpapi"
@@ -91,6 +96,9 @@ func TestFunctions(t *testing.T) {
 		}
 	}
 
+	// The cursor keys, in a secret as template.yaml makes it: the list functions read it from their first invocation on.
+	secretARN := createCursorSecret(t, ctx, endpoint, `{"current": "1", "1": "`+strings.Repeat("e2e-cursor-secret-", 4)+`"}`)
+
 	// Every function, built and started under its own emulator, talking to the table through a
 	// proxy that records its requests.
 	bin := t.TempDir()
@@ -114,10 +122,15 @@ func TestFunctions(t *testing.T) {
 			"AWS_LAMBDA_FUNCTION_TIMEOUT=30",
 			"AWS_LAMBDA_FUNCTION_NAME=" + name,
 		}
+		// As in template.yaml, the route functions use tenant sessions (moto's STS makes them;
+		// it does not evaluate their policies: docs/security.md).
+		if name != "not-found" {
+			env = append(env, "TENANT_ROLE_ARN=arn:aws:iam::123456789012:role/e2e/tenant/TenantDataRole", "AWS_ENDPOINT_URL_STS="+endpoint)
+		}
 		// As in template.yaml: only the functions that sign paging cursors get the secret, so a
 		// function that asked for it without paging would fail to start here.
 		if pages[name] {
-			env = append(env, "CURSOR_SECRET="+strings.Repeat("e2e-cursor-secret-", 4))
+			env = append(env, "CURSOR_SECRET_ARN="+secretARN, "AWS_ENDPOINT_URL_SECRETS_MANAGER="+endpoint)
 		}
 		fns[name] = startFunction(t, rie, name, filepath.Join(bin, name), env, calls)
 	}
@@ -383,4 +396,23 @@ func TestFunctions(t *testing.T) {
 			t.Logf("%s used %v", id, used)
 		}
 	})
+}
+
+// createCursorSecret stores value as a new secret on the emulator at endpoint (moto serves
+// Secrets Manager beside DynamoDB) and returns its ARN.
+func createCursorSecret(t *testing.T, ctx context.Context, endpoint, value string) string {
+	t.Helper()
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion("us-east-1"),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm := secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) { o.BaseEndpoint = aws.String(endpoint) })
+	out, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name: aws.String(fmt.Sprintf("e2e-cursor-%d", time.Now().UnixNano())), SecretString: aws.String(value),
+	})
+	if err != nil {
+		t.Fatalf("create the cursor secret on %s: %v", endpoint, err)
+	}
+	return aws.ToString(out.ARN)
 }

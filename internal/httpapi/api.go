@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"log/slog"
@@ -32,6 +33,10 @@ type Options struct {
 	// RouteHandler refuses a route that pages (Route.Pages), since a Lambda function runs in
 	// many containers.
 	CursorKey []byte
+	// Cursors, when set, replaces CursorKey: a codec with a key ring (cursor.NewKeyring, the
+	// current key and the previous ones, so that cursors made before a rotation stay valid), or
+	// one that reloads its ring (lambdafn).
+	Cursors Cursors
 	// KeyCacheTTL is how long a found API key is trusted without a read (default and max 60 s).
 	KeyCacheTTL time.Duration
 	// NegativeKeyCacheTTL is how long an unknown API key stays unknown (default 10 s).
@@ -40,12 +45,29 @@ type Options struct {
 	Now func() time.Time
 }
 
+// Cursors seals and opens paging cursors; cursor.Codec is one. Decode fails with
+// cursor.ErrInvalid for any cursor it did not make for that tenant and query.
+//
+// Cursors whose keys may not be at hand yet (lambdafn's, read from a secret in the background
+// from init on) also implement CursorsReady: a paging route then calls Ready after the
+// request's checks and before its handler, and answers Ready's error instead.
+type Cursors interface {
+	Encode(tenant, query, last string) string
+	Decode(tenant, query, token string) (string, error)
+}
+
+// CursorsReady is implemented by Cursors that must be waited for: Ready returns once Encode and
+// Decode can be called, or the error to answer the request with (a fault kind, or ctx's error).
+type CursorsReady interface {
+	Ready(ctx context.Context) error
+}
+
 // API serves the routes of Routes on a Store.
 type API struct {
 	store   Store
 	log     *slog.Logger
 	auth    *auth.Authenticator
-	cursors cursor.Codec
+	cursors Cursors
 	// randomKey is true when no CursorKey was given and cursors hold for this process only.
 	randomKey bool
 }
@@ -57,12 +79,17 @@ func New(s Store, opts Options) *API {
 		a.log = slog.Default()
 	}
 	key := opts.CursorKey
-	if len(key) == 0 {
+	switch {
+	case opts.Cursors != nil:
+		a.cursors = opts.Cursors
+	case len(key) == 0:
 		key = make([]byte, 32)
 		_, _ = rand.Read(key) // never fails: crypto/rand panics rather than return an error
 		a.randomKey = true
+		a.cursors = cursor.New(key)
+	default:
+		a.cursors = cursor.New(key)
 	}
-	a.cursors = cursor.New(key)
 	a.auth = auth.NewAuthenticator(s, auth.CacheOptions{
 		TTL: opts.KeyCacheTTL, NegativeTTL: opts.NegativeKeyCacheTTL, Now: opts.Now,
 	})

@@ -28,6 +28,9 @@ type errorDetail struct {
 // answered (nginx's 499): not a failure of the service, so never a 500 in the logs or metrics.
 const statusClientClosed = 499
 
+// codeClientClosed is the error code logged with statusClientClosed; no client ever reads it.
+const codeClientClosed = "CLIENT_CLOSED_REQUEST"
+
 // writeError is the only writer of error bodies, rendering fault's table (Kind.Status,
 // Kind.Code). The message shown is the error's client-safe message; for Internal and Unavailable
 // it is always the generic one, and the cause is logged.
@@ -37,14 +40,13 @@ func writeError(log *slog.Logger, w http.ResponseWriter, r *http.Request, err er
 		// failed failed because of that. Nobody reads this answer; the status is for the log.
 		log.LogAttrs(r.Context(), slog.LevelInfo, "client closed the request",
 			slog.String("requestId", requestIDOf(r.Context())))
+		recordCode(w, codeClientClosed)
 		w.WriteHeader(statusClientClosed)
 		return
 	}
 	kind := fault.KindOf(err)
 	body := errorDetail{Code: kind.Code(), Message: kind.DefaultMessage()}
-	if rec, ok := w.(*statusRecorder); ok {
-		rec.code = body.Code // for the access log
-	}
+	recordCode(w, body.Code)
 	var v *fault.ValidationError
 	var fe *fault.Error
 	switch {

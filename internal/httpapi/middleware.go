@@ -18,6 +18,7 @@ import (
 	"github.com/flexportal-compat/customers-api/internal/auth"
 	"github.com/flexportal-compat/customers-api/internal/customer"
 	"github.com/flexportal-compat/customers-api/internal/fault"
+	"github.com/flexportal-compat/customers-api/internal/telemetry"
 )
 
 type ctxKey int
@@ -41,6 +42,10 @@ func createdBy(ctx context.Context) string {
 	id, _ := ctx.Value(keyIDKey).(string)
 	return customer.CreatedByKey(id)
 }
+
+// AuthenticatedTenant returns the tenant the request of ctx was authenticated for, or "" before
+// (or without) authentication: what lambdafn confines a request's DynamoDB credentials to.
+func AuthenticatedTenant(ctx context.Context) string { return tenantOf(ctx) }
 
 func requestIDOf(ctx context.Context) string {
 	id, _ := ctx.Value(requestIDKey).(string)
@@ -77,12 +82,103 @@ func joinRepeated(h http.Header) {
 	}
 }
 
-// statusRecorder remembers the status written, and the error code when writeError wrote the
-// answer, for the access log.
+// statusRecorder remembers the status written, and the error code of an error body, for the
+// request's log line.
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
-	code   string
+	code   string // set by writeError
+}
+
+// recordCode notes the error code of the response on w, when w is a statusRecorder.
+func recordCode(w http.ResponseWriter, code string) {
+	if rec, ok := w.(*statusRecorder); ok {
+		rec.code = code
+	}
+}
+
+// Request metrics (the EMF block of a request's line, when telemetry.Request has a namespace):
+// per route, and the errors per route and error code.
+var (
+	routeMetrics = telemetry.Directive{
+		Dimensions: [][]string{{"route"}},
+		Metrics: []telemetry.Metric{
+			{Name: "Requests", Unit: telemetry.Count},
+			{Name: "Latency", Unit: telemetry.Milliseconds},
+			{Name: "ClientErrors", Unit: telemetry.Count},
+			{Name: "ServerErrors", Unit: telemetry.Count},
+			{Name: "DynamoDBRequests", Unit: telemetry.Count},
+			{Name: "DynamoDBRetries", Unit: telemetry.Count},
+			{Name: "IdempotentReplays", Unit: telemetry.Count},
+		},
+	}
+	errorMetrics = telemetry.Directive{
+		Dimensions: [][]string{{"route", "code"}},
+		Metrics:    []telemetry.Metric{{Name: "Errors", Unit: telemetry.Count}},
+	}
+)
+
+// logRequest writes the one line of a request once it is answered: the request id, the route
+// name (never the URL: query strings may hold emails), the tenant (but on not-found), what else
+// names the request (extra), the status, the error code of an error answer (code), the
+// duration, the trace id, and what the outermost wrapper put in telemetry.Request (a Lambda
+// function's cold start, and the DynamoDB requests counted). With a namespace there, the line
+// is also an EMF document: CloudWatch publishes the route's metrics from it.
+func logRequest(ctx context.Context, log *slog.Logger, route, tenant string, w *statusRecorder, start time.Time, extra ...slog.Attr) {
+	now := time.Now()
+	d := now.Sub(start)
+	ms := float64(d.Microseconds()) / 1000
+	attrs := make([]slog.Attr, 0, 24)
+	attrs = append(attrs,
+		slog.String("requestId", requestIDOf(ctx)),
+		slog.String("route", route))
+	if route != notFoundRoute { // the $default route answers before authentication: no tenant
+		attrs = append(attrs, slog.String("tenantId", tenant))
+	}
+	attrs = append(attrs, extra...)
+	attrs = append(attrs, slog.Int("status", w.status))
+	failed := w.status >= 400
+	code := w.code
+	if code != "" {
+		attrs = append(attrs, slog.String("code", code))
+	}
+	attrs = append(attrs,
+		slog.Duration("duration", d),
+		slog.Float64("durationMs", ms))
+	telemetry.Annotate(ctx, route, tenant, code)
+	if id := telemetry.TraceID(ctx); id != "" {
+		attrs = append(attrs, slog.String("traceId", id))
+	}
+	tr := telemetry.FromContext(ctx)
+	if tr == nil {
+		log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
+		return
+	}
+	requests, retries := tr.DynamoDB()
+	attrs = append(attrs, slog.Bool("coldStart", tr.ColdStart))
+	if tr.Namespace != "" {
+		one := func(b bool) int {
+			if b {
+				return 1
+			}
+			return 0
+		}
+		directives := []telemetry.Directive{routeMetrics}
+		attrs = append(attrs,
+			slog.Int("Requests", 1),
+			slog.Float64("Latency", ms),
+			slog.Int("ClientErrors", one(failed && w.status < 500)),
+			slog.Int("ServerErrors", one(w.status >= 500)),
+			slog.Int64("DynamoDBRequests", requests),
+			slog.Int64("DynamoDBRetries", retries),
+			slog.Int("IdempotentReplays", one(w.Header().Get("Idempotent-Replayed") == "true")))
+		if code != "" {
+			attrs = append(attrs, slog.Int("Errors", 1))
+			directives = append(directives, errorMetrics)
+		}
+		attrs = append(attrs, telemetry.EMF(tr.Namespace, now, directives...))
+	}
+	log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
@@ -97,18 +193,6 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 		s.status = http.StatusOK
 	}
 	return s.ResponseWriter.Write(b)
-}
-
-// logRequest writes the access log line of a request answered through w: the request id, what
-// names the request (attrs), the status, the error code of an error answer, and the time taken.
-func logRequest(log *slog.Logger, r *http.Request, w *statusRecorder, start time.Time, attrs ...slog.Attr) {
-	attrs = append([]slog.Attr{slog.String("requestId", requestIDOf(r.Context()))}, attrs...)
-	attrs = append(attrs, slog.Int("status", w.status))
-	if w.code != "" {
-		attrs = append(attrs, slog.String("code", w.code))
-	}
-	attrs = append(attrs, slog.Duration("duration", time.Since(start)))
-	log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 }
 
 // serve runs the checks of docs/api.md "Every request" in their order — key (401), tenant (403
@@ -134,7 +218,7 @@ func (a *API) serve(rt Route) http.Handler {
 				}
 			}
 			// The route name, never the URL: query strings may hold emails.
-			logRequest(a.log, r, w, start, slog.String("route", rt.Name), slog.String("tenantId", tenant))
+			logRequest(r.Context(), a.log, rt.Name, tenant, w, start)
 		}()
 		var (
 			body  []byte
@@ -148,6 +232,9 @@ func (a *API) serve(rt Route) http.Handler {
 		}
 		if err == nil {
 			err = checkPathIDs(r)
+		}
+		if c, ok := a.cursors.(CursorsReady); ok && err == nil && rt.Pages {
+			err = c.Ready(r.Context())
 		}
 		if err == nil {
 			err = rt.handle(a, w, r, body)
@@ -236,6 +323,10 @@ func bearer(h string) (string, bool) {
 // logs each request as the routes do (route "not-found"), with the method and path asked for.
 func NotFound() http.Handler { return notFound(slog.Default()) }
 
+// notFoundRoute is the route name of the request lines of NotFound: the $default route's
+// function (functions/not-found).
+const notFoundRoute = "not-found"
+
 func notFound(log *slog.Logger) http.Handler {
 	// A mux of the bare patterns tells which pattern, if any, a path belongs to.
 	paths := http.NewServeMux()
@@ -254,7 +345,7 @@ func notFound(log *slog.Logger) http.Handler {
 		w := &statusRecorder{ResponseWriter: rw}
 		// Without this line a client's typo (or a method the path lacks) would leave nothing to
 		// debug with. The path, never the query; a segment that looks like an email is left out.
-		defer logRequest(log, r, w, start, slog.String("route", "not-found"),
+		defer logRequest(r.Context(), log, notFoundRoute, "", w, start,
 			slog.String("method", r.Method), slog.String("path", loggablePath(r.URL.Path)))
 		// The patterns are registered without a method, so they match r whatever its method.
 		if _, pattern := paths.Handler(r); pattern != "" && cleanPath(r.URL.Path) {

@@ -12,6 +12,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/tracing"
 )
 
 // NewClient returns the DynamoDB client of a function, configured from the environment that Lambda
@@ -21,12 +22,30 @@ import (
 // Why not config.LoadDefaultConfig (dynamosetup.Connect): its shared-config, SSO, STS and IMDS support
 // adds about 2 MB to every function binary (the 10 MB budget) and work to every cold start, and a
 // function has no use for it.
+//
+// Each operation is counted, with its retries, in the telemetry.Request of its context (the
+// request's log line and metrics).
 func NewClient(endpoint string, getenv func(string) string) (*dynamodb.Client, error) {
+	return newDynamoClient(endpoint, getenv, nil)
+}
+
+// newDynamoClient is NewClient with its operations traced by tp (nil: not traced), and optFns
+// applied last (tests).
+func newDynamoClient(endpoint string, getenv func(string) string, tp tracing.TracerProvider, optFns ...func(*dynamodb.Options)) (*dynamodb.Client, error) {
 	cfg, err := awsConfig(endpoint, getenv)
 	if err != nil {
 		return nil, fmt.Errorf("lambdafn: DynamoDB client: %w", err)
 	}
-	return dynamodb.NewFromConfig(cfg), nil
+	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, countRequests)
+		if tp != nil {
+			o.TracerProvider = tp
+		}
+	}, func(o *dynamodb.Options) {
+		for _, fn := range optFns {
+			fn(o)
+		}
+	}), nil
 }
 
 // AWSConfig returns the configuration of a function's AWS SDK clients (any service's

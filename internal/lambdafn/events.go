@@ -18,7 +18,7 @@ import (
 // phase, so Lambda reports it. The handler is called through WithReserve.
 func ServeEvents[In, Out any](name string, build func(log *slog.Logger, getenv func(string) string) (func(context.Context, In) (Out, error), error)) {
 	level, err := parseLevel(os.Getenv("LOG_LEVEL"))
-	log := slog.New(NewLogHandler(os.Stdout, level))
+	log := functionLogger(Config{LogLevel: level, Function: os.Getenv("AWS_LAMBDA_FUNCTION_NAME"), Version: os.Getenv("AWS_LAMBDA_FUNCTION_VERSION")})
 	if err != nil {
 		exit(log, name, err)
 	}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/flexportal-compat/customers-api/internal/httpapi"
 	"github.com/flexportal-compat/customers-api/internal/store/dynamo"
+	"github.com/flexportal-compat/customers-api/internal/telemetry"
 )
 
 // Handler is the function a Lambda runs for each HTTP API (payload 2.0) event.
@@ -29,21 +30,45 @@ type Handler func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGa
 
 // Config is a function's configuration, read from its environment once per container.
 type Config struct {
-	Table        string     // TABLE_NAME, required
-	Endpoint     string     // DYNAMODB_ENDPOINT: moto or DynamoDB Local; empty in AWS
-	LogLevel     slog.Level // LOG_LEVEL: DEBUG, INFO (default), WARN or ERROR
-	CursorSecret []byte     // CURSOR_SECRET: signs paging cursors, same in every container; required by a route that pages
+	Table    string     // TABLE_NAME, required
+	Endpoint string     // DYNAMODB_ENDPOINT: moto or DynamoDB Local; empty in AWS
+	LogLevel slog.Level // LOG_LEVEL: DEBUG, INFO (default), WARN or ERROR
+	// CursorSecretARN (CURSOR_SECRET_ARN) names the Secrets Manager secret holding the key ring
+	// that signs paging cursors, the same in every container: what the template sets. The
+	// function reads it once, from its first invocation on (reloadingCursors).
+	CursorSecretARN string
+	// CursorSecret (CURSOR_SECRET) is that key ring itself, for runs without Secrets Manager (the
+	// emulator, benchmarks); CursorSecretARN wins when both are set. Format: parseCursorKeys.
+	CursorSecret string
+	// Function and Version are the function's name and version as Lambda gives them
+	// (AWS_LAMBDA_FUNCTION_NAME, AWS_LAMBDA_FUNCTION_VERSION); empty outside Lambda.
+	Function, Version string
+	// MetricsNamespace (METRICS_NAMESPACE) is the CloudWatch namespace of the request metrics;
+	// default DefaultMetricsNamespace.
+	MetricsNamespace string
+	// Tracing (TRACING): "off" (default) or "xray", spans to the X-Ray OTLP endpoint.
+	Tracing string
+	// TenantRoleARN (TENANT_ROLE_ARN), when set, is the role the function assumes for each
+	// tenant's data, with a session policy that confines it to the tenant's keys (tenantiso.go).
+	TenantRoleARN string
 }
 
-// minCursorSecret is the shortest CURSOR_SECRET accepted: an HMAC key shorter than this would be
-// guessable. The template generates 64 characters.
-const minCursorSecret = 32
+// DefaultMetricsNamespace is the CloudWatch namespace of the request metrics when
+// METRICS_NAMESPACE is not set.
+const DefaultMetricsNamespace = "CustomersAPI"
 
 // ConfigFromEnv reads the Config of a function through getenv (os.Getenv in a function).
-// CURSOR_SECRET is optional here, but when set it must be long enough; whether a function needs
-// it is decided by its route (see Serve), and the template gives it to no other function.
+// A cursor key ring is optional here, but CURSOR_SECRET must be well-formed when set; whether a
+// function needs one is decided by its route (see Serve), and the template gives it to no other
+// function.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	c := Config{Table: getenv("TABLE_NAME"), Endpoint: getenv("DYNAMODB_ENDPOINT")}
+	c := Config{
+		Table: getenv("TABLE_NAME"), Endpoint: getenv("DYNAMODB_ENDPOINT"),
+		CursorSecretARN: getenv("CURSOR_SECRET_ARN"), CursorSecret: getenv("CURSOR_SECRET"),
+		Function: getenv("AWS_LAMBDA_FUNCTION_NAME"), Version: getenv("AWS_LAMBDA_FUNCTION_VERSION"),
+		MetricsNamespace: getenv("METRICS_NAMESPACE"), Tracing: getenv("TRACING"),
+		TenantRoleARN: getenv("TENANT_ROLE_ARN"),
+	}
 	var errs []error
 	if c.Table == "" {
 		errs = append(errs, errors.New("TABLE_NAME is required"))
@@ -53,11 +78,20 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		errs = append(errs, err)
 	}
 	c.LogLevel = level
-	switch s := getenv("CURSOR_SECRET"); {
-	case len(s) >= minCursorSecret:
-		c.CursorSecret = []byte(s)
-	case s != "":
-		errs = append(errs, fmt.Errorf("CURSOR_SECRET must be at least %d characters", minCursorSecret))
+	if c.CursorSecret != "" {
+		if _, err := parseCursorKeys(c.CursorSecret); err != nil {
+			errs = append(errs, fmt.Errorf("CURSOR_SECRET: %w", err))
+		}
+	}
+	if c.MetricsNamespace == "" {
+		c.MetricsNamespace = DefaultMetricsNamespace
+	}
+	switch c.Tracing {
+	case "":
+		c.Tracing = TracingOff
+	case TracingOff, TracingXRay:
+	default:
+		errs = append(errs, fmt.Errorf("TRACING %q: want %s or %s", c.Tracing, TracingOff, TracingXRay))
 	}
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("lambdafn: configuration: %w", errors.Join(errs...))
@@ -65,8 +99,15 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
+// The values of TRACING.
+const (
+	TracingOff  = "off"
+	TracingXRay = "xray"
+)
+
 // routeConfig reads the Config of the function of the route called name: ConfigFromEnv, and a
-// CURSOR_SECRET if the route pages, since each container would otherwise sign with its own key.
+// cursor key ring (CURSOR_SECRET_ARN or CURSOR_SECRET) if the route pages, since each container
+// would otherwise sign with its own key.
 func routeConfig(name string, getenv func(string) string) (Config, error) {
 	rt, ok := httpapi.RouteNamed(name)
 	if !ok {
@@ -76,8 +117,8 @@ func routeConfig(name string, getenv func(string) string) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
-	if rt.Pages && c.CursorSecret == nil {
-		return Config{}, fmt.Errorf("lambdafn: configuration: CURSOR_SECRET is required (route %s signs paging cursors)", name)
+	if rt.Pages && c.CursorSecretARN == "" && c.CursorSecret == "" {
+		return Config{}, fmt.Errorf("lambdafn: configuration: CURSOR_SECRET_ARN is required (route %s signs paging cursors)", name)
 	}
 	return c, nil
 }
@@ -94,13 +135,18 @@ func parseLevel(s string) (slog.Level, error) {
 }
 
 // New returns the handler of the route called name on store s: the route's auth middleware and
-// handler from package httpapi, behind the HTTP API adapter.
+// handler from package httpapi, behind the HTTP API adapter. Its request lines carry no
+// metrics and it records no spans; Serve's handler does (observe).
 func New(name string, s httpapi.Store, opts httpapi.Options) (Handler, error) {
+	return newHandler(name, s, opts, observability{tracing: telemetry.Off(), name: name, coldStart: &telemetry.ColdStart{}})
+}
+
+func newHandler(name string, s httpapi.Store, opts httpapi.Options, obs observability) (Handler, error) {
 	h, err := httpapi.New(s, opts).RouteHandler(name)
 	if err != nil {
 		return nil, fmt.Errorf("lambdafn: %w", err)
 	}
-	return Adapt(h), nil
+	return adapt(h, obs), nil
 }
 
 // Adapt serves h to HTTP API (payload 2.0) events. The headers reach h exactly as the event
@@ -108,8 +154,17 @@ func New(name string, s httpapi.Store, opts httpapi.Options) (Handler, error) {
 // turn an Idempotency-Key holding a comma into two keys, so h gets each event header back whole
 // (the gateway has already joined a repeated header with commas, as httpapi does locally).
 func Adapt(h http.Handler) Handler {
-	proxy := httpadapter.NewV2(withEventHeaders(h))
+	return adapt(h, observability{tracing: telemetry.Off(), coldStart: &telemetry.ColdStart{}})
+}
+
+// adapt is Adapt with obs: each invocation gets a telemetry.Request (its cold start, its
+// DynamoDB counts, the metrics namespace) for its log line, and a server span, the child of
+// the invocation's X-Ray segment (the trace header Lambda gives the invocation, in place of the
+// one the gateway put in the event).
+func adapt(h http.Handler, obs observability) Handler {
+	proxy := httpadapter.NewV2(withEventHeaders(obs.tracing.Handler(h, obs.name)))
 	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		ctx = telemetry.NewContext(ctx, &telemetry.Request{Namespace: obs.namespace, ColdStart: obs.coldStart.First()})
 		return proxy.ProxyWithContext(context.WithValue(ctx, eventHeadersKey{}, ev.Headers), ev)
 	}
 }
@@ -118,7 +173,8 @@ func Adapt(h http.Handler) Handler {
 type eventHeadersKey struct{}
 
 // withEventHeaders gives h the request with each header of the event in place of what the
-// adapter made of it.
+// adapter made of it, and the invocation's trace header (Lambda's, naming the function's own
+// segment) in place of the one the gateway sent.
 func withEventHeaders(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if raw, ok := r.Context().Value(eventHeadersKey{}).(map[string]string); ok {
@@ -126,9 +182,15 @@ func withEventHeaders(h http.Handler) http.Handler {
 				r.Header[textproto.CanonicalMIMEHeaderKey(k)] = []string{v}
 			}
 		}
+		if th := lambdaTraceHeader(r.Context()); th != "" {
+			r.Header[traceHeader] = []string{th}
+		}
 		h.ServeHTTP(w, r)
 	})
 }
+
+// traceHeader is X-Ray's trace header, in its canonical form.
+const traceHeader = "X-Amzn-Trace-Id"
 
 // Serve runs the Lambda function of the route called name and never returns. Configuration,
 // logger and DynamoDB client are made once, here, and shared by every invocation of the
@@ -138,29 +200,68 @@ func Serve(name string) {
 	if err != nil {
 		exit(slog.New(NewLogHandler(os.Stdout, slog.LevelInfo)), name, err)
 	}
-	log := slog.New(NewLogHandler(os.Stdout, cfg.LogLevel))
+	log := functionLogger(cfg)
 	slog.SetDefault(log)
-	client, err := NewClient(cfg.Endpoint, os.Getenv)
+	obs, err := observabilityFromConfig(name, cfg, log, os.Getenv)
 	if err != nil {
 		exit(log, name, err)
 	}
-	h, err := New(name, dynamo.New(client, cfg.Table), httpapi.Options{Logger: log, CursorKey: cfg.CursorSecret})
+	client, err := newDynamoClient(cfg.Endpoint, os.Getenv, obs.sdkTracer())
 	if err != nil {
 		exit(log, name, err)
 	}
-	lambda.Start(h)
+	opts := httpapi.Options{Logger: log}
+	if rt, _ := httpapi.RouteNamed(name); rt.Pages {
+		opts.Cursors, err = cursorCodec(cfg, log, func() (secretGetter, error) { return newSecretsClient(os.Getenv) })
+		if err != nil {
+			exit(log, name, err)
+		}
+	}
+	db, err := routeStore(name, cfg, client, os.Getenv)
+	if err != nil {
+		exit(log, name, err)
+	}
+	h, err := newHandler(name, dynamo.New(db, cfg.Table), opts, obs)
+	if err != nil {
+		exit(log, name, err)
+	}
+	lambda.Start(startingCursors(h, opts.Cursors))
+}
+
+// process is the cold start of this process: a Lambda container serves one function.
+var process telemetry.ColdStart
+
+// functionLogger returns the JSON logger of a function at cfg's level, every line naming the
+// function and its version when Lambda gives them.
+func functionLogger(cfg Config) *slog.Logger { return functionLoggerTo(os.Stdout, cfg) }
+
+func functionLoggerTo(w io.Writer, cfg Config) *slog.Logger {
+	log := slog.New(NewLogHandler(w, cfg.LogLevel))
+	if cfg.Function != "" {
+		log = log.With(slog.String("functionName", cfg.Function), slog.String("functionVersion", cfg.Version))
+	}
+	return log
 }
 
 // ServeNotFound runs the function of the HTTP API's $default route, which answers every request
 // no route matched (404 NOT_FOUND, or 405 METHOD_NOT_ALLOWED on a known path). It needs no table.
 func ServeNotFound() {
 	level, err := parseLevel(os.Getenv("LOG_LEVEL"))
-	log := slog.New(NewLogHandler(os.Stdout, level))
+	cfg := Config{LogLevel: level, Function: os.Getenv("AWS_LAMBDA_FUNCTION_NAME"), Version: os.Getenv("AWS_LAMBDA_FUNCTION_VERSION"),
+		MetricsNamespace: os.Getenv("METRICS_NAMESPACE"), Tracing: os.Getenv("TRACING")}
+	log := functionLogger(cfg)
 	if err != nil {
 		exit(log, "not-found", err)
 	}
 	slog.SetDefault(log)
-	lambda.Start(Adapt(httpapi.NotFound()))
+	if cfg.MetricsNamespace == "" {
+		cfg.MetricsNamespace = DefaultMetricsNamespace
+	}
+	obs, err := observabilityFromConfig("not-found", cfg, log, os.Getenv)
+	if err != nil {
+		exit(log, "not-found", err)
+	}
+	lambda.Start(adapt(httpapi.NotFound(), obs))
 }
 
 func exit(log *slog.Logger, name string, err error) {

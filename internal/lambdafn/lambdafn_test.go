@@ -21,14 +21,19 @@ func TestConfigFromEnv(t *testing.T) {
 		want    Config
 		wantErr string
 	}{
-		{"minimal", map[string]string{"TABLE_NAME": "t"}, Config{Table: "t", LogLevel: slog.LevelInfo}, ""},
-		{"all", map[string]string{"TABLE_NAME": "t", "CURSOR_SECRET": secret, "DYNAMODB_ENDPOINT": "http://127.0.0.1:8000", "LOG_LEVEL": "debug"},
-			Config{Table: "t", Endpoint: "http://127.0.0.1:8000", LogLevel: slog.LevelDebug, CursorSecret: []byte(secret)}, ""},
+		{"minimal", map[string]string{"TABLE_NAME": "t"},
+			Config{Table: "t", LogLevel: slog.LevelInfo, MetricsNamespace: DefaultMetricsNamespace, Tracing: TracingOff}, ""},
+		{"all", map[string]string{"TABLE_NAME": "t", "CURSOR_SECRET": secret, "CURSOR_SECRET_ARN": "arn:s", "DYNAMODB_ENDPOINT": "http://127.0.0.1:8000",
+			"LOG_LEVEL": "debug", "AWS_LAMBDA_FUNCTION_NAME": "f", "AWS_LAMBDA_FUNCTION_VERSION": "7", "METRICS_NAMESPACE": "ns",
+			"TRACING": "xray", "TENANT_ROLE_ARN": "arn:r"},
+			Config{Table: "t", Endpoint: "http://127.0.0.1:8000", LogLevel: slog.LevelDebug, CursorSecret: secret, CursorSecretARN: "arn:s",
+				Function: "f", Version: "7", MetricsNamespace: "ns", Tracing: TracingXRay, TenantRoleARN: "arn:r"}, ""},
 		{"shortest secret", map[string]string{"TABLE_NAME": "t", "CURSOR_SECRET": secret[:32]},
-			Config{Table: "t", LogLevel: slog.LevelInfo, CursorSecret: []byte(secret[:32])}, ""},
+			Config{Table: "t", LogLevel: slog.LevelInfo, CursorSecret: secret[:32], MetricsNamespace: DefaultMetricsNamespace, Tracing: TracingOff}, ""},
 		{"no table", map[string]string{"CURSOR_SECRET": secret}, Config{}, "TABLE_NAME is required"},
-		{"short secret", map[string]string{"TABLE_NAME": "t", "CURSOR_SECRET": secret[:31]}, Config{}, "CURSOR_SECRET must be"},
+		{"short secret", map[string]string{"TABLE_NAME": "t", "CURSOR_SECRET": secret[:31]}, Config{}, "CURSOR_SECRET: cursor: key 1 is 31 bytes"},
 		{"bad level", map[string]string{"TABLE_NAME": "t", "LOG_LEVEL": "LOUD"}, Config{}, `LOG_LEVEL "LOUD"`},
+		{"bad tracing", map[string]string{"TABLE_NAME": "t", "TRACING": "on"}, Config{}, `TRACING "on"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -39,8 +44,7 @@ func TestConfigFromEnv(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || got.Table != tt.want.Table || got.Endpoint != tt.want.Endpoint ||
-				got.LogLevel != tt.want.LogLevel || !bytes.Equal(got.CursorSecret, tt.want.CursorSecret) {
+			if err != nil || got != tt.want {
 				t.Errorf("ConfigFromEnv(%v) = %+v, %v, want %+v", tt.env, got, err, tt.want)
 			}
 		})
@@ -55,8 +59,9 @@ func TestRouteConfig(t *testing.T) {
 		env     map[string]string
 		wantErr string
 	}{
-		{"list-customers", map[string]string{"TABLE_NAME": "t"}, "CURSOR_SECRET is required (route list-customers"},
-		{"list-orders", map[string]string{"TABLE_NAME": "t"}, "CURSOR_SECRET is required (route list-orders"},
+		{"list-customers", map[string]string{"TABLE_NAME": "t"}, "CURSOR_SECRET_ARN is required (route list-customers"},
+		{"list-orders", map[string]string{"TABLE_NAME": "t"}, "CURSOR_SECRET_ARN is required (route list-orders"},
+		{"list-orders", map[string]string{"TABLE_NAME": "t", "CURSOR_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:1:secret:c"}, ""},
 		{"list-orders", map[string]string{"CURSOR_SECRET": strings.Repeat("s", 32)}, "TABLE_NAME is required"},
 		{"list-orders", map[string]string{"TABLE_NAME": "t", "CURSOR_SECRET": strings.Repeat("s", 32)}, ""},
 		{"get-customer", map[string]string{"TABLE_NAME": "t"}, ""},
@@ -83,7 +88,13 @@ func TestEveryRouteStartsWithItsConfig(t *testing.T) {
 		if err != nil {
 			t.Fatalf("routeConfig(%s) = %v", rt.Name, err)
 		}
-		opts := httpapi.Options{Logger: slog.New(slog.DiscardHandler), CursorKey: cfg.CursorSecret}
+		opts := httpapi.Options{Logger: slog.New(slog.DiscardHandler)}
+		if rt.Pages {
+			opts.Cursors, err = cursorCodec(cfg, slog.New(slog.DiscardHandler), nil)
+			if err != nil {
+				t.Fatalf("cursorCodec(%s) = %v", rt.Name, err)
+			}
+		}
 		if _, err := New(rt.Name, nil, opts); err != nil {
 			t.Errorf("New(%s) = %v", rt.Name, err)
 		}

@@ -3,6 +3,7 @@ package lambdafn
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"github.com/flexportal-compat/customers-api/internal/customer"
 	"github.com/flexportal-compat/customers-api/internal/httpapi"
 	"github.com/flexportal-compat/customers-api/internal/store/dynamo"
+	"github.com/flexportal-compat/customers-api/internal/telemetry"
 )
 
 // fakeDynamo is a dynamo.Client that keeps written items in memory by primary key, answers
@@ -143,15 +145,24 @@ const (
 	placeholderCustomer = "cust_01JD5X9K3M4N5P6Q7R8S9T0V1W"
 )
 
-// invocationContext is the context Lambda gives an invocation.
+// invocationContext is the context Lambda gives an invocation: its request id, and the trace
+// header of an invocation X-Ray did not sample (Lambda gives one to every invocation).
 func invocationContext() context.Context {
-	return lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "8476a536-e9f4-11e8-9739-2dfe598c3fcd"})
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "8476a536-e9f4-11e8-9739-2dfe598c3fcd"})
+	//lint:ignore SA1029 the key aws-lambda-go uses for the invocation's trace header
+	return context.WithValue(ctx, "x-amzn-trace-id", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0")
 }
 
 // updateFixture returns the update-customer function wired as Serve wires it, on a fake table
 // holding the placeholder key and one customer made through the create-order function, and the
 // update event for that customer.
 func updateFixture(tb testing.TB) (Handler, events.APIGatewayV2HTTPRequest, *fakeDynamo) {
+	tb.Helper()
+	return updateFixtureTraced(tb, telemetry.Off())
+}
+
+// updateFixtureTraced is updateFixture with tracing.
+func updateFixtureTraced(tb testing.TB, tracing *telemetry.Tracing) (Handler, events.APIGatewayV2HTTPRequest, *fakeDynamo) {
 	tb.Helper()
 	ctx := invocationContext()
 	fake := newFakeDynamo()
@@ -164,6 +175,8 @@ func updateFixture(tb testing.TB) (Handler, events.APIGatewayV2HTTPRequest, *fak
 	opts := httpapi.Options{Logger: slog.New(slog.DiscardHandler), CursorKey: []byte(strings.Repeat("k", 32))}
 
 	create, err := New("create-order", store, opts)
+	// The update's request line is formatted, as in a function, and thrown away.
+	opts.Logger = slog.New(NewLogHandler(io.Discard, slog.LevelInfo))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -180,7 +193,9 @@ func updateFixture(tb testing.TB) (Handler, events.APIGatewayV2HTTPRequest, *fak
 		tb.Fatalf("create-order body %s: %v", resp.Body, err)
 	}
 
-	update, err := New("update-customer", store, opts)
+	// As Serve wires it by default: request lines with their EMF block, tracing off.
+	update, err := newHandler("update-customer", store, opts, observability{
+		namespace: DefaultMetricsNamespace, tracing: tracing, name: "update-customer", coldStart: &telemetry.ColdStart{}})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -235,6 +250,34 @@ func BenchmarkUpdateHandler(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkUpdateHandlerTraced is BenchmarkUpdateHandler with tracing on (TRACING=xray) and
+// every request sampled: the server span, and the spans encoded as OTLP JSON and handed to an
+// HTTP client that answers at once (the network round trip to X-Ray is not in it). The store's
+// client is a fake, so there are no DynamoDB spans here.
+func BenchmarkUpdateHandlerTraced(b *testing.B) {
+	tracing := telemetry.NewTracing(&telemetry.OTLPExporter{URL: "http://127.0.0.1:9/v1/traces", Client: answerAtOnce{}}, "update-customer")
+	h, ev, _ := updateFixtureTraced(b, tracing)
+	//lint:ignore SA1029 the key aws-lambda-go uses for the invocation's trace header
+	ctx := context.WithValue(invocationContext(), "x-amzn-trace-id", invocationTrace)
+	if resp, err := h(ctx, ev); err != nil || resp.StatusCode != http.StatusOK {
+		b.Fatalf("update-customer = %d %s, %v, want 200", resp.StatusCode, resp.Body, err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := h(ctx, ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// answerAtOnce is an HTTP client whose every request succeeds without leaving the process.
+type answerAtOnce struct{}
+
+func (answerAtOnce) Do(r *http.Request) (*http.Response, error) {
+	_, _ = io.Copy(io.Discard, r.Body)
+	return &http.Response{StatusCode: http.StatusOK, Status: "200 OK", Body: io.NopCloser(strings.NewReader("{}"))}, nil
 }
 
 // BenchmarkBareAdapter is the floor BenchmarkUpdateHandler is measured against: the same event
