@@ -41,10 +41,6 @@ var codeStatus = map[string]int{
 var unreachable = map[string]string{
 	"ASSET_EXISTS":   "assets are not served (docs/api.md: Customers and Orders only)",
 	"VARIANT_IN_USE": "products are not served (docs/api.md: Customers and Orders only)",
-	"ORDER_NOT_CANCELLABLE": "an order becomes partial or fulfilled only through FlexPortal's subscription events " +
-		"(docs/api.md, Rental state), which no request of these pages sends; internal/httpapi and storetest cover the refusal",
-	"CUSTOMER_HAS_ACTIVE_SUBSCRIPTIONS": "a customer has an active subscription only through FlexPortal's subscription " +
-		"events (docs/api.md, Rental state), which no request of these pages sends",
 }
 
 // detail is an expected entry of a VALIDATION_ERROR's details; empty message or code is not
@@ -56,6 +52,7 @@ type errorCase struct {
 	name    string
 	before  func(t *testing.T, srv *server) // brings the store to the state the case needs
 	r       request
+	setup   func(t *testing.T, srv *server) request // if set, makes the state and the request, in place of r
 	code    string
 	details []detail // VALIDATION_ERROR's, all of them
 	header  string   // a header the answer must carry
@@ -231,6 +228,25 @@ func errorCases(t *testing.T) []errorCase {
 		errorCase{name: "cancel a cancelled order", r: func() request { r := valid[cancel]; r.path = "/v1/orders/" + seed.cancelled + "/cancel"; return r }(),
 			code: "ALREADY_CANCELLED"},
 		errorCase{name: "delete with a pending order", r: valid[del], code: "CUSTOMER_HAS_PENDING_ORDERS"},
+		// A device rented (FlexPortal's subscription.created, applied as the rental-events function does).
+		errorCase{name: "delete while renting", code: "CUSTOMER_HAS_ACTIVE_SUBSCRIPTIONS", setup: func(t *testing.T, srv *server) request {
+			cust, _ := renting(t, srv, "renter-delete@example.com")
+			r := valid[del]
+			r.path = "/v1/customers/" + cust
+			return r
+		}},
+		errorCase{name: "deactivate by PUT while renting", code: "CUSTOMER_HAS_ACTIVE_SUBSCRIPTIONS", setup: func(t *testing.T, srv *server) request {
+			cust, _ := renting(t, srv, "renter-put@example.com")
+			r := body(put, `{"status": "inactive"}`)
+			r.path = "/v1/customers/" + cust
+			return r
+		}},
+		errorCase{name: "cancel an order with a rented device", code: "ORDER_NOT_CANCELLABLE", setup: func(t *testing.T, srv *server) request {
+			_, ord := renting(t, srv, "renter-cancel@example.com")
+			r := valid[cancel]
+			r.path = "/v1/orders/" + ord + "/cancel"
+			return r
+		}},
 		errorCase{name: "deactivate by PUT with a pending order", r: body(put, `{"status": "inactive"}`), code: "CUSTOMER_HAS_PENDING_ORDERS"},
 		errorCase{name: "order for an inactive customer", r: body(create, string(newOrder(seed.inactive.email))), code: "CUSTOMER_INACTIVE"},
 		errorCase{name: "email of another customer", r: body(put, `{"email": "`+seed.customers[0].email+`"}`), code: "EMAIL_ALREADY_EXISTS"},
@@ -277,7 +293,11 @@ func TestErrorCodes(t *testing.T) {
 			if c.before != nil {
 				c.before(t, srv)
 			}
-			checkError(t, srv.do(t, c.r), c)
+			r := c.r
+			if c.setup != nil {
+				r = c.setup(t, srv)
+			}
+			checkError(t, srv.do(t, r), c)
 		})
 		seen[c.code] = true
 	}

@@ -128,6 +128,9 @@ type tb interface {
 type server struct {
 	url  string
 	file string
+	// store is the store served, for what no request of FlexPortal's pages can do: FlexPortal's
+	// subscription service's events (docs/api.md, Rental state).
+	store *embedded.Store
 }
 
 // cursorKey signs the list cursors of every server, so that a store copy pages like its original.
@@ -148,7 +151,7 @@ func serve(t tb, file string) *server {
 			t.Errorf("close the store: %v", err)
 		}
 	})
-	return &server{url: ts.URL, file: file}
+	return &server{url: ts.URL, file: file, store: s}
 }
 
 // installKeys puts the API keys above in the store file (closed when it returns).
