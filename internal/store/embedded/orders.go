@@ -136,23 +136,32 @@ func (s *Store) GetOrder(ctx context.Context, tenant, id string) (order.Order, e
 	}
 	var o order.Order
 	err := s.db.View(func(tx *bolt.Tx) error {
-		tb, ok := readTenant(tx, tenant)
-		if !ok {
-			return order.ErrNotFound
-		}
-		ok, err := get(tb.orders, id, &o)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return order.ErrNotFound
-		}
-		return nil
+		r, _, err := findOrder(tx, tenant, id)
+		o = r.Order
+		return err
 	})
 	if err != nil {
 		return order.Order{}, fmt.Errorf("embedded: get order %s: %w", id, err)
 	}
 	return o, nil
+}
+
+// findOrder reads the order id of tenant in tx, with the tenant's buckets. Errors:
+// order.ErrNotFound.
+func findOrder(tx *bolt.Tx, tenant, id string) (orderRecord, tenantBuckets, error) {
+	var r orderRecord
+	tb, ok := readTenant(tx, tenant)
+	if !ok {
+		return r, tb, order.ErrNotFound
+	}
+	ok, err := get(tb.orders, id, &r)
+	if err != nil {
+		return r, tb, err
+	}
+	if !ok {
+		return r, tb, order.ErrNotFound
+	}
+	return r, tb, nil
 }
 
 // orderRecord is an order as stored: the API fields, plus the mark of the request that cancelled
@@ -203,17 +212,11 @@ func (s *Store) CancelOrder(ctx context.Context, tenant, id, reason string, idem
 		replayed bool
 	)
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		tb, ok := readTenant(tx, tenant)
-		if !ok {
-			return order.ErrNotFound
-		}
-		ok, err := get(tb.orders, id, &r)
+		found, tb, err := findOrder(tx, tenant, id)
 		if err != nil {
 			return err
 		}
-		if !ok {
-			return order.ErrNotFound
-		}
+		r = found
 		now := s.now()
 		mark := order.CancelMark{Key: r.CancelKey, RequestHash: r.CancelHash}
 		if replayed, err = order.ReplayCancel(r.Order, mark, idem, now); err != nil || replayed {
@@ -254,17 +257,11 @@ func (s *Store) UpdateOrderNotes(ctx context.Context, tenant, id, notes string) 
 	}
 	var r orderRecord
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		tb, ok := readTenant(tx, tenant)
-		if !ok {
-			return order.ErrNotFound
-		}
-		ok, err := get(tb.orders, id, &r)
+		found, tb, err := findOrder(tx, tenant, id)
 		if err != nil {
 			return err
 		}
-		if !ok {
-			return order.ErrNotFound
-		}
+		r = found
 		r.Order = order.SetNotes(r.Order, notes, s.now())
 		return putOrder(tb, r, s.stamp()) // its updatedAt moved: so does its place in the lists by it
 	})
