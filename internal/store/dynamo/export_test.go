@@ -1,6 +1,12 @@
 package dynamo
 
-import "github.com/flexportal-compat/customers-api/internal/order"
+import (
+	"maps"
+	"slices"
+
+	"github.com/flexportal-compat/customers-api/internal/customer"
+	"github.com/flexportal-compat/customers-api/internal/order"
+)
 
 // OrderKey is orderKey, for the tests of package dynamo_test that write an order item behind the
 // store's back (as fulfilment would).
@@ -25,3 +31,16 @@ var CustomerItem = customerItem
 
 // SetEraseBatch sets the page of orders one erasure step reads, for tests that want many steps.
 func SetEraseBatch(s *Store, n int) { s.eraseBatch = n }
+
+// CustomerKey is customerKey, for tests that change a customer item behind the store's back.
+var CustomerKey = customerKey
+
+// CustomerIndexAttrs and OrderIndexAttrs name every index attribute a customer and an order item
+// carry (customerIndexKeys, orderIndexKeys), for tests that remove them as a version before the
+// indexes would have left them.
+func CustomerIndexAttrs() []string {
+	return slices.Sorted(maps.Keys(customerIndexKeys(customer.Customer{}, "")))
+}
+
+// OrderIndexAttrs: see CustomerIndexAttrs.
+func OrderIndexAttrs() []string { return slices.Sorted(maps.Keys(orderIndexKeys(order.Order{}, ""))) }
