@@ -5,6 +5,7 @@
 //	admin apikey revoke KEY-ID
 //	admin apikey list --tenant T
 //	admin migrate-email-keys [-data FILE]
+//	admin backfill-indexes [-dry-run] [-segments N] [-progress N]
 //
 // -table and -dynamodb-endpoint default to TABLE_NAME and DYNAMODB_ENDPOINT, and may also follow
 // the command. A new key is printed once, alone on standard output; only its SHA-256 is stored,
@@ -15,6 +16,15 @@
 // now collide, which it leaves as they are. It is safe to rerun. It reads the whole table (one
 // Scan: see dynamo.Store.MigrateEmailKeys for its cost); with -data it works on the embedded
 // store's file instead (cmd/local's -data; cmd/local also migrates a file when it opens it).
+//
+// backfill-indexes writes the index keys of docs/indexes.md onto the customers and orders an
+// earlier version stored without them (or with other values than this version derives), which
+// the lists would otherwise miss: run it once after deploying a version that adds an index
+// (docs/deploy.md). It reads the whole table (a parallel, consistent Scan: see
+// dynamo.Store.BackfillIndexes for its cost), prints its progress to standard error every
+// -progress items, and is safe to rerun: a second run writes nothing, and says so. -dry-run
+// counts what it would write and writes nothing. The embedded store needs no backfill: it
+// rebuilds its indexes when it opens a file.
 package main
 
 import (
@@ -44,6 +54,7 @@ const usage = `usage:
   admin apikey revoke KEY-ID
   admin apikey list --tenant T
   admin [-table NAME] [-dynamodb-endpoint URL] migrate-email-keys [-data FILE]
+  admin [-table NAME] [-dynamodb-endpoint URL] backfill-indexes [-dry-run] [-segments N] [-progress N]
 scopes: customers:read, customers:write, orders:read, orders:write (or "all")
 -table and -dynamodb-endpoint default to $TABLE_NAME and $DYNAMODB_ENDPOINT.`
 
@@ -74,11 +85,17 @@ type emailKeyMigrator interface {
 	MigrateEmailKeys(ctx context.Context) (customer.EmailKeyReport, error)
 }
 
+// indexBackfiller is what backfill-indexes asks of a store.
+type indexBackfiller interface {
+	BackfillIndexes(ctx context.Context, opts dynamo.BackfillOptions) (dynamo.BackfillReport, error)
+}
+
 // backend is the table the commands act on.
 type backend struct {
 	createTable func(ctx context.Context) error
 	keys        keyStore
 	emails      emailKeyMigrator
+	indexes     indexBackfiller
 }
 
 // connector opens the table named table at endpoint ("" for AWS).
@@ -94,6 +111,7 @@ func connect(ctx context.Context, endpoint, table string) (backend, error) {
 		createTable: func(ctx context.Context) error { return dynamosetup.CreateTable(ctx, client, table) },
 		keys:        store,
 		emails:      store,
+		indexes:     store,
 	}, nil
 }
 
@@ -136,6 +154,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return listKeys(ctx, t, args[2:], stdout, open)
 	case args[0] == "migrate-email-keys":
 		return migrateEmailKeys(ctx, t, args[1:], stdout, stderr, open)
+	case args[0] == "backfill-indexes":
+		return backfillIndexes(ctx, t, args[1:], stdout, stderr, open)
 	default:
 		return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
 	}
@@ -382,5 +402,85 @@ func printEmailKeyReport(stdout, stderr io.Writer, rep customer.EmailKeyReport) 
 		fmt.Fprintln(stderr, "Customers of a collision have emails that are one address under the new key (Straße@ and strasse@,\n"+
 			"or an IDN domain and its punycode). They were left as they were, never merged: change the email of\n"+
 			"all but one, or merge them, and run the migration again.")
+	}
+}
+
+// backfillIndexes is backfill-indexes.
+func backfillIndexes(ctx context.Context, t *target, args []string, stdout, stderr io.Writer, open connector) error {
+	fs := newFlagSet("backfill-indexes")
+	dryRun := fs.Bool("dry-run", false, "count what would be written, and write nothing")
+	segments := fs.Int("segments", 4, "parallel Scan segments")
+	every := fs.Int64("progress", 1000, "print the counts to standard error every N customers and orders")
+	if err := t.parse(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return fmt.Errorf("%w: backfill-indexes takes no arguments", errUsage)
+	case *segments < 1 || *segments > 1000:
+		return fmt.Errorf("%w: -segments %d: want 1 to 1000", errUsage, *segments)
+	case *every < 1:
+		return fmt.Errorf("%w: -progress %d: want at least 1", errUsage, *every)
+	}
+	b, err := open(ctx, t.endpoint, t.table)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	rep, err := b.indexes.BackfillIndexes(ctx, dynamo.BackfillOptions{
+		DryRun:        *dryRun,
+		Segments:      *segments,
+		ProgressEvery: *every,
+		Progress: func(r dynamo.BackfillReport) {
+			fmt.Fprintf(stderr, "%s: %d items read; customers %d, orders %d so far (%s)\n",
+				time.Since(start).Round(time.Second), r.Read, r.Customers.Scanned, r.Orders.Scanned, written(*dryRun, r.Writes()))
+		},
+	})
+	if err != nil {
+		printBackfillReport(stdout, stderr, rep, *dryRun)
+		return fmt.Errorf("backfill indexes (the counts above are of the items settled before the failure; a rerun carries on): %w", err)
+	}
+	printBackfillReport(stdout, stderr, rep, *dryRun)
+	return nil
+}
+
+// written says how many items a backfill wrote, or in a dry run would write.
+func written(dryRun bool, n int64) string {
+	if dryRun {
+		return fmt.Sprintf("%d to write", n)
+	}
+	return fmt.Sprintf("%d written", n)
+}
+
+// printBackfillReport writes the counts of rep, per kind, and what they mean, to stdout; what to
+// do about items left unsettled to stderr.
+func printBackfillReport(stdout, stderr io.Writer, rep dynamo.BackfillReport, dryRun bool) {
+	verb := "updated"
+	if dryRun {
+		verb = "to update"
+	}
+	for _, k := range []struct {
+		name string
+		c    dynamo.BackfillCounts
+	}{{"customers", rep.Customers}, {"orders", rep.Orders}} {
+		fmt.Fprintf(stdout, "%s: scanned %d, %s %d, already current %d, changed meanwhile %d, deleted meanwhile %d, still changing %d, invalid %d\n",
+			k.name, k.c.Scanned, verb, k.c.Updated, k.c.Current, k.c.Retried, k.c.Gone, k.c.Skipped, k.c.Invalid)
+	}
+	fmt.Fprintf(stdout, "table items read %d\n", rep.Read)
+	for _, inv := range rep.InvalidItems {
+		fmt.Fprintf(stdout, "invalid\t%s\n", inv)
+	}
+	switch {
+	case rep.Writes() == 0:
+		fmt.Fprintln(stdout, "nothing to write: every customer and order carries the index keys this version derives")
+	case dryRun:
+		fmt.Fprintf(stdout, "dry run: nothing written; %d items need their index keys\n", rep.Writes())
+	}
+	if rep.Customers.Skipped+rep.Orders.Skipped > 0 {
+		fmt.Fprintln(stderr, "Some items kept changing while the backfill ran; run it again to settle them.")
+	}
+	if rep.Customers.Invalid+rep.Orders.Invalid > 0 {
+		fmt.Fprintln(stderr, "Invalid items could not be decoded, or hold another tenantId than their partition's; they were\n"+
+			"left as they are, in no index: repair or remove them, and run the backfill again.")
 	}
 }

@@ -66,6 +66,7 @@ func memConnector(m *memKeys, tables *[]string) connector {
 			createTable: func(context.Context) error { *tables = append(*tables, endpoint+"|"+table); return nil },
 			keys:        m,
 			emails:      fakeMigration{},
+			indexes:     &fakeBackfill{},
 		}, nil
 	}
 }
@@ -332,5 +333,160 @@ func TestAgainstDynamoDB(t *testing.T) {
 	again, _, err := store.CreateOrder(ctx, "acme", orderFor("ANN@xn--bcher-kva.de"), order.Idempotency{})
 	if err != nil || again.Customer.CustomerID != o.Customer.CustomerID {
 		t.Errorf("order after the migration went to %s (%v), want %s", again.Customer.CustomerID, err, o.Customer.CustomerID)
+	}
+}
+
+// fakeBackfill reports progress twice, and then what is in rep (writes, unless a dry run).
+type fakeBackfill struct{ opts dynamo.BackfillOptions }
+
+func (f *fakeBackfill) BackfillIndexes(_ context.Context, opts dynamo.BackfillOptions) (dynamo.BackfillReport, error) {
+	f.opts = opts
+	rep := dynamo.BackfillReport{Read: 40,
+		Customers: dynamo.BackfillCounts{Scanned: 10, Updated: 7, Current: 3, Retried: 1},
+		Orders:    dynamo.BackfillCounts{Scanned: 20, Current: 19, Skipped: 1},
+	}
+	opts.Progress(dynamo.BackfillReport{Read: 15, Customers: dynamo.BackfillCounts{Scanned: 10}})
+	opts.Progress(dynamo.BackfillReport{Read: 30, Customers: dynamo.BackfillCounts{Scanned: 10}, Orders: dynamo.BackfillCounts{Scanned: 10}})
+	return rep, nil
+}
+
+func TestBackfillIndexesReport(t *testing.T) {
+	fake := &fakeBackfill{}
+	open := func(context.Context, string, string) (backend, error) { return backend{indexes: fake}, nil }
+	env := map[string]string{"TABLE_NAME": "x"}
+	for _, dry := range []bool{false, true} {
+		args := []string{"backfill-indexes", "-segments", "8", "-progress", "10"}
+		verb := "updated"
+		if dry {
+			args, verb = append(args, "-dry-run"), "to update"
+		}
+		out, errOut, err := cli(t, open, env, args...)
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		want := "customers: scanned 10, " + verb + " 7, already current 3, changed meanwhile 1, deleted meanwhile 0, still changing 0, invalid 0\n" +
+			"orders: scanned 20, " + verb + " 0, already current 19, changed meanwhile 0, deleted meanwhile 0, still changing 1, invalid 0\n" +
+			"table items read 40\n"
+		if dry {
+			want += "dry run: nothing written; 7 items need their index keys\n"
+		}
+		if out != want {
+			t.Errorf("%v: stdout = %q, want %q", args, out, want)
+		}
+		if fake.opts.DryRun != dry || fake.opts.Segments != 8 || fake.opts.ProgressEvery != 10 {
+			t.Errorf("%v: options %+v", args, fake.opts)
+		}
+		if n := strings.Count(errOut, "items read"); n != 2 || !strings.Contains(errOut, "customers 10, orders 10") {
+			t.Errorf("%v: stderr = %q, want two progress lines", args, errOut)
+		}
+		if !strings.Contains(errOut, "run it again") {
+			t.Errorf("%v: stderr = %q, want a note to rerun for the item still changing", args, errOut)
+		}
+	}
+	for _, bad := range [][]string{
+		{"backfill-indexes", "extra"},
+		{"backfill-indexes", "-segments", "0"},
+		{"backfill-indexes", "-progress", "0"},
+		{"backfill-indexes", "-dry-run=maybe"},
+	} {
+		if _, _, err := cli(t, open, env, bad...); !errors.Is(err, errUsage) {
+			t.Errorf("%v: err = %v, want a usage error", bad, err)
+		}
+	}
+	if _, _, err := cli(t, open, nil, "backfill-indexes"); !errors.Is(err, errUsage) {
+		t.Errorf("backfill-indexes without a table: err = %v, want a usage error", err)
+	}
+}
+
+// TestBackfillIndexesAgainstDynamoDB strips the index keys of a customer and its orders, as the
+// version before the indexes wrote them, and runs backfill-indexes against moto: a dry run, the
+// run, and a rerun that writes nothing.
+func TestBackfillIndexesAgainstDynamoDB(t *testing.T) {
+	endpoint := os.Getenv("DYNAMODB_ENDPOINT")
+	if endpoint == "" {
+		t.Skip("DYNAMODB_ENDPOINT not set: no DynamoDB emulator to run against (scripts/with-moto.sh starts moto)")
+	}
+	ctx := t.Context()
+	table := fmt.Sprintf("admin-backfill-%d", time.Now().UnixNano())
+	env := map[string]string{"TABLE_NAME": table, "DYNAMODB_ENDPOINT": endpoint}
+	if _, _, err := cli(t, connect, env, "create-table"); err != nil {
+		t.Fatalf("create-table: %v", err)
+	}
+	client, err := dynamosetup.Connect(ctx, endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = dynamosetup.DeleteTable(context.Background(), client, table) })
+	store := dynamo.New(client, table)
+	o, _, err := store.CreateOrder(ctx, "acme", orderFor("ann@example.com"), order.Idempotency{})
+	if err != nil {
+		t.Fatalf("CreateOrder: %v", err)
+	}
+	strip := func(sk string, attrs ...string) {
+		t.Helper()
+		names := map[string]string{}
+		var paths []string
+		for i, a := range attrs {
+			names[fmt.Sprintf("#a%d", i)] = a
+			paths = append(paths, fmt.Sprintf("#a%d", i))
+		}
+		_, err := client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName: aws.String(table),
+			Key: map[string]types.AttributeValue{
+				dynamo.AttrPK: &types.AttributeValueMemberS{Value: "TENANT#acme"},
+				dynamo.AttrSK: &types.AttributeValueMemberS{Value: sk},
+			},
+			UpdateExpression:         aws.String("REMOVE " + strings.Join(paths, ", ")),
+			ExpressionAttributeNames: names,
+		})
+		if err != nil {
+			t.Fatalf("strip %s: %v", sk, err)
+		}
+	}
+	strip("CUSTOMER#"+o.Customer.CustomerID, dynamo.AttrTPK, dynamo.AttrRPK, dynamo.AttrSSK, dynamo.AttrLSK1, dynamo.AttrLSK1+"At")
+	strip("ORDER#"+o.OrderID, dynamo.AttrGSI2PK, dynamo.AttrGSI2SK, dynamo.AttrLSK1, dynamo.AttrLSK2)
+	byType := customer.ListQuery{Type: customer.Individual}
+	if p, err := store.ListCustomers(ctx, "acme", byType); err != nil || len(p.Customers) != 0 {
+		t.Fatalf("customers of type individual after the strip = %v, %v; want none", p.Customers, err)
+	}
+
+	for _, run := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"backfill-indexes", "-dry-run"}, "customers: scanned 1, to update 1, already current 0, changed meanwhile 0, deleted meanwhile 0, still changing 0, invalid 0\n" +
+			"orders: scanned 1, to update 1, already current 0, changed meanwhile 0, deleted meanwhile 0, still changing 0, invalid 0\n" +
+			"dry run: nothing written; 2 items need their index keys\n"},
+		{[]string{"backfill-indexes", "-progress", "1"}, "customers: scanned 1, updated 1, already current 0, changed meanwhile 0, deleted meanwhile 0, still changing 0, invalid 0\n" +
+			"orders: scanned 1, updated 1, already current 0, changed meanwhile 0, deleted meanwhile 0, still changing 0, invalid 0\n"},
+		{[]string{"backfill-indexes"}, "customers: scanned 1, updated 0, already current 1, changed meanwhile 0, deleted meanwhile 0, still changing 0, invalid 0\n" +
+			"orders: scanned 1, updated 0, already current 1, changed meanwhile 0, deleted meanwhile 0, still changing 0, invalid 0\n" +
+			"nothing to write: every customer and order carries the index keys this version derives\n"},
+	} {
+		out, errOut, err := cli(t, connect, env, run.args...)
+		if err != nil {
+			t.Fatalf("%v: %v", run.args, err)
+		}
+		// The items read count every item of the table (the email reservation too).
+		var kept []string
+		for line := range strings.SplitAfterSeq(out, "\n") {
+			if !strings.HasPrefix(line, "table items read ") {
+				kept = append(kept, line)
+			}
+		}
+		if got := strings.Join(kept, ""); got != run.want {
+			t.Errorf("%v: stdout = %q, want %q", run.args, got, run.want)
+		}
+		if slices.Contains(run.args, "-progress") && strings.Count(errOut, "items read") != 2 {
+			t.Errorf("%v: stderr = %q, want a progress line per item", run.args, errOut)
+		}
+	}
+	p, err := store.ListCustomers(ctx, "acme", byType)
+	if err != nil || len(p.Customers) != 1 || p.Customers[0].CustomerID != o.Customer.CustomerID {
+		t.Errorf("customers of type individual after the backfill = %v, %v; want %s", p.Customers, err, o.Customer.CustomerID)
+	}
+	op, err := store.ListOrders(ctx, "acme", order.ListQuery{Status: order.Pending, SortBy: order.ByUpdatedAt})
+	if err != nil || len(op.Orders) != 1 || op.Orders[0].OrderID != o.OrderID {
+		t.Errorf("pending orders by updatedAt after the backfill = %v, %v; want %s", op.Orders, err, o.OrderID)
 	}
 }

@@ -26,9 +26,11 @@ type BackfillCounts struct {
 	// was read again (the failed condition's ALL_OLD image) and settled from that.
 	Retried int64
 	Gone    int64 // deleted between the scan and the write
-	// Skipped items kept changing until the retry budget ran out, or cannot be decoded
-	// (Invalid names them): a rerun settles the first kind.
+	// Skipped items kept changing until the retry budget ran out: a rerun settles them.
 	Skipped int64
+	// Invalid items cannot be decoded, or hold another tenantId than their partition key's
+	// (BackfillReport.InvalidItems names them): they are left as they are.
+	Invalid int64
 }
 
 // BackfillReport is the outcome of BackfillIndexes.
@@ -37,15 +39,14 @@ type BackfillReport struct {
 	// Read is the number of items the Scan read, every kind of item of the table included (what
 	// it is billed for; the filter applies after the read).
 	Read int64
-	// Invalid names items (PK and SK) that could not be decoded or belong to no tenant they
-	// say, at most maxInvalid of them; they are counted Skipped and left as they are.
-	Invalid []string
+	// InvalidItems names the Invalid items (PK, SK and why), at most maxInvalid of them.
+	InvalidItems []string
 }
 
 // Writes is the number of items written (or, in a dry run, that would be).
 func (r BackfillReport) Writes() int64 { return r.Customers.Updated + r.Orders.Updated }
 
-// maxInvalid bounds BackfillReport.Invalid.
+// maxInvalid bounds BackfillReport.InvalidItems.
 const maxInvalid = 100
 
 // BackfillOptions tune BackfillIndexes; the zero value is a real run with four segments.
@@ -131,7 +132,7 @@ func (b *backfill) report() BackfillReport {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	r := b.rep
-	r.Invalid = slices.Clone(r.Invalid)
+	r.InvalidItems = slices.Clone(r.InvalidItems)
 	return r
 }
 
@@ -188,6 +189,7 @@ const (
 	updated
 	gone
 	skipped
+	invalid
 )
 
 // settle brings one scanned item's index keys to what the code derives, and counts it.
@@ -199,10 +201,10 @@ func (b *backfill) settle(ctx context.Context, item map[string]types.AttributeVa
 	b.count(func(r *BackfillReport) { kind.counts(r).Scanned++ })
 	res, retried, err := b.write(ctx, kind, item)
 	if errors.Is(err, errUndecodable) {
-		res = skipped
+		res = invalid
 		b.count(func(r *BackfillReport) {
-			if len(r.Invalid) < maxInvalid {
-				r.Invalid = append(r.Invalid, fmt.Sprintf("%s %s: %v", str(item[AttrPK]), str(item[AttrSK]), err))
+			if len(r.InvalidItems) < maxInvalid {
+				r.InvalidItems = append(r.InvalidItems, fmt.Sprintf("%s %s: %v", str(item[AttrPK]), str(item[AttrSK]), err))
 			}
 		})
 	} else if err != nil {
@@ -221,11 +223,13 @@ func (b *backfill) settle(ctx context.Context, item map[string]types.AttributeVa
 		c.Gone++
 	case skipped:
 		c.Skipped++
+	case invalid:
+		c.Invalid++
 	}
 	b.settled++
 	if b.opts.Progress != nil && b.settled%b.every == 0 {
 		r := b.rep
-		r.Invalid = slices.Clone(r.Invalid)
+		r.InvalidItems = slices.Clone(r.InvalidItems)
 		b.opts.Progress(r)
 	}
 	return nil
@@ -241,7 +245,7 @@ func (b *backfill) write(ctx context.Context, kind *itemKind, item map[string]ty
 	for {
 		want, cond, err := kind.derive(item, b.stamp)
 		if err != nil {
-			return skipped, retried, fmt.Errorf("%w: %v", errUndecodable, err)
+			return invalid, retried, fmt.Errorf("%w: %v", errUndecodable, err)
 		}
 		set := staleKeys(item, want, kind.sortKeys)
 		if len(set) == 0 {

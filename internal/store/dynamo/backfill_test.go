@@ -36,6 +36,7 @@ func TestBackfillIndexes(t *testing.T) {
 			b.client = client
 			t.Run("OldItems", func(t *testing.T) { testBackfillOldItems(t, &b) })
 			t.Run("ChangedMeanwhile", func(t *testing.T) { testBackfillChangedMeanwhile(t, &b) })
+			t.Run("InvalidItems", func(t *testing.T) { testBackfillInvalidItems(t, &b) })
 		})
 	}
 }
@@ -421,5 +422,32 @@ func testBackfillChangedMeanwhile(t *testing.T, b *backend) {
 	}
 	if item[dynamo.AttrGSI2PK] == nil || item[dynamo.AttrTPK] == nil {
 		t.Errorf("item after the backfill lacks keys: %v", item)
+	}
+}
+
+// testBackfillInvalidItems: an item in one tenant's partition that says it is another tenant's
+// is counted and named, and left as it is.
+func testBackfillInvalidItems(t *testing.T, b *backend) {
+	table := b.newTable(t)
+	st := b.on(table)
+	item, err := dynamo.CustomerItem(customer.Customer{CustomerID: "cust_x", TenantID: "t2", Status: customer.Active, Version: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	item[dynamo.AttrPK] = &types.AttributeValueMemberS{Value: "TENANT#t1"}
+	delete(item, dynamo.AttrTPK)
+	if _, err := b.client.PutItem(t.Context(), &dynamodb.PutItemInput{TableName: aws.String(table), Item: item}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := st.BackfillIndexes(t.Context(), dynamo.BackfillOptions{})
+	if err != nil {
+		t.Fatalf("BackfillIndexes: %v", err)
+	}
+	if rep.Customers.Invalid != 1 || rep.Writes() != 0 || len(rep.InvalidItems) != 1 || !strings.Contains(rep.InvalidItems[0], "TENANT#t1 CUSTOMER#cust_x") {
+		t.Errorf("BackfillIndexes = %+v, want the item counted invalid and named, nothing written", rep)
+	}
+	got := legacyTable{b: b, table: table}.item(t, dynamo.CustomerKey("t1", "cust_x"))
+	if got[dynamo.AttrTPK] != nil {
+		t.Errorf("the invalid item was written: %v", got[dynamo.AttrTPK])
 	}
 }
