@@ -18,6 +18,7 @@ import (
 	"github.com/flexportal-compat/customers-api/internal/order"
 	"github.com/flexportal-compat/customers-api/internal/store/dynamo"
 	"github.com/flexportal-compat/customers-api/internal/store/dynamo/dynamosetup"
+	"github.com/flexportal-compat/customers-api/internal/store/storetest"
 )
 
 // TestBackfillIndexes runs the backfill tests on each backend whose endpoint is set (as
@@ -122,7 +123,7 @@ func listQueries() []customer.ListQuery {
 func orderQueries(customerID string) []order.ListQuery {
 	var qs []order.ListQuery
 	for _, c := range []string{"", customerID} {
-		for _, st := range []order.Status{"", order.Pending, order.Cancelled} {
+		for _, st := range []order.Status{"", order.Pending, order.Cancelled, order.Fulfilled} {
 			for _, s := range order.Sorts {
 				qs = append(qs, order.ListQuery{CustomerID: c, Status: st, SortBy: s}, order.ListQuery{CustomerID: c, Status: st, SortBy: s, Desc: true})
 			}
@@ -238,12 +239,20 @@ func testBackfillOldItems(t *testing.T, b *backend) {
 	if _, err := st.UpdateOrderNotes(ctx, "t1", orders[bob][1], "ring twice"); err != nil {
 		t.Fatalf("UpdateOrderNotes: %v", err)
 	}
+	// ann rents a device: hasActiveRentals, the revenue and devices sorts, a fulfilled order.
+	sub := storetest.SubscriptionCreated("evt_1", "t1", "sub_1", ann.customer, orders[ann][1], "LAPTOP-1", 9_990000)
+	if _, err := st.ApplyRentalEvent(ctx, sub); err != nil {
+		t.Fatalf("ApplyRentalEvent: %v", err)
+	}
 
 	want := map[string]map[string][]string{"t1": lists(t, st, "t1", ann.customer), "t2": lists(t, st, "t2", eve.customer)}
 	for _, tenant := range []string{"t1", "t2"} {
 		if got := want[tenant]["customers {Limit:0 After: Status: Type: Email: HasActiveRentals:<nil> SortBy:firstName Desc:false}"]; len(got) == 0 {
 			t.Fatalf("%s: the customers by firstName list nobody before the strip: %v", tenant, want[tenant])
 		}
+	}
+	if got := want["t1"]["customers {Limit:0 After: Status: Type: Email: HasActiveRentals:<nil> SortBy:createdAt Desc:false} rentals=true"]; !slices.Equal(got, []string{ann.customer}) {
+		t.Fatalf("customers with active rentals before the strip = %v, want %s", got, ann.customer)
 	}
 
 	// Written by this version: every item carries its keys already.
