@@ -38,6 +38,7 @@ func TestBackfillIndexes(t *testing.T) {
 			t.Run("OldItems", func(t *testing.T) { testBackfillOldItems(t, &b) })
 			t.Run("ChangedMeanwhile", func(t *testing.T) { testBackfillChangedMeanwhile(t, &b) })
 			t.Run("InvalidItems", func(t *testing.T) { testBackfillInvalidItems(t, &b) })
+			t.Run("OldOrderRents", func(t *testing.T) { testBackfillOldOrderRents(t, &b) })
 		})
 	}
 }
@@ -458,5 +459,41 @@ func testBackfillInvalidItems(t *testing.T, b *backend) {
 	got := legacyTable{b: b, table: table}.item(t, dynamo.CustomerKey("t1", "cust_x"))
 	if got[dynamo.AttrTPK] != nil {
 		t.Errorf("the invalid item was written: %v", got[dynamo.AttrTPK])
+	}
+}
+
+// testBackfillOldOrderRents: an order as the first version stored it (no index keys but GSI1's,
+// no rentalIds, rentalProgress, createdBy or shippingAddress, lines without rentalIds and
+// rentalStatus) is backfilled into the status lists, and then takes a subscription.
+func testBackfillOldOrderRents(t *testing.T, b *backend) {
+	ctx := t.Context()
+	table := b.newTable(t)
+	st := b.on(table)
+	l := legacyTable{b: b, table: table, st: st}
+	c := newCustomer(t, st, "t1", "ann@example.com")
+	oid := c.OrderIDs[0]
+	k := dynamo.OrderKey("t1", oid)
+	drop := slices.DeleteFunc(dynamo.OrderIndexAttrs(), func(a string) bool { return a == dynamo.AttrGSI1PK || a == dynamo.AttrGSI1SK })
+	l.remove(t, k, append(drop, "rentalIds", "rentalProgress", "createdBy", "shippingAddress", "items[0].rentalIds", "items[0].rentalStatus")...)
+	pending := order.ListQuery{Status: order.Pending}
+	if p, err := st.ListOrders(ctx, "t1", pending); err != nil || len(p.Orders) != 0 {
+		t.Fatalf("pending orders after the strip = %v, %v; want none", p.Orders, err)
+	}
+	rep, err := st.BackfillIndexes(ctx, dynamo.BackfillOptions{})
+	if err != nil || rep.Orders.Updated != 1 {
+		t.Fatalf("BackfillIndexes = %+v, %v; want the order updated", rep, err)
+	}
+	if p, err := st.ListOrders(ctx, "t1", pending); err != nil || len(p.Orders) != 1 || p.Orders[0].OrderID != oid {
+		t.Fatalf("pending orders after the backfill = %v, %v; want %s", p.Orders, err, oid)
+	}
+	if _, err := st.ApplyRentalEvent(ctx, storetest.SubscriptionCreated("evt_1", "t1", "sub_1", c.CustomerID, oid, "LAPTOP-1", 9_990000)); err != nil {
+		t.Fatalf("ApplyRentalEvent on an order stored without rentalIds: %v", err)
+	}
+	o, err := st.GetOrder(ctx, "t1", oid)
+	if err != nil || o.Status != order.Fulfilled || len(o.RentalIDs) != 1 {
+		t.Errorf("order after its subscription = %+v, %v; want fulfilled with one rental", o, err)
+	}
+	if p, err := st.ListOrders(ctx, "t1", order.ListQuery{Status: order.Fulfilled}); err != nil || len(p.Orders) != 1 {
+		t.Errorf("fulfilled orders = %v, %v; want the order", p.Orders, err)
 	}
 }

@@ -241,8 +241,9 @@ func (s *Store) rentalCustomerUpdate(old, next customer.Customer, settles bool, 
 // rentalOrderUpdate sets what rental.Fill changed from old to next — the lines that took a
 // subscription, the order's rentalIds, rentalProgress, status and updatedAt, and the index keys
 // that follow them — conditioned on the status and the number of subscriptions read: both only
-// ever move one way, so no write in between can leave them as they were. Other fields (notes)
-// are left to their own writers.
+// ever move one way, so no write in between can leave them as they were (an order without
+// rentalIds, from before they existed, has none). Other fields (notes) are left to their own
+// writers.
 func (s *Store) rentalOrderUpdate(old, next order.Order, stamp string) (types.TransactWriteItem, error) {
 	upd := expression.Set(expression.Name("rentalIds"), expression.Value(next.RentalIDs)).
 		Set(expression.Name("rentalProgress"), expression.Value(next.RentalProgress)).
@@ -265,8 +266,12 @@ func (s *Store) rentalOrderUpdate(old, next order.Order, stamp string) (types.Tr
 		set(AttrLSK2)
 		set(stampOf(AttrLSK2))
 	}
-	cond := expression.Name("status").Equal(expression.Value(old.Status)).
-		And(expression.Name("rentalIds").Size().Equal(expression.Value(len(old.RentalIDs))))
+	subs := expression.Name("rentalIds").Size().Equal(expression.Value(len(old.RentalIDs)))
+	if len(old.RentalIDs) == 0 {
+		// An order stored before rentalIds existed has none, which size() cannot compare.
+		subs = expression.Name("rentalIds").AttributeNotExists().Or(subs)
+	}
+	cond := expression.Name("status").Equal(expression.Value(old.Status)).And(subs)
 	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
 	if err != nil {
 		return types.TransactWriteItem{}, fmt.Errorf("build order update: %w", err)
