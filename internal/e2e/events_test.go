@@ -50,7 +50,7 @@ func TestEventFunctions(t *testing.T) {
 	}
 	ctx := context.Background()
 	bin := t.TempDir()
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bin+string(filepath.Separator), "./functions/crm-sync", "./functions/change-events", "./functions/rental-events")
+	cmd := exec.Command("go", "build", "-tags", lambdaTags, "-o", bin+string(filepath.Separator), "./functions/crm-sync", "./functions/change-events", "./functions/rental-events")
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)

@@ -27,6 +27,10 @@ import (
 // root is the repository root, relative to this package.
 const root = "../.."
 
+// lambdaTags are the build tags of the deployed functions (LAMBDA_TAGS in mk/lambda.mk): the
+// tests run the binaries Lambda runs. TestLambdaTagsAreTheMakefiles holds the two together.
+const lambdaTags = "lambda.norpc,nethttpomithttp2"
+
 // rieBinary returns the path of the Runtime Interface Emulator, or "" when it is not installed.
 func rieBinary() string {
 	p := os.Getenv("AWS_LAMBDA_RIE")
@@ -44,10 +48,10 @@ func rieBinary() string {
 }
 
 // buildFunctions builds every function under functions/ for the host, as Lambda runs them
-// (-tags lambda.norpc), into dir/<name>.
+// (lambdaTags), into dir/<name>.
 func buildFunctions(t testing.TB, dir string) {
 	t.Helper()
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", dir+string(filepath.Separator), "./functions/...")
+	cmd := exec.Command("go", "build", "-tags", lambdaTags, "-o", dir+string(filepath.Separator), "./functions/...")
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build ./functions/...: %v\n%s", err, out)
@@ -378,3 +382,14 @@ func wantError(t *testing.T, name string, r events.APIGatewayV2HTTPResponse, sta
 var errorSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
 	return jsonschema.NewCompiler().Compile(filepath.Join(root, "internal", "compat", "testdata", "schemas", "error.json"))
 })
+
+// TestLambdaTagsAreTheMakefiles: the functions tested here are built as mk/lambda.mk builds them.
+func TestLambdaTagsAreTheMakefiles(t *testing.T) {
+	mk, err := os.ReadFile(filepath.Join(root, "mk", "lambda.mk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "\nLAMBDA_TAGS := " + lambdaTags + "\n"; !strings.Contains(string(mk), want) {
+		t.Errorf("mk/lambda.mk has no line %q: the e2e tests would build other binaries than make does", strings.TrimSpace(want))
+	}
+}

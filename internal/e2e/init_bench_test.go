@@ -35,7 +35,7 @@ func BenchmarkInit(b *testing.B) {
 	// Both built as Lambda runs them (mk/lambda.mk's flags), for this machine.
 	dir := b.TempDir()
 	for _, pkg := range []string{"./functions/...", "./internal/e2e/testdata/hello"} {
-		build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", dir+string(filepath.Separator), pkg)
+		build := exec.Command("go", "build", "-tags", lambdaTags, "-trimpath", "-ldflags=-s -w", "-o", dir+string(filepath.Separator), pkg)
 		build.Dir = root
 		if out, err := build.CombinedOutput(); err != nil {
 			b.Fatalf("go build %s: %v\n%s", pkg, err, out)

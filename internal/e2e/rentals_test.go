@@ -51,7 +51,7 @@ func TestRentalFlowMoto(t *testing.T) {
 	}
 	ctx := context.Background()
 	bin := t.TempDir()
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bin+string(filepath.Separator), "./functions/rental-events", "./functions/change-events")
+	cmd := exec.Command("go", "build", "-tags", lambdaTags, "-o", bin+string(filepath.Separator), "./functions/rental-events", "./functions/change-events")
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
