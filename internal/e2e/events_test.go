@@ -11,7 +11,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -50,11 +49,7 @@ func TestEventFunctions(t *testing.T) {
 	}
 	ctx := context.Background()
 	bin := t.TempDir()
-	cmd := exec.Command("go", "build", "-tags", lambdaTags, "-o", bin+string(filepath.Separator), "./functions/crm-sync", "./functions/change-events", "./functions/rental-events")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	buildFunctions(t, bin, "crm-sync", "change-events", "rental-events")
 	baseEnv := []string{
 		"LOG_LEVEL=INFO", "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
 		"AWS_LAMBDA_FUNCTION_TIMEOUT=30",

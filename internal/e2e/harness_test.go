@@ -47,14 +47,21 @@ func rieBinary() string {
 	return abs
 }
 
-// buildFunctions builds every function under functions/ for the host, as Lambda runs them
-// (lambdaTags), into dir/<name>.
-func buildFunctions(t testing.TB, dir string) {
+// buildFunctions builds the functions named (every one under functions/ when none is), for the
+// host, as Lambda runs them (lambdaTags), into dir/<name>.
+func buildFunctions(t testing.TB, dir string, names ...string) {
 	t.Helper()
-	cmd := exec.Command("go", "build", "-tags", lambdaTags, "-o", dir+string(filepath.Separator), "./functions/...")
+	pkgs := []string{"./functions/..."}
+	if len(names) > 0 {
+		pkgs = nil
+		for _, n := range names {
+			pkgs = append(pkgs, "./functions/"+n)
+		}
+	}
+	cmd := exec.Command("go", append([]string{"build", "-tags", lambdaTags, "-o", dir + string(filepath.Separator)}, pkgs...)...)
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./functions/...: %v\n%s", err, out)
+		t.Fatalf("go build %s: %v\n%s", strings.Join(pkgs, " "), err, out)
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -51,11 +50,7 @@ func TestRentalFlowMoto(t *testing.T) {
 	}
 	ctx := context.Background()
 	bin := t.TempDir()
-	cmd := exec.Command("go", "build", "-tags", lambdaTags, "-o", bin+string(filepath.Separator), "./functions/rental-events", "./functions/change-events")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	buildFunctions(t, bin, "rental-events", "change-events")
 	cfg, err := lambdafn.AWSConfig(endpoint, os.Getenv)
 	if err != nil {
 		t.Fatal(err)
